@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every test: the release build's ctest (unit, end-to-end), the same suite under
+# AddressSanitizer + UndefinedBehaviorSanitizer, and the web UI's tests when the UI exists.
+# Expects scripts/install.sh --with-tests to have run (the README's test command does that).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+echo "== release tests"
+ctest --preset release -j"$jobs" --timeout 600
+echo "== asan+ubsan tests"
+ctest --preset asan -j"$jobs" --timeout 900 -LE no-sanitizer
+if [ -f web/package.json ]; then
+  echo "== web tests"
+  (cd web && npm test --silent)
+fi
+echo "test.sh: all test suites passed"

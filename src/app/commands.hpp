@@ -1,0 +1,22 @@
+// Each subcommand registers its CLI11 options and the function that runs it.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace btms::app {
+
+// Collects the action of the subcommand that was chosen on the command line.
+class Registry {
+ public:
+  void set_action(std::function<int()> action) { action_ = std::move(action); }
+  int run() const { return action_ ? action_() : 2; }
+
+ private:
+  std::function<int()> action_;
+};
+
+void register_docs(CLI::App& app, Registry& registry);
+
+}  // namespace btms::app

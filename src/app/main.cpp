@@ -1,0 +1,32 @@
+// btms: one binary, one subcommand per job. Wiring only: each subcommand lives in its own file.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "app/commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"BTMS - battery monitoring system for large UPS installations"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "btms 0.1.0");
+
+  btms::app::Registry registry;
+  btms::app::register_docs(app, registry);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // Unknown subcommands, unknown flags and bad values: a clear message and exit status 2.
+    std::cerr << "btms: " << e.what() << "\n";
+    std::cerr << "Run 'btms --help' for the list of commands.\n";
+    return 2;
+  }
+  return registry.run();
+}

@@ -1,0 +1,51 @@
+#include "model/ids.hpp"
+
+#include <charconv>
+
+#include "model/topology.hpp"
+
+namespace btms::model {
+
+std::string ups_id(int ups) { return "ups/" + std::to_string(ups); }
+std::string string_id(int string) { return "string/" + std::to_string(string); }
+std::string battery_id(int string, int position) {
+  return "battery/" + std::to_string(string) + "/" + std::to_string(position);
+}
+std::string ambient_id(int th_index) { return "ambient/" + std::to_string(th_index); }
+
+std::string channel_name(std::string_view id, std::string_view quantity) {
+  std::string name(id);
+  name += '/';
+  name += quantity;
+  return name;
+}
+
+namespace {
+// Parses a positive decimal number that fills the whole of `text`.
+std::optional<int> parse_positive(std::string_view text) {
+  int value = 0;
+  const auto* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || ptr != end || value <= 0 || text.empty() || text[0] == '0') {
+    return std::nullopt;
+  }
+  return value;
+}
+}  // namespace
+
+std::optional<ParsedBatteryId> parse_battery_id(std::string_view id) {
+  constexpr std::string_view prefix = "battery/";
+  if (!id.starts_with(prefix)) return std::nullopt;
+  id.remove_prefix(prefix.size());
+  const auto slash = id.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  auto string = parse_positive(id.substr(0, slash));
+  auto position = parse_positive(id.substr(slash + 1));
+  if (!string || !position || *string > kMaxStringsPerGateway ||
+      *position > kMaxBatteriesPerString) {
+    return std::nullopt;
+  }
+  return ParsedBatteryId{*string, *position};
+}
+
+}  // namespace btms::model
