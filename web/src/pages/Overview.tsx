@@ -1,0 +1,38 @@
+import { Topology } from '../lib/api';
+import { LiveStore } from '../lib/live';
+import { STATUS_CLASS } from '../lib/format';
+import { Value } from './Value';
+
+export function Overview(props: { topology: Topology; store: LiveStore; now: number }) {
+  const { topology, store, now } = props;
+  return (
+    <section>
+      <h1>Site overview</h1>
+      <div class="tiles">
+        {topology.upses.map((u) => {
+          const strings = topology.strings.filter((s) => s.ups === u.id);
+          const status = store.get(`ups/${u.id}/status`)?.value;
+          const onBattery = store.get(`ups/${u.id}/on_battery`)?.value === 1;
+          return (
+            <a class={`tile status-${STATUS_CLASS[status ?? 0] ?? 'unknown'}`} href={`#/ups/${u.id}`} data-testid={`ups-${u.id}`}>
+              <h2>{u.name}</h2>
+              <div class="mains">{onBattery ? 'ON BATTERY' : 'mains'}</div>
+              <dl>
+                <dt>Voltage</dt>
+                <dd><Value v={store.get(`ups/${u.id}/voltage`)} digits={1} now={now} /></dd>
+                <dt>Current</dt>
+                <dd><Value v={store.get(`ups/${u.id}/current`)} digits={1} now={now} /></dd>
+                <dt>SOC</dt>
+                <dd><Value v={store.get(`ups/${u.id}/soc`)} digits={0} now={now} /></dd>
+                <dt>Runtime</dt>
+                <dd><Value v={store.get(`ups/${u.id}/runtime`)} digits={0} now={now} /></dd>
+                <dt>Strings</dt>
+                <dd>{strings.length}</dd>
+              </dl>
+            </a>
+          );
+        })}
+      </div>
+    </section>
+  );
+}
