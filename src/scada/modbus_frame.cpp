@@ -1,0 +1,85 @@
+#include "scada/modbus_frame.hpp"
+
+namespace btms::scada {
+
+namespace {
+
+std::uint16_t be16(std::span<const std::uint8_t> bytes, std::size_t at) {
+  return static_cast<std::uint16_t>((bytes[at] << 8) | bytes[at + 1]);
+}
+
+void push16(std::vector<std::uint8_t>& out, std::uint16_t value) {
+  out.push_back(static_cast<std::uint8_t>(value >> 8));
+  out.push_back(static_cast<std::uint8_t>(value & 0xFF));
+}
+
+// MBAP header of a response whose PDU is pdu_size bytes.
+void push_header(std::vector<std::uint8_t>& out, std::span<const std::uint8_t> request,
+                 std::size_t pdu_size) {
+  out.push_back(request[0]);  // transaction id, echoed
+  out.push_back(request[1]);
+  push16(out, 0);  // protocol id
+  push16(out, static_cast<std::uint16_t>(pdu_size + 1));
+  out.push_back(request[6]);  // unit id, echoed
+}
+
+void push_exception(std::vector<std::uint8_t>& out, std::span<const std::uint8_t> request,
+                    std::uint8_t function, ExceptionCode code) {
+  push_header(out, request, 2);
+  out.push_back(static_cast<std::uint8_t>(function | 0x80));
+  out.push_back(code);
+}
+
+}  // namespace
+
+FrameScan scan_frame(std::span<const std::uint8_t> buffer) {
+  if (buffer.size() < kMbapHeaderSize) return {FrameState::incomplete, 0};
+  const auto protocol = be16(buffer, 2);
+  const auto length = be16(buffer, 4);  // unit id + PDU
+  // A PDU has at least a function code; an ADU is at most 260 bytes.
+  if (protocol != 0 || length < 2 || length > kMaxAduSize - 6) return {FrameState::malformed, 0};
+  const std::size_t size = 6u + length;
+  if (buffer.size() < size) return {FrameState::incomplete, 0};
+  return {FrameState::complete, size};
+}
+
+bool handle_request(std::span<const std::uint8_t> adu, const RegisterImage* image,
+                    std::vector<std::uint8_t>& out) {
+  if (adu.size() < kMbapHeaderSize + 1) return false;
+  const int unit_id = adu[6];
+  const std::uint8_t function = adu[7];
+  const auto pdu = adu.subspan(kMbapHeaderSize);
+
+  if (!unit_of(unit_id)) {
+    push_exception(out, adu, function, kGatewayTargetFailed);
+    return true;
+  }
+  if (function != 0x03 && function != 0x04) {
+    // Read-only: writes (06, 16) and everything else are illegal functions.
+    push_exception(out, adu, function, kIllegalFunction);
+    return true;
+  }
+  if (pdu.size() != 5) return false;
+  const std::uint16_t address = be16(pdu, 1);
+  const std::uint16_t quantity = be16(pdu, 3);
+  if (quantity == 0 || quantity > kMaxReadQuantity) {
+    push_exception(out, adu, function, kIllegalDataValue);
+    return true;
+  }
+  if (image == nullptr) {
+    push_exception(out, adu, function, kServerDeviceFailure);
+    return true;
+  }
+  const auto regs = image->unit(unit_id);
+  if (static_cast<std::size_t>(address) + quantity > regs.size()) {
+    push_exception(out, adu, function, kIllegalDataAddress);
+    return true;
+  }
+  push_header(out, adu, 2u + 2u * quantity);
+  out.push_back(function);
+  out.push_back(static_cast<std::uint8_t>(2 * quantity));
+  for (std::size_t i = 0; i < quantity; ++i) push16(out, regs[address + i]);
+  return true;
+}
+
+}  // namespace btms::scada
