@@ -60,6 +60,10 @@ class VirtualPlant {
   // Device-level faults.
   void set_device_silent(const std::string& bus, int address, bool silent);
   void set_bus_noise(const std::string& bus, double corrupted_fraction);  // 0..1
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace btms::plant

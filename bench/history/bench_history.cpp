@@ -1,0 +1,221 @@
+// History store figures against their targets: ingest rate on one core, bytes per value on
+// disk for a day of a 40-battery string, a year of one channel at 1,000 points, and the
+// latest hour of all 120 batteries of one string.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <random>
+
+#include "history/history_store.hpp"
+#include "history/sqlite_db.hpp"
+
+namespace {
+
+using namespace btms;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::int64_t kT0 = 1'767'225'600'000;  // 2026-01-01 UTC
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+void remove_db(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+}
+
+struct StringPlant {
+  std::shared_ptr<model::ChannelDirectory> directory = std::make_shared<model::ChannelDirectory>();
+  std::mt19937 rng{1};
+  std::vector<int> voltage_mV, temperature_dC, resistance_uOhm;
+
+  explicit StringPlant(int batteries) {
+    for (int p = 1; p <= batteries; ++p) {
+      const auto prefix = fmt::format("battery/1/{}/", p);
+      directory->add(prefix + "voltage", "V");
+      directory->add(prefix + "temperature", "°C");
+      directory->add(prefix + "resistance", "mΩ");
+      directory->add(prefix + "balancing", "");
+      voltage_mV.push_back(13'600 + p % 40);
+      temperature_dC.push_back(250 + p % 7);
+      resistance_uOhm.push_back(4'000 + 13 * p);
+    }
+    directory->add("string/1/voltage", "V");
+    directory->add("string/1/current", "A");
+    directory->add("string/1/insulation_pos", "kΩ");
+    directory->add("string/1/insulation_neg", "kΩ");
+  }
+
+  // A string on float: cell voltages +-2 mV noise, temperature drifting by 0.1 °C now and
+  // then, resistance +-2 µΩ, float current around 0.5 A.
+  std::shared_ptr<const model::Snapshot> next(std::int64_t time_ms) {
+    auto snapshot = std::make_shared<model::Snapshot>();
+    snapshot->channels = directory;
+    snapshot->time_ms = time_ms;
+    snapshot->samples.reserve(directory->size());
+    std::uniform_int_distribution<int> noise(-2, 2);
+    std::uniform_int_distribution<int> rare(0, 599);
+    double string_mV = 0;
+    for (std::size_t b = 0; b < voltage_mV.size(); ++b) {
+      const int v = voltage_mV[b] + noise(rng);
+      string_mV += v;
+      if (rare(rng) == 0) temperature_dC[b] += noise(rng) > 0 ? 1 : -1;
+      auto& s = snapshot->samples;
+      s.push_back({v / 1000.0, time_ms, model::Quality::ok});
+      s.push_back({temperature_dC[b] / 10.0, time_ms, model::Quality::ok});
+      s.push_back({(resistance_uOhm[b] + noise(rng)) / 1000.0, time_ms, model::Quality::ok});
+      s.push_back({0.0, time_ms, model::Quality::ok});
+    }
+    snapshot->samples.push_back(
+        {std::round(string_mV / 10.0) / 100.0, time_ms, model::Quality::ok});
+    snapshot->samples.push_back({(50 + noise(rng)) / 100.0, time_ms, model::Quality::ok});
+    snapshot->samples.push_back({1500.0 + noise(rng), time_ms, model::Quality::ok});
+    snapshot->samples.push_back({1480.0 + noise(rng), time_ms, model::Quality::ok});
+    return snapshot;
+  }
+};
+
+history::HistoryOptions bench_options() {
+  history::HistoryOptions options;
+  options.queue_capacity = 1'000'000;  // the bench queues pre-built batches; nothing dropped
+  return options;
+}
+
+// Feeds `seconds` of 1 Hz snapshots in pre-built batches; returns values/s of append+flush.
+double ingest(history::HistoryStore& store, StringPlant& plant, std::int64_t start_ms,
+              int seconds) {
+  double busy_s = 0;
+  const std::size_t channels = plant.directory->size();
+  constexpr int kBatch = 900;
+  for (int done = 0; done < seconds; done += kBatch) {
+    std::vector<std::shared_ptr<const model::Snapshot>> batch;
+    for (int s = done; s < std::min(seconds, done + kBatch); ++s)
+      batch.push_back(plant.next(start_ms + s * 1000LL));
+    const auto start = Clock::now();
+    for (auto& snapshot : batch) store.append(std::move(snapshot));
+    store.flush();
+    busy_s += seconds_since(start);
+  }
+  return static_cast<double>(channels) * seconds / busy_s;
+}
+
+std::uint64_t raw_blob_bytes(const std::string& path) {
+  history::SqliteDb db(path);
+  history::SqliteStmt sum(db, "SELECT total(length(blob)) FROM chunks");
+  sum.step();
+  return static_cast<std::uint64_t>(sum.column_double(0));
+}
+
+void bench_day_of_40_batteries(const std::string& dir) {
+  const std::string path = dir + "/bench_history_day.db";
+  remove_db(path);
+  StringPlant plant(40);
+  double rate = 0;
+  std::uint64_t values = 0;
+  {
+    auto store = history::open_sqlite_store(path, bench_options());
+    rate = ingest(*store, plant, kT0, 86'400);
+    values = store->stats().values_written;
+    if (store->stats().snapshots_dropped != 0) fmt::print("WARNING: snapshots dropped\n");
+  }  // closing checkpoints the WAL into the file
+  const auto file_bytes = std::filesystem::file_size(path);
+  const auto blob_bytes = raw_blob_bytes(path);
+  fmt::print(
+      "ingest, 40-battery string at 1 Hz:   {:>10.2f} M values/s   (target > 2 M/s, one writer "
+      "core)\n",
+      rate / 1e6);
+  fmt::print("day of a 40-battery string:          {} values, file {:.1f} MB\n", values,
+             file_bytes / 1e6);
+  fmt::print(
+      "  raw chunks only:                   {:>10.3f} B/value      (target <= 2 B; SQLite row ~23 "
+      "B)\n",
+      static_cast<double>(blob_bytes) / values);
+  fmt::print("  whole file (raw + rollups + index): {:>9.3f} B/value\n",
+             static_cast<double>(file_bytes) / values);
+  remove_db(path);
+}
+
+void bench_year_query(const std::string& dir) {
+  const std::string path = dir + "/bench_history_year.db";
+  remove_db(path);
+  { history::open_sqlite_store(path); }  // creates the schema
+  {
+    // A year of minute and hour rollups of one channel, written directly.
+    history::SqliteDb db(path);
+    db.exec("INSERT INTO channels(id, name, unit) VALUES(1, 'battery/1/1/voltage', 'V')");
+    db.exec("BEGIN");
+    for (const char* table : {"rollups_minute", "rollups_hour"}) {
+      const std::int64_t step = table[8] == 'm' ? 60'000 : 3'600'000;
+      history::SqliteStmt insert(
+          db, fmt::format("INSERT INTO {}(channel, bucket_ms, min, max, sum, count) "
+                          "VALUES(1, ?, ?, ?, ?, ?)",
+                          table)
+                  .c_str());
+      const std::int64_t per_bucket = step / 1000;
+      for (std::int64_t t = kT0; t < kT0 + 365LL * 86'400'000; t += step) {
+        const double v = 13.6 + 0.01 * std::sin(static_cast<double>(t) / 8.64e7);
+        insert.bind(1, t).bind(2, v - 0.002).bind(3, v + 0.002).bind(4, v * per_bucket);
+        insert.bind(5, per_bucket).run();
+      }
+    }
+    db.exec("COMMIT");
+  }
+  auto store = history::open_sqlite_store(path);
+  std::vector<double> times_ms;
+  std::size_t buckets = 0;
+  for (int run = 0; run < 20; ++run) {
+    const auto start = Clock::now();
+    const auto result = store->query({"battery/1/1/voltage"}, kT0, kT0 + 365LL * 86'400'000, 1000);
+    times_ms.push_back(seconds_since(start) * 1e3);
+    buckets = result.at(0).buckets.size();
+  }
+  std::sort(times_ms.begin(), times_ms.end());
+  fmt::print(
+      "query 1 year of 1 channel, 1000 pts: {:>10.2f} ms median ({} buckets, hour tier)   (target "
+      "< 50 ms)\n",
+      times_ms[times_ms.size() / 2], buckets);
+  store.reset();
+  remove_db(path);
+}
+
+void bench_latest_hour_120(const std::string& dir) {
+  const std::string path = dir + "/bench_history_hour.db";
+  remove_db(path);
+  StringPlant plant(120);
+  auto store = history::open_sqlite_store(path, bench_options());
+  ingest(*store, plant, kT0, 2 * 3600);
+  std::vector<std::string> names;
+  for (int p = 1; p <= 120; ++p) names.push_back(fmt::format("battery/1/{}/voltage", p));
+  const std::int64_t to_ms = kT0 + 2 * 3'600'000;
+  for (const int points : {360, 60}) {
+    std::vector<double> times_ms;
+    std::size_t buckets = 0;
+    for (int run = 0; run < 5; ++run) {
+      const auto start = Clock::now();
+      const auto result = store->query(names, to_ms - 3'600'000, to_ms, points);
+      times_ms.push_back(seconds_since(start) * 1e3);
+      buckets = 0;
+      for (const auto& series : result) buckets += series.buckets.size();
+    }
+    std::sort(times_ms.begin(), times_ms.end());
+    fmt::print(
+        "latest hour, 120 battery voltages, {} pts each: {:>8.2f} ms median ({} buckets, {} "
+        "tier)\n",
+        points, times_ms[times_ms.size() / 2], buckets, points == 360 ? "raw" : "minute");
+  }
+  store.reset();
+  remove_db(path);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string dir = argc > 1 ? argv[1] : std::filesystem::temp_directory_path().string();
+  bench_day_of_40_batteries(dir);
+  bench_year_query(dir);
+  bench_latest_hour_120(dir);
+  return 0;
+}

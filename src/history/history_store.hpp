@@ -1,0 +1,101 @@
+// The history store: every channel's raw samples (compressed chunks), minute and hour rollups,
+// and the event log. Backend-neutral interface: SQLite now (sqlite_store.cpp), PostgreSQL for
+// large installs later; both take the same calls and throw the same errors.
+//
+// append()/append_event() never block the caller (the acquisition -> engine loop must never
+// wait on a consumer): they push onto a bounded queue drained by the store's writer thread;
+// when the queue is full the item is dropped and counted.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/events.hpp"
+#include "model/snapshot.hpp"
+
+namespace btms::history {
+
+struct Bucket {
+  std::int64_t time_ms = 0;  // start of the bucket
+  double min = 0.0;
+  double max = 0.0;
+  double mean = 0.0;
+  std::uint64_t count =
+      0;  // samples of quality ok in the bucket (buckets without any are left out)
+};
+
+enum class Tier { raw, minute, hour };
+
+struct ChannelSeries {
+  std::string channel;
+  Tier tier = Tier::raw;  // which stored tier answered
+  std::int64_t bucket_ms = 0;
+  std::vector<Bucket> buckets;  // ascending time
+};
+
+struct HistoryStats {
+  std::uint64_t values_written = 0;  // raw samples taken into the store
+  std::uint64_t chunks_written = 0;  // closed (final) chunks
+  std::uint64_t events_written = 0;
+  std::uint64_t bytes_on_disk = 0;      // database file plus its write-ahead log
+  std::uint64_t snapshots_dropped = 0;  // queue full
+  std::uint64_t events_dropped = 0;     // queue full
+};
+
+struct RetentionPolicy {
+  std::int64_t raw_ms = 30LL * 86'400'000;
+  std::int64_t minute_ms = 2LL * 366 * 86'400'000;
+  std::int64_t hour_ms = 10LL * 366 * 86'400'000;
+  std::int64_t events_ms = 10LL * 366 * 86'400'000;
+};
+
+struct HistoryOptions {
+  std::size_t queue_capacity = 256;          // snapshots + events waiting for the writer
+  std::int64_t commit_interval_ms = 1000;    // longest time accepted data stays uncommitted
+  std::size_t chunk_max_points = 1024;       // a raw chunk closes at this many points ...
+  std::int64_t chunk_max_span_ms = 600'000;  // ... or when it spans this long
+  RetentionPolicy retention;
+};
+
+class HistoryStore {
+ public:
+  virtual ~HistoryStore() = default;
+
+  // Takes every sample of the snapshot whose time_ms is newer than the last one stored for its
+  // channel (so a value not renewed between snapshots is stored once). Never blocks.
+  virtual void append(const model::Snapshot& snapshot) = 0;
+  // Same without copying the samples (the published snapshot is shared).
+  virtual void append(std::shared_ptr<const model::Snapshot> snapshot) = 0;
+  virtual void append_event(const model::Event& event) = 0;
+
+  // Blocks until everything appended before the call is committed to disk.
+  virtual void flush() = 0;
+
+  // Per channel (in the order asked) about `points` buckets covering [from_ms, to_ms), taken
+  // from the coarsest tier whose bucket still fits: raw when the span/points is under a
+  // minute, minute under an hour, else hour. Only samples of quality ok are aggregated.
+  // Sees what is committed (at most commit_interval_ms old; flush() for everything).
+  // Throws std::invalid_argument (with the reason) for an unknown channel, from_ms >= to_ms,
+  // points outside 1..10000, or a range outside 1970..2200 / over 100 years.
+  virtual std::vector<ChannelSeries> query(const std::vector<std::string>& channels,
+                                           std::int64_t from_ms, std::int64_t to_ms,
+                                           int points) = 0;
+
+  // The newest `limit` events with from_ms <= time_ms < to_ms, in ascending time.
+  virtual std::vector<model::Event> events(std::int64_t from_ms, std::int64_t to_ms,
+                                           std::size_t limit) = 0;
+
+  // Deletes raw chunks, rollups and events older than the retention policy allows.
+  virtual void enforce_retention(std::int64_t now_ms) = 0;
+
+  virtual HistoryStats stats() const = 0;
+};
+
+// Opens (creating when absent) the SQLite database at path and starts its writer thread.
+// An existing file is continued: channel ids stay those of the stored names.
+std::unique_ptr<HistoryStore> open_sqlite_store(const std::string& path,
+                                                HistoryOptions options = {});
+
+}  // namespace btms::history

@@ -1,0 +1,263 @@
+#include "plant/scenario.hpp"
+
+#include <toml++/toml.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace btms::plant {
+
+namespace {
+
+const std::map<std::string, ScenarioEventKind, std::less<>>& kinds() {
+  using enum ScenarioEventKind;
+  static const std::map<std::string, ScenarioEventKind, std::less<>> k{
+      {"mains_fail", mains_fail},           {"mains_restore", mains_restore},
+      {"resistance_rise", resistance_rise}, {"thermal_runaway", thermal_runaway},
+      {"open_battery", open_battery},       {"insulation_fault", insulation_fault},
+      {"sensor_silent", sensor_silent},     {"bus_noise", bus_noise},
+      {"input_change", input_change},       {"relay_welded", relay_welded}};
+  return k;
+}
+
+// Parses "mc:5" or "lc2:3".
+std::optional<model::IoPoint> parse_point(const std::string& text) {
+  const auto colon = text.find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  const std::string module = text.substr(0, colon);
+  model::IoPoint p;
+  try {
+    if (module == "mc") {
+      p.lc = 0;
+    } else if (module.rfind("lc", 0) == 0 && module.size() > 2) {
+      p.lc = std::stoi(module.substr(2));
+    } else {
+      return std::nullopt;
+    }
+    p.index = std::stoi(text.substr(colon + 1));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  return p;
+}
+
+class EventReader {
+ public:
+  EventReader(const toml::table& table, const model::Site& site, const std::string& file, int line,
+              std::vector<ScenarioError>& errors)
+      : t_(table), site_(site), file_(file), line_(line), errors_(errors) {}
+
+  void fail(const std::string& reason) { errors_.push_back({file_, line_, reason}); }
+
+  template <class T>
+  std::optional<T> get(const char* key) {
+    const auto node = t_[key];
+    if (!node) {
+      fail(std::string("missing '") + key + "'");
+      return std::nullopt;
+    }
+    if constexpr (std::is_same_v<T, double>) {
+      if (auto v = node.value<double>()) return v;  // accepts integers too
+    } else {
+      if (auto v = node.value_exact<T>()) return v;
+    }
+    fail(std::string("'") + key + "' has the wrong type");
+    return std::nullopt;
+  }
+  template <class T>
+  T get_or(const char* key, T fallback) {
+    return t_.contains(key) ? get<T>(key).value_or(fallback) : fallback;
+  }
+
+  // Reads `string` (and `position` if wanted) and checks they exist in the site.
+  bool read_string(ScenarioEvent& e, bool with_position) {
+    const auto id = get<std::int64_t>("string");
+    if (!id) return false;
+    const model::String* s = site_.find_string(static_cast<int>(*id));
+    if (s == nullptr) {
+      fail("string " + std::to_string(*id) + " does not exist");
+      return false;
+    }
+    e.string = s->id;
+    if (!with_position) return true;
+    const auto pos = get<std::int64_t>("position");
+    if (!pos) return false;
+    if (*pos < 1 || *pos > s->batteries) {
+      fail("string " + std::to_string(s->id) + " has no battery " + std::to_string(*pos));
+      return false;
+    }
+    e.position = static_cast<int>(*pos);
+    return true;
+  }
+
+  std::optional<ScenarioEvent> read() {
+    ScenarioEvent e;
+    e.line = line_;
+    const auto at = get<double>("at_s");
+    const auto type = get<std::string>("type");
+    if (!at || !type) return std::nullopt;
+    if (*at < 0.0) {
+      fail("negative time " + std::to_string(*at));
+      return std::nullopt;
+    }
+    e.at_s = *at;
+    const auto kind = kinds().find(*type);
+    if (kind == kinds().end()) {
+      fail("unknown event '" + *type + "'");
+      return std::nullopt;
+    }
+    e.kind = kind->second;
+    using enum ScenarioEventKind;
+    switch (e.kind) {
+      case mains_fail:
+      case mains_restore: {
+        const auto ups = get<std::int64_t>("ups");
+        if (!ups) return std::nullopt;
+        if (site_.find_ups(static_cast<int>(*ups)) == nullptr) {
+          fail("UPS " + std::to_string(*ups) + " does not exist");
+          return std::nullopt;
+        }
+        e.ups = static_cast<int>(*ups);
+        break;
+      }
+      case resistance_rise: {
+        if (!read_string(e, true)) return std::nullopt;
+        const auto factor = get<double>("factor");
+        if (!factor) return std::nullopt;
+        if (*factor <= 0.0) {
+          fail("factor must be positive");
+          return std::nullopt;
+        }
+        e.factor = *factor;
+        break;
+      }
+      case thermal_runaway:
+      case open_battery:
+        if (!read_string(e, true)) return std::nullopt;
+        break;
+      case insulation_fault: {
+        if (!read_string(e, false)) return std::nullopt;
+        const auto pos = get<double>("pos_kOhm");
+        const auto neg = get<double>("neg_kOhm");
+        if (!pos || !neg) return std::nullopt;
+        if (*pos <= 0.0 || *neg <= 0.0) {
+          fail("insulation resistances must be positive");
+          return std::nullopt;
+        }
+        e.pos_kOhm = *pos;
+        e.neg_kOhm = *neg;
+        break;
+      }
+      case sensor_silent:
+        if (!read_string(e, true)) return std::nullopt;
+        e.flag = get_or<bool>("silent", true);
+        break;
+      case bus_noise: {
+        const auto bus = get<std::string>("bus");
+        const auto percent = get<double>("percent");
+        if (!bus || !percent) return std::nullopt;
+        if (site_.find_bus(*bus) == nullptr) {
+          fail("bus '" + *bus + "' does not exist");
+          return std::nullopt;
+        }
+        if (*percent < 0.0 || *percent > 100.0) {
+          fail("percent must be 0..100");
+          return std::nullopt;
+        }
+        e.bus = *bus;
+        e.percent = *percent;
+        break;
+      }
+      case input_change: {
+        const auto text = get<std::string>("point");
+        if (!text) return std::nullopt;
+        const auto point = parse_point(*text);
+        if (!point) {
+          fail("point '" + *text + "' is not like \"mc:5\" or \"lc2:3\"");
+          return std::nullopt;
+        }
+        if (!site_.mc.present || point->lc < 0 || point->lc > site_.mc.lc_count ||
+            point->index < 1 || point->index > model::kMcInputs) {
+          fail("input " + *text + " does not exist");
+          return std::nullopt;
+        }
+        e.point = *point;
+        e.flag = get_or<bool>("value", true);
+        break;
+      }
+      case relay_welded:
+        if (!read_string(e, false)) return std::nullopt;
+        e.flag = get_or<bool>("welded", true);
+        break;
+    }
+    return e;
+  }
+
+ private:
+  const toml::table& t_;
+  const model::Site& site_;
+  const std::string& file_;
+  int line_;
+  std::vector<ScenarioError>& errors_;
+};
+
+}  // namespace
+
+ScenarioResult parse_scenario_string(std::string_view toml_text, const model::Site& site,
+                                     const std::string& source_name) {
+  ScenarioResult result;
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source_name);
+  } catch (const toml::parse_error& e) {
+    result.errors.push_back(
+        {source_name, static_cast<int>(e.source().begin.line), std::string(e.description())});
+    return result;
+  }
+  Scenario scenario;
+  if (const auto node = root["event"]; node && !node.is_array_of_tables()) {
+    result.errors.push_back({source_name, static_cast<int>(node.node()->source().begin.line),
+                             "'event' must be an array of tables ([[event]])"});
+    return result;
+  }
+  double previous_s = 0.0;
+  if (const toml::array* events = root["event"].as_array()) {
+    for (const auto& node : *events) {
+      const auto& table = *node.as_table();
+      const int line = static_cast<int>(table.source().begin.line);
+      EventReader reader(table, site, source_name, line, result.errors);
+      auto event = reader.read();
+      if (!event) continue;
+      if (event->at_s < previous_s) {
+        reader.fail("time goes backwards: " + std::to_string(event->at_s) + " s after " +
+                    std::to_string(previous_s) + " s");
+        continue;
+      }
+      previous_s = event->at_s;
+      scenario.events.push_back(std::move(*event));
+    }
+  }
+  for (const auto& [key, value] : root) {
+    if (key.str() != "event") {
+      result.errors.push_back({source_name, static_cast<int>(value.source().begin.line),
+                               "unknown key '" + std::string(key.str()) + "'"});
+    }
+  }
+  if (result.errors.empty()) result.scenario = std::move(scenario);
+  return result;
+}
+
+ScenarioResult parse_scenario_file(const std::string& path, const model::Site& site) {
+  std::ifstream in(path);
+  if (!in) {
+    ScenarioResult result;
+    result.errors.push_back({path, 0, "cannot open file"});
+    return result;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_scenario_string(text.str(), site, path);
+}
+
+}  // namespace btms::plant
