@@ -38,6 +38,8 @@ if [ -f web/package.json ]; then
 fi
 
 jobs=$(nproc)
+# ccache: let a fresh clone in another folder reuse the cache (paths relative to the tree).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 cmake --preset release >/dev/null
 cmake --build --preset release -j"$jobs"
 if [ "${1:-}" = "--with-tests" ]; then

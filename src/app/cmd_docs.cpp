@@ -1,8 +1,9 @@
-// btms docs devices: prints docs/devices.md, generated from the register maps.
+// btms docs devices|scada: prints the reference documents generated from the code.
 #include <iostream>
 
 #include "app/commands.hpp"
 #include "devices/device_docs.hpp"
+#include "scada/scada_map.hpp"
 
 namespace btms::app {
 
@@ -14,6 +15,14 @@ void register_docs(CLI::App& app, Registry& registry) {
   devices->callback([&registry] {
     registry.set_action([] {
       std::cout << devices::render_device_docs();
+      return 0;
+    });
+  });
+  auto* scada = docs->add_subcommand(
+      "scada", "SCADA Modbus TCP register map (docs/scada-modbus.md), to standard output");
+  scada->callback([&registry] {
+    registry.set_action([] {
+      std::cout << scada::render_scada_docs();
       return 0;
     });
   });

@@ -18,5 +18,12 @@ class Registry {
 };
 
 void register_docs(CLI::App& app, Registry& registry);
+void register_config(CLI::App& app, Registry& registry);
+void register_demo(CLI::App& app, Registry& registry);
+void register_sim(CLI::App& app, Registry& registry);
+void register_gateway(CLI::App& app, Registry& registry);
+void register_scan(CLI::App& app, Registry& registry);
+
+void block_stop_signals();
 
 }  // namespace btms::app

@@ -8,10 +8,18 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"BTMS - battery monitoring system for large UPS installations"};
-  app.require_subcommand(1);
+  // Not require_subcommand(1): then CLI11 would say "a subcommand is required" for a mistyped
+  // one instead of naming it. Extras are refused, so an unknown command is named in the error.
+  app.require_subcommand(0, 1);
   app.set_version_flag("--version", "btms 0.1.0");
 
+  btms::app::block_stop_signals();
   btms::app::Registry registry;
+  btms::app::register_demo(app, registry);
+  btms::app::register_sim(app, registry);
+  btms::app::register_gateway(app, registry);
+  btms::app::register_scan(app, registry);
+  btms::app::register_config(app, registry);
   btms::app::register_docs(app, registry);
 
   try {
@@ -26,6 +34,10 @@ int main(int argc, char** argv) {
     // Unknown subcommands, unknown flags and bad values: a clear message and exit status 2.
     std::cerr << "btms: " << e.what() << "\n";
     std::cerr << "Run 'btms --help' for the list of commands.\n";
+    return 2;
+  }
+  if (app.get_subcommands().empty()) {
+    std::cerr << "btms: a command is required\n" << app.help();
     return 2;
   }
   return registry.run();

@@ -1,0 +1,32 @@
+// btms config check FILE: validates a site configuration; every error with file, line, key.
+#include <iostream>
+
+#include "app/commands.hpp"
+#include "model/config/config_parser.hpp"
+
+namespace btms::app {
+
+void register_config(CLI::App& app, Registry& registry) {
+  auto* config = app.add_subcommand("config", "Work with site configuration files");
+  config->require_subcommand(1);
+  auto* check = config->add_subcommand(
+      "check", "Validate a site configuration: prints a summary and exits 0, or lists every "
+               "error (file:line: key: reason) and exits 1");
+  auto file = std::make_shared<std::string>();
+  check->add_option("FILE", *file, "Site configuration (TOML)")->required();
+  check->callback([&registry, file] {
+    registry.set_action([file] {
+      const auto result = model::parse_config_file(*file);
+      if (!result.errors.empty()) {
+        for (const auto& error : result.errors) std::cerr << model::format_error(error) << "\n";
+        std::cerr << result.errors.size() << " error(s) in " << *file << "\n";
+        return 1;
+      }
+      std::cout << model::summarize(*result.site);
+      std::cout << *file << ": OK\n";
+      return 0;
+    });
+  });
+}
+
+}  // namespace btms::app

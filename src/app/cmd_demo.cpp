@@ -1,0 +1,95 @@
+// btms demo: the virtual plant and a gateway polling it, with built-in defaults.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "app/commands.hpp"
+#include "app/gateway_runtime.hpp"
+#include "app/site_loading.hpp"
+#include "app/static_dir.hpp"
+#include "plant/virtual_plant.hpp"
+
+namespace btms::app {
+
+namespace {
+struct DemoArgs {
+  std::string config;
+  std::string bind = "127.0.0.1";
+  int port = 8080;
+  int scada_port = 1502;
+  double speed = 1.0;
+  std::uint64_t seed = 1;
+  std::string static_dir;
+};
+
+int run_demo(const DemoArgs& args) {
+  auto site = load_site_or_demo(args.config);
+  if (!site) return 1;
+  try {
+    plant::PlantOptions plant_options;
+    plant_options.seed = args.seed;
+    plant_options.speed = args.speed;
+    plant_options.tcp_pick_free_ports = true;  // the demo's buses never clash with anything
+    plant::VirtualPlant plant(*site, plant_options);
+    plant.start();
+
+    GatewayOptions options;
+    options.web_bind = args.bind;
+    options.web_port = args.port;
+    options.scada_port = args.scada_port;
+    options.static_dir = args.static_dir.empty() ? default_static_dir() : args.static_dir;
+    // The demo serves read-only views without a login, and only on loopback by default.
+    options.allow_anonymous_read = true;
+    GatewayRuntime gateway(plant.site_for_gateway(), options);
+    gateway.start();
+
+    std::cout << fmt::format("BTMS demo: {} UPS, {} strings, {} batteries (virtual plant, speed x{})\n",
+                             site->upses.size(), site->strings.size(), site->total_batteries(),
+                             args.speed);
+    for (const auto& bus : plant.served_buses()) {
+      std::cout << fmt::format("  bus {:<10} served at {}\n", bus.bus_name,
+                               bus.kind == model::BusKind::tcp
+                                   ? fmt::format("tcp://{}:{}", bus.host, bus.port)
+                                   : bus.device);
+    }
+    if (gateway.scada_port() >= 0) {
+      std::cout << fmt::format("SCADA Modbus TCP: {}:{} (read-only)\n", args.bind, gateway.scada_port());
+    }
+    std::cout << "Read-only views are served without a login (demo only).\n";
+    std::cout << fmt::format("Web UI: http://{}:{}/\n", args.bind, gateway.web_port());
+    std::cout << "Press Ctrl-C to stop." << std::endl;
+    wait_for_stop_signal();
+    std::cout << "Stopping..." << std::endl;
+    gateway.stop();
+    plant.stop();
+  } catch (const std::exception& e) {
+    std::cerr << "btms demo: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+}  // namespace
+
+void register_demo(CLI::App& app, Registry& registry) {
+  auto args = std::make_shared<DemoArgs>();
+  auto* demo = app.add_subcommand(
+      "demo", "Run the virtual plant and a gateway polling it; prints the web URL");
+  demo->add_option("--config", args->config, "Site configuration (TOML); default: built-in demo "
+                                              "plant, 2 UPSs, 4 strings of 40 x 12 V 100 Ah");
+  demo->add_option("--bind", args->bind, "Address the web UI and SCADA listen on")
+      ->capture_default_str();
+  demo->add_option("--port", args->port, "Web port (0 = pick a free one)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  demo->add_option("--scada-port", args->scada_port, "SCADA Modbus TCP port (0 = pick a free one)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  demo->add_option("--speed", args->speed, "Simulated seconds per real second")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  demo->add_option("--seed", args->seed, "Random seed of the plant")->capture_default_str();
+  demo->add_option("--static-dir", args->static_dir, "Directory of the built web UI");
+  demo->callback([&registry, args] { registry.set_action([args] { return run_demo(*args); }); });
+}
+
+}  // namespace btms::app

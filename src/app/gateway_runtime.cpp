@@ -1,0 +1,102 @@
+#include "app/gateway_runtime.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "engine/engine.hpp"
+#include "fieldbus/acquisition.hpp"
+#include "model/plant_channels.hpp"
+#include "model/snapshot.hpp"
+#include "scada/scada_server.hpp"
+#include "web/web_server.hpp"
+
+namespace btms::app {
+
+struct GatewayRuntime::Impl {
+  std::shared_ptr<const model::Site> site;
+  GatewayOptions options;
+  model::PlantChannels channels;
+  std::shared_ptr<model::SnapshotPublisher> plant_snapshots = std::make_shared<model::SnapshotPublisher>();
+  std::shared_ptr<model::SnapshotPublisher> derived_snapshots = std::make_shared<model::SnapshotPublisher>();
+  std::unique_ptr<fieldbus::Acquisition> acquisition;
+  std::unique_ptr<engine::Engine> engine;
+  std::unique_ptr<web::WebServer> web;
+  std::unique_ptr<scada::ScadaServer> scada;
+  std::thread engine_thread;
+  std::atomic<bool> running{false};
+
+  // The protection path: latest plant snapshot -> engine -> commands straight back to the bus
+  // workers. Consumers only ever read the published snapshots; nothing here waits on them.
+  void engine_loop() {
+    std::uint64_t last_sequence = 0;
+    while (running.load()) {
+      const auto snapshot = plant_snapshots->latest();
+      if (snapshot && snapshot->sequence != last_sequence) {
+        last_sequence = snapshot->sequence;
+        const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+        auto output = engine->step(*snapshot, now_ms);
+        for (const auto& command : output.commands) acquisition->submit(command);
+        if (output.derived) derived_snapshots->publish(output.derived);
+        for (const auto& event : output.events) {
+          spdlog::info("event {}: {} {}", event.id, event.source, event.text);
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+};
+
+GatewayRuntime::GatewayRuntime(const model::Site& site, GatewayOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->site = std::make_shared<const model::Site>(site);
+  impl_->options = std::move(options);
+  impl_->channels = model::build_plant_channels(site);
+  impl_->acquisition =
+      std::make_unique<fieldbus::Acquisition>(site, impl_->channels, impl_->plant_snapshots);
+  impl_->engine = std::make_unique<engine::Engine>(site, impl_->channels, engine::EngineConfig{});
+
+  web::WebOptions web_options;
+  web_options.bind_address = impl_->options.web_bind;
+  web_options.port = impl_->options.web_port;
+  web_options.static_dir = impl_->options.static_dir;
+  web_options.allow_anonymous_read = impl_->options.allow_anonymous_read;
+  impl_->web = std::make_unique<web::WebServer>(web_options, impl_->plant_snapshots,
+                                                impl_->derived_snapshots, impl_->site);
+  if (impl_->options.scada_port >= 0) {
+    scada::ScadaOptions scada_options;
+    scada_options.bind_address = impl_->options.scada_bind;
+    scada_options.port = impl_->options.scada_port;
+    impl_->scada = std::make_unique<scada::ScadaServer>(scada_options, impl_->plant_snapshots,
+                                                        impl_->derived_snapshots, impl_->site);
+  }
+}
+
+GatewayRuntime::~GatewayRuntime() { stop(); }
+
+void GatewayRuntime::start() {
+  // Listeners first: a taken port fails before any bus traffic starts.
+  impl_->web->start();
+  if (impl_->scada) impl_->scada->start();
+  impl_->acquisition->start();
+  impl_->running = true;
+  impl_->engine_thread = std::thread([this] { impl_->engine_loop(); });
+}
+
+void GatewayRuntime::stop() {
+  if (!impl_) return;
+  impl_->running = false;
+  if (impl_->engine_thread.joinable()) impl_->engine_thread.join();
+  if (impl_->acquisition) impl_->acquisition->stop();
+  if (impl_->scada) impl_->scada->stop();
+  if (impl_->web) impl_->web->stop();
+}
+
+int GatewayRuntime::web_port() const { return impl_->web->port(); }
+int GatewayRuntime::scada_port() const { return impl_->scada ? impl_->scada->port() : -1; }
+
+}  // namespace btms::app

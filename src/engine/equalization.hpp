@@ -1,0 +1,62 @@
+// Equalization (balancing) behind an interface so strategies can be swapped (foxBMS). The
+// strategy is pure: it gets the string's readings and the present balancing commands and returns
+// the commands that change something.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "model/commands.hpp"
+#include "model/derived_channels.hpp"
+
+namespace btms::engine {
+
+struct EqualizationInput {
+  int string_id = 0;
+  model::StringState state = model::StringState::idle;
+  int cells_per_battery = 6;
+  std::vector<std::optional<double>> voltage_V;      // [position - 1], nullopt when not good
+  std::vector<std::optional<double>> temperature_C;  // [position - 1]
+  std::vector<bool> balancing_on;                    // [position - 1], as last commanded
+};
+
+class EqualizationStrategy {
+ public:
+  virtual ~EqualizationStrategy() = default;
+  // Commands for the batteries whose balancing must change (nothing for the others).
+  virtual std::vector<model::SetBalancing> decide(const EqualizationInput& in) = 0;
+};
+
+struct VoltageEqualizationConfig {
+  // Thresholds per cell so one setting fits 2, 6 and 12 V blocks: 20 mV on a 12 V block.
+  double on_above_mean_per_cell_V = 0.020 / 6;
+  double off_above_mean_per_cell_V = 0.010 / 6;  // hysteresis: switch off below this
+  double max_temperature_C = 40.0;               // no balancing above (adds heat)
+};
+
+// Balances (bypasses current on) batteries above the string mean, only while the string floats.
+// Everything goes off on any other state (discharge, equalize, idle...), when any battery is
+// above max_temperature_C or has no good temperature/voltage, and when the spread is already
+// inside the on band (max - min <= on threshold).
+class VoltageEqualization final : public EqualizationStrategy {
+ public:
+  explicit VoltageEqualization(VoltageEqualizationConfig config = {}) : config_(config) {}
+  std::vector<model::SetBalancing> decide(const EqualizationInput& in) override;
+
+ private:
+  VoltageEqualizationConfig config_;
+};
+
+struct VoltageStats {
+  int count = 0;  // good readings
+  double mean_V = 0.0;
+  double spread_V = 0.0;  // max - min
+  double stddev_V = 0.0;  // population standard deviation
+};
+VoltageStats voltage_stats(const std::vector<std::optional<double>>& voltage_V);
+
+// Balance index, 0..100 %: 100 × (1 − spread / full_scale), full_scale = 50 mV per cell
+// (300 mV on a 12 V block); 100 = all batteries equal, 0 = spread of full scale or more.
+double balance_index_pct(double spread_V, int cells_per_battery);
+
+}  // namespace btms::engine

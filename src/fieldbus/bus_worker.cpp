@@ -1,0 +1,259 @@
+#include "fieldbus/bus_worker.hpp"
+
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <exception>
+
+#include "devices/register_map.hpp"
+
+namespace btms::fieldbus {
+
+namespace dev = btms::devices;
+
+namespace {
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+BusWorker::BusWorker(model::Bus bus, std::vector<DevicePlan> plans, BusStatsChannels stats,
+                     WorkerOptions options, PublishFn publish)
+    : bus_(std::move(bus)),
+      plans_(std::move(plans)),
+      stats_(std::move(stats)),
+      options_(options),
+      publish_(std::move(publish)) {
+  devices_.reserve(plans_.size());
+  for (std::size_t i = 0; i < plans_.size(); ++i)
+    devices_.push_back(DeviceState{DeviceHealth(options_.policy), {}, 0, false, false, 0});
+}
+
+BusWorker::~BusWorker() {
+  stop();
+}
+
+void BusWorker::start() {
+  if (thread_.joinable()) return;
+  {
+    std::lock_guard lock(wake_mutex_);
+    stopping_ = false;
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+void BusWorker::stop() {
+  {
+    std::lock_guard lock(wake_mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void BusWorker::enqueue(std::vector<RegisterWrite> writes) {
+  std::lock_guard lock(queue_mutex_);
+  for (auto& w : writes) queue_.push_back(PendingWrite{w, 0});
+}
+
+void BusWorker::run() {
+  // Named "fb:<bus>" so top, gdb and the benchmark can tell the bus threads apart.
+  pthread_setname_np(pthread_self(), ("fb:" + bus_.name).substr(0, 15).c_str());
+  std::unique_ptr<ModbusLink> link;
+  try {
+    link = std::make_unique<ModbusLink>(bus_);
+  } catch (const std::exception& e) {
+    spdlog::error("fieldbus: {}", e.what());
+    return;
+  }
+  const auto period = std::chrono::milliseconds(bus_.cycle_ms);
+  auto next = std::chrono::steady_clock::now();
+  while (true) {
+    {
+      std::lock_guard lock(wake_mutex_);
+      if (stopping_) break;
+    }
+    const auto start = std::chrono::steady_clock::now();
+    run_cycle(*link);
+    const auto end = std::chrono::steady_clock::now();
+    publish_cycle(std::chrono::duration<double, std::milli>(end - start).count());
+    ++cycle_;
+    cycles_.store(cycle_);
+
+    std::chrono::steady_clock::time_point wake_at = end;
+    if (bus_.cycle_ms > 0) {
+      next += period;
+      // A cycle that overran starts the next one at once rather than trying to catch up.
+      if (next < end) next = end;
+      wake_at = next;
+    } else if (!link->connected()) {
+      wake_at = end + std::chrono::milliseconds(std::max(bus_.timeout_ms, 50));  // no busy retry
+    }
+    std::unique_lock lock(wake_mutex_);
+    wake_.wait_until(lock, wake_at, [this] { return stopping_; });
+  }
+}
+
+void BusWorker::run_cycle(ModbusLink& link) {
+  const bool was_connected = link.connected();
+  if (!link.ensure_connected()) {
+    // The bus itself is down: every device missed its read.
+    if (was_connected || cycle_ == 0)
+      spdlog::warn("fieldbus: bus '{}' cannot be opened", bus_.name);
+    for (std::size_t i = 0; i < devices_.size(); ++i) {
+      if (devices_[i].health.due(cycle_)) devices_[i].health.on_failure(cycle_);
+    }
+    return;
+  }
+  send_commands(link);
+  feed_watchdog(link);
+  if (bus_.broadcast_sample) link.broadcast_write(dev::common::kSampleNow, 1);
+  for (std::size_t i = 0; i < plans_.size(); ++i) {
+    if (!devices_[i].health.due(cycle_)) continue;
+    poll_device(link, i, wall_ms());
+  }
+}
+
+void BusWorker::send_commands(ModbusLink& link) {
+  if (options_.mc_on_bus && !masks_seeded_) {
+    // Start from the outputs the MC is already commanded to, so a restart of the gateway does
+    // not release relays that an earlier run (or the commissioning) energized. Two reads: the
+    // registers between the relay command and the BM-LC commands do not exist.
+    std::array<std::uint16_t, 1> relay{};
+    std::array<std::uint16_t, model::kMaxLcPerMc> lc{};
+    if (link.read_holding(options_.mc_address, dev::bm_mc::kRelayCommand, relay) ==
+            LinkError::none &&
+        link.read_holding(options_.mc_address, dev::bm_mc::kLcCommandBase, lc) == LinkError::none) {
+      commanded_masks_[dev::bm_mc::kRelayCommand] = relay[0];
+      for (int j = 1; j <= model::kMaxLcPerMc; ++j) {
+        commanded_masks_[dev::bm_mc::lc_command(j)] = lc[static_cast<std::size_t>(j - 1)];
+      }
+      masks_seeded_ = true;
+    }
+  }
+  std::deque<PendingWrite> pending;
+  {
+    std::lock_guard lock(queue_mutex_);
+    pending.swap(queue_);
+  }
+  std::deque<PendingWrite> retry;
+  for (auto& p : pending) {
+    auto& w = p.write;
+    if (w.mask != 0 && !masks_seeded_) {
+      // Without the current mask a bit update would overwrite the other outputs: wait.
+      retry.push_back(p);
+      continue;
+    }
+    const std::uint16_t value = w.mask != 0 ? apply_mask(commanded_masks_[w.reg], w) : w.value;
+    const auto err = link.write_register(w.address, w.reg, value);
+    if (err == LinkError::none) {
+      if (w.mask != 0) commanded_masks_[w.reg] = value;
+      continue;
+    }
+    if (err == LinkError::timeout) ++timeouts_;
+    if (err == LinkError::crc) ++crc_errors_;
+    ++errors_;
+    if (++p.attempts < options_.max_command_attempts) {
+      retry.push_back(p);
+    } else {
+      spdlog::warn(
+          "fieldbus: bus '{}': write of register {} at address {} failed {} times, dropped",
+          bus_.name, w.reg, w.address, p.attempts);
+    }
+  }
+  if (!retry.empty()) {
+    std::lock_guard lock(queue_mutex_);
+    for (auto it = retry.rbegin(); it != retry.rend(); ++it) queue_.push_front(*it);
+  }
+}
+
+void BusWorker::feed_watchdog(ModbusLink& link) {
+  if (!options_.mc_on_bus) return;
+  ++heartbeat_;
+  const std::array<std::uint16_t, 2> regs{heartbeat_,
+                                          static_cast<std::uint16_t>(options_.watchdog_timeout_s)};
+  const auto err = link.write_registers(options_.mc_address, dev::bm_mc::kHeartbeat, regs);
+  if (err != LinkError::none) {
+    ++errors_;
+    if (err == LinkError::timeout) ++timeouts_;
+    if (err == LinkError::crc) ++crc_errors_;
+  }
+}
+
+void BusWorker::count_error(std::size_t index, LinkError error) {
+  ++errors_;
+  ++devices_[index].errors;
+  if (error == LinkError::timeout) ++timeouts_;
+  if (error == LinkError::crc) ++crc_errors_;
+}
+
+void BusWorker::poll_device(ModbusLink& link, std::size_t index, std::int64_t now_ms) {
+  auto& state = devices_[index];
+  const auto& plan = plans_[index];
+  const auto& map = dev::map_of(plan.device.type);
+  const bool identity_due =
+      !state.identity_checked ||
+      (options_.identity_every_cycles > 0 &&
+       cycle_ % static_cast<std::uint64_t>(options_.identity_every_cycles) == 0);
+  if (identity_due) {
+    std::array<std::uint16_t, dev::common::kIdentityCount> id{};
+    const auto err = link.read_input(plan.device.address, dev::common::kIdentityStart, id);
+    if (err != LinkError::none) {
+      count_error(index, err);
+      state.health.on_failure(cycle_);
+      return;
+    }
+    const bool wrong = dev::device_type_from_code(id[0]) != plan.device.type;
+    if (wrong && !state.wrong_type) {
+      spdlog::warn("fieldbus: bus '{}' address {} ({}) answers as type {}, expected {}", bus_.name,
+                   plan.device.address, plan.device.label, id[0],
+                   dev::device_code(plan.device.type));
+    }
+    state.wrong_type = wrong;
+    state.identity_checked = true;
+  }
+  block_.assign(map.fast.count, 0);
+  const auto err = link.read_input(plan.device.address, map.fast.start, block_);
+  if (err != LinkError::none) {
+    count_error(index, err);
+    state.health.on_failure(cycle_);
+    return;
+  }
+  auto decoded = decode_fast(plan, block_);
+  if (state.wrong_type) {
+    // Another device type answers at this address: its registers mean something else.
+    for (auto& r : decoded.readings) r.quality = model::Quality::invalid;
+  }
+  state.last = std::move(decoded.readings);
+  state.time_ms = now_ms;
+  state.health.on_success(cycle_, decoded.sample_counter);
+}
+
+void BusWorker::publish_cycle(double cycle_ms) {
+  const auto now = wall_ms();
+  updates_.clear();
+  for (std::size_t i = 0; i < devices_.size(); ++i) {
+    const auto& d = devices_[i];
+    for (const auto& r : d.last) {
+      updates_.push_back(
+          {r.channel, model::Sample{r.value, d.time_ms, d.health.effective(r.quality, cycle_)}});
+    }
+    if (i < stats_.device_errors.size()) {
+      updates_.push_back({stats_.device_errors[i],
+                          model::Sample{static_cast<double>(d.errors), now, model::Quality::ok}});
+    }
+  }
+  updates_.push_back({stats_.cycle_ms, model::Sample{cycle_ms, now, model::Quality::ok}});
+  updates_.push_back(
+      {stats_.errors, model::Sample{static_cast<double>(errors_), now, model::Quality::ok}});
+  updates_.push_back(
+      {stats_.timeouts, model::Sample{static_cast<double>(timeouts_), now, model::Quality::ok}});
+  updates_.push_back({stats_.crc_errors,
+                      model::Sample{static_cast<double>(crc_errors_), now, model::Quality::ok}});
+  publish_(updates_);
+}
+
+}  // namespace btms::fieldbus

@@ -1,0 +1,108 @@
+// One thread per field bus: sends queued commands, feeds the MC watchdog, broadcasts "sample
+// now", reads every device's fast block once per cycle, tracks each device's health, and hands
+// the cycle's channel updates to the acquisition for publishing.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "fieldbus/command_encoding.hpp"
+#include "fieldbus/device_plan.hpp"
+#include "fieldbus/modbus_link.hpp"
+#include "fieldbus/quality.hpp"
+#include "model/snapshot.hpp"
+#include "model/topology.hpp"
+
+namespace btms::fieldbus {
+
+struct BusStatsChannels {
+  model::ChannelId cycle_ms = 0;
+  model::ChannelId errors = 0;
+  model::ChannelId timeouts = 0;
+  model::ChannelId crc_errors = 0;
+  std::vector<model::ChannelId> device_errors;  // parallel to the plans
+};
+
+struct WorkerOptions {
+  QualityPolicy policy;
+  int identity_every_cycles = 60;  // slow block (identity) schedule
+  int max_command_attempts = 3;
+  bool mc_on_bus = false;
+  int mc_address = 0;
+  int watchdog_timeout_s = 10;
+};
+
+using Updates = std::vector<std::pair<model::ChannelId, model::Sample>>;
+using PublishFn = std::function<void(const Updates&)>;
+
+class BusWorker {
+ public:
+  BusWorker(model::Bus bus, std::vector<DevicePlan> plans, BusStatsChannels stats,
+            WorkerOptions options, PublishFn publish);
+  ~BusWorker();
+  BusWorker(const BusWorker&) = delete;
+  BusWorker& operator=(const BusWorker&) = delete;
+
+  void start();
+  void stop();
+  // Thread-safe, never blocks for long: queued for the next cycle.
+  void enqueue(std::vector<RegisterWrite> writes);
+  const std::string& bus_name() const { return bus_.name; }
+  std::uint64_t cycles() const { return cycles_.load(); }
+
+ private:
+  struct PendingWrite {
+    RegisterWrite write;
+    int attempts = 0;
+  };
+  struct DeviceState {
+    DeviceHealth health;
+    std::vector<ChannelReading> last;  // last readings (value keeps its number when lost)
+    std::int64_t time_ms = 0;          // when `last` was read
+    bool identity_checked = false;
+    bool wrong_type = false;
+    std::uint64_t errors = 0;
+  };
+
+  void run();
+  void run_cycle(ModbusLink& link);
+  void send_commands(ModbusLink& link);
+  void feed_watchdog(ModbusLink& link);
+  void poll_device(ModbusLink& link, std::size_t index, std::int64_t now_ms);
+  void count_error(std::size_t index, LinkError error);
+  void publish_cycle(double cycle_ms);
+
+  model::Bus bus_;
+  std::vector<DevicePlan> plans_;
+  BusStatsChannels stats_;
+  WorkerOptions options_;
+  PublishFn publish_;
+
+  std::vector<DeviceState> devices_;
+  std::uint64_t cycle_ = 0;
+  std::uint16_t heartbeat_ = 0;
+  bool masks_seeded_ = false;
+  std::map<std::uint16_t, std::uint16_t> commanded_masks_;  // MC holding reg -> mask
+  std::uint64_t errors_ = 0, timeouts_ = 0, crc_errors_ = 0;
+  std::vector<std::uint16_t> block_;
+  Updates updates_;
+
+  std::mutex queue_mutex_;
+  std::deque<PendingWrite> queue_;
+
+  std::mutex wake_mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::atomic<std::uint64_t> cycles_{0};
+  std::thread thread_;
+};
+
+}  // namespace btms::fieldbus

@@ -1,0 +1,42 @@
+// REST handlers of /api/v1 and /metrics. They only read published snapshots and the site
+// configuration; nothing here can delay acquisition.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "model/snapshot.hpp"
+#include "model/topology.hpp"
+#include "web/http_counters.hpp"
+#include "web/router.hpp"
+
+namespace btms::web {
+
+struct ApiContext {
+  std::shared_ptr<const model::SnapshotPublisher> plant;
+  std::shared_ptr<const model::SnapshotPublisher> derived;  // may be null
+  std::shared_ptr<const model::Site> site;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  const HttpCounters* counters = nullptr;
+};
+
+// Wall-clock now in Unix ms (the same clock snapshots are stamped with).
+std::int64_t unix_now_ms();
+
+// A channel prefix a client may ask for: only [a-z0-9_/] (empty = everything).
+bool is_valid_channel_prefix(std::string_view prefix);
+
+std::string health_json(const ApiContext& ctx);
+std::string topology_json(const model::Site& site);
+// Channels of plant and derived whose names start with prefix; quality is always reported.
+std::string live_json(const ApiContext& ctx, std::string_view prefix);
+std::string metrics_text(const ApiContext& ctx);
+
+// Adds /api/v1/health, /api/v1/topology, /api/v1/live and /metrics to router. ctx must outlive
+// the router.
+void add_api_routes(Router& router, const ApiContext& ctx);
+
+}  // namespace btms::web

@@ -1,0 +1,55 @@
+// Route table: path -> allowed methods, required role and handler. The server hands every
+// request to Router::handle; unknown paths give 404, a known path with a wrong method 405 with
+// Allow. Each route declares the role it needs so the login step can enforce it in one place
+// (authorizer); until then no authorizer is installed and every route is served.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "web/http_types.hpp"
+
+namespace btms::web {
+
+enum class Role { anonymous, viewer, operator_, admin };
+
+// A parsed target: decoded path and query parameters (last one wins on repeats).
+struct ParsedTarget {
+  std::string path;
+  std::map<std::string, std::string> query;
+};
+// nullopt when the path or query is malformed (bad percent escape, control characters, ...).
+std::optional<ParsedTarget> parse_target(std::string_view target);
+// Decodes %XX escapes (and '+' as space when plus_is_space); nullopt on a malformed escape.
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space);
+
+using Handler = std::function<Response(const Request&, const ParsedTarget&)>;
+
+struct Route {
+  std::string path;  // exact match, or a prefix when it ends with '*' (e.g. "/*" for static files)
+  std::vector<std::string> methods;  // empty = any method
+  Role required_role = Role::viewer;
+  Handler handler;
+};
+
+class Router {
+ public:
+  // Decides whether a request may use a route that needs `role`; returns the error response
+  // (401/403) when not. Not installed = no authentication configured yet.
+  using Authorizer = std::function<std::optional<Response>(const Request&, Role role)>;
+
+  void add(Route route);
+  void set_authorizer(Authorizer authorizer) { authorizer_ = std::move(authorizer); }
+  Response handle(const Request& request) const;
+
+ private:
+  const Route* match(std::string_view path) const;
+  std::vector<Route> routes_;  // exact routes are tried before prefix routes
+  Authorizer authorizer_;
+};
+
+}  // namespace btms::web

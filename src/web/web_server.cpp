@@ -1,0 +1,429 @@
+// The only translation unit that includes Beast: listener, HTTP sessions and WebSocket
+// sessions. Requests are converted to web::Request and answered by the Router.
+#include "web/web_server.hpp"
+
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <future>
+#include <list>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <nlohmann/json.hpp>
+
+#include "web/api_handlers.hpp"
+#include "web/http_counters.hpp"
+#include "web/router.hpp"
+#include "web/static_files.hpp"
+#include "web/stream_differ.hpp"
+
+namespace btms::web {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto kHttpIdleTimeout = 30s;  // a keep-alive connection idle this long is closed
+constexpr std::size_t kMaxHeader_bytes = 16 * 1024;
+constexpr const char* kStreamPath = "/api/v1/stream";
+
+// Something the server can close on stop().
+class Closable {
+ public:
+  virtual ~Closable() = default;
+  virtual void close() = 0;
+};
+
+// State shared by the listener and all sessions.
+struct ServerCore {
+  WebOptions options;
+  ApiContext api;
+  HttpCounters counters;
+  Router router;
+  std::atomic<bool> stopping{false};
+
+  std::mutex sessions_mutex;
+  std::list<std::weak_ptr<Closable>> sessions;
+
+  void track(const std::shared_ptr<Closable>& session) {
+    std::lock_guard lock(sessions_mutex);
+    sessions.remove_if([](const auto& w) { return w.expired(); });
+    sessions.push_back(session);
+  }
+  void close_all() {
+    std::list<std::weak_ptr<Closable>> copy;
+    {
+      std::lock_guard lock(sessions_mutex);
+      copy.swap(sessions);
+    }
+    for (auto& w : copy) {
+      if (auto s = w.lock()) s->close();
+    }
+  }
+};
+
+Response error_response(int status, std::string_view reason) {
+  return json_error(status, reason);
+}
+
+// ---------------------------------------------------------------------------------------------
+class WsSession : public Closable, public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(tcp::socket&& socket, ServerCore& core)
+      : ws_(std::move(socket)), timer_(ws_.get_executor()), core_(core) {}
+
+  void run(http::request<http::string_body> request) {
+    request_ = std::move(request);
+    beast::get_lowest_layer(ws_).expires_never();  // the websocket keeps its own timeouts
+    websocket::stream_base::timeout timeout{};
+    timeout.handshake_timeout = 10s;
+    // Beast pings after half the idle timeout without traffic and drops the connection when
+    // the other half also passes in silence.
+    timeout.idle_timeout = std::chrono::milliseconds(2 * core_.options.ws_ping_interval_ms);
+    timeout.keep_alive_pings = true;
+    ws_.set_option(timeout);
+    ws_.read_message_max(kMaxRequestBody_bytes);
+    // One frame per message: fewer syscalls, and each message is a full state anyway.
+    ws_.auto_fragment(false);
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "btms"); }));
+    ws_.async_accept(request_,
+                     beast::bind_front_handler(&WsSession::on_accept, shared_from_this()));
+  }
+
+  void close() override {
+    net::dispatch(ws_.get_executor(), [self = shared_from_this()] {
+      self->closed_ = true;
+      self->timer_.cancel();
+      beast::error_code ec;
+      beast::get_lowest_layer(self->ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
+      beast::get_lowest_layer(self->ws_).close();
+    });
+  }
+
+ private:
+  void on_accept(beast::error_code ec) {
+    if (ec || core_.stopping) return;
+    core_.counters.record(101);
+    core_.track(shared_from_this());
+    do_read();
+    arm_timer();
+  }
+
+  void do_read() {
+    ws_.async_read(rbuf_, beast::bind_front_handler(&WsSession::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec || closed_) {
+      closed_ = true;
+      timer_.cancel();
+      return;
+    }
+    const auto text = beast::buffers_to_string(rbuf_.data());
+    rbuf_.consume(rbuf_.size());
+    auto parsed = parse_stream_request(text);
+    if (auto* prefixes = std::get_if<std::vector<std::string>>(&parsed)) {
+      differ_.subscribe(std::move(*prefixes));
+    } else {
+      // Only the newest error is kept, like values: the queue stays bounded.
+      pending_error_ =
+          nlohmann::json{{"type", "error"}, {"error", std::get<std::string>(parsed)}}.dump();
+    }
+    pump();
+    do_read();
+  }
+
+  void arm_timer() {
+    timer_.expires_after(std::chrono::milliseconds(core_.options.stream_poll_ms));
+    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->closed_ || self->core_.stopping) return;
+      self->pump();
+      self->arm_timer();
+    });
+  }
+
+  // Sends the next message when no write is in flight. A client that reads slowly keeps a write
+  // in flight; meanwhile nothing is queued and the next diff carries the newest state.
+  void pump() {
+    if (writing_ || closed_) return;
+    if (pending_error_) {
+      out_ = std::move(*pending_error_);
+      pending_error_.reset();
+    } else {
+      auto plant = core_.api.plant ? core_.api.plant->latest() : nullptr;
+      auto derived = core_.api.derived ? core_.api.derived->latest() : nullptr;
+      auto msg = differ_.next_message(plant, derived);
+      if (!msg) return;
+      out_ = std::move(*msg);
+    }
+    writing_ = true;
+    ws_.text(true);
+    ws_.async_write(net::buffer(out_),
+                    beast::bind_front_handler(&WsSession::on_write, shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t) {
+    writing_ = false;
+    if (ec) {
+      closed_ = true;
+      timer_.cancel();
+      return;
+    }
+    if (pending_error_) pump();
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  net::steady_timer timer_;
+  ServerCore& core_;
+  http::request<http::string_body> request_;
+  beast::flat_buffer rbuf_;
+  StreamDiffer differ_;
+  std::string out_;
+  std::optional<std::string> pending_error_;
+  bool writing_ = false;
+  bool closed_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+class HttpSession : public Closable, public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(tcp::socket&& socket, ServerCore& core) : stream_(std::move(socket)), core_(core) {}
+
+  void start() {
+    core_.track(shared_from_this());
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
+  }
+
+  void close() override {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ec;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+      self->stream_.close();
+    });
+  }
+
+ private:
+  void do_read() {
+    if (core_.stopping) return;
+    parser_.emplace();
+    parser_->body_limit(kMaxRequestBody_bytes);
+    parser_->header_limit(kMaxHeader_bytes);
+    stream_.expires_after(kHttpIdleTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream) return shutdown();
+    if (ec == http::error::body_limit) {
+      return send(error_response(413, "request body over 64 KiB"), 11, false);
+    }
+    if (ec == http::error::header_limit) {
+      return send(error_response(431, "request header too large"), 11, false);
+    }
+    if (ec && ec.category() == make_error_code(http::error::bad_target).category()) {
+      // Anything else the parser refuses is a malformed request.
+      return send(error_response(400, "malformed HTTP request"), 11, false);
+    }
+    if (ec) return;  // timeout, reset, operation_aborted: nothing to answer
+
+    auto& req = parser_->get();
+    if (websocket::is_upgrade(req)) {
+      const auto target = std::string_view(req.target().data(), req.target().size());
+      if (target == kStreamPath || target.starts_with(std::string(kStreamPath) + "?")) {
+        std::make_shared<WsSession>(stream_.release_socket(), core_)->run(parser_->release());
+        return;
+      }
+      return send(error_response(404, "no WebSocket endpoint here"), req.version(), false);
+    }
+    Request request;
+    request.method = std::string(req.method_string());
+    request.target = std::string(req.target());
+    request.body = std::move(req.body());
+    for (const auto& field : req) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      request.headers[std::move(name)] = std::string(field.value());
+    }
+    Response response;
+    if (request.target == kStreamPath) {
+      response = error_response(426, "this endpoint needs a WebSocket upgrade");
+      response.headers.emplace_back("Upgrade", "websocket");
+    } else {
+      try {
+        response = core_.router.handle(request);
+      } catch (const std::exception& e) {
+        spdlog::error("web: handler for {} failed: {}", request.target, e.what());
+        response = error_response(500, "internal error");
+      }
+    }
+    send(std::move(response), req.version(), req.keep_alive());
+  }
+
+  void send(Response response, unsigned version, bool keep_alive) {
+    core_.counters.record(response.status);
+    res_ = {};
+    res_.version(version);
+    res_.result(static_cast<unsigned>(response.status));
+    res_.set(http::field::server, "btms");
+    res_.set(http::field::content_type, response.content_type);
+    res_.set("X-Content-Type-Options", "nosniff");
+    for (const auto& [name, value] : response.headers) res_.set(name, value);
+    res_.body() = std::move(response.body);
+    res_.keep_alive(keep_alive && !core_.stopping);
+    res_.prepare_payload();
+    http::async_write(
+        stream_, res_,
+        beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), res_.keep_alive()));
+  }
+
+  void on_write(bool keep_alive, beast::error_code ec, std::size_t) {
+    if (ec) return;
+    if (!keep_alive) return shutdown();
+    do_read();
+  }
+
+  void shutdown() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  ServerCore& core_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> res_;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+struct WebServer::Impl {
+  net::io_context ioc;
+  ServerCore core;
+  tcp::acceptor acceptor{net::make_strand(ioc)};
+  std::vector<std::thread> threads;
+  std::vector<std::future<void>> finished;
+  int bound_port = 0;
+  bool running = false;
+
+  void do_accept() {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+      if (!ec && !core.stopping) std::make_shared<HttpSession>(std::move(socket), core)->start();
+      do_accept();
+    });
+  }
+};
+
+WebServer::WebServer(WebOptions options, std::shared_ptr<const model::SnapshotPublisher> plant,
+                     std::shared_ptr<const model::SnapshotPublisher> derived,
+                     std::shared_ptr<const model::Site> site)
+    : impl_(std::make_unique<Impl>()) {
+  auto& core = impl_->core;
+  core.options = std::move(options);
+  core.api.plant = std::move(plant);
+  core.api.derived = std::move(derived);
+  core.api.site = std::move(site);
+  core.api.counters = &core.counters;
+  add_api_routes(core.router, core.api);
+  add_static_route(core.router, core.options.static_dir);
+}
+
+WebServer::~WebServer() {
+  stop();
+}
+
+void WebServer::start() {
+  auto& impl = *impl_;
+  if (impl.running) return;
+  const auto& opt = impl.core.options;
+  if (opt.port < 0 || opt.port > 65535) {
+    throw std::runtime_error(fmt::format("web: port {} is out of range", opt.port));
+  }
+  beast::error_code ec;
+  const auto address = net::ip::make_address(opt.bind_address, ec);
+  if (ec) {
+    throw std::runtime_error(
+        fmt::format("web: bind address '{}' is not an IP address", opt.bind_address));
+  }
+  const tcp::endpoint endpoint(address, static_cast<unsigned short>(opt.port));
+  impl.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl.acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) impl.acceptor.bind(endpoint, ec);
+  if (ec == net::error::address_in_use) {
+    impl.acceptor.close();
+    throw std::runtime_error(fmt::format("web: port {} is already in use", opt.port));
+  }
+  if (!ec) impl.acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    beast::error_code ignored;
+    impl.acceptor.close(ignored);
+    throw std::runtime_error(
+        fmt::format("web: cannot listen on {}:{}: {}", opt.bind_address, opt.port, ec.message()));
+  }
+  impl.bound_port = impl.acceptor.local_endpoint().port();
+  impl.core.stopping = false;
+  impl.core.api.started = std::chrono::steady_clock::now();
+  impl.do_accept();
+  const int threads = std::max(1, opt.io_threads);
+  for (int i = 0; i < threads; ++i) {
+    std::packaged_task<void()> task([&impl] { impl.ioc.run(); });
+    impl.finished.push_back(task.get_future());
+    impl.threads.emplace_back(std::move(task));
+  }
+  impl.running = true;
+  spdlog::info("web: listening on http://{}:{}/", opt.bind_address, impl.bound_port);
+}
+
+void WebServer::stop() {
+  auto& impl = *impl_;
+  if (!impl.running) return;
+  impl.core.stopping = true;
+  net::post(impl.acceptor.get_executor(), [&impl] {
+    beast::error_code ec;
+    impl.acceptor.close(ec);
+    impl.core.close_all();
+  });
+  // Every session stops once its socket is closed; the io threads then run out of work. A
+  // handler that somehow keeps work alive must not hang shutdown: force it after a while.
+  for (auto& f : impl.finished) {
+    if (f.wait_for(3s) != std::future_status::ready) {
+      spdlog::warn("web: connections did not close in time; stopping the io context");
+      impl.ioc.stop();
+      break;
+    }
+  }
+  for (auto& t : impl.threads) t.join();
+  impl.threads.clear();
+  impl.finished.clear();
+  impl.running = false;
+}
+
+int WebServer::port() const {
+  return impl_->bound_port;
+}
+
+}  // namespace btms::web

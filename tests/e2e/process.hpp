@@ -1,0 +1,35 @@
+// Starts a child process with its stdout on a pipe, reads lines with a deadline, and ends it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace btms::e2e {
+
+class ChildProcess {
+ public:
+  explicit ChildProcess(const std::vector<std::string>& argv);
+  ~ChildProcess();  // SIGTERM, then SIGKILL after 5 s
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  // Next line of stdout, or "" when the deadline passes or the child closed its stdout.
+  std::string read_line(int timeout_ms);
+  // Sends SIGINT and waits; returns the exit status (or -1 on timeout, then the child is killed).
+  int interrupt_and_wait(int timeout_ms);
+  int pid() const { return pid_; }
+
+ private:
+  int pid_ = -1;
+  int stdout_fd_ = -1;
+  std::string buffer_;
+};
+
+// Minimal HTTP/1.1 GET on 127.0.0.1; returns status code and body.
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+};
+HttpResponse http_get(int port, const std::string& target);
+
+}  // namespace btms::e2e

@@ -1,0 +1,121 @@
+// StringEstimator: state classification, SOC, discharge records and runtime.
+#include "engine/estimation.hpp"
+
+#include <gtest/gtest.h>
+
+namespace btms::engine {
+namespace {
+
+using model::StringState;
+
+EstimationConfig cfg() {
+  EstimationConfig c;
+  c.capacity_Ah = 100.0;
+  c.cells_in_string = 24;  // 4 × 12 V
+  return c;
+}
+
+StringReadings readings(std::optional<double> current_A, double v_cell, bool connected = true) {
+  StringReadings r;
+  r.connected = connected;
+  r.current_A = current_A;
+  r.voltage_V = v_cell * 24;
+  r.battery_voltage_V.assign(4, v_cell * 6);
+  return r;
+}
+
+struct StateRow {
+  std::optional<double> current_A;
+  double v_cell;
+  bool connected;
+  StringState expect;
+};
+
+class StateTable : public ::testing::TestWithParam<StateRow> {};
+
+TEST_P(StateTable, Classifies) {
+  const auto& r = GetParam();
+  StringEstimator est(1, cfg());
+  est.update(readings(r.current_A, r.v_cell, r.connected), 0);
+  EXPECT_EQ(est.state(), r.expect);
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, StateTable,
+                         ::testing::Values(StateRow{0.2, 2.27, false, StringState::disconnected},
+                                           StateRow{std::nullopt, 2.27, true,
+                                                    StringState::abnormal},
+                                           StateRow{-1.1, 2.27, true, StringState::discharge},
+                                           StateRow{-0.9, 2.27, true, StringState::float_charge},
+                                           StateRow{0.2, 2.241, true, StringState::float_charge},
+                                           StateRow{0.2, 2.32, true, StringState::equalizing},
+                                           StateRow{0.0, 2.10, true, StringState::idle},
+                                           StateRow{5.0, 2.10, true, StringState::float_charge}));
+
+TEST(StringEstimator, StringVoltageFallsBackToSumOfBatteries) {
+  StringEstimator est(1, cfg());
+  auto r = readings(0.2, 2.27);
+  r.voltage_V.reset();
+  est.update(r, 0);
+  EXPECT_EQ(est.state(), StringState::float_charge);
+  r.battery_voltage_V[1].reset();  // not all batteries: no voltage at all
+  est.update(r, 1000);
+  EXPECT_EQ(est.state(), StringState::abnormal);
+}
+
+TEST(StringEstimator, CoulombCountingAndRuntime) {
+  StringEstimator est(1, cfg());
+  std::int64_t t = 0;
+  EXPECT_EQ(est.update(readings(-50.0, 2.0), t), StringEstimator::Change::discharge_started);
+  for (int i = 0; i < 60; ++i) est.update(readings(-50.0, 2.0), t += 60'000);  // 1 h at 50 A
+  EXPECT_NEAR(est.soc_pct(), 50.0, 1e-6);
+  ASSERT_TRUE(est.runtime_min().has_value());
+  EXPECT_NEAR(*est.runtime_min(), 60.0, 1e-6);  // 50 Ah left at 50 A
+  ASSERT_TRUE(est.current_discharge().has_value());
+  EXPECT_NEAR(est.current_discharge()->ah_out, 50.0, 1e-6);
+  EXPECT_EQ(est.update(readings(0.0, 2.0), t += 1000), StringEstimator::Change::discharge_ended);
+  EXPECT_FALSE(est.runtime_min().has_value());
+}
+
+TEST(StringEstimator, RestVoltageAndLongFloatCorrectSoc) {
+  StringEstimator est(1, cfg());
+  std::int64_t t = 0;
+  for (int i = 0; i <= 30; ++i) est.update(readings(-60.0, 2.0), t += 60'000);
+  EXPECT_NEAR(est.soc_pct(), 70.0, 1e-6);
+  // Rest: OCV 2.05 V/cell = 50 % after 30 min idle. The first rest minute still counts half
+  // of the last discharge current (trapezoid).
+  est.update(readings(0.0, 2.05), t += 60'000);
+  const double after = est.soc_pct();
+  EXPECT_NEAR(after, 69.5, 1e-6);
+  for (int i = 0; i < 28; ++i) est.update(readings(0.0, 2.05), t += 60'000);
+  EXPECT_NEAR(est.soc_pct(), after, 1e-6);
+  for (int i = 0; i < 2; ++i) est.update(readings(0.0, 2.05), t += 60'000);
+  EXPECT_NEAR(est.soc_pct(), 50.0, 1e-6);
+  // Float for an hour = full.
+  for (int i = 0; i <= 60; ++i) est.update(readings(0.0, 2.27), t += 60'000);
+  EXPECT_NEAR(est.soc_pct(), 100.0, 1e-6);
+}
+
+TEST(StringEstimator, DischargeRecordFindsWeakestBattery) {
+  StringEstimator est(4, cfg());
+  auto r = readings(-20.0, 2.0);
+  est.update(r, 0);
+  r.battery_voltage_V = {12.0, 11.2, 11.9, 11.5};
+  r.voltage_V = 46.6;
+  est.update(r, 60'000);
+  r.battery_voltage_V = {12.1, 11.6, 11.4, 11.5};
+  est.update(r, 120'000);
+  est.update(readings(2.0, 2.1), 180'000);
+  const auto& rec = est.last_discharge();
+  ASSERT_TRUE(rec.has_value());
+  EXPECT_EQ(rec->weakest_position, 2);
+  EXPECT_DOUBLE_EQ(rec->min_battery_voltage_V[2], 11.4);
+  EXPECT_DOUBLE_EQ(rec->min_string_voltage_V, 46.6);
+  EXPECT_EQ(rec->start_ms, 0);
+  EXPECT_EQ(rec->end_ms, 180'000);
+  EXPECT_NEAR(rec->ah_out, 20.0 * 2.0 / 60.0 + (20.0 - 2.0) / 2.0 / 60.0, 1e-9);
+  const auto text = describe(*rec);
+  EXPECT_NE(text.find("weakest battery 2"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace btms::engine
