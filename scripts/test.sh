@@ -15,5 +15,7 @@ ctest --preset asan -j"$jobs" --timeout 900 -LE no-sanitizer
 if [ -f web/package.json ]; then
   echo "== web tests"
   (cd web && npm test --silent)
+  echo "== browser tests (Chromium against btms demo)"
+  (cd web && npm run e2e --silent)
 fi
 echo "test.sh: all test suites passed"

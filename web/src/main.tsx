@@ -58,7 +58,15 @@ function App() {
   else if (route[0] === 'ups' && route[1]) page = <UpsPage topology={topology} store={store} ups={+route[1]} now={now} />;
   else if (route[0] === 'string' && route[1]) page = <StringPage topology={topology} store={store} string={+route[1]} now={now} />;
   else if (route[0] === 'battery' && route[2])
-    page = <BatteryPage store={store} string={+route[1]} position={+route[2]} now={now} />;
+    page = (
+      <BatteryPage
+        store={store}
+        string={+route[1]}
+        position={+route[2]}
+        upsId={topology.strings.find((s) => s.id === +route[1])?.ups}
+        now={now}
+      />
+    );
   else page = <Overview topology={topology} store={store} now={now} />;
 
   return (

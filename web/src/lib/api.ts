@@ -27,7 +27,7 @@ async function getJson(path: string): Promise<any> {
 export async function fetchTopology(): Promise<Topology> {
   const t = await getJson('/api/v1/topology');
   return {
-    name: t.site?.name ?? t.name ?? 'Site',
+    name: (typeof t.site === 'string' ? t.site : t.site?.name) ?? t.name ?? 'Site',
     upses: (t.upses ?? t.site?.upses ?? []).map((u: any) => ({ id: u.id, name: u.name || `UPS ${u.id}` })),
     strings: (t.strings ?? t.site?.strings ?? []).map((s: any) => ({
       id: s.id,

@@ -29,8 +29,8 @@ export function BarChart(props: { title: string; unit: string; bars: Bar[]; outl
         {props.title}
         {s && (
           <span class="stats">
-            {' '}mean {s.mean.toFixed(props.digits)} {props.unit} · min {s.min.toFixed(props.digits)} · max{' '}
-            {s.max.toFixed(props.digits)} · spread {(s.max - s.min).toFixed(props.digits)}
+            {' '}mean {s.mean.toFixed(props.digits)} {props.unit} · min {s.min.toFixed(props.digits)} {props.unit} · max{' '}
+            {s.max.toFixed(props.digits)} {props.unit} · spread {(s.max - s.min).toFixed(props.digits)} {props.unit}
           </span>
         )}
       </figcaption>
@@ -52,6 +52,14 @@ export function BarChart(props: { title: string; unit: string; bars: Bar[]; outl
         })}
         {s && <line class="mean" x1={0} x2={width} y1={y(s.mean)} y2={y(s.mean)} />}
       </svg>
+      <div class="axis-x" aria-hidden="true">
+        {props.bars.map((_, i) => (
+          <span>{i === 0 || (i + 1) % 10 === 0 ? i + 1 : ''}</span>
+        ))}
+      </div>
+      <div class="axis-y">
+        scale {lo.toFixed(props.digits)}–{hi.toFixed(props.digits)} {props.unit} (not from zero: differences are magnified)
+      </div>
     </figure>
   );
 }

@@ -4,8 +4,15 @@ import 'uplot/dist/uPlot.min.css';
 import { LiveStore } from '../lib/live';
 import { Value } from './Value';
 
+function minSpan(lo: number, hi: number, span: number): [number, number] {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [0, span];
+  const mid = (lo + hi) / 2;
+  const half = Math.max(span, hi - lo) / 2;
+  return [mid - half * 1.1, mid + half * 1.1];
+}
+
 /** Live values of one battery and a trend of what arrived since the page opened. */
-export function BatteryPage(props: { store: LiveStore; string: number; position: number; now: number }) {
+export function BatteryPage(props: { store: LiveStore; string: number; position: number; upsId?: number; now: number }) {
   const { store, now } = props;
   const id = `battery/${props.string}/${props.position}`;
   const chartRef = useRef<HTMLDivElement>(null);
@@ -19,7 +26,17 @@ export function BatteryPage(props: { store: LiveStore; string: number; position:
         width: Math.min(960, innerWidth - 40),
         height: 260,
         series: [{}, { label: 'Voltage (V)', stroke: '#4aa3ff', scale: 'V' }, { label: 'Temperature (°C)', stroke: '#ff9f43', scale: 'C' }],
-        axes: [{}, { scale: 'V' }, { scale: 'C', side: 1 }],
+        // Axis colours follow the theme; ranges keep a minimum span so 1 mV of noise is not magnified.
+        axes: [
+          { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.25)' } },
+          { scale: 'V', stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.25)' } },
+          { scale: 'C', side: 1, stroke: 'currentColor', grid: { show: false } },
+        ],
+        scales: {
+          x: { time: true },
+          V: { range: (_u, lo, hi) => minSpan(lo, hi, 0.2) },
+          C: { range: (_u, lo, hi) => minSpan(lo, hi, 2) },
+        },
       },
       [xs, volts, temps],
       chartRef.current!,
@@ -41,23 +58,26 @@ export function BatteryPage(props: { store: LiveStore; string: number; position:
     };
   }, [id]);
 
-  const field = (label: string, quantity: string, digits: number) => (
+  const field = (label: string, quantity: string, digits: number, invalidText?: string) => (
     <>
       <dt>{label}</dt>
-      <dd data-testid={`${quantity}`}><Value v={store.get(`${id}/${quantity}`)} digits={digits} now={now} /></dd>
+      <dd data-testid={`${quantity}`}>
+        <Value v={store.get(`${id}/${quantity}`)} digits={digits} now={now} invalidText={invalidText} />
+      </dd>
     </>
   );
   return (
     <section>
       <nav class="crumbs">
-        <a href="#/">Site</a> › <a href={`#/string/${props.string}`}>String {props.string}</a> › Battery {props.position}
+        <a href="#/">Site</a> › {props.upsId !== undefined && <><a href={`#/ups/${props.upsId}`}>UPS {props.upsId}</a> › </>}
+        <a href={`#/string/${props.string}`}>String {props.string}</a> › Battery {props.position}
       </nav>
       <h1>Battery {props.string}/{props.position}</h1>
       <dl class="battery">
         {field('Voltage', 'voltage', 3)}
         {field('Temperature', 'temperature', 1)}
         {field('Internal resistance', 'resistance', 3)}
-        {field('Resistance baseline', 'resistance_baseline', 3)}
+        {field('Resistance baseline', 'resistance_baseline', 3, 'learning (first resistance tests)')}
         {field('SOC', 'soc', 0)}
         {field('SOH', 'soh', 0)}
       </dl>

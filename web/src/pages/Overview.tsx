@@ -25,7 +25,13 @@ export function Overview(props: { topology: Topology; store: LiveStore; now: num
                 <dt>SOC</dt>
                 <dd><Value v={store.get(`ups/${u.id}/soc`)} digits={0} now={now} /></dd>
                 <dt>Runtime</dt>
-                <dd><Value v={store.get(`ups/${u.id}/runtime`)} digits={0} now={now} /></dd>
+                <dd>
+                  {onBattery ? (
+                    <Value v={store.get(`ups/${u.id}/runtime`)} digits={0} now={now} />
+                  ) : (
+                    <span class="value value-na">n/a on mains</span>
+                  )}
+                </dd>
                 <dt>Strings</dt>
                 <dd>{strings.length}</dd>
               </dl>

@@ -9,12 +9,13 @@ export function StringPage(props: { topology: Topology; store: LiveStore; string
   const s = topology.strings.find((x) => x.id === props.string);
   if (!s) return <p>No string {props.string} on this gateway.</p>;
   const ups = topology.upses.find((u) => u.id === s.ups);
+  // Balancing is marked on the voltage chart only: on the others its colour would read as a warning.
   const bars = (quantity: string): Bar[] =>
     Array.from({ length: s.batteries }, (_, k) => ({
       label: `Battery ${k + 1}`,
       href: `#/battery/${s.id}/${k + 1}`,
       v: store.get(`battery/${s.id}/${k + 1}/${quantity}`),
-      balancing: store.get(`battery/${s.id}/${k + 1}/balancing`)?.value === 1,
+      balancing: quantity === 'voltage' && store.get(`battery/${s.id}/${k + 1}/balancing`)?.value === 1,
     }));
   return (
     <section>

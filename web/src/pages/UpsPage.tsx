@@ -35,11 +35,17 @@ export function UpsPage(props: { topology: Topology; store: LiveStore; ups: numb
             {strings.map((s) => <td>{stringState(store.get(`string/${s.id}/state`)?.value)}</td>)}
           </tr>
           {row('Voltage', (id) => `string/${id}/voltage`, 2)}
-          {row('Current', (id) => `string/${id}/current`, 2)}
+          {row('Current (+ charge / − discharge)', (id) => `string/${id}/current`, 2)}
           {row('SOC', (id) => `string/${id}/soc`, 0)}
-          {row('Balance', (id) => `string/${id}/balance`, 1)}
+          {row('Balance index (100 % = all equal)', (id) => `string/${id}/balance`, 1)}
           {row('Spread', (id) => `string/${id}/spread`, 3)}
-          {row('Relay closed', (id) => `string/${id}/relay_closed`, 0)}
+          <tr>
+            <th>Disconnect relay</th>
+            {strings.map((s) => {
+              const v = store.get(`string/${s.id}/relay_closed`);
+              return <td>{v === undefined ? '—' : v.value === 1 ? 'closed' : <strong class="value-invalid">OPEN</strong>}</td>;
+            })}
+          </tr>
           {row('Insulation R+', (id) => `string/${id}/insulation_pos`, 0)}
           {row('Insulation R−', (id) => `string/${id}/insulation_neg`, 0)}
         </tbody>
