@@ -5,6 +5,7 @@
 
 #include "app/commands.hpp"
 #include "app/gateway_runtime.hpp"
+#include "app/scenario_loading.hpp"
 #include "app/site_loading.hpp"
 #include "app/static_dir.hpp"
 #include "plant/virtual_plant.hpp"
@@ -14,6 +15,7 @@ namespace btms::app {
 namespace {
 struct DemoArgs {
   std::string config;
+  std::string scenario;
   std::string bind = "127.0.0.1";
   int port = 8080;
   int scada_port = 1502;
@@ -25,10 +27,13 @@ struct DemoArgs {
 int run_demo(const DemoArgs& args) {
   auto site = load_site_or_demo(args.config);
   if (!site) return 1;
+  std::shared_ptr<const plant::Scenario> scenario;
+  if (!load_scenario(args.scenario, *site, scenario)) return 1;
   try {
     plant::PlantOptions plant_options;
     plant_options.seed = args.seed;
     plant_options.speed = args.speed;
+    plant_options.scenario = scenario;
     plant_options.tcp_pick_free_ports = true;  // the demo's buses never clash with anything
     plant::VirtualPlant plant(*site, plant_options);
     plant.start();
@@ -84,6 +89,8 @@ void register_demo(CLI::App& app, Registry& registry) {
   demo->add_option("--scada-port", args->scada_port, "SCADA Modbus TCP port (0 = pick a free one)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
+  demo->add_option("--scenario", args->scenario, "Scenario file (TOML): timed events in simulated time")
+      ->check(CLI::ExistingFile);
   demo->add_option("--speed", args->speed, "Simulated seconds per real second")
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();

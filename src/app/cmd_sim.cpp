@@ -5,6 +5,7 @@
 
 #include "app/commands.hpp"
 #include "app/gateway_runtime.hpp"
+#include "app/scenario_loading.hpp"
 #include "app/site_loading.hpp"
 #include "plant/virtual_plant.hpp"
 
@@ -13,6 +14,7 @@ namespace btms::app {
 namespace {
 struct SimArgs {
   std::string config;
+  std::string scenario;
   double speed = 1.0;
   std::uint64_t seed = 1;
   bool free_ports = false;
@@ -22,10 +24,13 @@ struct SimArgs {
 int run_sim(const SimArgs& args) {
   auto site = load_site_or_demo(args.config);
   if (!site) return 1;
+  std::shared_ptr<const plant::Scenario> scenario;
+  if (!load_scenario(args.scenario, *site, scenario)) return 1;
   try {
     plant::PlantOptions options;
     options.seed = args.seed;
     options.speed = args.speed;
+    options.scenario = scenario;
     options.tcp_pick_free_ports = args.free_ports;
     options.rtu_turnaround_ms = args.turnaround_ms;
     plant::VirtualPlant plant(*site, options);
@@ -53,6 +58,8 @@ void register_sim(CLI::App& app, Registry& registry) {
   auto args = std::make_shared<SimArgs>();
   auto* sim = app.add_subcommand("sim", "Run the virtual plant alone (emulated field devices)");
   sim->add_option("--config", args->config, "Site configuration (TOML); default: the demo plant");
+  sim->add_option("--scenario", args->scenario, "Scenario file (TOML): timed events in simulated time")
+      ->check(CLI::ExistingFile);
   sim->add_option("--speed", args->speed, "Simulated seconds per real second")
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();
