@@ -1,6 +1,8 @@
 // btms demo: the virtual plant and a gateway polling it, with built-in defaults.
 #include <fmt/format.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "app/commands.hpp"
@@ -22,7 +24,17 @@ struct DemoArgs {
   double speed = 1.0;
   std::uint64_t seed = 1;
   std::string static_dir;
+  std::string data_dir;
 };
+
+// The demo keeps its history in a fresh folder of its own unless told where, so several demos
+// (and the tests) never share one database.
+std::string demo_data_dir(const std::string& requested) {
+  if (!requested.empty()) return requested;
+  std::string tmpl = (std::filesystem::temp_directory_path() / "btms-demo-XXXXXX").string();
+  if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("cannot create a data folder in /tmp");
+  return tmpl;
+}
 
 int run_demo(const DemoArgs& args) {
   auto site = load_site_or_demo(args.config);
@@ -45,6 +57,7 @@ int run_demo(const DemoArgs& args) {
     options.static_dir = args.static_dir.empty() ? default_static_dir() : args.static_dir;
     // The demo serves read-only views without a login, and only on loopback by default.
     options.allow_anonymous_read = true;
+    options.data_dir = demo_data_dir(args.data_dir);
     GatewayRuntime gateway(plant.site_for_gateway(), options);
     gateway.start();
 
@@ -60,6 +73,7 @@ int run_demo(const DemoArgs& args) {
     if (gateway.scada_port() >= 0) {
       std::cout << fmt::format("SCADA Modbus TCP: {}:{} (read-only)\n", args.bind, gateway.scada_port());
     }
+    std::cout << "History and event log: " << options.data_dir << "\n";
     std::cout << "Read-only views are served without a login (demo only).\n";
     std::cout << fmt::format("Web UI: http://{}:{}/\n", args.bind, gateway.web_port());
     std::cout << "Press Ctrl-C to stop." << std::endl;
@@ -95,6 +109,7 @@ void register_demo(CLI::App& app, Registry& registry) {
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();
   demo->add_option("--seed", args->seed, "Random seed of the plant")->capture_default_str();
+  demo->add_option("--data-dir", args->data_dir, "Folder of the history database (default: a new folder in /tmp)");
   demo->add_option("--static-dir", args->static_dir, "Directory of the built web UI");
   demo->callback([&registry, args] { registry.set_action([args] { return run_demo(*args); }); });
 }

@@ -4,9 +4,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
+#include "app/event_queue.hpp"
 #include "engine/engine.hpp"
+#include "history/history_store.hpp"
 #include "fieldbus/acquisition.hpp"
 #include "model/plant_channels.hpp"
 #include "model/snapshot.hpp"
@@ -25,7 +28,10 @@ struct GatewayRuntime::Impl {
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<web::WebServer> web;
   std::unique_ptr<scada::ScadaServer> scada;
+  std::unique_ptr<history::HistoryStore> history;
+  EventQueue events;
   std::thread engine_thread;
+  std::thread consumer_thread;
   std::atomic<bool> running{false};
 
   // The protection path: latest plant snapshot -> engine -> commands straight back to the bus
@@ -42,11 +48,38 @@ struct GatewayRuntime::Impl {
         auto output = engine->step(*snapshot, now_ms);
         for (const auto& command : output.commands) acquisition->submit(command);
         if (output.derived) derived_snapshots->publish(output.derived);
-        for (const auto& event : output.events) {
-          spdlog::info("event {}: {} {}", event.id, event.source, event.text);
-        }
+        events.push(output.events);  // consumers take them on their own thread
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
+  // Consumers that are not servers: the event log line and the history store. Runs apart from
+  // the engine loop so a slow disk can only make this thread late, never the protection path.
+  void consumer_loop() {
+    std::uint64_t plant_sequence = 0;
+    std::uint64_t derived_sequence = 0;
+    while (running.load()) {
+      drain_once(plant_sequence, derived_sequence);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    drain_once(plant_sequence, derived_sequence);
+    if (history) history->flush();
+  }
+
+  void drain_once(std::uint64_t& plant_sequence, std::uint64_t& derived_sequence) {
+    for (const auto& event : events.take_all()) {
+      spdlog::info("event {}: {} {}", event.id, event.source, event.text);
+      if (history) history->append_event(event);
+    }
+    if (!history) return;
+    if (auto s = plant_snapshots->latest(); s && s->sequence != plant_sequence) {
+      plant_sequence = s->sequence;
+      history->append(s);
+    }
+    if (auto s = derived_snapshots->latest(); s && s->sequence != derived_sequence) {
+      derived_sequence = s->sequence;
+      history->append(s);
     }
   }
 };
@@ -59,6 +92,10 @@ GatewayRuntime::GatewayRuntime(const model::Site& site, GatewayOptions options)
   impl_->acquisition =
       std::make_unique<fieldbus::Acquisition>(site, impl_->channels, impl_->plant_snapshots);
   impl_->engine = std::make_unique<engine::Engine>(site, impl_->channels, engine::EngineConfig{});
+  if (!impl_->options.data_dir.empty()) {
+    std::filesystem::create_directories(impl_->options.data_dir);
+    impl_->history = history::open_sqlite_store(impl_->options.data_dir + "/history.db");
+  }
 
   web::WebOptions web_options;
   web_options.bind_address = impl_->options.web_bind;
@@ -85,12 +122,14 @@ void GatewayRuntime::start() {
   impl_->acquisition->start();
   impl_->running = true;
   impl_->engine_thread = std::thread([this] { impl_->engine_loop(); });
+  impl_->consumer_thread = std::thread([this] { impl_->consumer_loop(); });
 }
 
 void GatewayRuntime::stop() {
   if (!impl_) return;
   impl_->running = false;
   if (impl_->engine_thread.joinable()) impl_->engine_thread.join();
+  if (impl_->consumer_thread.joinable()) impl_->consumer_thread.join();
   if (impl_->acquisition) impl_->acquisition->stop();
   if (impl_->scada) impl_->scada->stop();
   if (impl_->web) impl_->web->stop();
