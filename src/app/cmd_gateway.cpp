@@ -16,7 +16,7 @@ struct GatewayArgs {
   std::string bind = "127.0.0.1";
   int port = 8080;
   int scada_port = 1502;
-  std::string data_dir;
+  std::string data_dir = "/var/lib/btms";
   std::string static_dir;
 };
 
@@ -60,7 +60,8 @@ void register_gateway(CLI::App& app, Registry& registry) {
   gw->add_option("--scada-port", args->scada_port, "SCADA Modbus TCP port")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
-  gw->add_option("--data-dir", args->data_dir, "Directory of the history database");
+  gw->add_option("--data-dir", args->data_dir, "Folder of the history, users and audit log")
+      ->capture_default_str();
   gw->add_option("--static-dir", args->static_dir, "Directory of the built web UI");
   gw->callback([&registry, args] { registry.set_action([args] { return run_gateway(*args); }); });
 }

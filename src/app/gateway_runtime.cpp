@@ -28,7 +28,7 @@ struct GatewayRuntime::Impl {
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<web::WebServer> web;
   std::unique_ptr<scada::ScadaServer> scada;
-  std::unique_ptr<history::HistoryStore> history;
+  std::shared_ptr<history::HistoryStore> history;
   EventQueue events;
   std::thread engine_thread;
   std::thread consumer_thread;
@@ -59,8 +59,15 @@ struct GatewayRuntime::Impl {
   void consumer_loop() {
     std::uint64_t plant_sequence = 0;
     std::uint64_t derived_sequence = 0;
+    auto next_retention = std::chrono::steady_clock::now();
     while (running.load()) {
       drain_once(plant_sequence, derived_sequence);
+      if (history && std::chrono::steady_clock::now() >= next_retention) {
+        next_retention += std::chrono::hours(1);
+        history->enforce_retention(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count());
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     drain_once(plant_sequence, derived_sequence);
@@ -102,8 +109,10 @@ GatewayRuntime::GatewayRuntime(const model::Site& site, GatewayOptions options)
   web_options.port = impl_->options.web_port;
   web_options.static_dir = impl_->options.static_dir;
   web_options.allow_anonymous_read = impl_->options.allow_anonymous_read;
+  web_options.data_dir = impl_->options.data_dir;  // users and audit log live beside the history
   impl_->web = std::make_unique<web::WebServer>(web_options, impl_->plant_snapshots,
                                                 impl_->derived_snapshots, impl_->site);
+  if (impl_->history) impl_->web->set_history(impl_->history);
   if (impl_->options.scada_port >= 0) {
     scada::ScadaOptions scada_options;
     scada_options.bind_address = impl_->options.scada_bind;

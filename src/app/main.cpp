@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   btms::app::register_gateway(app, registry);
   btms::app::register_scan(app, registry);
   btms::app::register_config(app, registry);
+  btms::app::register_user(app, registry);
   btms::app::register_docs(app, registry);
 
   try {

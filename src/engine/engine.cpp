@@ -489,8 +489,30 @@ EngineOutput Engine::Impl::step(const model::Snapshot& plant, std::int64_t now_m
                                       model::string_id(s.id), "", describe(rec), rec.ah_out));
     }
     if (state == model::StringState::discharge) ctx.low_suppressed = true;
-    if (state == model::StringState::float_charge || state == model::StringState::equalizing) {
-      ctx.low_suppressed = false;  // recovered to float
+    if (ctx.low_suppressed &&
+        (state == model::StringState::float_charge || state == model::StringState::equalizing)) {
+      // Recovered only once back in the float band: the bulk recharge after a discharge runs
+      // below it (a half-discharged 12 V block charges at ~12.2-12.6 V at the current limit),
+      // and "float_charge" already covers that recharge.
+      std::optional<double> v_string = string_v;
+      if (!v_string) {
+        double sum = 0.0;
+        bool all = true;
+        for (const auto& v : ctx.volts) {
+          if (v)
+            sum += *v;
+          else
+            all = false;
+        }
+        if (all && n > 0) v_string = sum;
+      }
+      const double cells_in_string = cells * static_cast<double>(n);
+      const EstimationConfig band;
+      if (v_string && cells_in_string > 0.0 &&
+          *v_string / cells_in_string >=
+              ctx.type->float_voltage_per_cell_V - band.float_band_below_per_cell_V) {
+        ctx.low_suppressed = false;
+      }
     }
 
     // Batteries.

@@ -68,7 +68,8 @@ struct EngineConfig {
   // Event ids continue from here (the app passes the last stored id + 1 across restarts).
   std::uint64_t first_event_id = 1;
   bool equalization_enabled = true;
-  VoltageEqualizationConfig equalization;
+  // Referenced to the lowest battery: the only way bypass balancing lifts the low ones.
+  VoltageEqualizationConfig equalization{.reference = EqualizationReference::lowest};
 
   const LimitSet& limits(int string_id) const {
     const auto it = per_string.find(string_id);

@@ -38,8 +38,18 @@ std::vector<model::SetBalancing> VoltageEqualization::decide(const EqualizationI
   const auto n = in.voltage_V.size();
   std::vector<bool> want(n, false);
   const auto stats = voltage_stats(in.voltage_V);
-  const double on_V = config_.on_above_mean_per_cell_V * in.cells_per_battery;
-  const double off_V = config_.off_above_mean_per_cell_V * in.cells_per_battery;
+  const bool lowest = config_.reference == EqualizationReference::lowest;
+  const double on_V =
+      (lowest ? config_.on_above_lowest_per_cell_V : config_.on_above_mean_per_cell_V) *
+      in.cells_per_battery;
+  const double off_V =
+      (lowest ? config_.off_above_lowest_per_cell_V : config_.off_above_mean_per_cell_V) *
+      in.cells_per_battery;
+  double lowest_V = 0.0;
+  for (const auto& v : in.voltage_V) {
+    if (v && (lowest_V == 0.0 || *v < lowest_V)) lowest_V = *v;
+  }
+  const double reference_V = lowest ? lowest_V : stats.mean_V;
   bool allowed = in.state == model::StringState::float_charge &&
                  stats.count == static_cast<int>(n) && n > 1 && stats.spread_V > on_V;
   for (std::size_t i = 0; allowed && i < n; ++i) {
@@ -48,7 +58,7 @@ std::vector<model::SetBalancing> VoltageEqualization::decide(const EqualizationI
   }
   if (allowed) {
     for (std::size_t i = 0; i < n; ++i) {
-      const double above = *in.voltage_V[i] - stats.mean_V;
+      const double above = *in.voltage_V[i] - reference_V;
       const bool on_now = i < in.balancing_on.size() && in.balancing_on[i];
       want[i] = on_now ? above > off_V : above > on_V;
     }

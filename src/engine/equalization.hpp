@@ -27,14 +27,26 @@ class EqualizationStrategy {
   virtual std::vector<model::SetBalancing> decide(const EqualizationInput& in) = 0;
 };
 
+// What a battery's voltage is compared with. Bypassing a battery lowers it and, with the
+// rectifier holding the string voltage, raises the string current and so every other battery:
+// referencing the mean leaves the lowest batteries where they are (≈80 mV spread remains on a
+// 40-block string), referencing the lowest battery keeps bypassing until the low ones have come
+// up (≈10 mV in a few hours on the virtual plant, tests/system).
+enum class EqualizationReference { mean, lowest };
+
 struct VoltageEqualizationConfig {
+  EqualizationReference reference = EqualizationReference::mean;
   // Thresholds per cell so one setting fits 2, 6 and 12 V blocks: 20 mV on a 12 V block.
   double on_above_mean_per_cell_V = 0.020 / 6;
   double off_above_mean_per_cell_V = 0.010 / 6;  // hysteresis: switch off below this
-  double max_temperature_C = 40.0;               // no balancing above (adds heat)
+  // With reference = lowest: 10 mV on / 5 mV off on a 12 V block.
+  double on_above_lowest_per_cell_V = 0.010 / 6;
+  double off_above_lowest_per_cell_V = 0.005 / 6;
+  double max_temperature_C = 40.0;  // no balancing above (adds heat)
 };
 
-// Balances (bypasses current on) batteries above the string mean, only while the string floats.
+// Balances (bypasses current on) batteries above the reference (the string mean, or its lowest
+// battery), only while the string floats.
 // Everything goes off on any other state (discharge, equalize, idle...), when any battery is
 // above max_temperature_C or has no good temperature/voltage, and when the spread is already
 // inside the on band (max - min <= on threshold).

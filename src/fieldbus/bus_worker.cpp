@@ -55,8 +55,16 @@ void BusWorker::stop() {
 }
 
 void BusWorker::enqueue(std::vector<RegisterWrite> writes) {
-  std::lock_guard lock(queue_mutex_);
-  for (auto& w : writes) queue_.push_back(PendingWrite{w, 0});
+  {
+    std::lock_guard lock(queue_mutex_);
+    for (auto& w : writes) queue_.push_back(PendingWrite{w, 0});
+  }
+  // A command (a string disconnect above all) must not wait for the next poll cycle.
+  {
+    std::lock_guard lock(wake_mutex_);
+    commands_pending_ = true;
+  }
+  wake_.notify_all();
 }
 
 void BusWorker::run() {
@@ -93,7 +101,17 @@ void BusWorker::run() {
       wake_at = end + std::chrono::milliseconds(std::max(bus_.timeout_ms, 50));  // no busy retry
     }
     std::unique_lock lock(wake_mutex_);
-    wake_.wait_until(lock, wake_at, [this] { return stopping_; });
+    while (!stopping_) {
+      if (!wake_.wait_until(lock, wake_at, [this] { return stopping_ || commands_pending_; })) {
+        break;  // time for the next cycle
+      }
+      if (stopping_) break;
+      // Commands arrived between cycles: send them now, then keep waiting for the cycle.
+      commands_pending_ = false;
+      lock.unlock();
+      if (link->ensure_connected()) send_commands(*link);
+      lock.lock();
+    }
   }
 }
 

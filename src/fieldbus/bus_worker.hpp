@@ -101,6 +101,7 @@ class BusWorker {
   std::mutex wake_mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  bool commands_pending_ = false;  // set by enqueue(): wake the worker to send them at once
   std::atomic<std::uint64_t> cycles_{0};
   std::thread thread_;
 };

@@ -16,6 +16,7 @@ struct Request {
   std::string target;  // path and query as sent, e.g. /api/v1/live?prefix=string/2/
   std::string body;
   std::map<std::string, std::string> headers;  // lower-case names; for the later auth step
+  std::string remote_address;                  // peer IP as text (IPv4-mapped shown as IPv4)
 };
 
 struct Response {

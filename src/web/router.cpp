@@ -118,4 +118,28 @@ Response Router::handle(const Request& request) const {
   return route->handler(request, *parsed);
 }
 
+std::optional<Response> Router::authorize(const Request& request, Role role) const {
+  if (!authorizer_) return std::nullopt;
+  return authorizer_(request, role);
+}
+
+void Router::mark_blocking(std::string path, std::string method) {
+  blocking_.emplace_back(std::move(path), std::move(method));
+}
+
+bool Router::is_blocking(const Request& request) const {
+  if (blocking_.empty()) return false;
+  const auto parsed = parse_target(request.target);
+  if (!parsed) return false;
+  for (const auto& [path, method] : blocking_) {
+    if (method == request.method &&
+        (path == parsed->path ||
+         (path.ends_with('*') &&
+          parsed->path.starts_with(std::string_view(path).substr(0, path.size() - 1))))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace btms::web

@@ -45,11 +45,19 @@ class Router {
   void add(Route route);
   void set_authorizer(Authorizer authorizer) { authorizer_ = std::move(authorizer); }
   Response handle(const Request& request) const;
+  // The authorizer's verdict alone (for the WebSocket upgrade); nullopt = allowed.
+  std::optional<Response> authorize(const Request& request, Role role) const;
+
+  // Marks path + method as slow (Argon2 password hashing): the server runs such requests on a
+  // worker thread instead of an io thread.
+  void mark_blocking(std::string path, std::string method);
+  bool is_blocking(const Request& request) const;
 
  private:
   const Route* match(std::string_view path) const;
   std::vector<Route> routes_;  // exact routes are tried before prefix routes
   Authorizer authorizer_;
+  std::vector<std::pair<std::string, std::string>> blocking_;  // (path, method)
 };
 
 }  // namespace btms::web

@@ -21,12 +21,15 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <nlohmann/json.hpp>
 
 #include "web/api_handlers.hpp"
+#include "web/auth_handlers.hpp"
+#include "web/history_handlers.hpp"
 #include "web/http_counters.hpp"
 #include "web/router.hpp"
 #include "web/static_files.hpp"
@@ -46,6 +49,7 @@ namespace {
 constexpr auto kHttpIdleTimeout = 30s;  // a keep-alive connection idle this long is closed
 constexpr std::size_t kMaxHeader_bytes = 16 * 1024;
 constexpr const char* kStreamPath = "/api/v1/stream";
+constexpr int kMaxBlockingInFlight = 32;
 
 // Something the server can close on stop().
 class Closable {
@@ -58,8 +62,14 @@ class Closable {
 struct ServerCore {
   WebOptions options;
   ApiContext api;
+  HistoryContext history;  // store set by WebServer::set_history
   HttpCounters counters;
   Router router;
+  std::unique_ptr<AuthContext> auth;
+  // Runs the routes the router marks blocking (Argon2 hashing), so logins never stall the io
+  // threads; bounded so a login flood queues at most kMaxBlockingInFlight hashes.
+  std::unique_ptr<net::thread_pool> workers;
+  std::atomic<int> blocking_in_flight{0};
   std::atomic<bool> stopping{false};
 
   std::mutex sessions_mutex;
@@ -212,6 +222,12 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
 
   void start() {
     core_.track(shared_from_this());
+    beast::error_code ec;
+    auto address = stream_.socket().remote_endpoint(ec).address();
+    if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+      address = net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6());
+    }
+    if (!ec) remote_address_ = address.to_string();
     net::dispatch(stream_.get_executor(),
                   beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
   }
@@ -250,22 +266,30 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
     if (ec) return;  // timeout, reset, operation_aborted: nothing to answer
 
     auto& req = parser_->get();
+    Request request;
+    request.method = std::string(req.method_string());
+    request.target = std::string(req.target());
+    request.body = std::move(req.body());
+    request.remote_address = remote_address_;
+    for (const auto& field : req) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      request.headers[std::move(name)] = std::string(field.value());
+    }
     if (websocket::is_upgrade(req)) {
       const auto target = std::string_view(req.target().data(), req.target().size());
       if (target == kStreamPath || target.starts_with(std::string(kStreamPath) + "?")) {
+        // The stream is a read like /api/v1/live: a viewer session or the loopback demo.
+        if (auto denied = core_.router.authorize(request, Role::viewer)) {
+          return send(std::move(*denied), req.version(), false);
+        }
         std::make_shared<WsSession>(stream_.release_socket(), core_)->run(parser_->release());
         return;
       }
       return send(error_response(404, "no WebSocket endpoint here"), req.version(), false);
     }
-    Request request;
-    request.method = std::string(req.method_string());
-    request.target = std::string(req.target());
-    request.body = std::move(req.body());
-    for (const auto& field : req) {
-      std::string name(field.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      request.headers[std::move(name)] = std::string(field.value());
+    if (core_.workers && core_.router.is_blocking(request)) {
+      return handle_on_worker(std::move(request), req.version(), req.keep_alive());
     }
     Response response;
     if (request.target == kStreamPath) {
@@ -280,6 +304,31 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
       }
     }
     send(std::move(response), req.version(), req.keep_alive());
+  }
+
+  // Answers asynchronously: the worker computes the response, the session's strand sends it.
+  void handle_on_worker(Request request, unsigned version, bool keep_alive) {
+    if (core_.blocking_in_flight.fetch_add(1) >= kMaxBlockingInFlight) {
+      --core_.blocking_in_flight;
+      auto busy = error_response(503, "too many logins in progress; try again");
+      busy.headers.emplace_back("Retry-After", "1");
+      return send(std::move(busy), version, keep_alive);
+    }
+    net::post(*core_.workers, [self = shared_from_this(), request = std::move(request), version,
+                               keep_alive]() mutable {
+      Response response;
+      try {
+        response = self->core_.router.handle(request);
+      } catch (const std::exception& e) {
+        spdlog::error("web: handler for {} failed: {}", request.target, e.what());
+        response = error_response(500, "internal error");
+      }
+      --self->core_.blocking_in_flight;
+      net::post(self->stream_.get_executor(),
+                [self, response = std::move(response), version, keep_alive]() mutable {
+                  self->send(std::move(response), version, keep_alive);
+                });
+    });
   }
 
   void send(Response response, unsigned version, bool keep_alive) {
@@ -315,6 +364,7 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
   ServerCore& core_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
+  std::string remote_address_;
 };
 
 }  // namespace
@@ -349,6 +399,15 @@ WebServer::WebServer(WebOptions options, std::shared_ptr<const model::SnapshotPu
   core.api.site = std::move(site);
   core.api.counters = &core.counters;
   add_api_routes(core.router, core.api);
+  // Secure cookies only where TLS is possible: browsers drop them over plain HTTP, which is
+  // only served for the loopback demo (the server has no TLS yet, see docs/api.md).
+  const bool secure_cookie = !is_loopback_address(core.options.bind_address);
+  core.auth = std::make_unique<AuthContext>(
+      core.options.data_dir, core.options.allow_anonymous_read, secure_cookie, core.options.auth);
+  add_auth_routes(core.router, *core.auth);
+  core.history.plant = core.api.plant;
+  core.history.derived = core.api.derived;
+  add_history_routes(core.router, core.history);
   add_static_route(core.router, core.options.static_dir);
 }
 
@@ -387,6 +446,8 @@ void WebServer::start() {
   impl.bound_port = impl.acceptor.local_endpoint().port();
   impl.core.stopping = false;
   impl.core.api.started = std::chrono::steady_clock::now();
+  impl.core.workers = std::make_unique<net::thread_pool>(
+      static_cast<std::size_t>(std::max(1, opt.auth.hash_threads)));
   impl.do_accept();
   const int threads = std::max(1, opt.io_threads);
   for (int i = 0; i < threads; ++i) {
@@ -407,6 +468,9 @@ void WebServer::stop() {
     impl.acceptor.close(ec);
     impl.core.close_all();
   });
+  // Finishes the hashes in progress; their replies go to the io threads still running below.
+  impl.core.workers->join();
+  impl.core.workers.reset();
   // Every session stops once its socket is closed; the io threads then run out of work. A
   // handler that somehow keeps work alive must not hang shutdown: force it after a while.
   for (auto& f : impl.finished) {
@@ -420,6 +484,12 @@ void WebServer::stop() {
   impl.threads.clear();
   impl.finished.clear();
   impl.running = false;
+}
+
+void WebServer::set_history(std::shared_ptr<history::HistoryStore> store) {
+  // The io threads read the pointer without a lock: changing it while serving would race.
+  if (impl_->running) throw std::logic_error("web: set_history must be called before start()");
+  impl_->core.history.store = std::move(store);
 }
 
 int WebServer::port() const {

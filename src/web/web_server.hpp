@@ -8,16 +8,27 @@
 
 #include "model/snapshot.hpp"
 #include "model/topology.hpp"
+#include "web/auth_handlers.hpp"
+
+namespace btms::history {
+class HistoryStore;
+}  // namespace btms::history
 
 namespace btms::web {
 
 struct WebOptions {
   std::string bind_address = "127.0.0.1";
-  int port = 8080;                    // 0 = pick a free port
-  std::string static_dir;             // served at /; empty = built-in placeholder page
-  bool allow_anonymous_read = false;  // for the login step; no authentication exists yet
-  int stream_poll_ms = 100;           // how often the stream looks for new snapshots
-  int ws_ping_interval_ms = 15'000;   // idle time before a ping; no answer in as long = dropped
+  int port = 8080;         // 0 = pick a free port
+  std::string static_dir;  // served at /; empty = built-in placeholder page
+  // Reads (live, topology, history, stream, metrics) without login, but only for loopback
+  // peers: the local demo. Writes always need a session.
+  bool allow_anonymous_read = false;
+  // Holds users.sqlite and audit.sqlite. Empty = no user store: only the anonymous loopback
+  // reads above are served and every route needing a session answers 503.
+  std::string data_dir;
+  AuthTuning auth;           // Argon2 cost, lockout and session timeouts (defaults = production)
+  int stream_poll_ms = 100;  // how often the stream looks for new snapshots
+  int ws_ping_interval_ms = 15'000;  // idle time before a ping; no answer in as long = dropped
   int io_threads = 1;
 };
 
@@ -36,6 +47,10 @@ class WebServer {
   void stop();
   // The bound port (useful with port 0); 0 before start().
   int port() const;
+
+  // History endpoints (/api/v1/history, /history.csv, /events) read this store; without one
+  // they answer 503. Call before start().
+  void set_history(std::shared_ptr<history::HistoryStore> store);
 
  private:
   struct Impl;

@@ -56,15 +56,15 @@ Response ok_handler(const Request&, const ParsedTarget&) {
 TEST(Router, UnknownPath404WrongMethod405WithAllow) {
   Router router;
   router.add(Route{"/api/v1/x", {"GET", "HEAD"}, Role::viewer, ok_handler});
-  EXPECT_EQ(router.handle(Request{"GET", "/api/v1/x", "", {}}).status, 200);
-  EXPECT_EQ(router.handle(Request{"GET", "/api/v1/y", "", {}}).status, 404);
-  const auto r = router.handle(Request{"DELETE", "/api/v1/x", "", {}});
+  EXPECT_EQ(router.handle(Request{"GET", "/api/v1/x", "", {}, ""}).status, 200);
+  EXPECT_EQ(router.handle(Request{"GET", "/api/v1/y", "", {}, ""}).status, 404);
+  const auto r = router.handle(Request{"DELETE", "/api/v1/x", "", {}, ""});
   EXPECT_EQ(r.status, 405);
   ASSERT_EQ(r.headers.size(), 1u);
   EXPECT_EQ(r.headers[0].first, "Allow");
   EXPECT_EQ(r.headers[0].second, "GET, HEAD");
   EXPECT_EQ(nlohmann::json::parse(r.body).at("error").get<std::string>().substr(0, 6), "method");
-  EXPECT_EQ(router.handle(Request{"GET", "/api/%zz", "", {}}).status, 400);
+  EXPECT_EQ(router.handle(Request{"GET", "/api/%zz", "", {}, ""}).status, 400);
 }
 
 TEST(Router, ExactRoutesBeatPrefixRoutes) {
@@ -73,8 +73,8 @@ TEST(Router, ExactRoutesBeatPrefixRoutes) {
                      return json_error(418, "static");
                    }});
   router.add(Route{"/api/v1/x", {"GET"}, Role::viewer, ok_handler});
-  EXPECT_EQ(router.handle(Request{"GET", "/api/v1/x", "", {}}).status, 200);
-  EXPECT_EQ(router.handle(Request{"GET", "/other", "", {}}).status, 418);
+  EXPECT_EQ(router.handle(Request{"GET", "/api/v1/x", "", {}, ""}).status, 200);
+  EXPECT_EQ(router.handle(Request{"GET", "/other", "", {}, ""}).status, 418);
 }
 
 TEST(Router, AuthorizerSeesTheRouteRole) {
@@ -85,8 +85,8 @@ TEST(Router, AuthorizerSeesTheRouteRole) {
     if (role == Role::admin) return json_error(403, "admin only");
     return std::nullopt;
   });
-  EXPECT_EQ(router.handle(Request{"GET", "/open", "", {}}).status, 200);
-  EXPECT_EQ(router.handle(Request{"GET", "/admin", "", {}}).status, 403);
+  EXPECT_EQ(router.handle(Request{"GET", "/open", "", {}, ""}).status, 200);
+  EXPECT_EQ(router.handle(Request{"GET", "/admin", "", {}, ""}).status, 403);
 }
 
 struct TypeCase {

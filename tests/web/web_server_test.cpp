@@ -32,6 +32,7 @@ class WebServerTest : public ::testing::Test {
   }
   void start(WebOptions options = {}) {
     options.port = 0;
+    options.allow_anonymous_read = true;  // loopback demo: these tests are not about login
     server = std::make_unique<WebServer>(options, plant.plant, plant.derived, plant.site);
     server->start();
     ASSERT_GT(server->port(), 0);
