@@ -7,6 +7,8 @@
 #include "app/gateway_runtime.hpp"
 #include "app/site_loading.hpp"
 #include "app/static_dir.hpp"
+#include "security/user_store.hpp"
+#include "web/auth_handlers.hpp"
 
 namespace btms::app {
 
@@ -38,6 +40,13 @@ int run_gateway(const GatewayArgs& args) {
     std::cout << fmt::format("API: http://{}:{}/api/v1/live\n", args.bind, gateway.web_port());
     if (gateway.scada_port() >= 0) {
       std::cout << fmt::format("SCADA Modbus TCP: {}:{}\n", args.bind, gateway.scada_port());
+    }
+    // No default password: a new gateway asks for its first admin.
+    if (security::UserStore(web::users_db_path(args.data_dir)).empty()) {
+      std::cout << fmt::format(
+          "No accounts yet: open the web UI to create the first admin, or run\n"
+          "  btms user add NAME --role admin --data-dir {}\n",
+          args.data_dir);
     }
     std::cout << "Press Ctrl-C to stop." << std::endl;
     wait_for_stop_signal();

@@ -1,6 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { connectStream, fetchTopology, LinkState, Topology } from './lib/api';
+import { connectStream, fetchTopology, LinkState, LoginRequired, Topology } from './lib/api';
+import { LoginPage } from './pages/LoginPage';
 import { LiveStore } from './lib/live';
 import { Overview } from './pages/Overview';
 import { UpsPage } from './pages/UpsPage';
@@ -38,14 +39,22 @@ function useLiveTick(): number {
 function App() {
   const [topology, setTopology] = useState<Topology | undefined>();
   const [error, setError] = useState<string | undefined>();
+  const [login, setLogin] = useState<LoginRequired | undefined>();
   const [link, setLink] = useState<LinkState>('connecting');
   const [theme, setTheme] = useState(localStorage.getItem('btms-theme') ?? 'dark');
   const route = useHashRoute();
   useLiveTick();
 
   useEffect(() => {
-    fetchTopology().then(setTopology, (e) => setError(String(e)));
-    return connectStream(store, [''], setLink);
+    let stop: (() => void) | undefined;
+    fetchTopology().then(
+      (t) => {
+        setTopology(t);
+        stop = connectStream(store, [''], setLink);
+      },
+      (e) => (e instanceof LoginRequired ? setLogin(e) : setError(String(e))),
+    );
+    return () => stop?.();
   }, []);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
@@ -54,7 +63,8 @@ function App() {
 
   const now = Date.now();
   let page;
-  if (!topology) page = <p>{error ?? 'Loading…'}</p>;
+  if (login) page = <LoginPage setup={login.setup} />;
+  else if (!topology) page = <p>{error ?? 'Loading…'}</p>;
   else if (route[0] === 'ups' && route[1]) page = <UpsPage topology={topology} store={store} ups={+route[1]} now={now} />;
   else if (route[0] === 'string' && route[1]) page = <StringPage topology={topology} store={store} string={+route[1]} now={now} />;
   else if (route[0] === 'battery' && route[2])

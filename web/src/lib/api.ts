@@ -18,8 +18,21 @@ export interface Topology {
   strings: StringInfo[];
 }
 
+/** Thrown when the gateway wants a login (401) or a first admin (setup). */
+export class LoginRequired extends Error {
+  constructor(readonly setup: boolean) {
+    super(setup ? 'setup required' : 'login required');
+  }
+}
+
 async function getJson(path: string): Promise<any> {
   const r = await fetch(path, { credentials: 'same-origin' });
+  if (r.status === 401 || r.status === 409) {
+    const session = await fetch('/api/v1/session', { credentials: 'same-origin' })
+      .then((s) => s.json())
+      .catch(() => ({}));
+    throw new LoginRequired(session.setup_required === true);
+  }
   if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
   return r.json();
 }
