@@ -99,14 +99,6 @@ double floor_cycle_ms(int baud, int devices, int registers) {
   return per_transaction_s * devices * 1000.0;
 }
 
-// What the virtual RTU bus itself costs per transaction: it delivers the request instantly but
-// waits t3.5 of silence to end the frame and paces the response at the baud rate. The gap
-// between this and the measured cycle is the master's own overhead.
-double virtual_floor_cycle_ms(int baud, int devices, int registers) {
-  const double t35_s = baud > 19200 ? 0.00175 : 3.5 * 11.0 / baud;
-  return ((5.0 + 2.0 * registers) * 11.0 / baud + t35_s) * devices * 1000.0;
-}
-
 void rtu_cycle(int baud, int cycles) {
   const auto configured = site_with(1, 120, model::BusKind::rtu, baud, 0);
   plant::VirtualPlant plant(configured, plant_options());
@@ -137,11 +129,6 @@ void rtu_cycle(int baud, int cycles) {
       "RTU %6d baud, 120 BM-CS: cycle %8.1f ms  floor %8.1f ms  ratio %.3f  "
       "(target <= 1.10)  errors %.0f\n",
       baud, measured, floor, measured / floor, errors);
-  const double vfloor = virtual_floor_cycle_ms(baud, 120, devices::bm_cs::kFastCount);
-  std::printf(
-      "RTU %6d baud: virtual bus floor %8.1f ms, master overhead %.1f %% "
-      "(the pty has no request transmission time, so the cycle is below the physical floor)\n",
-      baud, vfloor, 100.0 * (measured / vfloor - 1.0));
 }
 
 void tcp_load(int seconds) {

@@ -69,8 +69,14 @@ void RtuBusServer::stop() {
 }
 
 void RtuBusServer::run() {
+  using Clock = std::chrono::steady_clock;
   std::vector<std::uint8_t> frame;
   const int gap_us = t35_us(baud_);
+  const auto gap = std::chrono::microseconds(gap_us);
+  // When the line last stopped carrying characters (end of our last reply or of the last
+  // request); a new frame cannot begin before t3.5 of silence after it.
+  Clock::time_point line_idle_since{};
+  Clock::time_point frame_start{};
   while (!stop_) {
     fd_set readable;
     FD_ZERO(&readable);
@@ -81,11 +87,21 @@ void RtuBusServer::run() {
     if (ready > 0) {
       std::uint8_t chunk[512];
       const ssize_t n = ::read(master_fd_, chunk, sizeof chunk);
-      if (n > 0) frame.insert(frame.end(), chunk, chunk + n);
+      if (n > 0) {
+        // The pty hands over the whole request at once; on a real line its first character
+        // starts no earlier than t3.5 after the line went quiet.
+        if (frame.empty()) frame_start = std::max(Clock::now(), line_idle_since + gap);
+        frame.insert(frame.end(), chunk, chunk + n);
+      }
       if (frame.size() > kMaxFrame) frame.clear();  // garbage: resynchronise on silence
       continue;
     }
     if (ready < 0 || frame.empty()) continue;
+    // The request is complete only after its own transmission time, and the slave may answer
+    // only after t3.5 of silence following it.
+    const auto request_end = frame_start + line_time(frame.size());
+    line_idle_since = request_end;
+    std::this_thread::sleep_until(request_end + gap);
     // A complete frame: unit, PDU, CRC low, CRC high.
     if (frame.size() >= 4) {
       const std::size_t body = frame.size() - 2;
@@ -94,30 +110,41 @@ void RtuBusServer::run() {
       if (crc == got) {  // a bad CRC is ignored, as the standard demands
         const std::uint8_t unit = frame[0];
         const auto answer = handler_(unit, std::span(frame.data() + 1, body - 1));
-        if (answer && unit != 0 && !answer->pdu.empty()) reply(unit, *answer);
+        if (answer && unit != 0 && !answer->pdu.empty()) {
+          line_idle_since = reply(unit, *answer, request_end + gap);
+        }
       }
     }
     frame.clear();
   }
 }
 
-void RtuBusServer::reply(std::uint8_t unit, const BusReply& answer) {
+std::chrono::microseconds RtuBusServer::line_time(std::size_t bytes) const {
+  return std::chrono::microseconds(static_cast<long long>(bytes) * kBitsPerChar * 1'000'000LL /
+                                   baud_);
+}
+
+std::chrono::steady_clock::time_point RtuBusServer::reply(
+    std::uint8_t unit, const BusReply& answer, std::chrono::steady_clock::time_point may_answer) {
   std::vector<std::uint8_t> out{unit};
   out.insert(out.end(), answer.pdu.begin(), answer.pdu.end());
   const std::uint16_t crc = modbus_crc16(out);
   out.push_back(static_cast<std::uint8_t>(crc & 0xFF));
   out.push_back(static_cast<std::uint8_t>(crc >> 8));
   if (answer.corrupt) out.back() ^= 0x5A;  // line noise: the master must reject the frame
-  // A pty delivers instantly; a real line takes 11 bits per character at the baud rate.
-  const auto transmission = std::chrono::microseconds(static_cast<long long>(out.size()) *
-                                                      kBitsPerChar * 1'000'000LL / baud_);
-  std::this_thread::sleep_for(std::chrono::milliseconds(turnaround_ms_) + transmission);
+  // A pty delivers instantly; a real line takes 11 bits per character at the baud rate, so the
+  // whole reply is handed over when its last character would have arrived.
+  const auto tx_start = std::max(std::chrono::steady_clock::now(),
+                                 may_answer + std::chrono::milliseconds(turnaround_ms_));
+  const auto reply_end = tx_start + line_time(out.size());
+  std::this_thread::sleep_until(reply_end);
   std::size_t sent = 0;
   while (sent < out.size()) {
     const ssize_t n = ::write(master_fd_, out.data() + sent, out.size() - sent);
-    if (n <= 0) return;
+    if (n <= 0) break;
     sent += static_cast<std::size_t>(n);
   }
+  return reply_end;
 }
 
 }  // namespace btms::plant

@@ -1,10 +1,16 @@
 // Modbus RTU server for one bus on a pseudo-terminal pair: the gateway opens the slave side
 // (device_path(), like /dev/ttyUSB0); this server reads the master side. Frames end at t3.5 of
-// silence, bad CRCs are ignored, and every reply takes its real transmission time at the bus's
-// baud rate plus the slave turnaround.
+// silence, bad CRCs are ignored, and the line is paced like a real one: a request of n bytes is
+// complete only n·11/baud after its first character (which cannot start before t3.5 of silence
+// after the previous frame), the slave answers after t3.5 plus its turnaround, and the reply is
+// delivered when its last character would have arrived. So one transaction never beats
+// (13 + 2K)·11/baud + 2·t3.5 + turnaround.
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <thread>
 
@@ -26,7 +32,11 @@ class RtuBusServer {
 
  private:
   void run();
-  void reply(std::uint8_t unit, const BusReply& reply);
+  // Sends the reply no earlier than may_answer + turnaround + its transmission time; returns
+  // when its last character left the line.
+  std::chrono::steady_clock::time_point reply(std::uint8_t unit, const BusReply& reply,
+                                              std::chrono::steady_clock::time_point may_answer);
+  std::chrono::microseconds line_time(std::size_t bytes) const;
 
   BusHandler handler_;
   int baud_;

@@ -132,5 +132,31 @@ TEST_F(RtuBus, BadCrcIsIgnoredGoodFrameIsAnsweredAtLineSpeed) {
   EXPECT_GE(elapsed, std::chrono::microseconds(2800));
 }
 
+// Back-to-back transactions as a real master polls: none may beat the physical line, so the
+// total is at least (13 + 2K)·11/baud + 2·t3.5 + turnaround per transaction (ANCHORS.md), less
+// the one gap before the very first request. A bus that delivered requests instantly would be
+// about 8 · 11 / 115200 s = 0.76 ms per transaction under this floor.
+TEST_F(RtuBus, TransactionsNeverBeatThePhysicalLine) {
+  const auto& map = dev::bm_cs_map();
+  const int registers = map.fast.count;
+  constexpr int kTransactions = 20;
+  constexpr double kBaud = 115200.0;
+  constexpr double kT35_s = 0.00175;  // fixed above 19200 baud
+  constexpr double kTurnaround_s = 0.002;
+  ASSERT_TRUE(client_->read_input(21, map.fast.start, registers));  // line idle from here
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < kTransactions; ++i) {
+    ASSERT_TRUE(client_->read_input(21 + i % 4, map.fast.start, registers))
+        << modbus_strerror(client_->last_errno());
+  }
+  const double elapsed_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double per_transaction_s =
+      (13.0 + 2.0 * registers) * 11.0 / kBaud + 2.0 * kT35_s + kTurnaround_s;
+  EXPECT_GE(elapsed_s, kTransactions * per_transaction_s - kT35_s)
+      << "per transaction " << elapsed_s / kTransactions * 1000.0 << " ms, floor "
+      << per_transaction_s * 1000.0 << " ms";
+}
+
 }  // namespace
 }  // namespace btms::plant::test
