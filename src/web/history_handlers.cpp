@@ -125,31 +125,12 @@ std::optional<std::int64_t> parse_iso(std::string_view t) {
   return zone == '-' ? ms + offset_ms : ms - offset_ms;
 }
 
-struct QueryParam {
-  std::string key;
-  std::string value;
-};
-
-// All key=value pairs of the target's query string in order (repeats kept, unlike
-// parse_target), or the reason it is malformed.
+// All key=value pairs in order (repeats kept, unlike parse_target), or the reason it is
+// malformed.
 std::variant<std::vector<QueryParam>, std::string> query_params(std::string_view target) {
-  std::vector<QueryParam> params;
-  const auto qpos = target.find('?');
-  if (qpos == std::string_view::npos) return params;
-  std::string_view query = target.substr(qpos + 1);
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const auto pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    const auto eq = pair.find('=');
-    auto key = percent_decode(pair.substr(0, eq), true);
-    auto value = percent_decode(
-        eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
-    if (!key || !value || key->empty()) return std::string("malformed query string");
-    params.push_back({std::move(*key), std::move(*value)});
-  }
-  return params;
+  auto params = parse_query(target);
+  if (!params) return std::string("malformed query string");
+  return std::move(*params);
 }
 
 // Sets once; a second occurrence is an error rather than silently ignored.

@@ -58,7 +58,16 @@ std::optional<ParsedTarget> parse_target(std::string_view target) {
   // A NUL would cut the path short in any C API below us.
   if (path->find('\0') != std::string::npos) return std::nullopt;
   parsed.path = std::move(*path);
-  if (qpos == std::string_view::npos) return parsed;
+  auto params = parse_query(target);
+  if (!params) return std::nullopt;
+  for (auto& p : *params) parsed.query[std::move(p.key)] = std::move(p.value);
+  return parsed;
+}
+
+std::optional<std::vector<QueryParam>> parse_query(std::string_view target) {
+  std::vector<QueryParam> params;
+  const auto qpos = target.find('?');
+  if (qpos == std::string_view::npos) return params;
   std::string_view query = target.substr(qpos + 1);
   while (!query.empty()) {
     const auto amp = query.find('&');
@@ -70,9 +79,9 @@ std::optional<ParsedTarget> parse_target(std::string_view target) {
     auto value = percent_decode(
         eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
     if (!key || !value || key->empty()) return std::nullopt;
-    parsed.query[std::move(*key)] = std::move(*value);
+    params.push_back({std::move(*key), std::move(*value)});
   }
-  return parsed;
+  return params;
 }
 
 void Router::add(Route route) {

@@ -27,6 +27,14 @@ std::optional<ParsedTarget> parse_target(std::string_view target);
 // Decodes %XX escapes (and '+' as space when plus_is_space); nullopt on a malformed escape.
 std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space);
 
+struct QueryParam {
+  std::string key;
+  std::string value;
+};
+// Every key=value pair of the target's query string in order, repeats kept (empty when there
+// is no query); nullopt when a pair is malformed.
+std::optional<std::vector<QueryParam>> parse_query(std::string_view target);
+
 using Handler = std::function<Response(const Request&, const ParsedTarget&)>;
 
 struct Route {
