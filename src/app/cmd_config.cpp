@@ -10,8 +10,9 @@ void register_config(CLI::App& app, Registry& registry) {
   auto* config = app.add_subcommand("config", "Work with site configuration files");
   config->require_subcommand(1);
   auto* check = config->add_subcommand(
-      "check", "Validate a site configuration: prints a summary and exits 0, or lists every "
-               "error (file:line: key: reason) and exits 1");
+      "check",
+      "Validate a site configuration: prints a summary and exits 0, or lists every "
+      "error (file:line: key: reason) and exits 1");
   auto file = std::make_shared<std::string>();
   check->add_option("FILE", *file, "Site configuration (TOML)")->required();
   check->callback([&registry, file] {

@@ -32,7 +32,8 @@ struct DemoArgs {
 std::string demo_data_dir(const std::string& requested) {
   if (!requested.empty()) return requested;
   std::string tmpl = (std::filesystem::temp_directory_path() / "btms-demo-XXXXXX").string();
-  if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("cannot create a data folder in /tmp");
+  if (mkdtemp(tmpl.data()) == nullptr)
+    throw std::runtime_error("cannot create a data folder in /tmp");
   return tmpl;
 }
 
@@ -61,9 +62,9 @@ int run_demo(const DemoArgs& args) {
     GatewayRuntime gateway(plant.site_for_gateway(), options);
     gateway.start();
 
-    std::cout << fmt::format("BTMS demo: {} UPS, {} strings, {} batteries (virtual plant, speed x{})\n",
-                             site->upses.size(), site->strings.size(), site->total_batteries(),
-                             args.speed);
+    std::cout << fmt::format(
+        "BTMS demo: {} UPS, {} strings, {} batteries (virtual plant, speed x{})\n",
+        site->upses.size(), site->strings.size(), site->total_batteries(), args.speed);
     for (const auto& bus : plant.served_buses()) {
       std::cout << fmt::format("  bus {:<10} served at {}\n", bus.bus_name,
                                bus.kind == model::BusKind::tcp
@@ -71,7 +72,8 @@ int run_demo(const DemoArgs& args) {
                                    : bus.device);
     }
     if (gateway.scada_port() >= 0) {
-      std::cout << fmt::format("SCADA Modbus TCP: {}:{} (read-only)\n", args.bind, gateway.scada_port());
+      std::cout << fmt::format("SCADA Modbus TCP: {}:{} (read-only)\n", args.bind,
+                               gateway.scada_port());
     }
     std::cout << "History and event log: " << options.data_dir << "\n";
     std::cout << "Read-only views are served without a login (demo only).\n";
@@ -93,8 +95,9 @@ void register_demo(CLI::App& app, Registry& registry) {
   auto args = std::make_shared<DemoArgs>();
   auto* demo = app.add_subcommand(
       "demo", "Run the virtual plant and a gateway polling it; prints the web URL");
-  demo->add_option("--config", args->config, "Site configuration (TOML); default: built-in demo "
-                                              "plant, 2 UPSs, 4 strings of 40 x 12 V 100 Ah");
+  demo->add_option("--config", args->config,
+                   "Site configuration (TOML); default: built-in demo "
+                   "plant, 2 UPSs, 4 strings of 40 x 12 V 100 Ah");
   demo->add_option("--bind", args->bind, "Address the web UI and SCADA listen on")
       ->capture_default_str();
   demo->add_option("--port", args->port, "Web port (0 = pick a free one)")
@@ -103,13 +106,15 @@ void register_demo(CLI::App& app, Registry& registry) {
   demo->add_option("--scada-port", args->scada_port, "SCADA Modbus TCP port (0 = pick a free one)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
-  demo->add_option("--scenario", args->scenario, "Scenario file (TOML): timed events in simulated time")
+  demo->add_option("--scenario", args->scenario,
+                   "Scenario file (TOML): timed events in simulated time")
       ->check(CLI::ExistingFile);
   demo->add_option("--speed", args->speed, "Simulated seconds per real second")
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();
   demo->add_option("--seed", args->seed, "Random seed of the plant")->capture_default_str();
-  demo->add_option("--data-dir", args->data_dir, "Folder of the history database (default: a new folder in /tmp)");
+  demo->add_option("--data-dir", args->data_dir,
+                   "Folder of the history database (default: a new folder in /tmp)");
   demo->add_option("--static-dir", args->static_dir, "Directory of the built web UI");
   demo->callback([&registry, args] { registry.set_action([args] { return run_demo(*args); }); });
 }

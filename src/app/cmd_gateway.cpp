@@ -65,7 +65,9 @@ void register_gateway(CLI::App& app, Registry& registry) {
   gw->add_option("--config", args->config, "Site configuration (TOML)")->required();
   gw->add_option("--bind", args->bind, "Address the web server and SCADA listen on")
       ->capture_default_str();
-  gw->add_option("--port", args->port, "Web port")->check(CLI::Range(0, 65535))->capture_default_str();
+  gw->add_option("--port", args->port, "Web port")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
   gw->add_option("--scada-port", args->scada_port, "SCADA Modbus TCP port")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();

@@ -51,12 +51,17 @@ int run_scan(const ScanArgs& args) {
 void register_scan(CLI::App& app, Registry& registry) {
   auto args = std::make_shared<ScanArgs>();
   auto* scan = app.add_subcommand(
-      "scan", "List the devices that answer on a bus and compare them with the configuration "
-              "(exit 0 = match, 3 = differences, 1 = error)");
+      "scan",
+      "List the devices that answer on a bus and compare them with the configuration "
+      "(exit 0 = match, 3 = differences, 1 = error)");
   scan->add_option("--config", args->config, "Site configuration (TOML)")->required();
   scan->add_option("--bus", args->bus, "Name of the bus to scan")->required();
-  scan->add_option("--from", args->first, "First address")->check(CLI::Range(1, 247))->capture_default_str();
-  scan->add_option("--to", args->last, "Last address")->check(CLI::Range(1, 247))->capture_default_str();
+  scan->add_option("--from", args->first, "First address")
+      ->check(CLI::Range(1, 247))
+      ->capture_default_str();
+  scan->add_option("--to", args->last, "Last address")
+      ->check(CLI::Range(1, 247))
+      ->capture_default_str();
   scan->add_option("--timeout-ms", args->timeout_ms, "Response timeout per address")
       ->check(CLI::Range(5, 5000))
       ->capture_default_str();

@@ -58,14 +58,16 @@ void register_sim(CLI::App& app, Registry& registry) {
   auto args = std::make_shared<SimArgs>();
   auto* sim = app.add_subcommand("sim", "Run the virtual plant alone (emulated field devices)");
   sim->add_option("--config", args->config, "Site configuration (TOML); default: the demo plant");
-  sim->add_option("--scenario", args->scenario, "Scenario file (TOML): timed events in simulated time")
+  sim->add_option("--scenario", args->scenario,
+                  "Scenario file (TOML): timed events in simulated time")
       ->check(CLI::ExistingFile);
   sim->add_option("--speed", args->speed, "Simulated seconds per real second")
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();
   sim->add_option("--seed", args->seed, "Random seed")->capture_default_str();
-  sim->add_flag("--free-ports", args->free_ports, "Serve TCP buses on free ports instead of the "
-                                                  "configured ones");
+  sim->add_flag("--free-ports", args->free_ports,
+                "Serve TCP buses on free ports instead of the "
+                "configured ones");
   sim->add_option("--turnaround-ms", args->turnaround_ms, "RTU slave turnaround")
       ->check(CLI::Range(0, 1000))
       ->capture_default_str();

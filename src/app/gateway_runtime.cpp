@@ -9,8 +9,8 @@
 
 #include "app/event_queue.hpp"
 #include "engine/engine.hpp"
-#include "history/history_store.hpp"
 #include "fieldbus/acquisition.hpp"
+#include "history/history_store.hpp"
 #include "model/plant_channels.hpp"
 #include "model/snapshot.hpp"
 #include "scada/scada_server.hpp"
@@ -22,8 +22,10 @@ struct GatewayRuntime::Impl {
   std::shared_ptr<const model::Site> site;
   GatewayOptions options;
   model::PlantChannels channels;
-  std::shared_ptr<model::SnapshotPublisher> plant_snapshots = std::make_shared<model::SnapshotPublisher>();
-  std::shared_ptr<model::SnapshotPublisher> derived_snapshots = std::make_shared<model::SnapshotPublisher>();
+  std::shared_ptr<model::SnapshotPublisher> plant_snapshots =
+      std::make_shared<model::SnapshotPublisher>();
+  std::shared_ptr<model::SnapshotPublisher> derived_snapshots =
+      std::make_shared<model::SnapshotPublisher>();
   std::unique_ptr<fieldbus::Acquisition> acquisition;
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<web::WebServer> web;
@@ -122,7 +124,9 @@ GatewayRuntime::GatewayRuntime(const model::Site& site, GatewayOptions options)
   }
 }
 
-GatewayRuntime::~GatewayRuntime() { stop(); }
+GatewayRuntime::~GatewayRuntime() {
+  stop();
+}
 
 void GatewayRuntime::start() {
   // Listeners first: a taken port fails before any bus traffic starts.
@@ -144,7 +148,11 @@ void GatewayRuntime::stop() {
   if (impl_->web) impl_->web->stop();
 }
 
-int GatewayRuntime::web_port() const { return impl_->web->port(); }
-int GatewayRuntime::scada_port() const { return impl_->scada ? impl_->scada->port() : -1; }
+int GatewayRuntime::web_port() const {
+  return impl_->web->port();
+}
+int GatewayRuntime::scada_port() const {
+  return impl_->scada ? impl_->scada->port() : -1;
+}
 
 }  // namespace btms::app

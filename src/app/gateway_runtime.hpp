@@ -13,7 +13,7 @@ struct GatewayOptions {
   std::string web_bind = "127.0.0.1";
   int web_port = 8080;  // 0 = pick a free port
   std::string scada_bind = "127.0.0.1";
-  int scada_port = 1502;  // 0 = pick a free port, -1 = SCADA off
+  int scada_port = 1502;   // 0 = pick a free port, -1 = SCADA off
   std::string static_dir;  // built web UI; empty = built-in page
   std::string data_dir;    // history database lives here; empty = no history
   bool allow_anonymous_read = false;

@@ -98,14 +98,15 @@ void encode(const RegisterDef& def, double value, std::span<std::uint16_t> words
       words[0] = static_cast<std::uint16_t>(std::clamp(raw, 0.0, 65534.0));
       break;
     case ValueType::s16:
-      words[0] = static_cast<std::uint16_t>(static_cast<std::int16_t>(std::clamp(raw, -32767.0, 32767.0)));
+      words[0] =
+          static_cast<std::uint16_t>(static_cast<std::int16_t>(std::clamp(raw, -32767.0, 32767.0)));
       break;
     case ValueType::u32:
       split(static_cast<std::uint32_t>(std::clamp(raw, 0.0, 4294967294.0)), words);
       break;
     case ValueType::s32:
-      split(static_cast<std::uint32_t>(static_cast<std::int32_t>(
-                std::clamp(raw, -2147483647.0, 2147483647.0))),
+      split(static_cast<std::uint32_t>(
+                static_cast<std::int32_t>(std::clamp(raw, -2147483647.0, 2147483647.0))),
             words);
       break;
   }
@@ -150,10 +151,11 @@ void add_identity(std::vector<RegisterDef>& regs) {
   regs.push_back({"firmware", input, common::kFirmware, u16, 1, "", read,
                   "Firmware version, major * 256 + minor"});
   regs.push_back({"serial", input, common::kSerialHi, u32, 1, "", read, "Serial number"});
-  regs.push_back({"hardware_rev", input, common::kHardwareRev, u16, 1, "", read,
-                  "Hardware revision"});
-  regs.push_back({"sample_now", holding, common::kSampleNow, u16, 1, "", write,
-                  "Write 1: latch all measurements now (send to address 0 to reach the whole bus)"});
+  regs.push_back(
+      {"hardware_rev", input, common::kHardwareRev, u16, 1, "", read, "Hardware revision"});
+  regs.push_back(
+      {"sample_now", holding, common::kSampleNow, u16, 1, "", write,
+       "Write 1: latch all measurements now (send to address 0 to reach the whole bus)"});
 }
 
 DeviceMap make_cs() {
@@ -180,12 +182,13 @@ DeviceMap make_cs() {
   r.push_back({"resistance_age", input, bm_cs::kResistanceAge, u16, 1, "s", read,
                "Seconds since the latest resistance test (0xFFFF: none yet)"});
   add_identity(r);
-  r.push_back({"balance_command", holding, bm_cs::kBalanceCommand, u16, 1, "", read_write,
-               "0 balancing off, 1 balancing on (bypass the battery's share of the float current)"});
+  r.push_back(
+      {"balance_command", holding, bm_cs::kBalanceCommand, u16, 1, "", read_write,
+       "0 balancing off, 1 balancing on (bypass the battery's share of the float current)"});
   r.push_back({"balance_timeout", holding, bm_cs::kBalanceTimeout, u16, 1, "s", read_write,
                "Balancing stops by itself this long after the last command (default 600 s)"});
-  r.push_back({"resistance_test_request", holding, bm_cs::kResistanceTestRequest, u16, 1, "",
-               write, "Write 1: run an internal resistance test now"});
+  r.push_back({"resistance_test_request", holding, bm_cs::kResistanceTestRequest, u16, 1, "", write,
+               "Write 1: run an internal resistance test now"});
   return m;
 }
 
@@ -240,7 +243,8 @@ DeviceMap make_mc() {
   auto& r = m.registers;
   r.push_back({"status", input, bm_mc::kStatus, bits16, 1, "", read,
                "b0 watchdog tripped (outputs in safe state), b1 master heartbeat seen"});
-  r.push_back({"inputs", input, bm_mc::kInputs, bits16, 1, "", read, "Digital inputs, b0 = input 1"});
+  r.push_back(
+      {"inputs", input, bm_mc::kInputs, bits16, 1, "", read, "Digital inputs, b0 = input 1"});
   r.push_back({"relay_state", input, bm_mc::kRelayState, bits16, 1, "", read,
                "Relay outputs as they are now (after watchdog), b0 = relay 1"});
   r.push_back({"th_count", input, bm_mc::kThCount, u16, 1, "", read, "BM-TH sensors attached"});

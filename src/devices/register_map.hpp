@@ -84,9 +84,9 @@ std::span<const DeviceMap* const> all_maps();
 // Registers shared by every device.
 namespace common {
 inline constexpr std::uint16_t kIdentityStart = 100;  // input
-inline constexpr std::uint16_t kDeviceType = 100;      // DeviceType code
-inline constexpr std::uint16_t kFirmware = 101;        // major * 256 + minor
-inline constexpr std::uint16_t kSerialHi = 102;        // serial number, u32
+inline constexpr std::uint16_t kDeviceType = 100;     // DeviceType code
+inline constexpr std::uint16_t kFirmware = 101;       // major * 256 + minor
+inline constexpr std::uint16_t kSerialHi = 102;       // serial number, u32
 inline constexpr std::uint16_t kHardwareRev = 104;
 inline constexpr std::uint16_t kIdentityCount = 5;
 inline constexpr std::uint16_t kSampleNow = 240;  // holding, write 1 (also by broadcast)
@@ -96,12 +96,12 @@ inline constexpr std::uint16_t kSampleNow = 240;  // holding, write 1 (also by b
 namespace bm_cs {
 // input, fast block 0..7
 inline constexpr std::uint16_t kStatus = 0;
-inline constexpr std::uint16_t kVoltage = 1;          // u16, 0.001 V
-inline constexpr std::uint16_t kTemperature = 2;      // s16, 0.1 °C
-inline constexpr std::uint16_t kResistance = 3;       // u32, 0.001 mΩ (1 µΩ)
-inline constexpr std::uint16_t kBalanceCurrent = 5;   // u16, 1 mA
-inline constexpr std::uint16_t kSampleCounter = 6;    // u16, +1 per latched sample
-inline constexpr std::uint16_t kResistanceAge = 7;    // u16, s since the last resistance test
+inline constexpr std::uint16_t kVoltage = 1;         // u16, 0.001 V
+inline constexpr std::uint16_t kTemperature = 2;     // s16, 0.1 °C
+inline constexpr std::uint16_t kResistance = 3;      // u32, 0.001 mΩ (1 µΩ)
+inline constexpr std::uint16_t kBalanceCurrent = 5;  // u16, 1 mA
+inline constexpr std::uint16_t kSampleCounter = 6;   // u16, +1 per latched sample
+inline constexpr std::uint16_t kResistanceAge = 7;   // u16, s since the last resistance test
 inline constexpr std::uint16_t kFastCount = 8;
 // status bits
 inline constexpr std::uint16_t kStatusValid = 1u << 0;
@@ -110,8 +110,8 @@ inline constexpr std::uint16_t kStatusBalanceTimeout = 1u << 2;
 inline constexpr std::uint16_t kStatusResistanceTest = 1u << 3;
 inline constexpr std::uint16_t kStatusTempSensorFault = 1u << 4;
 // holding
-inline constexpr std::uint16_t kBalanceCommand = 0;     // 0 off, 1 on
-inline constexpr std::uint16_t kBalanceTimeout = 1;     // s; balancing stops by itself after it
+inline constexpr std::uint16_t kBalanceCommand = 0;         // 0 off, 1 on
+inline constexpr std::uint16_t kBalanceTimeout = 1;         // s; balancing stops by itself after it
 inline constexpr std::uint16_t kResistanceTestRequest = 2;  // write 1
 }  // namespace bm_cs
 
@@ -138,30 +138,43 @@ inline constexpr std::uint16_t kStatusDisconnected = 1u << 1;  // clamp or cable
 
 namespace bm_mc {
 inline constexpr std::uint16_t kStatus = 0;
-inline constexpr std::uint16_t kInputs = 1;        // bits16, b0 = input 1
-inline constexpr std::uint16_t kRelayState = 2;    // bits16, actual relay positions
+inline constexpr std::uint16_t kInputs = 1;      // bits16, b0 = input 1
+inline constexpr std::uint16_t kRelayState = 2;  // bits16, actual relay positions
 inline constexpr std::uint16_t kThCount = 3;
 inline constexpr std::uint16_t kLcCount = 4;
 inline constexpr std::uint16_t kSampleCounter = 5;
 inline constexpr std::uint16_t kThBase = 10;  // TH i (1..32): 10 + 2(i-1) temp, 11 + 2(i-1) RH
-inline constexpr std::uint16_t kLcBase = 74;  // LC j (1..4): 74 + 2(j-1) inputs, 75 + 2(j-1) outputs
+inline constexpr std::uint16_t kLcBase =
+    74;  // LC j (1..4): 74 + 2(j-1) inputs, 75 + 2(j-1) outputs
 inline constexpr std::uint16_t kFastCount = 82;
 inline constexpr std::uint16_t kStatusWatchdogTripped = 1u << 0;
 inline constexpr std::uint16_t kStatusHeartbeatSeen = 1u << 1;
-constexpr std::uint16_t th_temperature(int i) { return static_cast<std::uint16_t>(kThBase + 2 * (i - 1)); }
-constexpr std::uint16_t th_humidity(int i) { return static_cast<std::uint16_t>(kThBase + 2 * (i - 1) + 1); }
-constexpr std::uint16_t lc_inputs(int j) { return static_cast<std::uint16_t>(kLcBase + 2 * (j - 1)); }
-constexpr std::uint16_t lc_outputs(int j) { return static_cast<std::uint16_t>(kLcBase + 2 * (j - 1) + 1); }
+constexpr std::uint16_t th_temperature(int i) {
+  return static_cast<std::uint16_t>(kThBase + 2 * (i - 1));
+}
+constexpr std::uint16_t th_humidity(int i) {
+  return static_cast<std::uint16_t>(kThBase + 2 * (i - 1) + 1);
+}
+constexpr std::uint16_t lc_inputs(int j) {
+  return static_cast<std::uint16_t>(kLcBase + 2 * (j - 1));
+}
+constexpr std::uint16_t lc_outputs(int j) {
+  return static_cast<std::uint16_t>(kLcBase + 2 * (j - 1) + 1);
+}
 // holding
-inline constexpr std::uint16_t kRelayCommand = 0;     // bits16, 1 = energized
-inline constexpr std::uint16_t kHeartbeat = 1;        // any new value feeds the watchdog
-inline constexpr std::uint16_t kWatchdogTimeout = 2;  // s, 0 = watchdog off
-inline constexpr std::uint16_t kRelaySafeState = 3;   // bits16 applied when the watchdog trips
-inline constexpr std::uint16_t kWatchdogReset = 4;    // write 1: clear the trip, resume commands
-inline constexpr std::uint16_t kLcCommandBase = 10;   // LC j output command at 10 + (j-1)
-inline constexpr std::uint16_t kLcSafeStateBase = 14; // LC j safe state at 14 + (j-1)
-constexpr std::uint16_t lc_command(int j) { return static_cast<std::uint16_t>(kLcCommandBase + (j - 1)); }
-constexpr std::uint16_t lc_safe_state(int j) { return static_cast<std::uint16_t>(kLcSafeStateBase + (j - 1)); }
+inline constexpr std::uint16_t kRelayCommand = 0;      // bits16, 1 = energized
+inline constexpr std::uint16_t kHeartbeat = 1;         // any new value feeds the watchdog
+inline constexpr std::uint16_t kWatchdogTimeout = 2;   // s, 0 = watchdog off
+inline constexpr std::uint16_t kRelaySafeState = 3;    // bits16 applied when the watchdog trips
+inline constexpr std::uint16_t kWatchdogReset = 4;     // write 1: clear the trip, resume commands
+inline constexpr std::uint16_t kLcCommandBase = 10;    // LC j output command at 10 + (j-1)
+inline constexpr std::uint16_t kLcSafeStateBase = 14;  // LC j safe state at 14 + (j-1)
+constexpr std::uint16_t lc_command(int j) {
+  return static_cast<std::uint16_t>(kLcCommandBase + (j - 1));
+}
+constexpr std::uint16_t lc_safe_state(int j) {
+  return static_cast<std::uint16_t>(kLcSafeStateBase + (j - 1));
+}
 }  // namespace bm_mc
 
 }  // namespace btms::devices

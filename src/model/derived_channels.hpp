@@ -31,24 +31,24 @@ enum class StringState : std::uint8_t {
 };
 
 enum class ProtectionState : std::uint8_t {
-  closed = 0,        // string connected, nothing pending
-  tripped = 1,       // opened by protection, latched until an operator resets it
+  closed = 0,            // string connected, nothing pending
+  tripped = 1,           // opened by protection, latched until an operator resets it
   held_last_string = 2,  // a trip was due but the string is the last one closed on its UPS
-  manual_open = 3,   // opened by an operator
+  manual_open = 3,       // opened by an operator
 };
 
 // String alarm bits, b0..b6 exactly as the seed's SCADA map; ours follow.
 enum StringAlarmBit : std::uint16_t {
-  kStringCurrentHigh = 1u << 0,    // charging current high
-  kStringCurrentLow = 1u << 1,     // discharging current high (current below the low limit)
+  kStringCurrentHigh = 1u << 0,  // charging current high
+  kStringCurrentLow = 1u << 1,   // discharging current high (current below the low limit)
   kStringVoltageHigh = 1u << 2,
   kStringVoltageLow = 1u << 3,
   kStringSocLow = 1u << 4,
   kStringSohLow = 1u << 5,
   kStringCurrentSensorDisconnected = 1u << 6,
   kStringInsulationLow = 1u << 7,
-  kStringBatteryAlarm = 1u << 8,   // at least one battery of the string in alarm
-  kStringCommLost = 1u << 9,       // a sensor of the string does not answer
+  kStringBatteryAlarm = 1u << 8,  // at least one battery of the string in alarm
+  kStringCommLost = 1u << 9,      // a sensor of the string does not answer
   kStringThermalRunaway = 1u << 10,
   kStringRelayMismatch = 1u << 11,
 };

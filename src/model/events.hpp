@@ -13,13 +13,13 @@ enum class EventKind : std::uint8_t {
   alarm_raised,
   alarm_cleared,
   alarm_acknowledged,
-  string_tripped,      // protection opened a string
-  string_reset,        // operator reset a latched trip (reason in text)
+  string_tripped,  // protection opened a string
+  string_reset,    // operator reset a latched trip (reason in text)
   string_reconnected,
   relay_mismatch,
   discharge_started,
   discharge_ended,
-  note,                // anything else worth logging (start-up, configuration change)
+  note,  // anything else worth logging (start-up, configuration change)
 };
 
 struct Event {

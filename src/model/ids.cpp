@@ -6,12 +6,18 @@
 
 namespace btms::model {
 
-std::string ups_id(int ups) { return "ups/" + std::to_string(ups); }
-std::string string_id(int string) { return "string/" + std::to_string(string); }
+std::string ups_id(int ups) {
+  return "ups/" + std::to_string(ups);
+}
+std::string string_id(int string) {
+  return "string/" + std::to_string(string);
+}
 std::string battery_id(int string, int position) {
   return "battery/" + std::to_string(string) + "/" + std::to_string(position);
 }
-std::string ambient_id(int th_index) { return "ambient/" + std::to_string(th_index); }
+std::string ambient_id(int th_index) {
+  return "ambient/" + std::to_string(th_index);
+}
 
 std::string channel_name(std::string_view id, std::string_view quantity) {
   std::string name(id);

@@ -37,20 +37,25 @@ PlantChannels build_plant_channels(const Site& site) {
   if (site.mc.present) {
     for (const auto& th : site.mc.th) {
       const auto aid = ambient_id(th.index);
-      pc.ambients.push_back(AmbientChannels{th.index, dir.add(channel_name(aid, "temperature"), "°C"),
+      pc.ambients.push_back(AmbientChannels{th.index,
+                                            dir.add(channel_name(aid, "temperature"), "°C"),
                                             dir.add(channel_name(aid, "humidity"), "%RH")});
     }
     ModuleIoChannels mc_io;
     mc_io.lc = 0;
-    for (int k = 1; k <= kMcInputs; ++k) mc_io.inputs.push_back(dir.add("mc/input/" + std::to_string(k), ""));
-    for (int k = 1; k <= kMcRelays; ++k) mc_io.outputs.push_back(dir.add("mc/relay/" + std::to_string(k), ""));
+    for (int k = 1; k <= kMcInputs; ++k)
+      mc_io.inputs.push_back(dir.add("mc/input/" + std::to_string(k), ""));
+    for (int k = 1; k <= kMcRelays; ++k)
+      mc_io.outputs.push_back(dir.add("mc/relay/" + std::to_string(k), ""));
     pc.io.push_back(std::move(mc_io));
     for (int j = 1; j <= site.mc.lc_count; ++j) {
       ModuleIoChannels lc_io;
       lc_io.lc = j;
       const auto lid = "lc/" + std::to_string(j);
-      for (int k = 1; k <= kLcInputs; ++k) lc_io.inputs.push_back(dir.add(lid + "/input/" + std::to_string(k), ""));
-      for (int k = 1; k <= kLcOutputs; ++k) lc_io.outputs.push_back(dir.add(lid + "/output/" + std::to_string(k), ""));
+      for (int k = 1; k <= kLcInputs; ++k)
+        lc_io.inputs.push_back(dir.add(lid + "/input/" + std::to_string(k), ""));
+      for (int k = 1; k <= kLcOutputs; ++k)
+        lc_io.outputs.push_back(dir.add(lid + "/output/" + std::to_string(k), ""));
       pc.io.push_back(std::move(lc_io));
     }
     pc.mc_watchdog_tripped = dir.add("mc/watchdog_tripped", "");

@@ -19,10 +19,10 @@ struct BatteryChannels {
 
 struct StringChannels {
   int string_id = 0;
-  ChannelId voltage;         // V (BM-GS)
-  ChannelId current;         // A, + charge / - discharge (BM-HS)
-  ChannelId insulation_pos;  // kΩ, R+ to earth (BM-GS)
-  ChannelId insulation_neg;  // kΩ, R- to earth (BM-GS)
+  ChannelId voltage;                       // V (BM-GS)
+  ChannelId current;                       // A, + charge / - discharge (BM-HS)
+  ChannelId insulation_pos;                // kΩ, R+ to earth (BM-GS)
+  ChannelId insulation_neg;                // kΩ, R- to earth (BM-GS)
   std::vector<BatteryChannels> batteries;  // [position - 1]
 };
 
@@ -42,8 +42,8 @@ struct PlantChannels {
   std::shared_ptr<ChannelDirectory> directory;
   std::vector<StringChannels> strings;  // in the order of Site::strings
   std::vector<AmbientChannels> ambients;
-  std::vector<ModuleIoChannels> io;     // MC first, then each BM-LC
-  ChannelId mc_watchdog_tripped = 0;    // valid only when the site has an MC
+  std::vector<ModuleIoChannels> io;   // MC first, then each BM-LC
+  ChannelId mc_watchdog_tripped = 0;  // valid only when the site has an MC
 
   const StringChannels* find_string(int string_id) const;
 };

@@ -50,15 +50,15 @@ struct Bus {
   int data_bits = 8;
   int stop_bits = 1;
   // both
-  int timeout_ms = 100;       // response timeout per request
-  int cycle_ms = 1000;        // target poll cycle (0 = as fast as the bus allows)
+  int timeout_ms = 100;          // response timeout per request
+  int cycle_ms = 1000;           // target poll cycle (0 = as fast as the bus allows)
   bool broadcast_sample = true;  // send "sample now" to address 0 at cycle start
 };
 
 // A reference to one digital input or relay output: on the MC itself (lc == 0) or on BM-LC lc.
 struct IoPoint {
-  int lc = 0;      // 0 = MC, 1..4 = BM-LC index
-  int index = 0;   // 1-based point number on that module
+  int lc = 0;     // 0 = MC, 1..4 = BM-LC index
+  int index = 0;  // 1-based point number on that module
   bool operator==(const IoPoint&) const = default;
 };
 
@@ -72,13 +72,13 @@ struct String {
   int id = 0;  // 1..32, stable: string/<id>
   int ups_id = 0;
   std::string name;
-  std::string battery_type;  // name of a BatteryType
-  int batteries = 0;         // 1..120
-  std::string bus;           // bus name; all sensors of the string sit on it
-  int first_cs_address = 1;  // BM-CS of battery k sits at first_cs_address + k - 1
-  int gs_address = 0;        // BM-GS (string voltage, insulation); 0 = none
-  int hs_address = 0;        // BM-HS (current); 0 = none
-  int current_range_A = 400;  // BM-HS range: 100, 200, 400, 800 or 1000
+  std::string battery_type;                 // name of a BatteryType
+  int batteries = 0;                        // 1..120
+  std::string bus;                          // bus name; all sensors of the string sit on it
+  int first_cs_address = 1;                 // BM-CS of battery k sits at first_cs_address + k - 1
+  int gs_address = 0;                       // BM-GS (string voltage, insulation); 0 = none
+  int hs_address = 0;                       // BM-HS (current); 0 = none
+  int current_range_A = 400;                // BM-HS range: 100, 200, 400, 800 or 1000
   std::optional<IoPoint> disconnect_relay;  // output that holds the string's contactor closed
   std::optional<IoPoint> relay_feedback;    // input reporting the contactor's real position
   int ambient_th = 0;  // index of the BM-TH that measures this string's ambient (0 = none)

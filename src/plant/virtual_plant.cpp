@@ -213,7 +213,9 @@ VirtualPlant::VirtualPlant(const model::Site& site, PlantOptions options) {
   impl_->state = std::move(st);
 }
 
-VirtualPlant::~VirtualPlant() { stop(); }
+VirtualPlant::~VirtualPlant() {
+  stop();
+}
 
 void VirtualPlant::start() {
   PlantState& st = *impl_->state;

@@ -21,10 +21,10 @@ struct Scenario;  // scenario.hpp
 
 struct PlantOptions {
   std::uint64_t seed = 1;
-  double speed = 1.0;                  // simulated seconds per wall-clock second
+  double speed = 1.0;  // simulated seconds per wall-clock second
   std::string bind_host = "127.0.0.1";
-  bool tcp_pick_free_ports = false;    // true: ignore configured TCP ports, bind port 0
-  int rtu_turnaround_ms = 0;           // slave turnaround added before every RTU response
+  bool tcp_pick_free_ports = false;          // true: ignore configured TCP ports, bind port 0
+  int rtu_turnaround_ms = 0;                 // slave turnaround added before every RTU response
   std::shared_ptr<const Scenario> scenario;  // optional
 };
 

@@ -36,15 +36,16 @@ TEST_P(RegisterRoundTrip, EncodesToExpectedWordsAndBack) {
 
 INSTANTIATE_TEST_SUITE_P(
     Types, RegisterRoundTrip,
-    ::testing::Values(RoundTrip{ValueType::u16, 0.001, 13.512, {13512, 0}},
-                      RoundTrip{ValueType::s16, 0.1, -12.5, {static_cast<std::uint16_t>(-125), 0}},
-                      RoundTrip{ValueType::s16, 0.1, 85.0, {850, 0}},
-                      // 32-bit values: high word first.
-                      RoundTrip{ValueType::u32, 0.001, 3.456, {0, 3456}},
-                      RoundTrip{ValueType::u32, 1, 70000, {1, 4464}},
-                      RoundTrip{ValueType::s32, 0.01, 545.25, {0, 54525}},
-                      RoundTrip{ValueType::s32, 0.01, -120.5, {0xFFFF, static_cast<std::uint16_t>(-12050)}},
-                      RoundTrip{ValueType::bits16, 1, 5, {5, 0}}));
+    ::testing::Values(
+        RoundTrip{ValueType::u16, 0.001, 13.512, {13512, 0}},
+        RoundTrip{ValueType::s16, 0.1, -12.5, {static_cast<std::uint16_t>(-125), 0}},
+        RoundTrip{ValueType::s16, 0.1, 85.0, {850, 0}},
+        // 32-bit values: high word first.
+        RoundTrip{ValueType::u32, 0.001, 3.456, {0, 3456}},
+        RoundTrip{ValueType::u32, 1, 70000, {1, 4464}},
+        RoundTrip{ValueType::s32, 0.01, 545.25, {0, 54525}},
+        RoundTrip{ValueType::s32, 0.01, -120.5, {0xFFFF, static_cast<std::uint16_t>(-12050)}},
+        RoundTrip{ValueType::bits16, 1, 5, {5, 0}}));
 
 TEST(Register, NotAvailableMarkersDecodeToNothing) {
   for (auto type : {ValueType::u16, ValueType::s16, ValueType::u32, ValueType::s32}) {

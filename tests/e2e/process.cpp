@@ -106,7 +106,8 @@ HttpResponse http_get(int port, const std::string& target) {
   std::string response;
   char chunk[65536];
   ssize_t n = 0;
-  while ((n = read(fd, chunk, sizeof chunk)) > 0) response.append(chunk, static_cast<std::size_t>(n));
+  while ((n = read(fd, chunk, sizeof chunk)) > 0)
+    response.append(chunk, static_cast<std::size_t>(n));
   close(fd);
   HttpResponse r;
   if (response.size() > 12) r.status = std::stoi(response.substr(9, 3));

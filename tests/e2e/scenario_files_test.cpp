@@ -9,7 +9,8 @@
 TEST(ShippedScenarios, ParseAgainstTheDemoPlant) {
   const auto site = btms::model::demo_site();
   int files = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(BTMS_SOURCE_DIR) + "/scenarios")) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(BTMS_SOURCE_DIR) + "/scenarios")) {
     if (entry.path().extension() != ".toml") continue;
     ++files;
     const auto result = btms::plant::parse_scenario_file(entry.path().string(), site);

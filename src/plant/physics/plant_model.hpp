@@ -14,13 +14,13 @@
 namespace btms::plant {
 
 struct BatteryState {
-  double soc = 1.0;                  // 0..1
-  double voltage_V = 0.0;            // terminal voltage
-  double temperature_C = 25.0;       // at the negative pole
-  double resistance_mOhm = 0.0;      // internal (ohmic) resistance now
-  double balance_current_A = 0.0;    // bypass current drawn by the BM-CS now
-  double capacity_Ah = 0.0;          // present (aged) capacity
-  bool open_circuit = false;         // failed open: the string carries no current
+  double soc = 1.0;                // 0..1
+  double voltage_V = 0.0;          // terminal voltage
+  double temperature_C = 25.0;     // at the negative pole
+  double resistance_mOhm = 0.0;    // internal (ohmic) resistance now
+  double balance_current_A = 0.0;  // bypass current drawn by the BM-CS now
+  double capacity_Ah = 0.0;        // present (aged) capacity
+  bool open_circuit = false;       // failed open: the string carries no current
 };
 
 struct StringState {
