@@ -8,6 +8,7 @@
 #include "process.hpp"
 
 using btms::e2e::ChildProcess;
+using btms::e2e::TempFolder;
 using btms::e2e::http_get;
 
 namespace {
@@ -23,7 +24,9 @@ int wait_for_web_port(ChildProcess& demo) {
 }  // namespace
 
 TEST(Demo, ServesPlausibleLiveBatteryVoltagesAndStopsCleanly) {
-  ChildProcess demo({BTMS_BINARY, "demo", "--port", "0", "--scada-port", "0"});
+  TempFolder data;
+  ChildProcess demo(
+      {BTMS_BINARY, "demo", "--port", "0", "--scada-port", "0", "--data-dir", data.path()});
   const int port = wait_for_web_port(demo);
   ASSERT_GT(port, 0) << "btms demo did not print its web URL";
 
@@ -60,10 +63,14 @@ TEST(Demo, ServesPlausibleLiveBatteryVoltagesAndStopsCleanly) {
 }
 
 TEST(Demo, RefusesATakenPortClearly) {
-  ChildProcess first({BTMS_BINARY, "demo", "--port", "0", "--scada-port", "0"});
+  TempFolder data1;
+  TempFolder data2;
+  ChildProcess first(
+      {BTMS_BINARY, "demo", "--port", "0", "--scada-port", "0", "--data-dir", data1.path()});
   const int port = wait_for_web_port(first);
   ASSERT_GT(port, 0);
-  ChildProcess second({BTMS_BINARY, "demo", "--port", std::to_string(port), "--scada-port", "0"});
+  ChildProcess second({BTMS_BINARY, "demo", "--port", std::to_string(port), "--scada-port", "0",
+                       "--data-dir", data2.path()});
   // The second one must exit non-zero by itself.
   int status = -1;
   for (int i = 0; i < 100 && status < 0; ++i) {

@@ -25,6 +25,19 @@ class ChildProcess {
   std::string buffer_;
 };
 
+// A fresh folder under /tmp, removed with everything in it when the object goes.
+class TempFolder {
+ public:
+  TempFolder();
+  ~TempFolder();
+  TempFolder(const TempFolder&) = delete;
+  TempFolder& operator=(const TempFolder&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 // Minimal HTTP/1.1 GET on 127.0.0.1; returns status code and body.
 struct HttpResponse {
   int status = 0;

@@ -5,12 +5,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
+// The demo's history goes to a folder of this test's own, removed at exit.
+const DATA_DIR = mkdtempSync(resolve(tmpdir(), 'btms-ui-test-'));
+process.on('exit', () => rmSync(DATA_DIR, { recursive: true, force: true }));
 const CHROMIUM = process.env.BTMS_CHROMIUM ?? '/usr/bin/chromium';
 const BINARY = resolve(here, '..', process.env.BTMS_BINARY ?? '../build/btms');
 const ARTIFACTS = resolve(here, '../../test-artifacts/ui');
@@ -26,7 +30,7 @@ const skipReason = existsSync(CHROMIUM)
 
 /** Starts `btms demo` on free ports and resolves with its web URL once it prints it. */
 function startDemo() {
-  const child = spawn(BINARY, ['demo', '--port', '0', '--scada-port', '0'], {
+  const child = spawn(BINARY, ['demo', '--port', '0', '--scada-port', '0', '--data-dir', DATA_DIR], {
     cwd: resolve(here, '..', '..'),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
