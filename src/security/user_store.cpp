@@ -1,5 +1,7 @@
 #include "security/user_store.hpp"
 
+#include <functional>
+
 #include <sodium.h>
 #include <sys/stat.h>
 
@@ -129,64 +131,44 @@ bool UserStore::add_first_admin(const std::string& name, std::string_view passwo
   return stmt.changes() > 0;
 }
 
-bool UserStore::remove_user(const std::string& name) {
+bool UserStore::change_guarding_last_admin(const char* sql,
+                                           const std::function<void(SqliteStatement&)>& bind,
+                                           const char* refusal) {
   std::lock_guard lock(mutex_);
   const auto before = enabled_admins_locked();
   db_->exec("BEGIN IMMEDIATE");
   try {
-    SqliteStatement stmt(*db_, "DELETE FROM users WHERE name = ?1");
-    stmt.bind(1, name);
+    SqliteStatement stmt(*db_, sql);
+    bind(stmt);
     stmt.run();
-    const bool removed = stmt.changes() > 0;
-    if (before > 0 && enabled_admins_locked() == 0) {
-      throw std::invalid_argument("cannot remove the last enabled admin");
-    }
+    const bool changed = stmt.changes() > 0;
+    if (before > 0 && enabled_admins_locked() == 0) throw std::invalid_argument(refusal);
     db_->exec("COMMIT");
-    return removed;
+    return changed;
   } catch (...) {
     db_->exec("ROLLBACK");
     throw;
   }
+}
+
+bool UserStore::remove_user(const std::string& name) {
+  return change_guarding_last_admin(
+      "DELETE FROM users WHERE name = ?1", [&](SqliteStatement& stmt) { stmt.bind(1, name); },
+      "cannot remove the last enabled admin");
 }
 
 bool UserStore::set_role(const std::string& name, Role role) {
-  std::lock_guard lock(mutex_);
-  const auto before = enabled_admins_locked();
-  db_->exec("BEGIN IMMEDIATE");
-  try {
-    SqliteStatement stmt(*db_, "UPDATE users SET role = ?2 WHERE name = ?1");
-    stmt.bind(1, name).bind(2, to_string(role));
-    stmt.run();
-    const bool changed = stmt.changes() > 0;
-    if (before > 0 && enabled_admins_locked() == 0) {
-      throw std::invalid_argument("cannot demote the last enabled admin");
-    }
-    db_->exec("COMMIT");
-    return changed;
-  } catch (...) {
-    db_->exec("ROLLBACK");
-    throw;
-  }
+  return change_guarding_last_admin(
+      "UPDATE users SET role = ?2 WHERE name = ?1",
+      [&](SqliteStatement& stmt) { stmt.bind(1, name).bind(2, to_string(role)); },
+      "cannot demote the last enabled admin");
 }
 
 bool UserStore::set_disabled(const std::string& name, bool disabled) {
-  std::lock_guard lock(mutex_);
-  const auto before = enabled_admins_locked();
-  db_->exec("BEGIN IMMEDIATE");
-  try {
-    SqliteStatement stmt(*db_, "UPDATE users SET disabled = ?2 WHERE name = ?1");
-    stmt.bind(1, name).bind(2, std::int64_t{disabled ? 1 : 0});
-    stmt.run();
-    const bool changed = stmt.changes() > 0;
-    if (before > 0 && enabled_admins_locked() == 0) {
-      throw std::invalid_argument("cannot disable the last enabled admin");
-    }
-    db_->exec("COMMIT");
-    return changed;
-  } catch (...) {
-    db_->exec("ROLLBACK");
-    throw;
-  }
+  return change_guarding_last_admin(
+      "UPDATE users SET disabled = ?2 WHERE name = ?1",
+      [&](SqliteStatement& stmt) { stmt.bind(1, name).bind(2, std::int64_t{disabled ? 1 : 0}); },
+      "cannot disable the last enabled admin");
 }
 
 bool UserStore::set_password(const std::string& name, std::string_view password) {

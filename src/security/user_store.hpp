@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -20,7 +21,8 @@ namespace btms::security {
 
 namespace detail {
 class SqliteHandle;
-}
+class SqliteStatement;
+}  // namespace detail
 
 // Argon2id cost. Production uses libsodium's INTERACTIVE limits; tests pass minimum() so that
 // hashing stays fast under AddressSanitizer.
@@ -90,6 +92,11 @@ class UserStore {
  private:
   std::string hash_password(std::string_view password) const;
   int enabled_admins_locked() const;
+  // Runs one statement in a transaction and rolls it back (throwing invalid_argument with
+  // `refusal`) when it would leave no enabled admin; returns whether a row changed.
+  bool change_guarding_last_admin(const char* sql,
+                                  const std::function<void(detail::SqliteStatement&)>& bind,
+                                  const char* refusal);
 
   PasswordHashCost cost_;
   mutable std::mutex mutex_;

@@ -8,8 +8,8 @@
 #include "process.hpp"
 
 using btms::e2e::ChildProcess;
-using btms::e2e::TempFolder;
 using btms::e2e::http_get;
+using btms::e2e::TempFolder;
 
 namespace {
 int wait_for_web_port(ChildProcess& demo) {
