@@ -9,12 +9,12 @@ packages=(
   build-essential cmake pkg-config ccache git
   clang clang-format clang-tidy libclang-rt-14-dev
   libmodbus-dev libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
-  libtomlplusplus-dev libsodium-dev libssl-dev libsqlite3-dev sqlite3
+  libtomlplusplus-dev libsodium-dev libssl-dev libsqlite3-dev sqlite3 libpqxx-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   mbpoll socat curl
 )
 # Browser tests drive Debian's Chromium through playwright-core (never a downloaded browser).
-if [ "${1:-}" = "--with-tests" ]; then packages+=(chromium fonts-dejavu-core fonts-liberation); fi
+if [ "${1:-}" = "--with-tests" ]; then packages+=(chromium fonts-dejavu-core fonts-liberation postgresql); fi
 # Node.js: Debian 12's own nodejs + npm (18.19) is enough to build the UI; a machine that already
 # has a newer Node.js with its npm keeps it (installing Debian's npm over it would conflict).
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -1,6 +1,7 @@
 // History store figures against their targets: ingest rate on one core, bytes per value on
 // disk for a day of a 40-battery string, a year of one channel at 1,000 points, and the
-// latest hour of all 120 batteries of one string.
+// latest hour of all 120 batteries of one string; disk of the largest gateway over a year;
+// PostgreSQL ingest rate.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 
 #include "history/history_store.hpp"
 #include "history/sqlite_db.hpp"
+#include "postgres_server.hpp"
 
 namespace {
 
@@ -109,6 +111,48 @@ std::uint64_t raw_blob_bytes(const std::string& path) {
   return static_cast<std::uint64_t>(sum.column_double(0));
 }
 
+// Bytes each tier of a stored day takes (tables with their indexes, from SQLite's dbstat),
+// per channel and day, extrapolated to the largest gateway (32 strings x 120 batteries, 4
+// channels per battery and 4 per string) over a year of the default retention: raw for 30
+// days, minute and hour rollups for the whole year (they are kept 2 and 10 years).
+void year_disk_of_largest_gateway(const std::string& path, std::size_t channels) {
+  std::uint64_t raw = 0, minute = 0, hour = 0;
+  {
+    history::SqliteDb db(path);
+    history::SqliteStmt tables(db, "SELECT name, sum(pgsize) FROM dbstat GROUP BY name");
+    while (tables.step()) {
+      const auto name = tables.column_text(0);
+      const auto bytes = static_cast<std::uint64_t>(tables.column_int(1));
+      if (name == "chunks" || name == "chunks_by_channel_end") raw += bytes;
+      if (name == "minute_chunks" || name == "minute_chunks_by_channel_hour") minute += bytes;
+      if (name == "rollups_hour") hour += bytes;
+    }
+  }
+  const double per_channel_day = 1.0 / static_cast<double>(channels);
+  const double raw_cd = raw * per_channel_day, minute_cd = minute * per_channel_day,
+               hour_cd = hour * per_channel_day;
+  constexpr double kValuesPerDay = 86'400;
+  fmt::print(
+      "  per tier, bytes per channel-day:   raw {:.0f} ({:.3f} B/value with index), minute {:.0f} "
+      "({:.1f} B/minute), hour {:.0f}\n",
+      raw_cd, raw_cd / kValuesPerDay, minute_cd, minute_cd / 1440, hour_cd);
+  const history::RetentionPolicy retention;
+  const double largest_channels = 32.0 * (120 * 4 + 4);
+  const double raw_days = static_cast<double>(retention.raw_ms) / 86'400'000;
+  const double year_raw = largest_channels * raw_cd * raw_days;
+  const double year_minute = largest_channels * minute_cd * 365;
+  const double year_hour = largest_channels * hour_cd * 365;
+  fmt::print(
+      "disk, largest gateway ({:.0f} ch, 1 Hz) after 1 year, default retention: {:.1f} GB "
+      "(raw {:.0f} days {:.1f} GB + minute {:.1f} GB + hour {:.1f} GB); minute tier grows to "
+      "{:.1f} GB at 2 years\n",
+      largest_channels, (year_raw + year_minute + year_hour) / 1e9, raw_days, year_raw / 1e9,
+      year_minute / 1e9, year_hour / 1e9, 2 * year_minute / 1e9);
+  // Discharges keep their strings' raw data for life: one 30-minute discharge of one string.
+  fmt::print("  each 30-min discharge of a 120-battery string keeps {:.1f} MB of raw for life\n",
+             (120 * 4 + 4) * raw_cd / kValuesPerDay * 1800 / 1e6);
+}
+
 void bench_day_of_40_batteries(const std::string& dir) {
   const std::string path = dir + "/bench_history_day.db";
   remove_db(path);
@@ -135,6 +179,7 @@ void bench_day_of_40_batteries(const std::string& dir) {
       static_cast<double>(blob_bytes) / values);
   fmt::print("  whole file (raw + rollups + index): {:>9.3f} B/value\n",
              static_cast<double>(file_bytes) / values);
+  year_disk_of_largest_gateway(path, plant.directory->size());
   remove_db(path);
 }
 
@@ -143,11 +188,11 @@ void bench_year_query(const std::string& dir) {
   remove_db(path);
   { history::open_sqlite_store(path); }  // creates the schema
   {
-    // A year of minute and hour rollups of one channel, written directly.
+    // A year of hour rollups of one channel (the tier that answers), written directly.
     history::SqliteDb db(path);
     db.exec("INSERT INTO channels(id, name, unit) VALUES(1, 'battery/1/1/voltage', 'V')");
     db.exec("BEGIN");
-    for (const char* table : {"rollups_minute", "rollups_hour"}) {
+    for (const char* table : {"rollups_hour"}) {
       const std::int64_t step = table[8] == 'm' ? 60'000 : 3'600'000;
       history::SqliteStmt insert(
           db, fmt::format("INSERT INTO {}(channel, bucket_ms, min, max, sum, count) "
@@ -210,6 +255,27 @@ void bench_latest_hour_120(const std::string& dir) {
   remove_db(path);
 }
 
+// PostgreSQL ingest on its own throwaway server (fsync off, Unix socket): one hour of a
+// 40-battery string.
+void bench_postgres_ingest() {
+  std::unique_ptr<btms::testing::PostgresServer> server;
+  try {
+    server = std::make_unique<btms::testing::PostgresServer>();
+  } catch (const std::exception& error) {
+    fmt::print("postgres ingest: not measured ({})\n", error.what());
+    return;
+  }
+  StringPlant plant(40);
+  auto store = history::open_postgres_store(server->create_database("bench"), bench_options());
+  const double rate = ingest(*store, plant, kT0, 3600);
+  const auto stats = store->stats();
+  fmt::print(
+      "postgres ingest, 40-battery string: {:>10.2f} M values/s   ({} values, database {:.1f} "
+      "MB incl. empty schema; writer thread + server)\n",
+      rate / 1e6, stats.values_written, stats.bytes_on_disk / 1e6);
+  if (stats.snapshots_dropped != 0) fmt::print("WARNING: snapshots dropped\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -217,5 +283,6 @@ int main(int argc, char** argv) {
   bench_day_of_40_batteries(dir);
   bench_year_query(dir);
   bench_latest_hour_120(dir);
+  bench_postgres_ingest();
   return 0;
 }

@@ -126,7 +126,9 @@ int grid_exponent(std::span<const RawPoint> points) {
       // grid by rounding noise only (a few ulps); decode returns raw / 10^k. Anything further
       // off (0.3001 at k = 1) needs a finer grid or XOR mode, so no real digit is ever lost.
       const double tolerance = std::min(1e-3, std::fabs(scaled) * 1e-14 + 1e-12);
-      if (std::fabs(scaled - std::nearbyint(scaled)) > tolerance) {
+      // A nonzero value must not round to a count of zero (1e-300 is not 0 plus noise).
+      const double count = std::nearbyint(scaled);
+      if (std::fabs(scaled - count) > tolerance || (count == 0.0 && point.value != 0.0)) {
         fits = false;
         break;
       }

@@ -1,6 +1,7 @@
 // The history store: every channel's raw samples (compressed chunks), minute and hour rollups,
-// and the event log. Backend-neutral interface: SQLite now (sqlite_store.cpp), PostgreSQL for
-// large installs later; both take the same calls and throw the same errors.
+// the event log and discharge records. Backend-neutral interface: SQLite (sqlite_store.cpp,
+// the default) and PostgreSQL for large installs (postgres_store.cpp); both take the same calls
+// and throw the same errors, and share their logic in queued_store.cpp.
 //
 // append()/append_event() never block the caller (the acquisition -> engine loop must never
 // wait on a consumer): they push onto a bounded queue drained by the store's writer thread;
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "model/discharge_record.hpp"
 #include "model/events.hpp"
 #include "model/snapshot.hpp"
 
@@ -44,6 +46,14 @@ struct HistoryStats {
   std::uint64_t events_dropped = 0;     // queue full
 };
 
+// Whether the store keeps up; the gateway raises an alarm (through the engine) while not ok.
+struct HistoryHealth {
+  bool falling_behind = false;  // the queue dropped data since the last call, or is over 3/4 full
+  bool disk_low = false;        // free space under HistoryOptions::disk_low_free_bytes
+  std::uint64_t disk_free_bytes = 0;
+  std::string text;  // what is wrong and what the store does about it; "" when ok
+};
+
 struct RetentionPolicy {
   std::int64_t raw_ms = 30LL * 86'400'000;
   std::int64_t minute_ms = 2LL * 366 * 86'400'000;
@@ -57,6 +67,9 @@ struct HistoryOptions {
   std::size_t chunk_max_points = 1024;       // a raw chunk closes at this many points ...
   std::int64_t chunk_max_span_ms = 600'000;  // ... or when it spans this long
   RetentionPolicy retention;
+  // Under this much free space the store drops its oldest raw chunks first (never rollups,
+  // events or discharges) and reports disk_low.
+  std::uint64_t disk_low_free_bytes = 1ULL << 30;
 };
 
 class HistoryStore {
@@ -76,6 +89,9 @@ class HistoryStore {
   // Per channel (in the order asked) about `points` buckets covering [from_ms, to_ms), taken
   // from the coarsest tier whose bucket still fits: raw when the span/points is under a
   // minute, minute under an hour, else hour. Only samples of quality ok are aggregated.
+  // Where raw is chosen but retention or low disk already dropped the raw samples of (part
+  // of) the range -- and no discharge kept them -- the minute tier answers instead, at whole
+  // minutes: ChannelSeries::tier and bucket_ms always say which tier answered.
   // Sees what is committed (at most commit_interval_ms old; flush() for everything).
   // Throws std::invalid_argument (with the reason) for an unknown channel, from_ms >= to_ms,
   // points outside 1..10000, or a range outside 1970..2200 / over 100 years.
@@ -87,7 +103,19 @@ class HistoryStore {
   virtual std::vector<model::Event> events(std::int64_t from_ms, std::int64_t to_ms,
                                            std::size_t limit) = 0;
 
-  // Deletes raw chunks, rollups and events older than the retention policy allows.
+  // Discharge records: kept for the life of the site, and so are the raw chunks of the
+  // string's channels (string/S/... and battery/S/...) over each discharge's time span.
+  // append_discharge() never blocks (same queue as append()).
+  virtual void append_discharge(const model::DischargeRecord& record) = 0;
+  // Discharges that started in [from_ms, to_ms), string_id 0 = every string, newest `limit`,
+  // ascending start time.
+  virtual std::vector<model::DischargeRecord> discharges(std::int64_t from_ms, std::int64_t to_ms,
+                                                         int string_id, std::size_t limit) = 0;
+
+  virtual HistoryHealth health() = 0;
+
+  // Deletes raw chunks, rollups and events older than the retention policy allows; never
+  // discharges, nor the raw chunks of a string's channels overlapping one of its discharges.
   virtual void enforce_retention(std::int64_t now_ms) = 0;
 
   virtual HistoryStats stats() const = 0;
@@ -97,5 +125,11 @@ class HistoryStore {
 // An existing file is continued: channel ids stay those of the stored names.
 std::unique_ptr<HistoryStore> open_sqlite_store(const std::string& path,
                                                 HistoryOptions options = {});
+
+// Connects to PostgreSQL (libpq connection string, e.g. "host=/tmp/pg port=5433 dbname=btms"),
+// creates the schema when absent (value chunks partitioned by time) and starts the writer.
+// Throws std::runtime_error with libpq's reason when it cannot connect.
+std::unique_ptr<HistoryStore> open_postgres_store(const std::string& connection,
+                                                  HistoryOptions options = {});
 
 }  // namespace btms::history

@@ -58,6 +58,11 @@ SqliteStmt& SqliteStmt::bind(int index, std::string_view text) {
   return *this;
 }
 SqliteStmt& SqliteStmt::bind_blob(int index, std::span<const std::uint8_t> blob) {
+  // An empty span may have no data pointer, which SQLite would bind as NULL.
+  if (blob.empty()) {
+    if (sqlite3_bind_zeroblob(stmt_, index, 0) != SQLITE_OK) fail(db_, "bind");
+    return *this;
+  }
   // SQLITE_STATIC: the caller keeps the blob alive until the statement has run.
   if (sqlite3_bind_blob(stmt_, index, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC) !=
       SQLITE_OK)

@@ -1,43 +1,29 @@
-// SQLite history store. One writer thread owns the write connection and all in-memory state
-// (open chunks, rollup deltas); queries use a second connection (WAL lets them read while the
-// writer writes). Data reaches disk in one transaction per commit interval, so a killed process
-// loses at most that interval and reopens intact.
+// SQLite history store: the storage hooks of QueuedStore on a write connection (owned by the
+// writer) and a read connection (WAL lets queries read while the writer writes). Data reaches
+// disk in one transaction per commit interval, so a killed process loses at most that interval
+// and reopens intact.
+#include <sys/statvfs.h>
+
 #include <algorithm>
-#include <chrono>
-#include <cmath>
-#include <condition_variable>
-#include <deque>
 #include <filesystem>
-#include <future>
-#include <limits>
-#include <mutex>
 #include <stdexcept>
-#include <thread>
-#include <unordered_map>
-#include <variant>
 
 #include <fmt/format.h>
 
-#include "history/chunk_codec.hpp"
-#include "history/history_store.hpp"
+#include "history/queued_store.hpp"
 #include "history/sqlite_db.hpp"
 
 namespace btms::history {
 namespace {
-
-constexpr std::int64_t kMinuteMs = 60'000;
-constexpr std::int64_t kHourMs = 3'600'000;
-constexpr std::int64_t kYearMs = 366LL * 86'400'000;
-constexpr std::int64_t kLatestSaneMs = 7'258'118'400'000LL;  // 2200-01-01
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS channels(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, unit TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS chunks(channel INTEGER NOT NULL, start_ms INTEGER NOT NULL,
   end_ms INTEGER NOT NULL, count INTEGER NOT NULL, blob BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_by_channel_end ON chunks(channel, end_ms);
-CREATE TABLE IF NOT EXISTS rollups_minute(channel INTEGER NOT NULL, bucket_ms INTEGER NOT NULL,
-  min REAL NOT NULL, max REAL NOT NULL, sum REAL NOT NULL, count INTEGER NOT NULL,
-  PRIMARY KEY(channel, bucket_ms)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS minute_chunks(channel INTEGER NOT NULL, hour_ms INTEGER NOT NULL,
+  blob BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS minute_chunks_by_channel_hour ON minute_chunks(channel, hour_ms);
 CREATE TABLE IF NOT EXISTS rollups_hour(channel INTEGER NOT NULL, bucket_ms INTEGER NOT NULL,
   min REAL NOT NULL, max REAL NOT NULL, sum REAL NOT NULL, count INTEGER NOT NULL,
   PRIMARY KEY(channel, bucket_ms)) WITHOUT ROWID;
@@ -45,73 +31,48 @@ CREATE TABLE IF NOT EXISTS events(seq INTEGER PRIMARY KEY, event_id INTEGER NOT 
   time_ms INTEGER NOT NULL, kind INTEGER NOT NULL, severity INTEGER NOT NULL, source TEXT NOT NULL,
   rule TEXT NOT NULL, text TEXT NOT NULL, user TEXT NOT NULL, value REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS events_by_time ON events(time_ms);
+CREATE TABLE IF NOT EXISTS discharges(string_id INTEGER NOT NULL, start_ms INTEGER NOT NULL,
+  end_ms INTEGER NOT NULL, ah_out REAL NOT NULL, energy_out_kWh REAL NOT NULL,
+  min_string_voltage_V REAL NOT NULL, peak_current_A REAL NOT NULL,
+  min_battery_voltage_V BLOB NOT NULL, weakest_position INTEGER NOT NULL,
+  predicted_runtime_min REAL NOT NULL, actual_runtime_min REAL NOT NULL,
+  soc_start_pct REAL NOT NULL, soc_end_pct REAL NOT NULL, PRIMARY KEY(string_id, start_ms));
+CREATE INDEX IF NOT EXISTS discharges_by_start ON discharges(start_ms);
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 )sql";
 
-// Rollup of quality-ok samples in one bucket, accumulated since it was last written; writes
-// merge into the stored row so partial buckets (commit, restart) add up correctly.
-struct RollupDelta {
-  std::int64_t bucket_ms = std::numeric_limits<std::int64_t>::min();
-  double min = 0.0;
-  double max = 0.0;
-  double sum = 0.0;
-  std::uint64_t count = 0;
+// A chunk is kept past retention when a discharge of its channel's string overlaps it.
+constexpr const char* kUnprotected = R"sql(NOT EXISTS (SELECT 1 FROM discharges d
+  JOIN channels ch ON ch.string_id = d.string_id
+  WHERE ch.id = chunks.channel AND ch.string_id <> 0 AND chunks.end_ms >= d.start_ms
+    AND (d.end_ms = 0 OR chunks.start_ms <= d.end_ms)))sql";
 
-  void add(double value) {
-    if (count == 0) {
-      min = value;
-      max = value;
-    } else {
-      min = std::min(min, value);
-      max = std::max(max, value);
-    }
-    sum += value;
-    ++count;
-  }
-};
+constexpr const char* kRawHorizonKey = "raw_horizon_ms";
 
-struct ChannelState {
-  std::int64_t db_id = 0;
-  std::int64_t last_time_ms = std::numeric_limits<std::int64_t>::min();
-  std::vector<RawPoint> open;   // the chunk being filled
-  std::int64_t open_rowid = 0;  // its row once written as a provisional tail (0 = none)
-  bool open_dirty = false;      // points added since the tail was last written
-  RollupDelta minute;
-  RollupDelta hour;
-};
-
-struct FlushRequest {
-  std::promise<void> done;
-};
-
-using QueueItem = std::variant<std::shared_ptr<const model::Snapshot>, model::Event,
-                               std::shared_ptr<FlushRequest>>;
-
-std::int64_t floor_to(std::int64_t time_ms, std::int64_t width_ms) {
-  const std::int64_t q = time_ms / width_ms;
-  return (time_ms % width_ms < 0 ? q - 1 : q) * width_ms;
-}
-
-class SqliteStore final : public HistoryStore {
+class SqliteStore final : public QueuedStore {
  public:
   SqliteStore(const std::string& path, HistoryOptions options)
-      : path_(path), options_(options), write_db_(path) {
+      : QueuedStore(options), path_(path), write_db_(path) {
     write_db_.exec("PRAGMA journal_mode=WAL");
     write_db_.exec("PRAGMA synchronous=NORMAL");
     write_db_.exec(kSchema);
-    insert_channel_ =
-        std::make_unique<SqliteStmt>(write_db_, "INSERT INTO channels(name, unit) VALUES(?, ?)");
+    add_string_id_column();
+    insert_channel_ = std::make_unique<SqliteStmt>(
+        write_db_, "INSERT INTO channels(name, unit, string_id) VALUES(?, ?, ?)");
     insert_chunk_ = std::make_unique<SqliteStmt>(
         write_db_, "INSERT INTO chunks(channel, start_ms, end_ms, count, blob) VALUES(?,?,?,?,?)");
     update_chunk_ = std::make_unique<SqliteStmt>(
         write_db_,
         "UPDATE chunks SET start_ms = ?, end_ms = ?, count = ?, blob = ? WHERE rowid = ?");
-    upsert_minute_ = std::make_unique<SqliteStmt>(write_db_, upsert_sql("rollups_minute").c_str());
     upsert_hour_ = std::make_unique<SqliteStmt>(write_db_, upsert_sql("rollups_hour").c_str());
+    insert_minutes_ = std::make_unique<SqliteStmt>(
+        write_db_, "INSERT INTO minute_chunks(channel, hour_ms, blob) VALUES(?,?,?)");
+    update_minutes_ = std::make_unique<SqliteStmt>(
+        write_db_, "UPDATE minute_chunks SET blob = ? WHERE rowid = ?");
     insert_event_ = std::make_unique<SqliteStmt>(
         write_db_,
         "INSERT INTO events(event_id, time_ms, kind, severity, source, rule, text, user, value) "
         "VALUES(?,?,?,?,?,?,?,?,?)");
-    load_channels();
 
     read_db_ = std::make_unique<SqliteDb>(path);
     find_channel_ =
@@ -120,187 +81,342 @@ class SqliteStore final : public HistoryStore {
         *read_db_,
         "SELECT blob FROM chunks WHERE channel = ? AND end_ms >= ? AND start_ms < ? "
         "ORDER BY start_ms");
-    select_minute_ = std::make_unique<SqliteStmt>(
-        *read_db_,
-        "SELECT bucket_ms, min, max, sum, count FROM rollups_minute "
-        "WHERE channel = ? AND bucket_ms >= ? AND bucket_ms < ? ORDER BY bucket_ms");
-    select_hour_ = std::make_unique<SqliteStmt>(
+    select_hours_ = std::make_unique<SqliteStmt>(
         *read_db_,
         "SELECT bucket_ms, min, max, sum, count FROM rollups_hour "
         "WHERE channel = ? AND bucket_ms >= ? AND bucket_ms < ? ORDER BY bucket_ms");
+    select_minutes_ = std::make_unique<SqliteStmt>(
+        *read_db_,
+        "SELECT blob FROM minute_chunks WHERE channel = ? AND hour_ms >= ? AND hour_ms < ?");
     select_events_ = std::make_unique<SqliteStmt>(
         *read_db_,
         "SELECT event_id, time_ms, kind, severity, source, rule, text, user, value FROM events "
         "WHERE time_ms >= ? AND time_ms < ? ORDER BY time_ms DESC, seq DESC LIMIT ?");
-
-    writer_ = std::thread([this] { writer_loop(); });
+    select_discharges_ = std::make_unique<SqliteStmt>(
+        *read_db_,
+        "SELECT string_id, start_ms, end_ms, ah_out, energy_out_kWh, min_string_voltage_V, "
+        "peak_current_A, min_battery_voltage_V, weakest_position, predicted_runtime_min, "
+        "actual_runtime_min, soc_start_pct, soc_end_pct FROM discharges "
+        "WHERE start_ms >= ?1 AND start_ms < ?2 AND (?3 = 0 OR string_id = ?3) "
+        "ORDER BY start_ms DESC LIMIT ?4");
+    start();
   }
 
-  ~SqliteStore() override {
-    {
-      std::lock_guard lock(queue_mutex_);
-      stopping_ = true;
-    }
-    queue_cv_.notify_one();
-    writer_.join();
-  }
-
-  void append(const model::Snapshot& snapshot) override {
-    // Checked before copying so a full queue costs the caller no allocation.
-    if (!has_room() || !push(std::make_shared<const model::Snapshot>(snapshot), true))
-      ++stats_.snapshots_dropped;
-  }
-
-  void append(std::shared_ptr<const model::Snapshot> snapshot) override {
-    if (!snapshot) return;
-    if (!push(std::move(snapshot), true)) ++stats_.snapshots_dropped;
-  }
-
-  void append_event(const model::Event& event) override {
-    if (!push(event, true)) ++stats_.events_dropped;
-  }
-
-  void flush() override {
-    auto request = std::make_shared<FlushRequest>();
-    auto done = request->done.get_future();
-    push(request, false);  // a flush is never dropped: the caller asked to wait
-    done.get();
-  }
-
-  std::vector<ChannelSeries> query(const std::vector<std::string>& channels, std::int64_t from_ms,
-                                   std::int64_t to_ms, int points) override {
-    if (points < 1 || points > 10'000)
-      throw std::invalid_argument(fmt::format("points must be 1..10000, got {}", points));
-    if (from_ms >= to_ms)
-      throw std::invalid_argument(
-          fmt::format("from_ms ({}) must be before to_ms ({})", from_ms, to_ms));
-    if (from_ms < 0 || to_ms > kLatestSaneMs || to_ms - from_ms > 100 * kYearMs)
-      throw std::invalid_argument(fmt::format(
-          "range {}..{} ms is outside 1970..2200 or longer than 100 years", from_ms, to_ms));
-
-    const std::int64_t span_ms = to_ms - from_ms;
-    std::int64_t width_ms = (span_ms + points - 1) / points;
-    Tier tier = Tier::raw;
-    if (width_ms >= kHourMs) {
-      tier = Tier::hour;
-      width_ms = (width_ms + kHourMs - 1) / kHourMs * kHourMs;
-    } else if (width_ms >= kMinuteMs) {
-      tier = Tier::minute;
-      width_ms = (width_ms + kMinuteMs - 1) / kMinuteMs * kMinuteMs;
-    }
-
-    std::lock_guard lock(read_mutex_);
-    std::vector<std::int64_t> ids;
-    for (const auto& name : channels) {
-      find_channel_->bind(1, std::string_view(name));
-      if (!find_channel_->step()) {
-        find_channel_->reset();
-        throw std::invalid_argument(fmt::format("unknown channel '{}'", name));
-      }
-      ids.push_back(find_channel_->column_int(0));
-      find_channel_->reset();
-    }
-
-    // Read the whole answer in one read transaction so all channels see the same commit.
-    read_db_->exec("BEGIN");
-    std::vector<ChannelSeries> result;
-    try {
-      for (std::size_t i = 0; i < channels.size(); ++i) {
-        ChannelSeries series{channels[i], tier, width_ms, {}};
-        if (tier == Tier::raw)
-          query_raw(ids[i], from_ms, to_ms, width_ms, series.buckets);
-        else
-          query_rollup(tier == Tier::hour ? *select_hour_ : *select_minute_,
-                       tier == Tier::hour ? kHourMs : kMinuteMs, ids[i], from_ms, to_ms, width_ms,
-                       series.buckets);
-        result.push_back(std::move(series));
-      }
-    } catch (...) {
-      read_db_->exec("COMMIT");
-      throw;
-    }
-    read_db_->exec("COMMIT");
-    return result;
-  }
+  ~SqliteStore() override { stop(); }
 
   std::vector<model::Event> events(std::int64_t from_ms, std::int64_t to_ms,
                                    std::size_t limit) override {
     std::lock_guard lock(read_mutex_);
     std::vector<model::Event> result;
-    select_events_->bind(1, from_ms)
-        .bind(2, to_ms)
-        .bind(3, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1'000'000'000)));
-    while (select_events_->step()) {
+    auto& select = *select_events_;
+    select.bind(1, from_ms).bind(2, to_ms).bind(3, clamp_limit(limit));
+    while (select.step()) {
       model::Event event;
-      event.id = static_cast<std::uint64_t>(select_events_->column_int(0));
-      event.time_ms = select_events_->column_int(1);
-      event.kind = static_cast<model::EventKind>(select_events_->column_int(2));
-      event.severity = static_cast<model::Severity>(select_events_->column_int(3));
-      event.source = select_events_->column_text(4);
-      event.rule = select_events_->column_text(5);
-      event.text = select_events_->column_text(6);
-      event.user = select_events_->column_text(7);
-      event.value = select_events_->column_double(8);
+      event.id = static_cast<std::uint64_t>(select.column_int(0));
+      event.time_ms = select.column_int(1);
+      event.kind = static_cast<model::EventKind>(select.column_int(2));
+      event.severity = static_cast<model::Severity>(select.column_int(3));
+      event.source = select.column_text(4);
+      event.rule = select.column_text(5);
+      event.text = select.column_text(6);
+      event.user = select.column_text(7);
+      event.value = select.column_double(8);
       result.push_back(std::move(event));
     }
-    select_events_->reset();
+    select.reset();
     std::reverse(result.begin(), result.end());
     return result;
   }
 
-  void enforce_retention(std::int64_t now_ms) override {
-    const auto& policy = options_.retention;
-    std::lock_guard lock(write_mutex_);
-    // Open chunks are trimmed too, or their next write would bring expired points back.
-    const std::int64_t raw_cutoff_ms = now_ms - policy.raw_ms;
-    for (auto& state : states_) {
-      const auto kept = std::find_if(state.open.begin(), state.open.end(),
-                                     [&](const RawPoint& p) { return p.time_ms >= raw_cutoff_ms; });
-      if (kept == state.open.begin()) continue;
-      state.open.erase(state.open.begin(), kept);
-      state.open_dirty = true;
-    }
-    if (!in_transaction_) write_db_.exec("BEGIN");
-    in_transaction_ = false;
+  std::vector<model::DischargeRecord> discharges(std::int64_t from_ms, std::int64_t to_ms,
+                                                 int string_id, std::size_t limit) override {
+    std::lock_guard lock(read_mutex_);
+    std::vector<model::DischargeRecord> result;
+    auto& select = *select_discharges_;
+    select.bind(1, from_ms).bind(2, to_ms).bind(3, std::int64_t{string_id});
+    select.bind(4, clamp_limit(limit));
     try {
-      const auto remove = [&](const char* sql, std::int64_t cutoff_ms) {
-        SqliteStmt(write_db_, sql).bind(1, cutoff_ms).run();
-      };
-      remove("DELETE FROM chunks WHERE end_ms < ?", now_ms - policy.raw_ms);
-      remove("DELETE FROM rollups_minute WHERE bucket_ms < ?", now_ms - policy.minute_ms);
-      remove("DELETE FROM rollups_hour WHERE bucket_ms < ?", now_ms - policy.hour_ms);
-      remove("DELETE FROM events WHERE time_ms < ?", now_ms - policy.events_ms);
-      write_db_.exec("COMMIT");
+      while (select.step()) {
+        model::DischargeRecord record;
+        record.string_id = static_cast<int>(select.column_int(0));
+        record.start_ms = select.column_int(1);
+        record.end_ms = select.column_int(2);
+        record.ah_out = select.column_double(3);
+        record.energy_out_kWh = select.column_double(4);
+        record.min_string_voltage_V = select.column_double(5);
+        record.peak_current_A = select.column_double(6);
+        record.min_battery_voltage_V = decode_doubles(select.column_blob(7));
+        record.weakest_position = static_cast<int>(select.column_int(8));
+        record.predicted_runtime_min = select.column_double(9);
+        record.actual_runtime_min = select.column_double(10);
+        record.soc_start_pct = select.column_double(11);
+        record.soc_end_pct = select.column_double(12);
+        result.push_back(std::move(record));
+      }
     } catch (...) {
-      write_db_.exec("ROLLBACK");
+      select.reset();
       throw;
     }
+    select.reset();
+    std::reverse(result.begin(), result.end());
+    return result;
   }
 
-  HistoryStats stats() const override {
-    HistoryStats out;
-    out.values_written = stats_.values_written.load();
-    out.chunks_written = stats_.chunks_written.load();
-    out.events_written = stats_.events_written.load();
-    out.snapshots_dropped = stats_.snapshots_dropped.load();
-    out.events_dropped = stats_.events_dropped.load();
-    std::error_code error;
-    for (const auto& file : {path_, path_ + "-wal"}) {
-      const auto size = std::filesystem::file_size(file, error);
-      if (!error) out.bytes_on_disk += size;
+ protected:
+  std::vector<StoredChannel> load_channels() override {
+    std::vector<StoredChannel> out;
+    std::unordered_map<std::int64_t, std::int64_t> last_by_id;
+    SqliteStmt last(write_db_, "SELECT channel, max(end_ms) FROM chunks GROUP BY channel");
+    while (last.step()) last_by_id[last.column_int(0)] = last.column_int(1);
+    SqliteStmt channels(write_db_, "SELECT id, name FROM channels");
+    while (channels.step()) {
+      StoredChannel channel;
+      channel.id = channels.column_int(0);
+      channel.name = channels.column_text(1);
+      const auto it = last_by_id.find(channel.id);
+      if (it != last_by_id.end()) channel.last_time_ms = it->second;
+      out.push_back(std::move(channel));
     }
     return out;
   }
 
- private:
-  struct AtomicStats {
-    std::atomic<std::uint64_t> values_written{0};
-    std::atomic<std::uint64_t> chunks_written{0};
-    std::atomic<std::uint64_t> events_written{0};
-    std::atomic<std::uint64_t> snapshots_dropped{0};
-    std::atomic<std::uint64_t> events_dropped{0};
-  };
+  std::vector<DischargeSpan> load_discharge_spans() override {
+    std::vector<DischargeSpan> out;
+    SqliteStmt select(write_db_, "SELECT string_id, start_ms, end_ms FROM discharges");
+    while (select.step())
+      out.push_back(
+          {static_cast<int>(select.column_int(0)), select.column_int(1), select.column_int(2)});
+    return out;
+  }
 
+  std::int64_t load_raw_horizon() override {
+    SqliteStmt select(write_db_, "SELECT value FROM meta WHERE key = ?");
+    select.bind(1, std::string_view(kRawHorizonKey));
+    return select.step() ? select.column_int(0) : std::numeric_limits<std::int64_t>::min();
+  }
+
+  void save_raw_horizon(std::int64_t horizon_ms) override {
+    SqliteStmt(write_db_,
+               "INSERT INTO meta(key, value) VALUES(?, ?) "
+               "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        .bind(1, std::string_view(kRawHorizonKey))
+        .bind(2, horizon_ms)
+        .run();
+  }
+
+  void begin() override { write_db_.exec("BEGIN"); }
+  void commit() override { write_db_.exec("COMMIT"); }
+  void rollback() override {
+    try {
+      write_db_.exec("ROLLBACK");
+    } catch (...) {
+      // Nothing was open (SQLite rolls back on some errors by itself).
+    }
+  }
+
+  std::int64_t insert_channel(const std::string& name, const std::string& unit,
+                              int string_id) override {
+    insert_channel_->bind(1, std::string_view(name)).bind(2, std::string_view(unit));
+    insert_channel_->bind(3, std::int64_t{string_id});
+    insert_channel_->run();
+    return sqlite3_last_insert_rowid(write_db_.handle());
+  }
+
+  std::int64_t write_chunk(std::int64_t channel_id, std::int64_t tail_key,
+                           std::span<const RawPoint> points,
+                           std::vector<std::uint8_t> blob) override {
+    const auto start_ms = points.front().time_ms;
+    const auto end_ms = points.back().time_ms;
+    const auto count = static_cast<std::int64_t>(points.size());
+    if (tail_key != 0) {
+      update_chunk_->bind(1, start_ms).bind(2, end_ms).bind(3, count);
+      update_chunk_->bind_blob(4, blob).bind(5, tail_key);
+      update_chunk_->run();
+      // Retention or low disk may have removed the provisional row; then it is written anew.
+      if (sqlite3_changes(write_db_.handle()) == 1) return tail_key;
+    }
+    insert_chunk_->bind(1, channel_id).bind(2, start_ms).bind(3, end_ms);
+    insert_chunk_->bind(4, count).bind_blob(5, blob);
+    insert_chunk_->run();
+    return sqlite3_last_insert_rowid(write_db_.handle());
+  }
+
+  void delete_chunk(std::int64_t, std::int64_t key) override {
+    SqliteStmt(write_db_, "DELETE FROM chunks WHERE rowid = ?").bind(1, key).run();
+  }
+
+  std::int64_t write_minutes(std::int64_t channel_id, std::int64_t tail_key, std::int64_t hour_ms,
+                             std::vector<std::uint8_t> blob) override {
+    if (tail_key != 0) {
+      update_minutes_->bind_blob(1, blob).bind(2, tail_key).run();
+      if (sqlite3_changes(write_db_.handle()) == 1) return tail_key;  // else retention took it
+    }
+    insert_minutes_->bind(1, channel_id).bind(2, hour_ms).bind_blob(3, blob).run();
+    return sqlite3_last_insert_rowid(write_db_.handle());
+  }
+
+  void delete_minutes(std::int64_t, std::int64_t key) override {
+    SqliteStmt(write_db_, "DELETE FROM minute_chunks WHERE rowid = ?").bind(1, key).run();
+  }
+
+  void upsert_hour(std::int64_t channel_id, const RollupDelta& delta) override {
+    auto& upsert = *upsert_hour_;
+    upsert.bind(1, channel_id).bind(2, delta.bucket_ms).bind(3, delta.min).bind(4, delta.max);
+    upsert.bind(5, delta.sum).bind(6, static_cast<std::int64_t>(delta.count));
+    upsert.run();
+  }
+
+  void insert_event(const model::Event& event) override {
+    auto& insert = *insert_event_;
+    insert.bind(1, static_cast<std::int64_t>(event.id)).bind(2, event.time_ms);
+    insert.bind(3, static_cast<std::int64_t>(event.kind));
+    insert.bind(4, static_cast<std::int64_t>(event.severity));
+    insert.bind(5, std::string_view(event.source)).bind(6, std::string_view(event.rule));
+    insert.bind(7, std::string_view(event.text)).bind(8, std::string_view(event.user));
+    insert.bind(9, event.value);
+    insert.run();
+  }
+
+  void upsert_discharge(const model::DischargeRecord& record) override {
+    SqliteStmt upsert(
+        write_db_,
+        "INSERT OR REPLACE INTO discharges(string_id, start_ms, end_ms, ah_out, energy_out_kWh, "
+        "min_string_voltage_V, peak_current_A, min_battery_voltage_V, weakest_position, "
+        "predicted_runtime_min, actual_runtime_min, soc_start_pct, soc_end_pct) "
+        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    const auto voltages = encode_doubles(record.min_battery_voltage_V);
+    upsert.bind(1, std::int64_t{record.string_id}).bind(2, record.start_ms).bind(3, record.end_ms);
+    upsert.bind(4, record.ah_out).bind(5, record.energy_out_kWh);
+    upsert.bind(6, record.min_string_voltage_V).bind(7, record.peak_current_A);
+    upsert.bind_blob(8, voltages).bind(9, std::int64_t{record.weakest_position});
+    upsert.bind(10, record.predicted_runtime_min).bind(11, record.actual_runtime_min);
+    upsert.bind(12, record.soc_start_pct).bind(13, record.soc_end_pct);
+    upsert.run();
+  }
+
+  void delete_expired(std::int64_t now_ms, const RetentionPolicy& policy) override {
+    const auto remove = [&](const std::string& sql, std::int64_t cutoff_ms) {
+      SqliteStmt(write_db_, sql.c_str()).bind(1, cutoff_ms).run();
+    };
+    remove(fmt::format("DELETE FROM chunks WHERE end_ms < ? AND {}", kUnprotected),
+           now_ms - policy.raw_ms);
+    // A minute row goes when its whole hour is past the cutoff.
+    remove("DELETE FROM minute_chunks WHERE hour_ms <= ?", now_ms - policy.minute_ms - kHourMs);
+    remove("DELETE FROM rollups_hour WHERE bucket_ms < ?", now_ms - policy.hour_ms);
+    remove("DELETE FROM events WHERE time_ms < ?", now_ms - policy.events_ms);
+  }
+
+  // Rows are inserted when a chunk opens, so rowid order is start-time order: the oldest
+  // chunks are found without an index on start_ms.
+  std::int64_t drop_oldest_raw(std::uint64_t bytes) override {
+    SqliteStmt select(write_db_,
+                      "SELECT c.rowid, c.start_ms, c.end_ms, length(c.blob), ch.string_id "
+                      "FROM chunks c JOIN channels ch ON ch.id = c.channel "
+                      "WHERE c.rowid > ? ORDER BY c.rowid LIMIT 256");
+    SqliteStmt remove(write_db_, "DELETE FROM chunks WHERE rowid = ?");
+    std::uint64_t dropped = 0;
+    std::int64_t newest_ms = std::numeric_limits<std::int64_t>::min();
+    std::int64_t after = 0;
+    std::vector<std::int64_t> victims;
+    while (dropped < bytes) {
+      victims.clear();
+      bool any = false;
+      select.bind(1, after);
+      while (select.step()) {
+        any = true;
+        after = select.column_int(0);
+        const auto start_ms = select.column_int(1);
+        const auto end_ms = select.column_int(2);
+        if (protected_span(static_cast<int>(select.column_int(4)), start_ms, end_ms)) continue;
+        if (dropped >= bytes) break;
+        victims.push_back(after);
+        dropped += static_cast<std::uint64_t>(select.column_int(3));
+        newest_ms = std::max(newest_ms, end_ms);
+      }
+      select.reset();
+      for (const auto rowid : victims) remove.bind(1, rowid).run();
+      if (!any) break;
+    }
+    return newest_ms;
+  }
+
+  std::optional<std::uint64_t> disk_free_bytes() override {
+    auto folder = std::filesystem::path(path_).parent_path();
+    if (folder.empty()) folder = ".";
+    struct statvfs info {};
+    if (::statvfs(folder.c_str(), &info) != 0) return std::nullopt;
+    return std::uint64_t{info.f_bavail} * info.f_frsize;
+  }
+
+  std::uint64_t bytes_on_disk() const override {
+    std::uint64_t total = 0;
+    std::error_code error;
+    for (const auto& file : {path_, path_ + "-wal"}) {
+      const auto size = std::filesystem::file_size(file, error);
+      if (!error) total += size;
+    }
+    return total;
+  }
+
+  std::optional<std::int64_t> find_channel(const std::string& name) override {
+    find_channel_->bind(1, std::string_view(name));
+    std::optional<std::int64_t> id;
+    if (find_channel_->step()) id = find_channel_->column_int(0);
+    find_channel_->reset();
+    return id;
+  }
+
+  void begin_read() override { read_db_->exec("BEGIN"); }
+  void end_read() override {
+    try {
+      read_db_->exec("COMMIT");
+    } catch (...) {
+    }
+  }
+
+  void read_chunks(std::int64_t channel_id, std::int64_t from_ms, std::int64_t to_ms,
+                   const std::function<void(std::span<const std::uint8_t>)>& blob) override {
+    auto& select = *select_chunks_;
+    select.bind(1, channel_id).bind(2, from_ms).bind(3, to_ms);
+    try {
+      while (select.step()) blob(select.column_blob(0));
+    } catch (...) {
+      select.reset();
+      throw;
+    }
+    select.reset();
+  }
+
+  void read_minutes(std::int64_t channel_id, std::int64_t from_ms, std::int64_t to_ms,
+                    const std::function<void(std::span<const std::uint8_t>)>& blob) override {
+    auto& select = *select_minutes_;
+    select.bind(1, channel_id).bind(2, from_ms).bind(3, to_ms);
+    try {
+      while (select.step()) blob(select.column_blob(0));
+    } catch (...) {
+      select.reset();
+      throw;
+    }
+    select.reset();
+  }
+
+  void read_hours(std::int64_t channel_id, std::int64_t from_ms, std::int64_t to_ms,
+                  const std::function<void(const RollupDelta&)>& row) override {
+    auto& select = *select_hours_;
+    select.bind(1, channel_id).bind(2, from_ms).bind(3, to_ms);
+    while (select.step()) {
+      RollupDelta delta;
+      delta.bucket_ms = select.column_int(0);
+      delta.min = select.column_double(1);
+      delta.max = select.column_double(2);
+      delta.sum = select.column_double(3);
+      delta.count = static_cast<std::uint64_t>(select.column_int(4));
+      row(delta);
+    }
+    select.reset();
+  }
+
+ private:
   static std::string upsert_sql(const char* table) {
     return fmt::format(
         "INSERT INTO {0}(channel, bucket_ms, min, max, sum, count) VALUES(?,?,?,?,?,?) "
@@ -310,308 +426,35 @@ class SqliteStore final : public HistoryStore {
         table);
   }
 
-  bool has_room() {
-    std::lock_guard lock(queue_mutex_);
-    return queued_ < options_.queue_capacity;
+  static std::int64_t clamp_limit(std::size_t limit) {
+    return static_cast<std::int64_t>(std::min<std::size_t>(limit, 1'000'000'000));
   }
 
-  // Returns false (and does not queue) when a bounded item finds the queue full.
-  bool push(QueueItem item, bool bounded) {
-    {
-      std::lock_guard lock(queue_mutex_);
-      if (bounded) {
-        if (queued_ >= options_.queue_capacity) return false;
-        ++queued_;
-      }
-      queue_.push_back(std::move(item));
-    }
-    queue_cv_.notify_one();
-    return true;
-  }
-
-  void load_channels() {
-    SqliteStmt channels(write_db_, "SELECT id, name FROM channels");
-    while (channels.step()) {
-      ChannelState state;
-      state.db_id = channels.column_int(0);
-      states_.push_back(std::move(state));
-      by_name_.emplace(channels.column_text(1), states_.size() - 1);
-    }
-    SqliteStmt last(write_db_, "SELECT channel, max(end_ms) FROM chunks GROUP BY channel");
-    std::unordered_map<std::int64_t, std::int64_t> last_by_id;
-    while (last.step()) last_by_id[last.column_int(0)] = last.column_int(1);
-    for (auto& state : states_) {
-      const auto it = last_by_id.find(state.db_id);
-      if (it != last_by_id.end()) state.last_time_ms = it->second;
-    }
-  }
-
-  // Maps the snapshot's directory to our channel states, adding unseen names to the table.
-  void map_directory(const std::shared_ptr<const model::ChannelDirectory>& directory) {
-    if (directory == mapped_directory_) return;
-    directory_map_.assign(directory->size(), 0);
-    for (model::ChannelId id = 0; id < directory->size(); ++id) {
-      const auto& info = directory->info(id);
-      auto it = by_name_.find(info.name);
-      if (it == by_name_.end()) {
-        insert_channel_->bind(1, std::string_view(info.name)).bind(2, std::string_view(info.unit));
-        insert_channel_->run();
-        ChannelState state;
-        state.db_id = sqlite3_last_insert_rowid(write_db_.handle());
-        states_.push_back(std::move(state));
-        it = by_name_.emplace(info.name, states_.size() - 1).first;
-      }
-      directory_map_[id] = it->second;
-    }
-    mapped_directory_ = directory;
-  }
-
-  void ingest(const model::Snapshot& snapshot) {
-    if (!snapshot.channels) return;
-    map_directory(snapshot.channels);
-    const std::size_t n = std::min(snapshot.samples.size(), directory_map_.size());
-    std::uint64_t written = 0;
-    for (std::size_t id = 0; id < n; ++id) {
-      const auto& sample = snapshot.samples[id];
-      auto& state = states_[directory_map_[id]];
-      if (sample.time_ms <= state.last_time_ms || sample.time_ms <= 0) continue;
-      if (!state.open.empty() &&
-          (state.open.size() >= options_.chunk_max_points ||
-           sample.time_ms - state.open.front().time_ms >= options_.chunk_max_span_ms))
-        close_chunk(state);
-      state.open.push_back({sample.time_ms, sample.value, sample.quality});
-      state.open_dirty = true;
-      state.last_time_ms = sample.time_ms;
-      ++written;
-      if (sample.quality == model::Quality::ok && std::isfinite(sample.value)) {
-        add_rollup(state, state.minute, *upsert_minute_, floor_to(sample.time_ms, kMinuteMs),
-                   sample.value);
-        add_rollup(state, state.hour, *upsert_hour_, floor_to(sample.time_ms, kHourMs),
-                   sample.value);
-      }
-    }
-    stats_.values_written += written;
-  }
-
-  void add_rollup(const ChannelState& state, RollupDelta& delta, SqliteStmt& upsert,
-                  std::int64_t bucket_ms, double value) {
-    if (delta.bucket_ms != bucket_ms) {
-      write_rollup(state, delta, upsert);
-      delta.bucket_ms = bucket_ms;
-    }
-    delta.add(value);
-  }
-
-  static void write_rollup(const ChannelState& state, RollupDelta& delta, SqliteStmt& upsert) {
-    if (delta.count == 0) return;
-    upsert.bind(1, state.db_id).bind(2, delta.bucket_ms).bind(3, delta.min).bind(4, delta.max);
-    upsert.bind(5, delta.sum).bind(6, static_cast<std::int64_t>(delta.count));
-    upsert.run();
-    delta.count = 0;
-    delta.sum = 0.0;
-  }
-
-  void write_tail(ChannelState& state) {
-    if (state.open.empty()) {
-      if (state.open_rowid != 0)
-        SqliteStmt(write_db_, "DELETE FROM chunks WHERE rowid = ?").bind(1, state.open_rowid).run();
-      state.open_rowid = 0;
-      return;
-    }
-    const auto blob = encode_chunk(state.open);
-    const auto end_ms = state.open.back().time_ms;
-    const auto count = static_cast<std::int64_t>(state.open.size());
-    if (state.open_rowid != 0) {
-      update_chunk_->bind(1, state.open.front().time_ms).bind(2, end_ms).bind(3, count);
-      update_chunk_->bind_blob(4, blob).bind(5, state.open_rowid);
-      update_chunk_->run();
-      // Retention may have removed the provisional row; then it is written anew.
-      if (sqlite3_changes(write_db_.handle()) == 1) return;
-    }
-    insert_chunk_->bind(1, state.db_id).bind(2, state.open.front().time_ms).bind(3, end_ms);
-    insert_chunk_->bind(4, count).bind_blob(5, blob);
-    insert_chunk_->run();
-    state.open_rowid = sqlite3_last_insert_rowid(write_db_.handle());
-  }
-
-  void close_chunk(ChannelState& state) {
-    write_tail(state);
-    state.open.clear();
-    state.open_rowid = 0;
-    state.open_dirty = false;
-    ++stats_.chunks_written;
-  }
-
-  // Makes everything ingested so far durable at the next COMMIT: open chunks as provisional
-  // rows, rollup deltas merged into their buckets.
-  void checkpoint() {
-    for (auto& state : states_) {
-      if (state.open_dirty) {
-        write_tail(state);
-        state.open_dirty = false;
-      }
-      write_rollup(state, state.minute, *upsert_minute_);
-      write_rollup(state, state.hour, *upsert_hour_);
-    }
-  }
-
-  void insert_event(const model::Event& event) {
-    insert_event_->bind(1, static_cast<std::int64_t>(event.id)).bind(2, event.time_ms);
-    insert_event_->bind(3, static_cast<std::int64_t>(event.kind));
-    insert_event_->bind(4, static_cast<std::int64_t>(event.severity));
-    insert_event_->bind(5, std::string_view(event.source)).bind(6, std::string_view(event.rule));
-    insert_event_->bind(7, std::string_view(event.text)).bind(8, std::string_view(event.user));
-    insert_event_->bind(9, event.value);
-    insert_event_->run();
-    ++stats_.events_written;
-  }
-
-  void writer_loop() {
-    using Clock = std::chrono::steady_clock;
-    auto next_commit = Clock::now() + std::chrono::milliseconds(options_.commit_interval_ms);
-    std::deque<QueueItem> batch;
-    for (;;) {
-      bool stopping = false;
-      {
-        std::unique_lock lock(queue_mutex_);
-        queue_cv_.wait_until(lock, next_commit, [&] { return stopping_ || !queue_.empty(); });
-        batch.swap(queue_);
-        queued_ = 0;
-        stopping = stopping_;
-      }
-      std::vector<std::shared_ptr<FlushRequest>> flushes;
-      std::exception_ptr failure;
-      {
-        std::lock_guard lock(write_mutex_);
-        try {
-          if (!in_transaction_ && !batch.empty()) {
-            write_db_.exec("BEGIN");
-            in_transaction_ = true;
-          }
-          for (auto& item : batch) {
-            if (auto* snapshot = std::get_if<std::shared_ptr<const model::Snapshot>>(&item))
-              ingest(**snapshot);
-            else if (auto* event = std::get_if<model::Event>(&item))
-              insert_event(*event);
-            else
-              flushes.push_back(std::get<std::shared_ptr<FlushRequest>>(item));
-          }
-          if (Clock::now() >= next_commit || !flushes.empty() || stopping) {
-            if (!in_transaction_) {
-              write_db_.exec("BEGIN");
-              in_transaction_ = true;
-            }
-            checkpoint();
-            write_db_.exec("COMMIT");
-            in_transaction_ = false;
-            next_commit = Clock::now() + std::chrono::milliseconds(options_.commit_interval_ms);
-          }
-        } catch (...) {
-          // A failing disk must not kill the process; the flush callers learn about it.
-          failure = std::current_exception();
-          if (in_transaction_) {
-            try {
-              write_db_.exec("ROLLBACK");
-            } catch (...) {
-            }
-            in_transaction_ = false;
-          }
-        }
-      }
-      batch.clear();
-      for (auto& request : flushes) {
-        if (failure)
-          request->done.set_exception(failure);
-        else
-          request->done.set_value();
-      }
-      if (stopping) {
-        std::lock_guard lock(queue_mutex_);
-        if (queue_.empty()) return;
-      }
-    }
-  }
-
-  void query_rollup(SqliteStmt& select, std::int64_t tier_ms, std::int64_t channel,
-                    std::int64_t from_ms, std::int64_t to_ms, std::int64_t width_ms,
-                    std::vector<Bucket>& out) {
-    select.bind(1, channel).bind(2, floor_to(from_ms, tier_ms)).bind(3, to_ms);
-    std::vector<double> sums;
-    while (select.step()) {
-      const std::int64_t start_ms = floor_to(select.column_int(0), width_ms);
-      const double min = select.column_double(1);
-      const double max = select.column_double(2);
-      const double sum = select.column_double(3);
-      const auto count = static_cast<std::uint64_t>(select.column_int(4));
-      merge(out, sums, start_ms, min, max, sum, count);
-    }
-    select.reset();
-    finish(out, sums);
-  }
-
-  void query_raw(std::int64_t channel, std::int64_t from_ms, std::int64_t to_ms,
-                 std::int64_t width_ms, std::vector<Bucket>& out) {
-    select_chunks_->bind(1, channel).bind(2, from_ms).bind(3, to_ms);
-    std::vector<double> sums;
-    while (select_chunks_->step()) {
-      for (const auto& point : decode_chunk(select_chunks_->column_blob(0))) {
-        if (point.time_ms < from_ms || point.time_ms >= to_ms) continue;
-        if (point.quality != model::Quality::ok || !std::isfinite(point.value)) continue;
-        merge(out, sums, floor_to(point.time_ms, width_ms), point.value, point.value, point.value,
-              1);
-      }
-    }
-    select_chunks_->reset();
-    finish(out, sums);
-  }
-
-  // Buckets arrive in ascending time (chunks and rollups are read ordered by start).
-  static void merge(std::vector<Bucket>& out, std::vector<double>& sums, std::int64_t start_ms,
-                    double min, double max, double sum, std::uint64_t count) {
-    if (out.empty() || out.back().time_ms != start_ms) {
-      out.push_back({start_ms, min, max, 0.0, 0});
-      sums.push_back(0.0);
-    }
-    auto& bucket = out.back();
-    bucket.min = std::min(bucket.min, min);
-    bucket.max = std::max(bucket.max, max);
-    bucket.count += count;
-    sums.back() += sum;
-  }
-
-  static void finish(std::vector<Bucket>& out, const std::vector<double>& sums) {
-    for (std::size_t i = 0; i < out.size(); ++i)
-      out[i].mean = sums[i] / static_cast<double>(out[i].count);
+  // Databases written before discharges were stored lack channels.string_id.
+  void add_string_id_column() {
+    SqliteStmt columns(write_db_, "SELECT name FROM pragma_table_info('channels')");
+    while (columns.step())
+      if (columns.column_text(0) == "string_id") return;
+    write_db_.exec("ALTER TABLE channels ADD COLUMN string_id INTEGER NOT NULL DEFAULT 0");
+    SqliteStmt names(write_db_, "SELECT id, name FROM channels");
+    SqliteStmt update(write_db_, "UPDATE channels SET string_id = ? WHERE id = ?");
+    while (names.step())
+      update.bind(1, std::int64_t{string_of_channel(names.column_text(1))})
+          .bind(2, names.column_int(0))
+          .run();
   }
 
   const std::string path_;
-  const HistoryOptions options_;
 
-  // Writer side (write_mutex_ guards the connection; the state is the writer thread's).
-  std::mutex write_mutex_;
+  // Writer side (QueuedStore holds the write lock around every hook).
   SqliteDb write_db_;
-  bool in_transaction_ = false;
-  std::unique_ptr<SqliteStmt> insert_channel_, insert_chunk_, update_chunk_, upsert_minute_,
-      upsert_hour_, insert_event_;
-  std::vector<ChannelState> states_;
-  std::unordered_map<std::string, std::size_t> by_name_;
-  std::shared_ptr<const model::ChannelDirectory> mapped_directory_;
-  std::vector<std::size_t> directory_map_;
+  std::unique_ptr<SqliteStmt> insert_channel_, insert_chunk_, update_chunk_, upsert_hour_,
+      insert_minutes_, update_minutes_, insert_event_;
 
   // Reader side.
-  std::mutex read_mutex_;
   std::unique_ptr<SqliteDb> read_db_;
-  std::unique_ptr<SqliteStmt> find_channel_, select_chunks_, select_minute_, select_hour_,
-      select_events_;
-
-  std::mutex queue_mutex_;
-  std::condition_variable queue_cv_;
-  std::deque<QueueItem> queue_;
-  std::size_t queued_ = 0;  // bounded items in queue_
-  bool stopping_ = false;
-
-  AtomicStats stats_;
-  std::thread writer_;
+  std::unique_ptr<SqliteStmt> find_channel_, select_chunks_, select_hours_, select_minutes_,
+      select_events_, select_discharges_;
 };
 
 }  // namespace

@@ -106,8 +106,17 @@ struct MasterController {
   std::vector<DigitalInput> inputs;
 };
 
+// Where the gateway keeps its history: the embedded SQLite file in the data folder (default), or a
+// PostgreSQL server for large sites and aggregators.
+struct HistorySettings {
+  enum class Backend : std::uint8_t { sqlite, postgresql };
+  Backend backend = Backend::sqlite;
+  std::string postgresql;  // libpq connection string, e.g. "host=db.local dbname=btms user=btms"
+};
+
 struct Site {
   std::string name;
+  HistorySettings history;
   std::vector<BatteryType> battery_types;
   std::vector<Bus> buses;
   std::vector<Ups> upses;

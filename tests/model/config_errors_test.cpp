@@ -97,6 +97,12 @@ std::string many(std::string_view table, int first_id, int last_id) {
 }
 
 const ErrorCase kCases[] = {
+    {"history_backend_unknown", "", "", "[history]\nbackend = \"mysql\"\n", 34,
+     "history.backend", "must be \"sqlite\" or \"postgresql\""},
+    {"history_postgres_without_connection", "", "", "[history]\nbackend = \"postgresql\"\n", 33,
+     "history.postgresql", "needs a connection string"},
+    {"history_unknown_key", "", "", "[history]\nfile = \"x.db\"\n", 34, "history.file",
+     "unknown key"},
     {"syntax", "batteries = 40", "batteries = = 40", "", 26, "", "Error while parsing", 1},
     {"unknown_key_string", "", "", "colour = \"red\"\n", 33, "string[1].colour", "unknown key"},
     {"unknown_top_table", "", "", "[[strings]]\nid = 2\n", 33, "strings", "unknown key"},

@@ -1,6 +1,8 @@
 // The shipped configuration files parse, and the demo file describes the plant demo_site() builds.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "model/config/config_parser.hpp"
@@ -34,6 +36,20 @@ TEST(ConfigFiles, ExampleParses) {
   EXPECT_EQ(site.strings[1].current_range_A, 400);
   EXPECT_EQ(site.total_batteries(), 160);
   EXPECT_EQ(site.mc.inputs.at(0).alarm_text, "Battery room door open");
+}
+
+TEST(ConfigFiles, HistoryBackendIsSelectedInTheSiteFile) {
+  const auto sqlite = parse_config_file(kConfigDir + "example-site.toml");
+  ASSERT_TRUE(sqlite.site.has_value()) << all_errors(sqlite);
+  EXPECT_EQ(sqlite.site->history.backend, HistorySettings::Backend::sqlite);  // the default
+
+  std::ifstream in(kConfigDir + "example-site.toml");
+  std::stringstream text;
+  text << in.rdbuf() << "\n[history]\nbackend = \"postgresql\"\npostgresql = \"dbname=btms\"\n";
+  const auto pg = parse_config_string(text.str(), "pg.toml");
+  ASSERT_TRUE(pg.site.has_value()) << all_errors(pg);
+  EXPECT_EQ(pg.site->history.backend, HistorySettings::Backend::postgresql);
+  EXPECT_EQ(pg.site->history.postgresql, "dbname=btms");
 }
 
 void expect_same_site(const Site& a, const Site& b) {

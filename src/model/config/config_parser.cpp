@@ -283,6 +283,28 @@ void read_site(TableReader& root, Site& site) {
   r.finish();
 }
 
+void read_history(TableReader& root, Site& site) {
+  const auto* table = root.table("history", Need::optional);
+  if (!table) return;
+  TableReader r(root.ctx(), *table, "history");
+  std::string backend = "sqlite";
+  if (r.read("backend", backend, Need::optional)) {
+    if (backend == "sqlite") {
+      site.history.backend = HistorySettings::Backend::sqlite;
+    } else if (backend == "postgresql") {
+      site.history.backend = HistorySettings::Backend::postgresql;
+    } else {
+      r.error("backend", fmt::format("must be \"sqlite\" or \"postgresql\", got \"{}\"", backend));
+    }
+  }
+  const bool have_connection = r.read("postgresql", site.history.postgresql, Need::optional);
+  if (site.history.backend == HistorySettings::Backend::postgresql &&
+      (!have_connection || site.history.postgresql.empty())) {
+    r.error("postgresql", "backend \"postgresql\" needs a connection string here");
+  }
+  r.finish();
+}
+
 void read_battery_type(TableReader& r, Site& site) {
   BatteryType t;
   if (r.read("name", t.name, Need::required)) {
@@ -551,12 +573,17 @@ void read_root(Context& ctx, const toml::table& root_table, Site& site) {
   TableReader root(ctx, root_table, "");
   Registry registry(ctx);
   read_site(root, site);
+  read_history(root, site);
   // Read in dependency order, whatever order the file uses.
   root.each_table("battery_type", [&](TableReader& r, int) { read_battery_type(r, site); });
   root.each_table("bus", [&](TableReader& r, int) { read_bus(r, site); });
   root.each_table("ups", [&](TableReader& r, int) { read_ups(r, site); });
   read_mc(root, site, registry);
   root.each_table("string", [&](TableReader& r, int) { read_string(r, site, registry); });
+  // [limits...] belongs to the engine (engine/config_fields.hpp reads it from the same file).
+  if (const auto* limits = root.node("limits", Need::optional); limits && !limits->is_table()) {
+    root.error("limits", "expected a table");
+  }
   check_count(ctx, root_table, "ups", kMaxUpsPerGateway, "UPSs");
   check_count(ctx, root_table, "string", kMaxStringsPerGateway, "strings");
   if (site.strings.empty() && !root_table.get("string")) {

@@ -1,0 +1,232 @@
+// What the SQLite and PostgreSQL stores have in common, written once: the bounded queue and the
+// writer thread (append never blocks), taking each new sample of a snapshot into its channel's
+// open chunk, its hour of minute rollups (stored compressed, rollup_codec.hpp) and its hour
+// rollup delta, when to commit, retention and disk-low
+// handling that spares discharge spans, health, and query planning (tier choice, fallback to
+// the minute tier where raw was dropped, bucket merging).
+//
+// A backend derives from QueuedStore and implements the storage hooks below; it calls start()
+// at the end of its constructor and stop() at the start of its destructor (the writer thread
+// calls the hooks, so it must not outlive the derived object).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "history/chunk_codec.hpp"
+#include "history/history_store.hpp"
+
+namespace btms::history {
+
+constexpr std::int64_t kMinuteMs = 60'000;
+constexpr std::int64_t kHourMs = 3'600'000;
+
+std::int64_t floor_to(std::int64_t time_ms, std::int64_t width_ms);
+
+// The string a channel belongs to: S for "string/S/..." and "battery/S/...", else 0. Discharge
+// spans protect the raw chunks of these channels.
+int string_of_channel(const std::string& name);
+
+// min_battery_voltage_V as stored: little-endian IEEE doubles, 8 bytes each.
+std::vector<std::uint8_t> encode_doubles(const std::vector<double>& values);
+std::vector<double> decode_doubles(std::span<const std::uint8_t> bytes);
+
+// Rollup of quality-ok samples in one bucket, accumulated since it was last written; writes
+// merge into the stored row so partial buckets (commit, restart) add up correctly.
+struct RollupDelta {
+  std::int64_t bucket_ms = std::numeric_limits<std::int64_t>::min();
+  double min = 0.0;
+  double max = 0.0;
+  double sum = 0.0;
+  std::uint64_t count = 0;
+
+  void add(double value);
+  void merge(const RollupDelta& other);  // same bucket
+};
+
+// A stored discharge's time span for one string; end_ms 0 (still running) protects to the end.
+struct DischargeSpan {
+  int string_id = 0;
+  std::int64_t start_ms = 0;
+  std::int64_t end_ms = 0;
+  bool overlaps(std::int64_t from_ms, std::int64_t to_ms) const {
+    return to_ms >= start_ms && (end_ms == 0 || from_ms <= end_ms);
+  }
+};
+
+class QueuedStore : public HistoryStore {
+ public:
+  void append(const model::Snapshot& snapshot) final;
+  void append(std::shared_ptr<const model::Snapshot> snapshot) final;
+  void append_event(const model::Event& event) final;
+  void append_discharge(const model::DischargeRecord& record) final;
+  void flush() final;
+  std::vector<ChannelSeries> query(const std::vector<std::string>& channels, std::int64_t from_ms,
+                                   std::int64_t to_ms, int points) final;
+  HistoryHealth health() final;
+  void enforce_retention(std::int64_t now_ms) final;
+  HistoryStats stats() const final;
+
+ protected:
+  struct StoredChannel {
+    std::string name;
+    std::int64_t id = 0;
+    std::int64_t last_time_ms = std::numeric_limits<std::int64_t>::min();  // newest stored
+  };
+
+  explicit QueuedStore(HistoryOptions options) : options_(options) {}
+  void start();  // loads channels, discharge spans and the raw horizon; starts the writer
+  void stop();   // commits what is queued and joins the writer
+
+  const HistoryOptions& options() const { return options_; }
+  // Serializes readers of the backend's read connection (query() holds it; a backend's
+  // events() and discharges() take it too).
+  std::mutex read_mutex_;
+  // Whether the raw chunks of string_id's channels over [from_ms, to_ms] must be kept because
+  // a recorded discharge overlaps them (string_id 0: never).
+  bool protected_span(int string_id, std::int64_t from_ms, std::int64_t to_ms) const;
+
+  // --- Storage hooks. Writer side: called with the write lock held, on the writer thread or
+  // in enforce_retention(); begin()/commit() bracket every change.
+  virtual std::vector<StoredChannel> load_channels() = 0;
+  virtual std::vector<DischargeSpan> load_discharge_spans() = 0;
+  virtual std::int64_t load_raw_horizon() = 0;  // see raw_horizon_ms_; min() when none
+  virtual void save_raw_horizon(std::int64_t horizon_ms) = 0;
+  virtual void begin() = 0;
+  virtual void commit() = 0;
+  virtual void rollback() = 0;  // must not throw
+  virtual std::int64_t insert_channel(const std::string& name, const std::string& unit,
+                                      int string_id) = 0;
+  // Writes a channel's chunk. tail_key names the row written earlier for the same open chunk
+  // (0 = none): the backend replaces it. Returns the key of the row now holding the points.
+  virtual std::int64_t write_chunk(std::int64_t channel_id, std::int64_t tail_key,
+                                   std::span<const RawPoint> points,
+                                   std::vector<std::uint8_t> blob) = 0;
+  virtual void delete_chunk(std::int64_t channel_id, std::int64_t key) = 0;
+  // Hour rollups: rows merged into the stored bucket (min/max combined, sums and counts added).
+  virtual void upsert_hour(std::int64_t channel_id, const RollupDelta& delta) = 0;
+  // Minute rollups: one blob (rollup_codec) per channel and hour, replaced like a raw tail
+  // while the hour fills; after a restart an hour may have a second row (queries merge them).
+  virtual std::int64_t write_minutes(std::int64_t channel_id, std::int64_t tail_key,
+                                     std::int64_t hour_ms, std::vector<std::uint8_t> blob) = 0;
+  virtual void delete_minutes(std::int64_t channel_id, std::int64_t key) = 0;
+  virtual void insert_event(const model::Event& event) = 0;
+  virtual void upsert_discharge(const model::DischargeRecord& record) = 0;
+  // Deletes what the policy expires: raw chunks ending before now - raw_ms except those of a
+  // string's channels overlapping one of its discharges, rollups, events. Never discharges.
+  virtual void delete_expired(std::int64_t now_ms, const RetentionPolicy& policy) = 0;
+  // Deletes the oldest unprotected raw chunks, at least `bytes` of blobs (all there are when
+  // fewer). Returns the newest end_ms deleted, or min() when nothing was.
+  virtual std::int64_t drop_oldest_raw(std::uint64_t bytes) = 0;
+  virtual std::optional<std::uint64_t> disk_free_bytes() = 0;  // nullopt when unknown
+  virtual std::uint64_t bytes_on_disk() const = 0;
+
+  // --- Reader hooks: called with the read lock held, between begin_read() and end_read().
+  virtual std::optional<std::int64_t> find_channel(const std::string& name) = 0;
+  virtual void begin_read() = 0;
+  virtual void end_read() = 0;  // must not throw
+  // Blobs of the chunks with end_ms >= from_ms and start_ms < to_ms, ascending start_ms.
+  virtual void read_chunks(std::int64_t channel_id, std::int64_t from_ms, std::int64_t to_ms,
+                           const std::function<void(std::span<const std::uint8_t>)>& blob) = 0;
+  // Hour rollup rows with from_ms <= bucket_ms < to_ms, ascending.
+  virtual void read_hours(std::int64_t channel_id, std::int64_t from_ms, std::int64_t to_ms,
+                          const std::function<void(const RollupDelta&)>& row) = 0;
+  // Minute blobs of the hours with from_ms <= hour_ms < to_ms (any order).
+  virtual void read_minutes(std::int64_t channel_id, std::int64_t from_ms, std::int64_t to_ms,
+                            const std::function<void(std::span<const std::uint8_t>)>& blob) = 0;
+
+ private:
+  struct FlushRequest;
+  struct ChannelState {
+    std::int64_t db_id = 0;
+    int string_id = 0;
+    std::int64_t last_time_ms = std::numeric_limits<std::int64_t>::min();
+    std::vector<RawPoint> open;        // the chunk being filled
+    std::int64_t tail_key = 0;         // its row once written as a provisional tail (0 = none)
+    bool open_dirty = false;           // points added since the tail was last written
+    RollupDelta minute;                // the minute being filled
+    std::vector<RollupDelta> minutes;  // completed minutes of minutes_hour_ms
+    std::int64_t minutes_hour_ms = std::numeric_limits<std::int64_t>::min();
+    std::int64_t minutes_key = 0;  // the hour's row once written (0 = none)
+    bool minutes_dirty = false;
+    RollupDelta hour;
+  };
+  using QueueItem = std::variant<std::shared_ptr<const model::Snapshot>, model::Event,
+                                 model::DischargeRecord, std::shared_ptr<FlushRequest>>;
+
+  bool has_room();
+  bool push(QueueItem item, bool bounded);
+  void writer_loop();
+  void map_directory(const std::shared_ptr<const model::ChannelDirectory>& directory);
+  void ingest(const model::Snapshot& snapshot);
+  void add_minute(ChannelState& state, std::int64_t bucket_ms, double value);
+  void write_minutes_tail(ChannelState& state);
+  void add_hour(ChannelState& state, std::int64_t bucket_ms, double value);
+  void write_hour(ChannelState& state);
+  void write_tail(ChannelState& state);
+  void close_chunk(ChannelState& state);
+  void checkpoint();
+  void store_discharge(const model::DischargeRecord& record);
+  void relieve_disk();
+  void raise_raw_horizon(std::int64_t horizon_ms);
+  void query_raw(std::int64_t channel, std::int64_t from_ms, std::int64_t to_ms,
+                 std::int64_t width_ms, std::vector<Bucket>& out);
+  bool has_raw(std::int64_t channel, std::int64_t from_ms, std::int64_t to_ms);
+  void query_rollup(Tier tier, std::int64_t channel, std::int64_t from_ms, std::int64_t to_ms,
+                    std::int64_t width_ms, std::vector<Bucket>& out);
+
+  const HistoryOptions options_;
+
+  // Writer side: write_mutex_ guards the backend's write connection and this state.
+  std::mutex write_mutex_;
+  bool in_transaction_ = false;
+  std::vector<ChannelState> states_;
+  std::unordered_map<std::string, std::size_t> by_name_;
+  std::shared_ptr<const model::ChannelDirectory> mapped_directory_;
+  std::vector<std::size_t> directory_map_;
+  std::uint64_t blob_bytes_since_commit_ = 0;  // chunk bytes written in this transaction
+
+  // Shared by writer and readers: discharge spans (few) and where raw data was dropped.
+  mutable std::mutex spans_mutex_;
+  std::vector<DischargeSpan> spans_;
+  // Raw chunks ending before this were deleted (retention or low disk), except discharge
+  // spans; a raw query reaching before it answers from the minute tier.
+  std::atomic<std::int64_t> raw_horizon_ms_{std::numeric_limits<std::int64_t>::min()};
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<QueueItem> queue_;
+  std::size_t queued_ = 0;  // bounded items in queue_
+  bool stopping_ = false;
+  std::thread writer_;
+
+  struct AtomicStats {
+    std::atomic<std::uint64_t> values_written{0};
+    std::atomic<std::uint64_t> chunks_written{0};
+    std::atomic<std::uint64_t> events_written{0};
+    std::atomic<std::uint64_t> snapshots_dropped{0};
+    std::atomic<std::uint64_t> events_dropped{0};
+  } stats_;
+  std::uint64_t drops_seen_by_health_ = 0;  // under health_mutex_
+  std::mutex health_mutex_;
+  std::atomic<bool> disk_low_{false};
+  std::atomic<std::uint64_t> disk_free_{0};
+  std::atomic<bool> disk_known_{false};
+  std::atomic<std::int64_t> raw_dropped_for_disk_until_ms_{
+      std::numeric_limits<std::int64_t>::min()};
+};
+
+}  // namespace btms::history
