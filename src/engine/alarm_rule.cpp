@@ -5,9 +5,11 @@
 
 namespace btms::engine {
 
-AlarmRule::AlarmRule(std::shared_ptr<const AlarmRuleConfig> config) : config_(std::move(config)) {
-  if (!config_) throw std::invalid_argument("AlarmRule: null config");
-  const auto& c = *config_;
+namespace {
+
+void check(const std::shared_ptr<const AlarmRuleConfig>& config) {
+  if (!config) throw std::invalid_argument("AlarmRule: null config");
+  const auto& c = *config;
   if (c.debounce_count < 1)
     throw std::invalid_argument("AlarmRule " + c.name + ": debounce_count < 1");
   if (c.on_delay_ms < 0 || c.off_delay_ms < 0)
@@ -17,6 +19,29 @@ AlarmRule::AlarmRule(std::shared_ptr<const AlarmRuleConfig> config) : config_(st
   if (c.direction == Direction::high ? c.reset > c.limit : c.reset < c.limit) {
     throw std::invalid_argument("AlarmRule " + c.name + ": reset on the wrong side of limit");
   }
+}
+
+}  // namespace
+
+AlarmRule::AlarmRule(std::shared_ptr<const AlarmRuleConfig> config) : config_(std::move(config)) {
+  check(config_);
+}
+
+void AlarmRule::reconfigure(std::shared_ptr<const AlarmRuleConfig> config) {
+  check(config);
+  config_ = std::move(config);
+  // A latched alarm that is no longer latching must not wait for an acknowledgement forever.
+  if (!config_->latching && condition_cleared_) condition_cleared_ = false;
+}
+
+void AlarmRule::restore_active(std::int64_t since_ms, double value, bool acknowledged,
+                               bool waiting_for_ack) {
+  state_ = AlarmState::active;
+  since_ms_ = since_ms;
+  last_value_ = value;
+  acknowledged_ = acknowledged;
+  condition_cleared_ = waiting_for_ack && !acknowledged;
+  count_ = 0;
 }
 
 bool AlarmRule::out_of_limit(double v) const {

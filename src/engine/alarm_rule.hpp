@@ -48,6 +48,12 @@ class AlarmRule {
   // Acknowledges the alarm; returns cleared when that releases a latched alarm whose condition
   // has already gone. Acknowledging a normal rule does nothing.
   Transition acknowledge();
+  // Swaps the limits and timings (set_config) and keeps the state: an active alarm stays active
+  // and is judged against the new limits from the next update on.
+  void reconfigure(std::shared_ptr<const AlarmRuleConfig> config);
+  // Puts the rule back into an alarm it had before a restart (from the event log): active since
+  // since_ms, with its acknowledgement; waiting_for_ack = latched and its condition already gone.
+  void restore_active(std::int64_t since_ms, double value, bool acknowledged, bool waiting_for_ack);
 
   const AlarmRuleConfig& config() const { return *config_; }
   AlarmState state() const { return state_; }

@@ -30,6 +30,7 @@ enum BatteryRule : int {
   kRWarn,
   kRAlarm,
   kBComm,
+  kSohLow,
   kBatteryRules
 };
 enum StringRule : int {
@@ -52,7 +53,7 @@ constexpr std::uint16_t kBatteryBits[kBatteryRules] = {
     model::kBatteryTemperatureHigh,   model::kBatteryTemperatureHigh,
     model::kBatteryTemperatureHigh,   model::kBatteryDeltaTAmbient,
     model::kBatteryResistanceWarning, model::kBatteryResistanceAlarm,
-    model::kBatteryCommLost};
+    model::kBatteryCommLost,          model::kBatterySohLow};
 constexpr std::uint16_t kStringBits[kStringRules] = {
     model::kStringVoltageHigh,    model::kStringVoltageLow,
     model::kStringCurrentHigh,    model::kStringCurrentLow,
@@ -104,7 +105,128 @@ struct Slot {
   AlarmRule rule;
   std::string source;
   std::string key;
-  std::string text;  // for digital inputs: the configured alarm text
+  std::string text;          // for digital inputs and system conditions: the alarm text
+  bool ventilation = false;  // drives AlarmOutputTrigger::ventilation
+  bool system = false;       // set_system_condition()
+  std::string raised_text;   // text of the raising event
+  std::string acknowledged_by;
+  std::int64_t acknowledged_ms = 0;
+};
+
+// Rules whose alarm asks for the battery room's ventilation.
+bool is_ventilation_rule(std::string_view name) {
+  return name == "battery_temperature_warning" || name == "battery_temperature_alarm" ||
+         name == "battery_temperature_trip" || name == "battery_delta_t_ambient" ||
+         name == "string_thermal_runaway";
+}
+
+double peukert_for(model::Chemistry chemistry) {
+  switch (chemistry) {
+    case model::Chemistry::vrla_agm:
+      return 1.10;
+    case model::Chemistry::vrla_gel:
+      return 1.17;
+    case model::Chemistry::flooded:
+      return 1.25;
+  }
+  return 1.10;
+}
+
+struct BatteryConfigs {
+  ConfigPtr rule[kBatteryRules];
+};
+struct StringConfigs {
+  ConfigPtr rule[kStringRules];
+};
+
+// Rule configs are shared by every battery of a string.
+BatteryConfigs battery_configs(const LimitSet& limits, const model::BatteryType& type,
+                               const EngineConfig& ec) {
+  const auto& bl = limits.battery;
+  const double cells = type.cells;
+  return BatteryConfigs{{
+      analog("battery_voltage_high", Severity::alarm, Direction::high,
+             bl.voltage_high_per_cell_V * cells,
+             (bl.voltage_high_per_cell_V - bl.voltage_hysteresis_per_cell_V) * cells, ec),
+      analog("battery_voltage_low", Severity::alarm, Direction::low,
+             bl.voltage_low_per_cell_V * cells,
+             (bl.voltage_low_per_cell_V + bl.voltage_hysteresis_per_cell_V) * cells, ec),
+      analog("battery_temperature_warning", Severity::warning, Direction::high,
+             bl.temperature_warning_C, bl.temperature_warning_C - bl.temperature_hysteresis_C, ec),
+      analog("battery_temperature_alarm", Severity::alarm, Direction::high, bl.temperature_alarm_C,
+             bl.temperature_alarm_C - bl.temperature_hysteresis_C, ec),
+      latched(
+          analog("battery_temperature_trip", Severity::trip, Direction::high, bl.temperature_trip_C,
+                 bl.temperature_trip_C - bl.temperature_hysteresis_C, ec),
+          ec),
+      analog("battery_delta_t_ambient", Severity::alarm, Direction::high, bl.delta_t_ambient_K,
+             bl.delta_t_ambient_K - bl.delta_t_hysteresis_K, ec),
+      analog("battery_resistance_warning", Severity::warning, Direction::high,
+             bl.resistance_warning_pct, bl.resistance_warning_pct - bl.resistance_hysteresis_pct,
+             ec),
+      analog("battery_resistance_alarm", Severity::alarm, Direction::high, bl.resistance_alarm_pct,
+             bl.resistance_alarm_pct - bl.resistance_hysteresis_pct, ec),
+      flag("battery_comm_lost", Severity::alarm, bl.comm_lost_delay_ms, 0),
+      analog("battery_soh_low", Severity::warning, Direction::low, bl.soh_low_pct,
+             bl.soh_low_pct + bl.soh_hysteresis_pct, ec),
+  }};
+}
+
+StringConfigs string_configs(const LimitSet& limits, const model::BatteryType& type, int batteries,
+                             const EngineConfig& ec) {
+  const auto& sl = limits.string;
+  const double C = type.capacity_Ah;
+  const double string_cells = static_cast<double>(type.cells) * batteries;
+  return StringConfigs{{
+      analog("string_voltage_high", Severity::alarm, Direction::high,
+             sl.voltage_high_per_cell_V * string_cells,
+             (sl.voltage_high_per_cell_V - sl.voltage_hysteresis_per_cell_V) * string_cells, ec),
+      analog("string_voltage_low", Severity::alarm, Direction::low,
+             sl.voltage_low_per_cell_V * string_cells,
+             (sl.voltage_low_per_cell_V + sl.voltage_hysteresis_per_cell_V) * string_cells, ec),
+      analog("string_current_high", Severity::alarm, Direction::high, sl.charge_current_high_C * C,
+             (sl.charge_current_high_C - sl.current_hysteresis_C) * C, ec),
+      analog("string_current_low", Severity::alarm, Direction::low,
+             -sl.discharge_current_high_C * C,
+             -(sl.discharge_current_high_C - sl.current_hysteresis_C) * C, ec),
+      analog("string_insulation_warning", Severity::warning, Direction::low,
+             sl.insulation_warning_ohm_per_V,
+             sl.insulation_warning_ohm_per_V * sl.insulation_reset_factor, ec),
+      analog("string_insulation_alarm", Severity::alarm, Direction::low,
+             sl.insulation_alarm_ohm_per_V,
+             sl.insulation_alarm_ohm_per_V * sl.insulation_reset_factor, ec),
+      latched(flag("string_thermal_runaway", Severity::trip, sl.runaway_hold_ms, 0), ec),
+      flag("string_current_sensor_invalid", Severity::alarm, sl.comm_lost_delay_ms, 0),
+      flag("string_comm_lost", Severity::alarm, sl.comm_lost_delay_ms, 0),
+      flag("string_relay_mismatch", Severity::alarm, 0, 0),
+      analog("string_soc_low", Severity::warning, Direction::low, sl.soc_low_pct,
+             sl.soc_low_pct + sl.soc_hysteresis_pct, ec),
+  }};
+}
+
+EstimationConfig estimation_config(const model::BatteryType& type, int batteries,
+                                   const StringLimits& sl) {
+  EstimationConfig est;
+  est.capacity_Ah = type.capacity_Ah;
+  est.cells_in_string = type.cells * batteries;
+  est.float_voltage_per_cell_V = type.float_voltage_per_cell_V;
+  est.capacity_test_end_per_cell_V = sl.capacity_test_end_per_cell_V;
+  est.capacity_test_max_rate_C = sl.capacity_test_max_rate_C;
+  est.peukert_exponent = peukert_for(type.chemistry);
+  return est;
+}
+
+// ΔT slope (K/h) from two moving averages with time constants window/4 and window: a ramp of m K/h
+// leaves them m × (τ_slow − τ_fast) apart.
+// Until ΔT has been watched for one window (after the start, or after a gap in the readings
+// longer than window/4) rising cannot be told from steady: the rule then judges without it
+// (hot + current, held), because a monitor that restarts during a runaway must not wait.
+struct DeltaTTrend {
+  double fast_K = 0.0;
+  double slow_K = 0.0;
+  bool primed = false;
+  std::int64_t watched_since_ms = 0;
+  std::int64_t last_ms = 0;
 };
 
 struct Baseline {
@@ -136,12 +258,19 @@ struct StringCtx {
   std::vector<Baseline> baselines;
   std::vector<bool> balancing_on;
   bool low_suppressed = false;
+  // Resistance tests: the last good reading (a change = a new test) and the end of the float
+  // alarm suppression that follows, per battery.
+  std::vector<std::optional<double>> last_resistance_mOhm;
+  std::vector<std::int64_t> float_suppressed_until_ms;
+  std::vector<DeltaTTrend> trend;
+  std::optional<std::int64_t> last_step_ms;
   std::unique_ptr<Protection> protection;
   std::unique_ptr<StringEstimator> estimator;
   DerivedString out{};
   std::vector<DerivedBattery> battery_out;
   // Per-step scratch, kept to avoid allocating each step.
   std::vector<std::optional<double>> volts, temps;
+  std::vector<char> runaway_battery;  // hot and rising this step
 };
 
 struct InputSlot {
@@ -177,6 +306,9 @@ struct Engine::Impl {
   std::uint64_t sequence = 0;
   std::vector<model::Event> queued_events;
   std::vector<model::Command> queued_commands;
+  bool custom_equalization = false;
+  std::vector<std::optional<bool>> output_on;     // [alarm output], as last commanded
+  std::vector<model::SetRelay> released_outputs;  // outputs dropped by set_config, still on
 
   Impl(const model::Site& s, const model::PlantChannels& p, EngineConfig c)
       : site(s),
@@ -184,15 +316,83 @@ struct Engine::Impl {
         config(std::move(c)),
         equalization(std::make_unique<VoltageEqualization>(config.equalization)),
         next_event_id(config.first_event_id) {
+    if (const auto problems = alarm_output_problems(config.alarm_outputs, site); !problems.empty())
+      throw std::invalid_argument("engine: " + problems.front());
     build_rules();
     build_directory();
+    output_on.resize(config.alarm_outputs.size());
   }
+
+  // Queues what a call between two steps produced, for the next step's output.
+  void queue(EngineOutput&& tmp) {
+    for (auto& e : tmp.events) queued_events.push_back(std::move(e));
+  }
+
+  bool acknowledge_slot(Slot& s, const std::string& user, const std::string& comment,
+                        std::int64_t now_ms) {
+    if (!s.rule.is_active() || s.rule.acknowledged()) return false;
+    const auto tr = s.rule.acknowledge();
+    s.acknowledged_by = user;
+    s.acknowledged_ms = now_ms;
+    std::string text = s.source + " " + s.rule.config().name + " acknowledged by " + user;
+    if (!comment.empty()) text += ": " + comment;
+    queued_events.push_back(
+        make_event(model::EventKind::alarm_acknowledged, s.rule.config().severity, now_ms, s.source,
+                   s.rule.config().name, std::move(text), s.rule.last_value(), user));
+    if (tr == Transition::cleared) {
+      EngineOutput tmp;
+      emit_transition(s, tr, now_ms, tmp);
+      queue(std::move(tmp));
+    }
+    return true;
+  }
+
+  // Every limit-derived piece of state follows `config` (rule limits keep their alarm state).
+  void apply_config() {
+    for (auto& ctx : strings) {
+      ctx.limits = &config.limits(ctx.cfg->id);
+      const auto b = battery_configs(*ctx.limits, *ctx.type, config);
+      const auto st = string_configs(*ctx.limits, *ctx.type, ctx.cfg->batteries, config);
+      for (std::size_t k = 0; k < static_cast<std::size_t>(ctx.cfg->batteries); ++k) {
+        for (int r = 0; r < kBatteryRules; ++r) {
+          slots[ctx.first_battery_slot + k * kBatteryRules + static_cast<std::size_t>(r)]
+              .rule.reconfigure(b.rule[r]);
+        }
+      }
+      for (int r = 0; r < kStringRules; ++r)
+        slots[ctx.first_string_slot + static_cast<std::size_t>(r)].rule.reconfigure(st.rule[r]);
+      ctx.protection->set_mismatch_delay(ctx.limits->string.relay_mismatch_delay_ms);
+      ctx.estimator->set_capacity_test(ctx.limits->string.capacity_test_end_per_cell_V,
+                                       ctx.limits->string.capacity_test_max_rate_C);
+    }
+    for (const auto& in : inputs) {
+      auto& s = slots[in.slot];
+      s.rule.reconfigure(flag("digital_input", Severity::alarm, config.input_debounce_ms,
+                              config.input_debounce_ms));
+    }
+    if (watchdog_slot) {
+      slots[*watchdog_slot].rule.reconfigure(
+          flag("mc_watchdog_tripped", Severity::alarm, config.input_debounce_ms, 0));
+    }
+    if (!custom_equalization)
+      equalization = std::make_unique<VoltageEqualization>(config.equalization);
+  }
+
+  void alarm_outputs(std::int64_t now_ms, EngineOutput& out);
 
   std::size_t add_slot(ConfigPtr cfg, std::string source, std::string text = {}) {
     auto key = source + ":" + cfg->name;
     by_key.emplace(key, slots.size());
-    slots.push_back(
-        Slot{AlarmRule(std::move(cfg)), std::move(source), std::move(key), std::move(text)});
+    const bool ventilation = is_ventilation_rule(cfg->name);
+    slots.push_back(Slot{AlarmRule(std::move(cfg)),
+                         std::move(source),
+                         std::move(key),
+                         std::move(text),
+                         ventilation,
+                         false,
+                         {},
+                         {},
+                         0});
     return slots.size() - 1;
   }
 
@@ -226,72 +426,15 @@ struct Engine::Impl {
                                     " has unknown battery type " + s.battery_type);
       }
       ctx.limits = &ec.limits(s.id);
-      const auto& bl = ctx.limits->battery;
-      const auto& sl = ctx.limits->string;
-      const double cells = ctx.type->cells;
-      const double C = ctx.type->capacity_Ah;
-      // Rule configs are shared by every battery of the string.
-      const ConfigPtr b[kBatteryRules] = {
-          analog("battery_voltage_high", Severity::alarm, Direction::high,
-                 bl.voltage_high_per_cell_V * cells,
-                 (bl.voltage_high_per_cell_V - bl.voltage_hysteresis_per_cell_V) * cells, ec),
-          analog("battery_voltage_low", Severity::alarm, Direction::low,
-                 bl.voltage_low_per_cell_V * cells,
-                 (bl.voltage_low_per_cell_V + bl.voltage_hysteresis_per_cell_V) * cells, ec),
-          analog("battery_temperature_warning", Severity::warning, Direction::high,
-                 bl.temperature_warning_C, bl.temperature_warning_C - bl.temperature_hysteresis_C,
-                 ec),
-          analog("battery_temperature_alarm", Severity::alarm, Direction::high,
-                 bl.temperature_alarm_C, bl.temperature_alarm_C - bl.temperature_hysteresis_C, ec),
-          latched(analog("battery_temperature_trip", Severity::trip, Direction::high,
-                         bl.temperature_trip_C, bl.temperature_trip_C - bl.temperature_hysteresis_C,
-                         ec),
-                  ec),
-          analog("battery_delta_t_ambient", Severity::alarm, Direction::high, bl.delta_t_ambient_K,
-                 bl.delta_t_ambient_K - bl.delta_t_hysteresis_K, ec),
-          analog("battery_resistance_warning", Severity::warning, Direction::high,
-                 bl.resistance_warning_pct,
-                 bl.resistance_warning_pct - bl.resistance_hysteresis_pct, ec),
-          analog("battery_resistance_alarm", Severity::alarm, Direction::high,
-                 bl.resistance_alarm_pct, bl.resistance_alarm_pct - bl.resistance_hysteresis_pct,
-                 ec),
-          flag("battery_comm_lost", Severity::alarm, bl.comm_lost_delay_ms, 0),
-      };
-      const double string_cells = cells * s.batteries;
-      const ConfigPtr st[kStringRules] = {
-          analog("string_voltage_high", Severity::alarm, Direction::high,
-                 sl.voltage_high_per_cell_V * string_cells,
-                 (sl.voltage_high_per_cell_V - sl.voltage_hysteresis_per_cell_V) * string_cells,
-                 ec),
-          analog("string_voltage_low", Severity::alarm, Direction::low,
-                 sl.voltage_low_per_cell_V * string_cells,
-                 (sl.voltage_low_per_cell_V + sl.voltage_hysteresis_per_cell_V) * string_cells, ec),
-          analog("string_current_high", Severity::alarm, Direction::high,
-                 sl.charge_current_high_C * C,
-                 (sl.charge_current_high_C - sl.current_hysteresis_C) * C, ec),
-          analog("string_current_low", Severity::alarm, Direction::low,
-                 -sl.discharge_current_high_C * C,
-                 -(sl.discharge_current_high_C - sl.current_hysteresis_C) * C, ec),
-          analog("string_insulation_warning", Severity::warning, Direction::low,
-                 sl.insulation_warning_ohm_per_V,
-                 sl.insulation_warning_ohm_per_V * sl.insulation_reset_factor, ec),
-          analog("string_insulation_alarm", Severity::alarm, Direction::low,
-                 sl.insulation_alarm_ohm_per_V,
-                 sl.insulation_alarm_ohm_per_V * sl.insulation_reset_factor, ec),
-          latched(flag("string_thermal_runaway", Severity::trip, sl.runaway_hold_ms, 0), ec),
-          flag("string_current_sensor_invalid", Severity::alarm, sl.comm_lost_delay_ms, 0),
-          flag("string_comm_lost", Severity::alarm, sl.comm_lost_delay_ms, 0),
-          flag("string_relay_mismatch", Severity::alarm, 0, 0),
-          analog("string_soc_low", Severity::warning, Direction::low, sl.soc_low_pct,
-                 sl.soc_low_pct + sl.soc_hysteresis_pct, ec),
-      };
+      const auto b = battery_configs(*ctx.limits, *ctx.type, ec);
+      const auto st = string_configs(*ctx.limits, *ctx.type, s.batteries, ec);
       ctx.first_battery_slot = slots.size();
       for (int p = 1; p <= s.batteries; ++p) {
         const auto bid = model::battery_id(s.id, p);
-        for (const auto& cfg : b) add_slot(cfg, bid);
+        for (const auto& cfg : b.rule) add_slot(cfg, bid);
       }
       ctx.first_string_slot = slots.size();
-      for (const auto& cfg : st) add_slot(cfg, model::string_id(s.id));
+      for (const auto& cfg : st.rule) add_slot(cfg, model::string_id(s.id));
       if (s.ambient_th != 0) {
         for (const auto& a : plant.ambients) {
           if (a.th_index == s.ambient_th) ctx.ambient = a.temperature;
@@ -302,13 +445,13 @@ struct Engine::Impl {
       ctx.balancing_on.assign(static_cast<std::size_t>(s.batteries), false);
       ctx.volts.resize(static_cast<std::size_t>(s.batteries));
       ctx.temps.resize(static_cast<std::size_t>(s.batteries));
+      ctx.last_resistance_mOhm.resize(static_cast<std::size_t>(s.batteries));
+      ctx.float_suppressed_until_ms.assign(static_cast<std::size_t>(s.batteries), 0);
+      ctx.trend.resize(static_cast<std::size_t>(s.batteries));
       ctx.protection = std::make_unique<Protection>(
-          ProtectionConfig{s.id, s.disconnect_relay, sl.relay_mismatch_delay_ms});
-      EstimationConfig est;
-      est.capacity_Ah = C;
-      est.cells_in_string = ctx.type->cells * s.batteries;
-      est.float_voltage_per_cell_V = ctx.type->float_voltage_per_cell_V;
-      ctx.estimator = std::make_unique<StringEstimator>(s.id, est);
+          ProtectionConfig{s.id, s.disconnect_relay, ctx.limits->string.relay_mismatch_delay_ms});
+      ctx.estimator = std::make_unique<StringEstimator>(
+          s.id, estimation_config(*ctx.type, s.batteries, ctx.limits->string));
       strings.push_back(std::move(ctx));
     }
     if (site.mc.present) {
@@ -400,6 +543,11 @@ struct Engine::Impl {
           (c.direction == Direction::high ? (raised ? " > " : " <= ") : (raised ? " < " : " >= ")) +
           fmt_value(raised ? c.limit : c.reset);
     }
+    if (raised) {
+      s.raised_text = text;
+      s.acknowledged_by.clear();
+      s.acknowledged_ms = 0;
+    }
     out.events.push_back(
         make_event(raised ? model::EventKind::alarm_raised : model::EventKind::alarm_cleared,
                    raised ? c.severity : Severity::info, now_ms, s.source, c.name, std::move(text),
@@ -487,6 +635,7 @@ EngineOutput Engine::Impl::step(const model::Snapshot& plant, std::int64_t now_m
       const auto& rec = *ctx.estimator->last_discharge();
       out.events.push_back(make_event(model::EventKind::discharge_ended, Severity::info, now_ms,
                                       model::string_id(s.id), "", describe(rec), rec.ah_out));
+      out.finished_discharges.push_back(rec);
     }
     if (state == model::StringState::discharge) ctx.low_suppressed = true;
     if (ctx.low_suppressed &&
@@ -524,6 +673,20 @@ EngineOutput Engine::Impl::step(const model::Snapshot& plant, std::int64_t now_m
     // because GCC mis-warns (maybe-uninitialized) on an optional here.
     const bool has_reference = ambient.has_value() || coolest_C < 1e9;
     const double reference_C = ambient ? *ambient : coolest_C;
+    // ΔT trend filters: the same step for every battery of the string.
+    const double window_ms =
+        static_cast<double>(std::max<std::int64_t>(sl.runaway_rise_window_ms, 4));
+    const double tau_fast_ms = window_ms / 4.0;
+    const double tau_slow_ms = window_ms;
+    double a_fast = 1.0, a_slow = 1.0;
+    if (ctx.last_step_ms && now_ms > *ctx.last_step_ms) {
+      const double dt_ms = static_cast<double>(now_ms - *ctx.last_step_ms);
+      a_fast = 1.0 - std::exp(-dt_ms / tau_fast_ms);
+      a_slow = 1.0 - std::exp(-dt_ms / tau_slow_ms);
+    }
+    ctx.last_step_ms = now_ms;
+    const double rise_threshold_K = sl.runaway_rise_K_per_h * (tau_slow_ms - tau_fast_ms) / 3600e3;
+    ctx.runaway_battery.assign(n, 0);
     bool runaway_hot = false;
     bool any_battery_alarm = false;
     bool any_battery_comm_lost = false;
@@ -538,9 +701,23 @@ EngineOutput Engine::Impl::step(const model::Snapshot& plant, std::int64_t now_m
       // Temperature compensation: the reading expressed at 25 °C (no temperature: as read).
       std::optional<double> v25 = ctx.volts[k];
       if (v25 && t) *v25 -= bl.temp_comp_per_cell_V_per_C * cells * (*t - 25.0);
-      feed(base + kVHigh, v25, v25 ? Quality::ok : vs.quality, now_ms, out);
+      // A resistance test (a new reading) disturbs the float voltage for a while.
+      const auto r = good(rs);
+      auto& last_r = ctx.last_resistance_mOhm[k];
+      if (r) {
+        if (last_r && *last_r != *r) {
+          ctx.float_suppressed_until_ms[k] = now_ms + bl.resistance_test_suppression_ms;
+        }
+        last_r = r;
+      }
+      const bool float_suppressed = now_ms < ctx.float_suppressed_until_ms[k];
       // Suppressed: fed as unusable, so nothing counted before the discharge carries over.
-      if (ctx.low_suppressed) {
+      if (float_suppressed) {
+        feed(base + kVHigh, std::nullopt, Quality::invalid, now_ms, out);
+      } else {
+        feed(base + kVHigh, v25, v25 ? Quality::ok : vs.quality, now_ms, out);
+      }
+      if (ctx.low_suppressed || float_suppressed) {
         feed(base + kVLow, std::nullopt, Quality::invalid, now_ms, out);
       } else {
         feed(base + kVLow, v25, v25 ? Quality::ok : vs.quality, now_ms, out);
@@ -551,10 +728,25 @@ EngineOutput Engine::Impl::step(const model::Snapshot& plant, std::int64_t now_m
       std::optional<double> dt;
       if (t && ambient) dt = *t - *ambient;
       feed(base + kDt, dt, dt ? Quality::ok : Quality::invalid, now_ms, out);
-      if (t && has_reference && *t - reference_C > sl.runaway_delta_t_K) runaway_hot = true;
+      if (t && has_reference) {
+        const double dt_ref = *t - reference_C;
+        auto& tr = ctx.trend[k];
+        if (!tr.primed || static_cast<double>(now_ms - tr.last_ms) > tau_fast_ms) {
+          tr = DeltaTTrend{dt_ref, dt_ref, true, now_ms, now_ms};
+        } else {
+          tr.fast_K += a_fast * (dt_ref - tr.fast_K);
+          tr.slow_K += a_slow * (dt_ref - tr.slow_K);
+          tr.last_ms = now_ms;
+        }
+        const bool trend_known = static_cast<double>(now_ms - tr.watched_since_ms) >= window_ms;
+        if (dt_ref > sl.runaway_delta_t_K &&
+            (!trend_known || tr.fast_K - tr.slow_K > rise_threshold_K)) {
+          ctx.runaway_battery[k] = 1;
+          runaway_hot = true;
+        }
+      }
 
       auto& b = ctx.baselines[k];
-      const auto r = good(rs);
       if (r && *r > 0.0 && !b.value_mOhm) {
         b.sum_mOhm += *r;
         if (++b.count >= bl.resistance_baseline_samples) b.value_mOhm = b.sum_mOhm / b.count;
@@ -566,6 +758,15 @@ EngineOutput Engine::Impl::step(const model::Snapshot& plant, std::int64_t now_m
       const bool comm = vs.quality == Quality::comm_lost || ts.quality == Quality::comm_lost ||
                         rs.quality == Quality::comm_lost;
       feed_flag(base + kBComm, comm, now_ms, out);
+      // SOH: the lower of the resistance estimate and the capacity measured in a discharge.
+      const double ref = ctx.type->resistance_new_mOhm > 0.0 ? ctx.type->resistance_new_mOhm
+                                                             : b.value_mOhm.value_or(0.0);
+      std::optional<double> soh;
+      if (r && ref > 0.0) soh = std::clamp(100.0 - 40.0 * (*r / ref - 1.0), 0.0, 100.0);
+      if (const auto cap = ctx.estimator->measured_capacity_pct()) {
+        soh = std::min(soh.value_or(100.0), std::clamp(*cap, 0.0, 100.0));
+      }
+      feed(base + kSohLow, soh, soh ? Quality::ok : Quality::invalid, now_ms, out);
 
       std::uint16_t bits = 0;
       bool alarm_level = false;
@@ -584,9 +785,8 @@ EngineOutput Engine::Impl::step(const model::Snapshot& plant, std::int64_t now_m
           static_cast<double>(alarm_level ? model::DeviceStatus::error : model::DeviceStatus::ok));
       put(d.soc, ctx.estimator->soc_pct());
       if (b.value_mOhm) put(d.resistance_baseline, *b.value_mOhm);
-      const double ref = ctx.type->resistance_new_mOhm > 0.0 ? ctx.type->resistance_new_mOhm
-                                                             : b.value_mOhm.value_or(0.0);
-      if (r && ref > 0.0) put(d.soh, std::clamp(100.0 - 40.0 * (*r / ref - 1.0), 0.0, 100.0));
+      if (soh) put(d.soh, *soh);
+      if (bits & model::kBatterySohLow) string_bits |= model::kStringSohLow;
     }
 
     // String rules.
@@ -613,8 +813,7 @@ EngineOutput Engine::Impl::step(const model::Snapshot& plant, std::int64_t now_m
     if (slots[sb + kRunaway].rule.is_active()) {
       // Mark the batteries that are hot enough to be part of the runaway.
       for (std::size_t k = 0; k < n; ++k) {
-        const auto& t = ctx.temps[k];
-        if (t && has_reference && *t - reference_C > sl.runaway_delta_t_K) {
+        if (ctx.runaway_battery[k] != 0) {
           auto& bits = derived->samples[ctx.battery_out[k].alarm_bits].value;
           bits =
               static_cast<double>(static_cast<std::uint16_t>(bits) | model::kBatteryThermalRunaway);
@@ -779,8 +978,54 @@ EngineOutput Engine::Impl::step(const model::Snapshot& plant, std::int64_t now_m
   }
   put(site_active, active);
   put(site_unacked, unacked);
+  alarm_outputs(now_ms, out);
   out.derived = std::move(derived);
   return out;
+}
+
+void Engine::Impl::alarm_outputs(std::int64_t /*now_ms*/, EngineOutput& out) {
+  for (auto& r : released_outputs) out.commands.emplace_back(r);
+  released_outputs.clear();
+  if (config.alarm_outputs.empty()) return;
+  bool any_alarm = false, any_warning = false, any_unacked = false, any_trip = false,
+       ventilation = false;
+  for (const auto& s : slots) {
+    if (!s.rule.is_active()) continue;
+    const auto sev = s.rule.config().severity;
+    if (sev >= Severity::alarm) any_alarm = true;
+    if (sev == Severity::warning) any_warning = true;
+    if (sev == Severity::trip) any_trip = true;
+    if (!s.rule.acknowledged()) any_unacked = true;
+    if (s.ventilation) ventilation = true;
+  }
+  for (const auto& ctx : strings) {
+    if (ctx.protection->state() == model::ProtectionState::tripped) any_trip = true;
+  }
+  for (std::size_t i = 0; i < config.alarm_outputs.size(); ++i) {
+    const auto& o = config.alarm_outputs[i];
+    bool on = false;
+    switch (o.trigger) {
+      case AlarmOutputTrigger::common_alarm:
+        on = any_alarm;
+        break;
+      case AlarmOutputTrigger::common_warning:
+        on = any_warning;
+        break;
+      case AlarmOutputTrigger::unacknowledged:
+        on = any_unacked;
+        break;
+      case AlarmOutputTrigger::trip:
+        on = any_trip;
+        break;
+      case AlarmOutputTrigger::ventilation:
+        on = ventilation;
+        break;
+    }
+    if (output_on[i] != on) {
+      output_on[i] = on;
+      out.commands.emplace_back(model::SetRelay{o.relay, on});
+    }
+  }
 }
 
 Engine::Engine(const model::Site& site, const model::PlantChannels& plant, EngineConfig config)
@@ -797,24 +1042,215 @@ std::shared_ptr<const model::ChannelDirectory> Engine::derived_channels() const 
 }
 
 ActionResult Engine::acknowledge(std::string_view alarm_key, const std::string& user,
-                                 std::int64_t now_ms) {
+                                 std::int64_t now_ms, const std::string& comment) {
   auto& im = *impl_;
+  if (alarm_key == "*") {
+    int n = 0;
+    for (auto& s : im.slots) {
+      if (im.acknowledge_slot(s, user, comment, now_ms)) ++n;
+    }
+    return {true, std::to_string(n) + " alarm(s) acknowledged"};
+  }
   const auto it = im.by_key.find(std::string(alarm_key));
   if (it == im.by_key.end()) return {false, "unknown alarm " + std::string(alarm_key)};
   auto& s = im.slots[it->second];
   if (!s.rule.is_active()) return {false, "alarm " + s.key + " is not active"};
   if (s.rule.acknowledged()) return {true, "alarm " + s.key + " was already acknowledged"};
-  const auto tr = s.rule.acknowledge();
-  im.queued_events.push_back(im.make_event(
-      model::EventKind::alarm_acknowledged, s.rule.config().severity, now_ms, s.source,
-      s.rule.config().name, s.source + " " + s.rule.config().name + " acknowledged by " + user,
-      s.rule.last_value(), user));
-  if (tr == Transition::cleared) {
-    EngineOutput tmp;
-    im.emit_transition(s, tr, now_ms, tmp);
-    for (auto& e : tmp.events) im.queued_events.push_back(std::move(e));
-  }
+  im.acknowledge_slot(s, user, comment, now_ms);
   return {true, "alarm " + s.key + " acknowledged"};
+}
+
+namespace {
+
+bool starts_with(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+}  // namespace
+
+ActionResult Engine::acknowledge_all_of(std::string_view source, const std::string& user,
+                                        const std::string& comment, std::int64_t now_ms) {
+  auto& im = *impl_;
+  // What lies under `source`: itself, its sub-IDs, and for a string its batteries, for a UPS
+  // its strings and their batteries.
+  std::vector<std::string> roots;
+  if (!source.empty()) roots.emplace_back(source);
+  const auto add_string = [&](int id) {
+    roots.push_back(model::string_id(id));
+    roots.push_back("battery/" + std::to_string(id));
+  };
+  if (starts_with(source, "string/")) {
+    try {
+      add_string(std::stoi(std::string(source.substr(7))));
+    } catch (const std::exception&) {
+    }
+  } else if (starts_with(source, "ups/")) {
+    for (const auto& ctx : im.strings) {
+      if (model::ups_id(ctx.cfg->ups_id) == source) add_string(ctx.cfg->id);
+    }
+  }
+  const auto under = [&](const std::string& src) {
+    if (source.empty()) return true;
+    for (const auto& r : roots) {
+      if (src == r || (starts_with(src, r) && src.size() > r.size() && src[r.size()] == '/'))
+        return true;
+    }
+    return false;
+  };
+  int n = 0;
+  for (auto& s : im.slots) {
+    if (under(s.source) && im.acknowledge_slot(s, user, comment, now_ms)) ++n;
+  }
+  return {true, std::to_string(n) + " alarm(s) of " +
+                    (source.empty() ? std::string("the site") : std::string(source)) +
+                    " acknowledged"};
+}
+
+ActionResult Engine::open_string(int string_id, const std::string& user, const std::string& reason,
+                                 std::int64_t now_ms) {
+  auto& im = *impl_;
+  for (auto& ctx : im.strings) {
+    if (ctx.cfg->id != string_id) continue;
+    bool other_closed = false;
+    for (const auto& o : im.strings) {
+      if (&o != &ctx && o.cfg->ups_id == ctx.cfg->ups_id && o.protection->closed_for_ups())
+        other_closed = true;
+    }
+    ProtectionOutput po;
+    if (const auto refused =
+            ctx.protection->open_manually(user, reason, !other_closed, now_ms, po)) {
+      return {false, *refused};
+    }
+    for (auto& e : po.events) {
+      e.id = im.next_event_id++;
+      im.queued_events.push_back(std::move(e));
+    }
+    im.queued_commands.insert(im.queued_commands.end(), po.commands.begin(), po.commands.end());
+    return {true, "string " + std::to_string(string_id) + " opened"};
+  }
+  return {false, "unknown string " + std::to_string(string_id)};
+}
+
+void Engine::set_config(const EngineConfig& config) {
+  auto& im = *impl_;
+  if (const auto problems = alarm_output_problems(config.alarm_outputs, im.site);
+      !problems.empty()) {
+    throw std::invalid_argument("engine: " + problems.front());
+  }
+  // Outputs that are no longer driven (or now driven by another trigger) are released first.
+  std::vector<std::optional<bool>> kept(config.alarm_outputs.size());
+  for (std::size_t i = 0; i < im.config.alarm_outputs.size(); ++i) {
+    const auto& old = im.config.alarm_outputs[i];
+    const auto it = std::find(config.alarm_outputs.begin(), config.alarm_outputs.end(), old);
+    if (it != config.alarm_outputs.end()) {
+      kept[static_cast<std::size_t>(it - config.alarm_outputs.begin())] = im.output_on[i];
+    } else if (im.output_on[i].value_or(false)) {
+      im.released_outputs.push_back(model::SetRelay{old.relay, false});
+    }
+  }
+  const auto next_id = im.next_event_id;
+  im.config = config;
+  im.next_event_id = next_id;  // ids never go back
+  im.output_on = std::move(kept);
+  im.apply_config();
+}
+
+const EngineConfig& Engine::config() const {
+  return impl_->config;
+}
+
+void Engine::set_system_condition(const std::string& source, const std::string& rule, bool active,
+                                  model::Severity severity, const std::string& text,
+                                  std::int64_t now_ms) {
+  auto& im = *impl_;
+  const auto key = source + ":" + rule;
+  auto it = im.by_key.find(key);
+  if (it == im.by_key.end()) {
+    if (!active) return;  // never raised: nothing to clear
+    const auto slot = im.add_slot(flag(rule, severity, 0, 0), source, text);
+    im.slots[slot].system = true;
+    it = im.by_key.find(key);
+  }
+  auto& s = im.slots[it->second];
+  if (!s.system) return;  // an engine rule: not settable from outside
+  if (s.rule.config().severity != severity) s.rule.reconfigure(flag(rule, severity, 0, 0));
+  if (active) s.text = text;
+  EngineOutput tmp;
+  im.emit_transition(s, s.rule.update(active ? 1.0 : 0.0, Quality::ok, now_ms), now_ms, tmp);
+  im.queue(std::move(tmp));
+}
+
+void Engine::restore(const std::vector<model::Event>& log) {
+  auto& im = *impl_;
+  struct Seen {
+    std::int64_t since_ms = 0;
+    double value = 0.0;
+    std::string text;
+    bool acknowledged = false;
+    std::string by;
+    std::int64_t ack_ms = 0;
+  };
+  std::unordered_map<std::string, Seen> open;
+  std::unordered_map<int, bool> tripped;
+  std::uint64_t max_id = 0;
+  for (const auto& e : log) {
+    max_id = std::max(max_id, e.id);
+    const auto key = e.source + ":" + e.rule;
+    switch (e.kind) {
+      case model::EventKind::alarm_raised:
+        open[key] = Seen{e.time_ms, e.value, e.text, false, {}, 0};
+        break;
+      case model::EventKind::alarm_cleared:
+        open.erase(key);
+        break;
+      case model::EventKind::alarm_acknowledged:
+        if (const auto f = open.find(key); f != open.end()) {
+          f->second.acknowledged = true;
+          f->second.by = e.user;
+          f->second.ack_ms = e.time_ms;
+        }
+        break;
+      case model::EventKind::string_tripped:
+      case model::EventKind::string_reset:
+        if (starts_with(e.source, "string/")) {
+          try {
+            tripped[std::stoi(e.source.substr(7))] = e.kind == model::EventKind::string_tripped;
+          } catch (const std::exception&) {
+          }
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  for (const auto& [key, seen] : open) {
+    const auto it = im.by_key.find(key);
+    if (it == im.by_key.end()) continue;  // not ours (system conditions are re-reported)
+    auto& s = im.slots[it->second];
+    if (s.system) continue;
+    s.rule.restore_active(seen.since_ms, seen.value, seen.acknowledged, false);
+    s.raised_text = seen.text;
+    s.acknowledged_by = seen.by;
+    s.acknowledged_ms = seen.ack_ms;
+  }
+  for (const auto& [id, is_tripped] : tripped) {
+    if (!is_tripped) continue;
+    for (auto& ctx : im.strings) {
+      if (ctx.cfg->id != id) continue;
+      ProtectionOutput po;
+      ctx.protection->restore_tripped(po);
+      im.queued_commands.insert(im.queued_commands.end(), po.commands.begin(), po.commands.end());
+    }
+  }
+  im.next_event_id = std::max(im.next_event_id, max_id + 1);
+}
+
+std::vector<model::DischargeRecord> Engine::running_discharges() const {
+  std::vector<model::DischargeRecord> list;
+  for (const auto& ctx : impl_->strings) {
+    if (const auto& r = ctx.estimator->current_discharge()) list.push_back(*r);
+  }
+  return list;
 }
 
 ActionResult Engine::reset_string(int string_id, const std::string& user, const std::string& reason,
@@ -839,9 +1275,21 @@ std::vector<ActiveAlarm> Engine::active_alarms() const {
   std::vector<ActiveAlarm> list;
   for (const auto& s : impl_->slots) {
     if (!s.rule.is_active()) continue;
-    list.push_back(ActiveAlarm{s.key, s.source, s.rule.config().name, s.rule.config().severity,
-                               s.rule.since_ms(), s.rule.acknowledged(), s.rule.waiting_for_ack(),
-                               s.rule.last_value()});
+    ActiveAlarm alarm;
+    alarm.key = s.key;
+    alarm.source = s.source;
+    alarm.rule = s.rule.config().name;
+    alarm.severity = s.rule.config().severity;
+    alarm.since_ms = s.rule.since_ms();
+    alarm.acknowledged = s.rule.acknowledged();
+    alarm.text = s.raised_text;
+    if (alarm.acknowledged) {
+      alarm.acknowledged_by = s.acknowledged_by;
+      alarm.acknowledged_ms = s.acknowledged_ms;
+    }
+    alarm.waiting_for_ack = s.rule.waiting_for_ack();
+    alarm.value = s.rule.last_value();
+    list.push_back(std::move(alarm));
   }
   return list;
 }
@@ -872,6 +1320,7 @@ std::optional<DischargeRecord> Engine::last_discharge(int string_id) const {
 
 void Engine::set_equalization_strategy(std::unique_ptr<EqualizationStrategy> strategy) {
   impl_->equalization = std::move(strategy);
+  impl_->custom_equalization = true;
 }
 
 }  // namespace btms::engine

@@ -2,10 +2,14 @@
 // protection, equalization and estimation, and returns the derived snapshot plus the commands
 // and events of this step.
 // Derived values: battery SOC is its string's SOC (coulomb counting is per string); battery SOH
-// is 100 − 40 × (R / R_ref − 1) %, R_ref = the type's new resistance or the learned baseline
-// (+50 % resistance = 80 % SOH, the replacement point); channels not computable this step carry
-// Quality::invalid. Not thread-safe: one thread (the engine loop) calls step(),
-// acknowledge() and reset_string(); other threads read the published derived snapshots.
+// is the lower of 100 − 40 × (R / R_ref − 1) %, R_ref = the type's new resistance or the
+// learned baseline (+50 % resistance = 80 % SOH, the replacement point), and the capacity the
+// string's latest qualifying discharge measured (engine_config.hpp StringLimits: started full,
+// at most 0.25 C10, down to 1.80 V/cell, Peukert-scaled to C10); channels not computable this
+// step carry Quality::invalid. Alarm outputs (EngineConfig::alarm_outputs) come out as SetRelay
+// commands when their state changes. Float alarms are suppressed after a resistance test, seen
+// as a changed resistance reading. Not thread-safe: one thread (the engine loop) calls every
+// method; other threads read the published derived snapshots.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +20,7 @@
 #include <vector>
 
 #include "engine/engine_config.hpp"
+#include "engine/engine_service.hpp"
 #include "engine/equalization.hpp"
 #include "engine/estimation.hpp"
 #include "model/commands.hpp"
@@ -31,22 +36,7 @@ struct EngineOutput {
   std::shared_ptr<const model::Snapshot> derived;  // channels of derived_channels()
   std::vector<model::Command> commands;
   std::vector<model::Event> events;
-};
-
-struct ActiveAlarm {
-  std::string key;     // "<source>:<rule>", e.g. battery/3/17:battery_temperature_alarm
-  std::string source;  // battery/3/17, string/3, mc/input/2, mc
-  std::string rule;
-  model::Severity severity = model::Severity::alarm;
-  std::int64_t since_ms = 0;
-  bool acknowledged = false;
-  bool waiting_for_ack = false;  // latched, condition gone, needs an acknowledgement
-  double value = 0.0;            // last good value the rule saw
-};
-
-struct ActionResult {
-  bool ok = false;
-  std::string message;  // why it was refused, or what was done
+  std::vector<model::DischargeRecord> finished_discharges;  // discharges that ended this step
 };
 
 class Engine {
@@ -58,17 +48,48 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Events and commands of acknowledge()/reset_string() calls made since the last step come out
-  // first in the next step's output.
+  // Events and commands of the actions (acknowledge, reset_string, open_string,
+  // set_system_condition, restore) made since the last step come out first in the next step's
+  // output.
   EngineOutput step(const model::Snapshot& plant, std::int64_t now_ms);
 
   std::shared_ptr<const model::ChannelDirectory> derived_channels() const;
 
-  ActionResult acknowledge(std::string_view alarm_key, const std::string& user,
-                           std::int64_t now_ms);
+  // alarm_key "*" = every unacknowledged alarm. The comment goes into the event text.
+  ActionResult acknowledge(std::string_view alarm_key, const std::string& user, std::int64_t now_ms,
+                           const std::string& comment = "");
+  // Every unacknowledged alarm whose source is `source` or lies under it ("string/3" takes
+  // string/3 and battery/3/*; "" = all).
+  ActionResult acknowledge_all_of(std::string_view source, const std::string& user,
+                                  const std::string& comment, std::int64_t now_ms);
   // Refused with a reason while the cause persists, without a reason, or when not tripped.
   ActionResult reset_string(int string_id, const std::string& user, const std::string& reason,
                             std::int64_t now_ms);
+  // Operator opens a string (ProtectionState::manual_open); needs a reason; refused for the last
+  // closed string of its UPS.
+  ActionResult open_string(int string_id, const std::string& user, const std::string& reason,
+                           std::int64_t now_ms);
+  // Replaces limits and timings from the next step on. Every rule is keyed by source and name
+  // and the set of rules follows the topology, so every alarm keeps its state (active,
+  // acknowledged, latched) and is judged against the new limits from the next step. Alarm
+  // outputs dropped from the list are released (SetRelay off) at the next step.
+  // first_event_id is ignored (ids never go back). Throws std::invalid_argument when an alarm
+  // output does not fit the site (validate with config_fields.hpp first).
+  void set_config(const EngineConfig& config);
+  const EngineConfig& config() const;
+  // An outside condition (history disk low, ...) alarmed like any rule, key "<source>:<rule>":
+  // raised at once while active (event in the next step), cleared when reported inactive.
+  // Ignored for the engine's own rule keys.
+  void set_system_condition(const std::string& source, const std::string& rule, bool active,
+                            model::Severity severity, const std::string& text, std::int64_t now_ms);
+  // After a restart: alarms that the stored event log shows raised and not cleared (or latched
+  // and not acknowledged) come back as they were, acknowledgement included, without new
+  // events. Call before the first step; `log` in ascending time (the app passes the last days).
+  // A string whose trip (string_tripped) was not reset stays tripped (its relay is commanded
+  // open again, silently). System conditions are not restored: their owners report them again.
+  // Event ids continue after the log's largest.
+  void restore(const std::vector<model::Event>& log);
+  std::vector<model::DischargeRecord> running_discharges() const;
   std::vector<ActiveAlarm> active_alarms() const;
 
   // Forget the learned resistance baseline (after a battery replacement); position 0 = all.

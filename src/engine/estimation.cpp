@@ -8,6 +8,13 @@ namespace btms::engine {
 
 using model::StringState;
 
+double capacity_at_c10_Ah(double ah_out, double average_current_A, double capacity_Ah,
+                          double peukert_exponent) {
+  const double i10_A = capacity_Ah / 10.0;
+  if (i10_A <= 0.0 || average_current_A <= 0.0) return ah_out;
+  return ah_out * std::pow(average_current_A / i10_A, peukert_exponent - 1.0);
+}
+
 StringEstimator::StringEstimator(int string_id, EstimationConfig config)
     : string_id_(string_id), config_(config) {}
 
@@ -55,7 +62,10 @@ StringEstimator::Change StringEstimator::update(const StringReadings& in, std::i
     if (dt_h > 0.0) {
       // Charging is not 100 % efficient near full; never count above 100 %.
       soc_pct_ = std::clamp(soc_pct_ + 100.0 * dah / config_.capacity_Ah, 0.0, 100.0);
-      if (running_ && dah < 0.0) running_->ah_out += -dah;
+      if (running_ && dah < 0.0) {
+        running_->ah_out += -dah;
+        if (v) running_->energy_out_kWh += -dah * *v / 1000.0;
+      }
     }
   }
   last_ms_ = now_ms;
@@ -83,9 +93,16 @@ StringEstimator::Change StringEstimator::update(const StringReadings& in, std::i
     running_->start_ms = now_ms;
     running_->min_string_voltage_V = v.value_or(0.0);
     running_->min_battery_voltage_V.assign(in.battery_voltage_V.size(), 0.0);
+    running_->soc_start_pct = soc_pct_;
+    if (in.current_A && *in.current_A < 0.0) {
+      running_->predicted_runtime_min = remaining_Ah() / -*in.current_A * 60.0;
+    }
     change = Change::discharge_started;
   }
   if (running_) {
+    if (in.current_A && -*in.current_A > running_->peak_current_A) {
+      running_->peak_current_A = -*in.current_A;
+    }
     if (v && (running_->min_string_voltage_V <= 0.0 || *v < running_->min_string_voltage_V)) {
       running_->min_string_voltage_V = *v;
     }
@@ -104,12 +121,31 @@ StringEstimator::Change StringEstimator::update(const StringReadings& in, std::i
           running_->weakest_position = static_cast<int>(k) + 1;
         }
       }
+      running_->soc_end_pct = soc_pct_;
+      running_->actual_runtime_min = static_cast<double>(now_ms - running_->start_ms) / 60e3;
+      measure_capacity(*running_);
       last_ = std::move(running_);
       running_.reset();
       change = Change::discharge_ended;
     }
   }
   return change;
+}
+
+void StringEstimator::measure_capacity(const DischargeRecord& r) {
+  const double hours = static_cast<double>(r.end_ms - r.start_ms) / 3600e3;
+  if (hours <= 0.0 || r.ah_out <= 0.0 || config_.capacity_Ah <= 0.0) return;
+  if (r.soc_start_pct < 95.0 || config_.cells_in_string <= 0) return;
+  if (r.min_string_voltage_V <= 0.0 ||
+      r.min_string_voltage_V / config_.cells_in_string > config_.capacity_test_end_per_cell_V) {
+    return;  // not run down to the end voltage: says nothing about the capacity
+  }
+  const double average_A = r.ah_out / hours;
+  if (average_A > config_.capacity_test_max_rate_C * config_.capacity_Ah) return;
+  measured_capacity_pct_ =
+      100.0 *
+      capacity_at_c10_Ah(r.ah_out, average_A, config_.capacity_Ah, config_.peukert_exponent) /
+      config_.capacity_Ah;
 }
 
 std::optional<double> StringEstimator::discharge_current_A() const {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/derived_channels.hpp"
+#include "model/discharge_record.hpp"
 
 namespace btms::engine {
 
@@ -23,7 +24,17 @@ struct EstimationConfig {
   std::int64_t float_before_full_ms = 60 * 60 * 1000;  // float this long = 100 %
   double ocv_empty_per_cell_V = 1.98;                  // open-circuit voltage at 0 % SOC
   double ocv_full_per_cell_V = 2.12;                   // and at 100 %
+  // Capacity measurement (see StringLimits): a discharge that started at ≥ 95 % SOC, averaged
+  // at most max_rate_C and reached end_per_cell_V measures the capacity.
+  double capacity_test_end_per_cell_V = 1.80;
+  double capacity_test_max_rate_C = 0.25;
+  double peukert_exponent = 1.10;
 };
+
+// Capacity at the C10 rate from a discharge of ah_out at an average current (Peukert):
+// Ah × (I / I10)^(k − 1), I10 = C10 / 10.
+double capacity_at_c10_Ah(double ah_out, double average_current_A, double capacity_Ah,
+                          double peukert_exponent);
 
 struct StringReadings {
   bool connected = true;                                 // protection closed and not fed back open
@@ -32,15 +43,8 @@ struct StringReadings {
   std::vector<std::optional<double>> battery_voltage_V;  // [position - 1]
 };
 
-struct DischargeRecord {
-  int string_id = 0;
-  std::int64_t start_ms = 0;
-  std::int64_t end_ms = 0;  // 0 while running
-  double ah_out = 0.0;
-  double min_string_voltage_V = 0.0;
-  std::vector<double> min_battery_voltage_V;  // [position - 1], 0 when never read
-  int weakest_position = 0;                   // battery with the lowest minimum, 0 = unknown
-};
+// Defined in model so history and the API can keep and serve it without the engine.
+using model::DischargeRecord;
 
 class StringEstimator {
  public:
@@ -48,6 +52,11 @@ class StringEstimator {
 
   enum class Change : std::uint8_t { none, discharge_started, discharge_ended };
   Change update(const StringReadings& in, std::int64_t now_ms);
+
+  void set_capacity_test(double end_per_cell_V, double max_rate_C) {
+    config_.capacity_test_end_per_cell_V = end_per_cell_V;
+    config_.capacity_test_max_rate_C = max_rate_C;
+  }
 
   model::StringState state() const { return state_; }
   double soc_pct() const { return soc_pct_; }
@@ -57,9 +66,12 @@ class StringEstimator {
   std::optional<double> discharge_current_A() const;
   const std::optional<DischargeRecord>& current_discharge() const { return running_; }
   const std::optional<DischargeRecord>& last_discharge() const { return last_; }
+  // Capacity (% of C10) measured by the latest discharge that qualified; nullopt before one.
+  std::optional<double> measured_capacity_pct() const { return measured_capacity_pct_; }
 
  private:
   model::StringState classify(const StringReadings& in, std::optional<double> v_cell) const;
+  void measure_capacity(const DischargeRecord& r);
 
   int string_id_;
   EstimationConfig config_;
@@ -70,6 +82,7 @@ class StringEstimator {
   std::int64_t state_since_ms_ = 0;
   std::optional<DischargeRecord> running_;
   std::optional<DischargeRecord> last_;
+  std::optional<double> measured_capacity_pct_;
 };
 
 std::string describe(const DischargeRecord& r);

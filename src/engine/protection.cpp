@@ -92,6 +92,35 @@ ProtectionOutput Protection::step(const ProtectionInputs& in, std::int64_t now_m
   return out;
 }
 
+std::optional<std::string> Protection::open_manually(const std::string& user,
+                                                     const std::string& reason, bool last_closed,
+                                                     std::int64_t now_ms, ProtectionOutput& out) {
+  const auto name = "string " + std::to_string(config_.string_id);
+  if (reason.empty()) return "a reason is required to open a string";
+  if (state_ == ProtectionState::tripped || state_ == ProtectionState::manual_open ||
+      !commanded_closed_) {
+    return name + " is already open";
+  }
+  if (last_closed) {
+    return name +
+           " is the last closed string of its UPS; opening it would leave the UPS "
+           "without battery backup";
+  }
+  state_ = ProtectionState::manual_open;
+  open(out);
+  mismatch_since_ms_.reset();
+  mismatch_ = false;
+  auto e =
+      event(EventKind::note, Severity::warning,
+            "String " + std::to_string(config_.string_id) + " opened by " + user + ": " + reason +
+                (config_.disconnect_relay ? std::string()
+                                          : " (no disconnect relay configured: open it by hand)"),
+            now_ms);
+  e.user = user;
+  out.events.push_back(std::move(e));
+  return std::nullopt;
+}
+
 std::optional<std::string> Protection::reset(const std::string& user, const std::string& reason,
                                              std::int64_t now_ms, ProtectionOutput& out) {
   if (reason.empty()) return "a reason is required to reset a string";

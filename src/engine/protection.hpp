@@ -44,6 +44,20 @@ class Protection {
   std::optional<std::string> reset(const std::string& user, const std::string& reason,
                                    std::int64_t now_ms, ProtectionOutput& out);
 
+  // Operator opens the string (maintenance): state manual_open until reset(). Refused (returns
+  // the reason) without a reason, when already open, or when it is the last closed string of
+  // its UPS (last_closed: no other string of the UPS is closed).
+  std::optional<std::string> open_manually(const std::string& user, const std::string& reason,
+                                           bool last_closed, std::int64_t now_ms,
+                                           ProtectionOutput& out);
+  // After a restart, when the event log shows the string tripped and not reset: tripped again,
+  // relay commanded open, without a new event.
+  void restore_tripped(ProtectionOutput& out) {
+    state_ = model::ProtectionState::tripped;
+    open(out);
+  }
+  void set_mismatch_delay(std::int64_t delay_ms) { config_.mismatch_delay_ms = delay_ms; }
+
   model::ProtectionState state() const { return state_; }
   bool commanded_closed() const { return commanded_closed_; }
   bool relay_mismatch() const { return mismatch_; }

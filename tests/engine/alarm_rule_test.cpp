@@ -221,6 +221,60 @@ TEST(AlarmRule, WaitingForAckReported) {
   EXPECT_TRUE(rule.is_active());
 }
 
+TEST(AlarmRule, ReconfigureKeepsStateAndJudgesByTheNewLimits) {
+  AlarmRule rule(std::make_shared<AlarmRuleConfig>(high(10, 9)));
+  rule.update(11, Quality::ok, 0);
+  rule.acknowledge();
+  rule.reconfigure(std::make_shared<AlarmRuleConfig>(high(20, 15)));
+  EXPECT_EQ(rule.state(), A);
+  EXPECT_TRUE(rule.acknowledged());
+  EXPECT_EQ(rule.update(11, Quality::ok, 1), cleared);  // 11 <= the new reset 15
+  EXPECT_THROW(rule.reconfigure(std::make_shared<AlarmRuleConfig>(high(10, 11))),
+               std::invalid_argument);
+}
+
+TEST(AlarmRule, ReconfigureToNonLatchingReleasesAWaitingAlarm) {
+  AlarmRule rule(
+      std::make_shared<AlarmRuleConfig>(with(high(10, 9), [](auto& c) { c.latching = true; })));
+  rule.update(11, Quality::ok, 0);
+  rule.update(8, Quality::ok, 1);
+  ASSERT_TRUE(rule.waiting_for_ack());
+  rule.reconfigure(std::make_shared<AlarmRuleConfig>(high(10, 9)));
+  EXPECT_FALSE(rule.waiting_for_ack());
+  EXPECT_EQ(rule.update(8, Quality::ok, 2), cleared);
+}
+
+struct RestoreCase {
+  const char* label;
+  bool latching;
+  bool acknowledged;
+  bool waiting;
+  double next_value;
+  Transition expect;
+};
+class AlarmRuleRestore : public ::testing::TestWithParam<RestoreCase> {};
+
+TEST_P(AlarmRuleRestore, ComesBackActive) {
+  const auto& c = GetParam();
+  AlarmRule rule(std::make_shared<AlarmRuleConfig>(
+      with(high(10, 9), [&](auto& cfg) { cfg.latching = c.latching; })));
+  rule.restore_active(500, 12.0, c.acknowledged, c.waiting);
+  EXPECT_EQ(rule.state(), A);
+  EXPECT_EQ(rule.since_ms(), 500);
+  EXPECT_DOUBLE_EQ(rule.last_value(), 12.0);
+  EXPECT_EQ(rule.acknowledged(), c.acknowledged);
+  EXPECT_EQ(rule.update(c.next_value, Quality::ok, 1000), c.expect) << c.label;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, AlarmRuleRestore,
+    ::testing::Values(RestoreCase{"still_high", false, false, false, 12.0, none},
+                      RestoreCase{"back_in_limit", false, false, false, 8.0, cleared},
+                      RestoreCase{"latched_unacknowledged", true, false, false, 8.0, none},
+                      RestoreCase{"latched_acknowledged", true, true, false, 8.0, cleared},
+                      RestoreCase{"latched_waiting", true, false, true, 8.0, none}),
+    [](const auto& info) { return std::string(info.param.label); });
+
 TEST(AlarmRule, RejectsInconsistentConfig) {
   EXPECT_THROW(AlarmRule(std::make_shared<AlarmRuleConfig>(high(10, 11))), std::invalid_argument);
   EXPECT_THROW(AlarmRule(std::make_shared<AlarmRuleConfig>(low(10, 9))), std::invalid_argument);

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <optional>
+
 #include "plant_fixture.hpp"
 
 namespace btms::engine {
@@ -229,6 +232,7 @@ TEST_F(EngineTest, ThermalRunawayOpensEvenTheLastStringAfterTheHoldTime) {
   Engine e(site, plant);
   set_battery(3, 2, "temperature", 37.0);  // 12 K above ambient, below the trip temperature
   set("string/3/current", 3.0);            // float current well above normal (1 A)
+  // Just started: the ΔT trend is not known yet, so hot + current is enough (fail-safe).
   auto o = run(e, 59);
   EXPECT_EQ(count(o, EventKind::string_tripped), 0);
   o = run(e, 2);
@@ -242,6 +246,53 @@ TEST_F(EngineTest, ThermalRunawayOpensEvenTheLastStringAfterTheHoldTime) {
               model::kBatteryThermalRunaway);
   EXPECT_TRUE(static_cast<int>(derived(o, "string/3/alarm_bits")) & model::kStringThermalRunaway);
 }
+
+// Once ΔT has been watched for a window (10 min), a runaway needs ΔT RISING (≥ 6 K/h).
+struct RunawayRow {
+  const char* name;
+  double start_C;       // battery temperature while the engine watches (ambient 25 °C)
+  double ramp_K_per_h;  // from the 11th minute on
+  double current_A;     // string 3 current from the 11th minute on
+  bool expect_trip;
+};
+class RunawayTrend : public testing::PlantFixture,
+                     public ::testing::WithParamInterface<RunawayRow> {};
+
+TEST_P(RunawayTrend, NeedsRisingDeltaT) {
+  const auto row = GetParam();
+  Engine e(site, plant);
+  set_battery(3, 2, "temperature", row.start_C);
+  set("string/3/current", 0.2);  // float current: no runaway while watching
+  run(e, 11 * 60);
+  set("string/3/current", row.current_A);
+  std::optional<int> trip_s;
+  for (int t = 1; t <= 20 * 60 && !trip_s; ++t) {
+    set_battery(3, 2, "temperature", row.start_C + row.ramp_K_per_h * t / 3600.0);
+    if (count(run(e), EventKind::string_tripped) > 0) trip_s = t;
+  }
+  EXPECT_EQ(trip_s.has_value(), row.expect_trip) << row.name;
+  if (row.expect_trip && trip_s) {
+    // The averages need a while to see a ramp that starts from steady (30 K/h: ≈ 265 s), then
+    // the hold (60 s).
+    EXPECT_GE(*trip_s, 60 + 200) << row.name;
+    EXPECT_LE(*trip_s, 60 + 300) << row.name;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, RunawayTrend,
+    ::testing::Values(RunawayRow{"steady 12 K", 37.0, 0.0, 3.0, false},
+                      RunawayRow{"slow 3 K/h", 37.0, 3.0, 3.0, false},
+                      RunawayRow{"rising 30 K/h", 37.0, 30.0, 3.0, true},
+                      RunawayRow{"rising without current", 37.0, 30.0, 0.2, false},
+                      RunawayRow{"rising but not hot", 25.0, 20.0, 3.0, false}),
+    [](const auto& info) {
+      std::string n = info.param.name;
+      for (auto& c : n) {
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+      }
+      return n;
+    });
 
 TEST_F(EngineTest, NoRunawayWithoutCurrent) {
   Engine e(site, plant);
@@ -379,8 +430,8 @@ TEST_P(StringCurrent, Limits) {
 INSTANTIATE_TEST_SUITE_P(Table, StringCurrent,
                          ::testing::Values(CurrentRow{25.0, {}},
                                            CurrentRow{25.1, {"string_current_high"}},
-                                           CurrentRow{-150.0, {}},
-                                           CurrentRow{-150.1, {"string_current_low"}}));
+                                           CurrentRow{-400.0, {}},  // 4 C10 of 100 Ah
+                                           CurrentRow{-400.1, {"string_current_low"}}));
 
 TEST_F(EngineTest, StringVoltageLimits) {
   Engine e(site, plant);

@@ -119,3 +119,86 @@ TEST(StringEstimator, DischargeRecordFindsWeakestBattery) {
 
 }  // namespace
 }  // namespace btms::engine
+
+namespace btms::engine {
+namespace {
+
+// Peukert: Ah × (I / I10)^(k − 1), I10 = C10 / 10.
+struct PeukertRow {
+  double ah_out, current_A, capacity_Ah, k, expect_Ah;
+};
+class CapacityAtC10 : public ::testing::TestWithParam<PeukertRow> {};
+
+TEST_P(CapacityAtC10, Scales) {
+  const auto& r = GetParam();
+  EXPECT_NEAR(capacity_at_c10_Ah(r.ah_out, r.current_A, r.capacity_Ah, r.k), r.expect_Ah, 1e-6);
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, CapacityAtC10,
+                         ::testing::Values(PeukertRow{80.0, 10.0, 100.0, 1.10, 80.0},  // at C10
+                                           PeukertRow{60.0, 20.0, 100.0, 1.10,
+                                                      60.0 * 1.0717734625362931},  // 2^0.1
+                                           PeukertRow{60.0, 20.0, 100.0, 1.0, 60.0},
+                                           PeukertRow{5.0, 0.0, 100.0, 1.1, 5.0}));
+
+// A discharge measures the capacity only when it started full, ran slowly enough and reached
+// the end voltage.
+struct CapacityRow {
+  const char* name;
+  double start_soc_pct;  // forced by a long rest at the matching OCV before
+  double current_A;
+  double end_v_cell;
+  double hours;
+  std::optional<double> expect_pct;
+};
+class CapacityMeasurement : public ::testing::TestWithParam<CapacityRow> {};
+
+TEST_P(CapacityMeasurement, OnlyFromQualifyingDischarges) {
+  const auto& r = GetParam();
+  StringEstimator est(1, cfg());
+  std::int64_t t = 0;
+  if (r.start_soc_pct < 100.0) {
+    // Rest at the OCV of the wanted SOC (1.98..2.12 V/cell) for the 30 min that makes it count.
+    const double ocv = 1.98 + 0.14 * r.start_soc_pct / 100.0;
+    for (int i = 0; i <= 31; ++i, t += 60'000) est.update(readings(0.0, ocv), t);
+    ASSERT_NEAR(est.soc_pct(), r.start_soc_pct, 0.5);
+  }
+  const int steps = static_cast<int>(r.hours * 60);
+  for (int i = 0; i <= steps; ++i, t += 60'000) {
+    est.update(readings(-r.current_A, i == steps ? r.end_v_cell : 2.0), t);
+  }
+  est.update(readings(5.0, 2.27), t);  // charger back: the discharge ends
+  ASSERT_TRUE(est.last_discharge().has_value()) << r.name;
+  EXPECT_EQ(est.measured_capacity_pct().has_value(), r.expect_pct.has_value()) << r.name;
+  if (r.expect_pct && est.measured_capacity_pct()) {
+    EXPECT_NEAR(*est.measured_capacity_pct(), *r.expect_pct, 1.0) << r.name;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, CapacityMeasurement,
+    ::testing::Values(CapacityRow{"full_c10_to_end", 100.0, 10.0, 1.79, 7.0, 70.0},
+                      CapacityRow{"not_to_end_voltage", 100.0, 10.0, 1.85, 7.0, std::nullopt},
+                      CapacityRow{"too_fast", 100.0, 40.0, 1.79, 1.0, std::nullopt},
+                      CapacityRow{"not_started_full", 60.0, 10.0, 1.79, 4.0, std::nullopt}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(StringEstimator, DischargeRecordCarriesEnergyPeakRuntimeAndSoc) {
+  StringEstimator est(1, cfg());
+  std::int64_t t = 0;
+  est.update(readings(0.2, 2.27), t);
+  for (int i = 0; i < 30; ++i) est.update(readings(i < 10 ? -20.0 : -50.0, 2.0), t += 60'000);
+  ASSERT_TRUE(est.current_discharge().has_value());
+  const auto running = *est.current_discharge();
+  EXPECT_NEAR(running.predicted_runtime_min, 100.0 / 20.0 * 60.0, 1.0);  // full, first load
+  EXPECT_EQ(running.peak_current_A, 50.0);
+  est.update(readings(5.0, 2.27), t += 60'000);
+  ASSERT_TRUE(est.last_discharge().has_value());
+  const auto& r = *est.last_discharge();
+  EXPECT_NEAR(r.actual_runtime_min, 30.0, 1e-9);
+  EXPECT_NEAR(r.energy_out_kWh, r.ah_out * 48.0 / 1000.0, 0.02 * r.energy_out_kWh);
+  EXPECT_NEAR(r.soc_start_pct - r.soc_end_pct, 100.0 * r.ah_out / 100.0, 1.0);
+}
+
+}  // namespace
+}  // namespace btms::engine

@@ -91,6 +91,8 @@ class PlantFixture : public ::testing::Test {
       all.derived = o.derived;
       all.events.insert(all.events.end(), o.events.begin(), o.events.end());
       all.commands.insert(all.commands.end(), o.commands.begin(), o.commands.end());
+      all.finished_discharges.insert(all.finished_discharges.end(), o.finished_discharges.begin(),
+                                     o.finished_discharges.end());
     }
     return all;
   }

@@ -44,6 +44,7 @@ TEST(SystemFast, ResistanceRiseRaisesWarningThenAlarmAtThresholds) {
   shape.batteries = 12;
   shape.cycle_ms = 10'000;
   FastPlant sim(make_site(shape), 7);
+  sim.set_resistance_test_period_s(0.0);  // every 10 s reading is a new measurement
   constexpr int kPos = 5;
   // Learn the baseline (first 10 good readings) on a healthy plant.
   sim.run_for(600.0);
@@ -105,13 +106,29 @@ TEST(SystemFast, MainsOutageRecordsDischargeAhWithoutNuisanceAlarms) {
   }
   EXPECT_EQ(raised(sim.events(), "battery_voltage_low"), 0);
   EXPECT_EQ(raised(sim.events(), "string_voltage_low"), 0);
+  // The 15-minute load (about 2.4 C10) is an ordinary outage, not a discharge current alarm.
+  EXPECT_EQ(raised(sim.events(), "string_current_low"), 0);
   EXPECT_EQ(sim.trips(), 0);
+  for (int s = 1; s <= 2; ++s) {
+    const auto record = sim.engine().last_discharge(s);
+    ASSERT_TRUE(record.has_value());
+    EXPECT_GT(record->peak_current_A, 200.0);
+    EXPECT_GT(record->energy_out_kWh, record->ah_out * 12 * 10.0 / 1000.0);  // > 10 V per block
+    EXPECT_LT(record->energy_out_kWh, record->ah_out * 12 * 13.0 / 1000.0);
+    EXPECT_NEAR(record->actual_runtime_min, 10.0, 0.2);
+    EXPECT_GT(record->predicted_runtime_min, 10.0);
+    EXPECT_GT(record->soc_start_pct, record->soc_end_pct);
+  }
+  // Alarm-free: an ordinary mains outage and its recharge raise nothing at all.
+  int alarms = 0;
   for (const auto& e : sim.events()) {
     if (e.kind == EventKind::alarm_raised) {
+      ++alarms;
       std::printf("  alarm at %.0f s: %s\n", static_cast<double>(e.time_ms) / 1000.0,
                   e.text.c_str());
     }
   }
+  EXPECT_EQ(alarms, 0);
 }
 
 // ---------------------------------------------------------------------------------------------

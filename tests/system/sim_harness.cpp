@@ -5,6 +5,8 @@
 #include <type_traits>
 #include <variant>
 
+#include "plant/bm_cs_emulator.hpp"
+
 namespace btms::system_test {
 
 model::Site make_site(const SiteShape& shape) {
@@ -57,7 +59,10 @@ FastPlant::FastPlant(const model::Site& site, std::uint64_t seed, engine::Engine
       engine_(std::make_unique<engine::Engine>(site, channels_, std::move(config))),
       rng_(seed ^ 0x5eedULL),
       cycle_ms_(site.buses.empty() ? 1000 : site.buses.front().cycle_ms),
-      relay_on_(model::kMcRelays, false) {
+      relay_on_(model::kMcRelays, false),
+      resistance_test_period_s_(plant::BmCsEmulator::kResistanceTestPeriod_s),
+      resistance_mOhm_(static_cast<std::size_t>(site.total_batteries()), 0.0),
+      measured_at_ms_(static_cast<std::size_t>(site.total_batteries()), -1) {
   // The plant starts in service: every disconnect relay energized.
   for (const auto& s : site_.strings) {
     if (s.disconnect_relay && s.disconnect_relay->lc == 0) {
@@ -81,7 +86,18 @@ void FastPlant::apply(const model::Command& command) {
             }
           }
         }
-        // RequestResistanceTest: the model's resistance is always measured.
+        if constexpr (std::is_same_v<T, model::RequestResistanceTest>) {
+          std::size_t first = 0;  // batteries are indexed strings in site order
+          for (const auto& s : site_.strings) {
+            if (s.id == c.string_id) {
+              for (int p = 1; p <= s.batteries; ++p) {
+                if (c.position == 0 || c.position == p)
+                  measured_at_ms_[first + static_cast<std::size_t>(p - 1)] = -1;
+              }
+            }
+            first += static_cast<std::size_t>(s.batteries);
+          }
+        }
       },
       command);
 }
@@ -120,9 +136,14 @@ std::shared_ptr<const model::Snapshot> FastPlant::snapshot() {
       put(bc.voltage, quantize(b.voltage_V + noise_.voltage_sigma_V * normal(rng_), 0.001));
       put(bc.temperature,
           quantize(b.temperature_C + noise_.temperature_sigma_C * normal(rng_), 0.1));
-      put(bc.resistance,
-          quantize(b.resistance_mOhm * (1.0 + noise_.resistance_sigma_pct / 100.0 * normal(rng_)),
-                   0.001));
+      auto& measured_at_ms = measured_at_ms_[index];
+      if (measured_at_ms < 0 || resistance_test_period_s_ <= 0.0 ||
+          static_cast<double>(now_ms_ - measured_at_ms) >= resistance_test_period_s_ * 1000.0) {
+        resistance_mOhm_[index] = quantize(
+            b.resistance_mOhm * (1.0 + noise_.resistance_sigma_pct / 100.0 * normal(rng_)), 0.001);
+        measured_at_ms = now_ms_;
+      }
+      put(bc.resistance, resistance_mOhm_[index]);
       put(bc.balancing, b.balance_current_A > 0.0 ? 1.0 : 0.0);
     }
   }

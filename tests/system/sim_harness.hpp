@@ -56,6 +56,10 @@ class FastPlant {
   std::int64_t now_ms() const { return now_ms_; }
   void set_noise(const SensorNoise& noise) { noise_ = noise; }
   void set_cycle_ms(int cycle_ms) { cycle_ms_ = cycle_ms; }
+  // Resistance readings change only when a BM-CS measures (the engine sees a new reading as a
+  // resistance test): every period_s like the device's own schedule, and on
+  // RequestResistanceTest. 0 = a fresh measurement every cycle.
+  void set_resistance_test_period_s(double period_s) { resistance_test_period_s_ = period_s; }
   const std::vector<model::Event>& events() const { return events_; }
   int trips() const;
 
@@ -76,6 +80,9 @@ class FastPlant {
   std::vector<bool> relay_on_;  // mc/relay/K as commanded, [K - 1]
   std::vector<model::Event> events_;
   std::vector<bool> dropped_last_cycle_;  // by battery, strings in site order
+  double resistance_test_period_s_;
+  std::vector<double> resistance_mOhm_;       // latched reading, by battery
+  std::vector<std::int64_t> measured_at_ms_;  // when it was measured, -1 = never / requested
 };
 
 // Quantizes to a register resolution (0.001 V, 0.1 °C, ...).
