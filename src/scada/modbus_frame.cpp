@@ -30,6 +30,38 @@ void push_exception(std::vector<std::uint8_t>& out, std::span<const std::uint8_t
   out.push_back(code);
 }
 
+// Functions 06 and 16: decoded here, decided by the writer; the reply echoes the request.
+bool handle_write(std::span<const std::uint8_t> adu, std::vector<std::uint8_t>& out,
+                  RegisterWriter& writer) {
+  const int unit_id = adu[6];
+  const std::uint8_t function = adu[7];
+  const auto pdu = adu.subspan(kMbapHeaderSize);
+  std::uint8_t exception = 0;
+  if (function == kWriteSingleRegister) {
+    if (pdu.size() != 5) return false;
+    const std::uint16_t value = be16(pdu, 3);
+    exception = writer.write_registers(unit_id, be16(pdu, 1), std::span(&value, 1));
+  } else {
+    if (pdu.size() < 6) return false;
+    const std::size_t byte_count = pdu[5];
+    if (pdu.size() != 6 + byte_count) return false;
+    const std::uint16_t quantity = be16(pdu, 3);
+    std::vector<std::uint16_t> values;
+    if (byte_count == 2u * quantity) {
+      for (std::size_t i = 0; i < quantity; ++i) values.push_back(be16(pdu, 6 + 2 * i));
+    }
+    exception = writer.write_registers(unit_id, be16(pdu, 1), values);
+  }
+  if (exception != 0) {
+    push_exception(out, adu, function, static_cast<ExceptionCode>(exception));
+    return true;
+  }
+  // 06 echoes address and value, 16 answers address and quantity: both are PDU bytes 1..4.
+  push_header(out, adu, 5);
+  out.insert(out.end(), pdu.begin(), pdu.begin() + 5);
+  return true;
+}
+
 }  // namespace
 
 FrameScan scan_frame(std::span<const std::uint8_t> buffer) {
@@ -44,7 +76,7 @@ FrameScan scan_frame(std::span<const std::uint8_t> buffer) {
 }
 
 bool handle_request(std::span<const std::uint8_t> adu, const RegisterImage* image,
-                    std::vector<std::uint8_t>& out) {
+                    std::vector<std::uint8_t>& out, RegisterWriter* writer) {
   if (adu.size() < kMbapHeaderSize + 1) return false;
   const int unit_id = adu[6];
   const std::uint8_t function = adu[7];
@@ -54,8 +86,12 @@ bool handle_request(std::span<const std::uint8_t> adu, const RegisterImage* imag
     push_exception(out, adu, function, kGatewayTargetFailed);
     return true;
   }
+  if (writer != nullptr &&
+      (function == kWriteSingleRegister || function == kWriteMultipleRegisters)) {
+    return handle_write(adu, out, *writer);
+  }
   if (function != 0x03 && function != 0x04) {
-    // Read-only: writes (06, 16) and everything else are illegal functions.
+    // Without a writer the server is read-only: writes are illegal functions like any other.
     push_exception(out, adu, function, kIllegalFunction);
     return true;
   }

@@ -22,6 +22,9 @@ enum ExceptionCode : std::uint8_t {
   kGatewayTargetFailed = 0x0B,
 };
 
+inline constexpr std::uint8_t kWriteSingleRegister = 0x06;
+inline constexpr std::uint8_t kWriteMultipleRegisters = 0x10;
+
 enum class FrameState { incomplete, complete, malformed };
 struct FrameScan {
   FrameState state = FrameState::incomplete;
@@ -31,9 +34,21 @@ struct FrameScan {
 // (protocol id 0, length field 2..254)?
 FrameScan scan_frame(std::span<const std::uint8_t> buffer);
 
+// Carries out register writes for one connection (see scada_writes.hpp). The frame layer only
+// decodes them; every decision, including whether this client may write at all, is the writer's.
+class RegisterWriter {
+ public:
+  virtual ~RegisterWriter() = default;
+  // values: the registers written from `address` on (empty when the request's quantity and
+  // byte count disagree). Returns 0 when accepted, else the exception code to answer.
+  virtual std::uint8_t write_registers(int unit_id, std::uint16_t address,
+                                       std::span<const std::uint16_t> values) = 0;
+};
+
 // Answers one complete ADU, appending the response ADU to `out`. Returns false when the frame is
 // malformed (a PDU whose length does not fit its function): the connection should be closed.
+// Functions 06 and 16 go to `writer`; without one they answer exception 01 (read-only).
 bool handle_request(std::span<const std::uint8_t> adu, const RegisterImage* image,
-                    std::vector<std::uint8_t>& out);
+                    std::vector<std::uint8_t>& out, RegisterWriter* writer = nullptr);
 
 }  // namespace btms::scada

@@ -67,7 +67,7 @@ void RegisterImageBuilder::make_plan(const model::ChannelDirectory* plant_dir,
           slot.config_value = static_cast<std::uint16_t>(
               def.pattern == "ups_id" ? string_cfg->ups_id : string_cfg->batteries);
         }
-      } else if (def.source != Source::quality && exists) {
+      } else if (def.source != Source::quality && def.source != Source::command && exists) {
         const bool from_plant = def.source == Source::plant;
         if (auto name = channel_for(def, site, ups, string, battery)) {
           slot.snapshot = from_plant ? kPlant : kDerived;
@@ -174,6 +174,8 @@ std::shared_ptr<const RegisterImage> RegisterImageBuilder::build(const model::Sn
         case Source::config:
           put(regs, slot.address, def.type, slot.config_value);
           break;
+        case Source::command:
+          break;  // write-only acknowledgement registers read 0
         case Source::plant:
         case Source::derived: {
           const auto found = lookup(slot, plant, derived);

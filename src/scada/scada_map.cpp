@@ -32,6 +32,11 @@ constexpr std::array kUpsDefs{
                 "1 while the UPS runs on battery"},
     RegisterDef{9, "quality", quality, "", bits, 1, "", false, false,
                 "quality code of this unit's values (see Quality code)"},
+    RegisterDef{10, "acknowledge_ups", command, "ups/{u}", u16, 1, "", false, false,
+                "write 0xA5A5: acknowledge every alarm of the UPS and of its strings and their "
+                "batteries"},
+    RegisterDef{11, "acknowledge_site", command, "*", u16, 1, "", false, false,
+                "write 0xA5A5: acknowledge every alarm of the site"},
 };
 
 // String unit 100 + s (s 1..32). Offsets 0..14 are the seed's published layout.
@@ -78,6 +83,8 @@ constexpr std::array kStringDefs{
                 "runtime on battery at present load; not available when not discharging"},
     RegisterDef{23, "quality", quality, "", bits, 1, "", false, false,
                 "quality code of the string's own values (see Quality code)"},
+    RegisterDef{24, "acknowledge_string", command, "string/{s}", u16, 1, "", false, false,
+                "write 0xA5A5: acknowledge every alarm of the string and of its batteries"},
 };
 
 // Battery b (1..120) of a string unit, at 100 * b + k. k = 0..5 are the seed's layout.
@@ -144,6 +151,8 @@ std::string_view source_name(Source source) {
       return "computed";
     case Source::quality:
       return "computed";
+    case Source::command:
+      return "write";
   }
   return "?";
 }
@@ -207,6 +216,14 @@ std::optional<UnitAddress> unit_of(int unit_id) {
     return UnitAddress{UnitKind::string, unit_id - kStringUnitBase};
   }
   return std::nullopt;
+}
+
+const RegisterDef* writable_register(UnitKind unit_kind, int address) {
+  if (unit_kind == UnitKind::battery) return nullptr;
+  for (const auto& def : register_defs(unit_kind)) {
+    if (def.source == Source::command && def.offset == address) return &def;
+  }
+  return nullptr;
 }
 
 int address_space_size(UnitKind unit_kind) {
@@ -275,7 +292,8 @@ std::string render_scada_docs() {
   out += "## Connection\n\n";
   out += "- Modbus TCP, read-only by default: functions 03 (read holding registers) and 04\n";
   out += "  (read input registers) return the same registers. Functions 06 and 16 answer\n";
-  out += "  exception 01 (illegal function) while writes are disabled.\n";
+  out += "  exception 01 (illegal function) while writes are disabled; when enabled they may\n";
+  out += "  only acknowledge alarms (see Writes).\n";
   out += fmt::format(
       "- Unit IDs: UPS u = unit u ({}..{}); string s = unit 100 + s ({}..{}). Every unit ID in\n"
       "  these ranges answers (a unit that is not configured reports status 0 disabled); any\n"
@@ -288,6 +306,35 @@ std::string render_scada_docs() {
       address_space_size(UnitKind::ups) - 1, address_space_size(UnitKind::string) - 1,
       kMaxReadQuantity);
   out += "- The register image is rebuilt from the latest snapshots about every 200 ms.\n\n";
+  out += "## Writes (acknowledging alarms)\n\n";
+  out += "Writes are off unless the gateway enables them and names the client addresses allowed\n";
+  out += "to write (IPv4 addresses and CIDR ranges, e.g. `10.0.0.5`, `10.0.1.0/24`). They only\n";
+  out += "acknowledge alarms: no write switches anything in the plant.\n\n";
+  out += fmt::format(
+      "- The registers marked *write* below (UPS unit: `acknowledge_ups`, `acknowledge_site`;\n"
+      "  string unit: `acknowledge_string`) take function 06 (write single register) or\n"
+      "  function 16 (write multiple registers) with a quantity of exactly 1. The value must be\n"
+      "  **0x{:04X}** ({}); they read 0.\n",
+      kAcknowledgeValue, kAcknowledgeValue);
+  out += "- Answers: the normal echo when the acknowledgement was handed to the engine;\n";
+  out += "  exception 01 (illegal function) while writes are disabled or when the client's\n";
+  out += "  address is not allowed (the refusal is logged); 02 (illegal data address) for any\n";
+  out += "  other address, or a unit that is not configured; 03 (illegal data value) for any\n";
+  out += "  other value, or function 16 with a quantity other than 1; 04 (server device\n";
+  out += "  failure) when the engine is not available.\n";
+  out += "- The server never waits for the engine: it queues the acknowledgement and answers at\n";
+  out += "  once, so the echo means \"queued\", not \"done\". The acknowledgement takes effect\n";
+  out += "  within one engine cycle (the engine steps on every new plant snapshot, at most about\n";
+  out +=
+      "  1 s apart); read the alarm bits or the web UI to see it. The event log records it with\n";
+  out += "  the actor \"scada <client address>\".\n";
+  out +=
+      "- What each register acknowledges (unacknowledged alarms whose source is the one named or\n";
+  out += "  lies under it): `acknowledge_string` of unit 100 + s: `string/s` and its batteries\n";
+  out +=
+      "  `battery/s/*`; `acknowledge_ups` of unit u: `ups/u` and every string of UPS u with its\n";
+  out +=
+      "  batteries; `acknowledge_site` (on any configured UPS unit): every alarm of the site.\n\n";
   out += "## Encoding\n\n";
   out += "- value = raw × scale. u16 unsigned, s16 two's complement, bits = flags.\n";
   out += "- **long (s32)**: two registers, 32-bit signed two's complement, **high word first**\n";

@@ -40,7 +40,12 @@ enum class Source : std::uint8_t {
   config,   // taken from the site configuration (no quality)
   status,   // unit status, computed from the engine's status and the unit's value quality
   quality,  // quality code of the unit's values (QualityBit)
+  command,  // writable: acknowledges the alarms of `pattern` ("*" = every alarm); reads 0
 };
+
+// The only value a write to a command register accepts (functions 06 and 16); any other value
+// is refused with exception 03, so a stray write of 0 or 1 acknowledges nothing.
+inline constexpr std::uint16_t kAcknowledgeValue = 0xA5A5;
 
 // Quality code bits: which kinds of "not available" the unit's values currently have.
 enum QualityBit : std::uint16_t {
@@ -54,9 +59,9 @@ struct RegisterDef {
   int offset;  // address within the unit (for batteries: k, added to 100 * b)
   std::string_view name;
   Source source;
-  // Channel name pattern: {u} UPS id, {s} string id, {b} battery position, {a} the string's
-  // ambient BM-TH index, {aux} the string's relay-feedback input channel; config keys for
-  // Source::config ("ups_id", "batteries").
+  // Channel name pattern (for Source::command: the alarm source acknowledged): {u} UPS id, {s}
+  // string id, {b} battery position, {a} the string's ambient BM-TH index, {aux} the string's
+  // relay-feedback input channel; config keys for Source::config ("ups_id", "batteries").
   std::string_view pattern;
   RegType type;
   double scale;  // engineering units per count: value = raw * scale
@@ -78,6 +83,10 @@ struct UnitAddress {
   int index = 0;                  // UPS id or string id
 };
 std::optional<UnitAddress> unit_of(int unit_id);
+
+// The command register of a unit kind at a protocol address of its block (UPS and string
+// units only; battery blocks have none); nullptr when the address is not writable.
+const RegisterDef* writable_register(UnitKind unit_kind, int address);
 
 // Number of addressable registers of a unit kind's address space: UPS block, or the string
 // block plus 120 battery blocks.

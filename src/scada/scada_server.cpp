@@ -24,6 +24,7 @@ constexpr std::size_t kMaxPendingOutput = 64 * 1024;
 
 struct Client {
   int fd = -1;
+  ClientWriter writer;  // carries the peer address for the write checks
   std::vector<std::uint8_t> in;
   std::vector<std::uint8_t> out;
   std::size_t out_sent = 0;
@@ -79,7 +80,7 @@ bool serve_input(Client& client, const RegisterImage* image) {
     const auto scan = scan_frame(rest);
     if (scan.state == FrameState::malformed) return false;
     if (scan.state == FrameState::incomplete) break;
-    if (!handle_request(rest.first(scan.size), image, client.out)) return false;
+    if (!handle_request(rest.first(scan.size), image, client.out, &client.writer)) return false;
     used += scan.size;
   }
   client.in.erase(client.in.begin(), client.in.begin() + static_cast<std::ptrdiff_t>(used));
@@ -95,7 +96,17 @@ ScadaServer::ScadaServer(ScadaOptions options,
     : options_(std::move(options)),
       plant_(std::move(plant)),
       derived_(std::move(derived)),
-      builder_(std::move(site)) {}
+      builder_(site),
+      writes_(options_.allow_writes, AddressAllowList(options_.write_allow_list), site) {
+  if (options_.allow_writes && options_.write_allow_list.empty()) {
+    throw std::invalid_argument(
+        "SCADA writes enabled but no client address may write: set the write allow-list");
+  }
+}
+
+void ScadaServer::set_engine(std::shared_ptr<engine::EngineService> engine) {
+  writes_.set_engine(std::move(engine));
+}
 
 ScadaServer::~ScadaServer() {
   stop();
@@ -120,9 +131,6 @@ void ScadaServer::rebuild_image() {
 
 void ScadaServer::start() {
   if (running_) return;
-  if (options_.writes_enabled) {
-    throw std::runtime_error("SCADA writes are not implemented; serve read-only");
-  }
   rebuild_image();
 
   sockaddr_in addr{};
@@ -227,7 +235,10 @@ void ScadaServer::serve_loop() {
 
     if (fds[1].revents & POLLIN) {
       for (;;) {
-        const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        sockaddr_in peer{};
+        socklen_t peer_len = sizeof peer;
+        const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &peer_len,
+                                 SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) break;
         if (static_cast<int>(clients.size()) >= options_.max_clients) {
           ::close(fd);  // over the cap: refuse rather than slow everyone down
@@ -235,7 +246,8 @@ void ScadaServer::serve_loop() {
         }
         int one = 1;
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        clients.push_back(Client{fd, {}, {}, 0});
+        clients.push_back(
+            Client{fd, ClientWriter(writes_, ntohl(peer.sin_addr.s_addr)), {}, {}, 0});
       }
     }
   }

@@ -1,6 +1,8 @@
 // Modbus TCP server for third-party SCADA. One thread serves every client with poll(); another
 // rebuilds the register image from the latest snapshots about every 200 ms and swaps it in, so
-// acquisition never waits for SCADA and a slow client never delays another.
+// acquisition never waits for SCADA and a slow client never delays another. Writes, when
+// enabled, only acknowledge alarms: they are queued for the engine (scada_writes.hpp) and
+// answered at once, so the poll loop never waits for the engine either.
 #pragma once
 
 #include <atomic>
@@ -12,9 +14,11 @@
 #include <thread>
 #include <vector>
 
+#include "engine/engine_service.hpp"
 #include "model/snapshot.hpp"
 #include "model/topology.hpp"
 #include "scada/register_image.hpp"
+#include "scada/scada_writes.hpp"
 
 namespace btms::scada {
 
@@ -22,13 +26,18 @@ struct ScadaOptions {
   std::string bind_address = "127.0.0.1";
   int port = 1502;  // 0 = any free port (see ScadaServer::port())
   int max_clients = 32;
-  bool writes_enabled = false;                // writes are not implemented yet: must stay false
-  std::vector<std::string> write_allow_list;  // client addresses allowed to write, when enabled
+  // Functions 06/16 on the acknowledgement registers; off = every write answers exception 01.
+  bool allow_writes = false;
+  // Client addresses that may write when allow_writes: IPv4 addresses and CIDR ranges
+  // ("10.0.0.5", "10.0.1.0/24"). Others get exception 01 and are logged.
+  std::vector<std::string> write_allow_list;
   int image_period_ms = 200;
 };
 
 class ScadaServer {
  public:
+  // Throws std::invalid_argument for a malformed write_allow_list entry, or allow_writes with
+  // an empty write_allow_list.
   ScadaServer(ScadaOptions options, std::shared_ptr<const model::SnapshotPublisher> plant,
               std::shared_ptr<const model::SnapshotPublisher> derived,
               std::shared_ptr<const model::Site> site);
@@ -40,6 +49,10 @@ class ScadaServer {
   void start();
   void stop();
   int port() const { return port_; }
+  // Where acknowledgements go; safe to call at any time. Without an engine, writes that pass
+  // every check answer exception 04.
+  void set_engine(std::shared_ptr<engine::EngineService> engine);
+  WriteCounters write_counters() const { return writes_.counters(); }
   // The image currently served (for tests and diagnostics).
   std::shared_ptr<const RegisterImage> image() const;
 
@@ -52,6 +65,7 @@ class ScadaServer {
   std::shared_ptr<const model::SnapshotPublisher> plant_;
   std::shared_ptr<const model::SnapshotPublisher> derived_;
   RegisterImageBuilder builder_;
+  ScadaWrites writes_;
   std::shared_ptr<const model::Snapshot> last_plant_;
   std::shared_ptr<const model::Snapshot> last_derived_;
 

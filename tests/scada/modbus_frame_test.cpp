@@ -77,7 +77,7 @@ TEST_F(ModbusFrame, Exceptions) {
       {101, 6, 0, 1, kIllegalFunction},    {101, 16, 0, 1, kIllegalFunction},
       {101, 1, 0, 1, kIllegalFunction},    {101, 3, 0, 0, kIllegalDataValue},
       {101, 3, 0, 126, kIllegalDataValue}, {101, 3, 12011, 2, kIllegalDataAddress},
-      {1, 4, 9, 2, kIllegalDataAddress},   {1, 4, 0xFFFF, 125, kIllegalDataAddress},
+      {1, 4, 11, 2, kIllegalDataAddress},  {1, 4, 0xFFFF, 125, kIllegalDataAddress},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(::testing::Message() << int(c.unit) << " fc " << int(c.function) << " @"
@@ -92,6 +92,112 @@ TEST_F(ModbusFrame, Exceptions) {
   EXPECT_EQ(answer(read_request(1, 3, 0, 10)).size(), 9u + 20u);
 }
 
+// Records what the frame layer decoded and answers a chosen code.
+struct RecordingWriter final : RegisterWriter {
+  std::uint8_t answer = 0;
+  int calls = 0;
+  int unit_id = -1;
+  std::uint16_t address = 0;
+  std::vector<std::uint16_t> values;
+  std::uint8_t write_registers(int unit, std::uint16_t at,
+                               std::span<const std::uint16_t> written) override {
+    ++calls;
+    unit_id = unit;
+    address = at;
+    values.assign(written.begin(), written.end());
+    return answer;
+  }
+};
+
+std::vector<std::uint8_t> write_single(std::uint8_t unit, std::uint16_t address,
+                                       std::uint16_t value) {
+  return read_request(unit, kWriteSingleRegister, address, value);  // same layout as a read
+}
+
+// Function 16 with `values`; byte_count as given (normally 2 per value).
+std::vector<std::uint8_t> write_multiple(std::uint8_t unit, std::uint16_t address,
+                                         std::uint16_t quantity,
+                                         const std::vector<std::uint16_t>& values,
+                                         std::uint8_t byte_count) {
+  std::vector<std::uint8_t> adu{0x12,
+                                0x34,
+                                0,
+                                0,
+                                0,
+                                static_cast<std::uint8_t>(7 + 2 * values.size()),
+                                unit,
+                                kWriteMultipleRegisters,
+                                static_cast<std::uint8_t>(address >> 8),
+                                static_cast<std::uint8_t>(address),
+                                static_cast<std::uint8_t>(quantity >> 8),
+                                static_cast<std::uint8_t>(quantity),
+                                byte_count};
+  for (auto v : values) {
+    adu.push_back(static_cast<std::uint8_t>(v >> 8));
+    adu.push_back(static_cast<std::uint8_t>(v));
+  }
+  return adu;
+}
+
+TEST_F(ModbusFrame, WriteSingleRegisterEchoesTheRequestWhenAccepted) {
+  RecordingWriter writer;
+  const auto request = write_single(101, 24, 0xA5A5);
+  std::vector<std::uint8_t> out;
+  ASSERT_TRUE(handle_request(request, image.get(), out, &writer));
+  EXPECT_EQ(out, request);
+  EXPECT_EQ(writer.unit_id, 101);
+  EXPECT_EQ(writer.address, 24);
+  EXPECT_EQ(writer.values, std::vector<std::uint16_t>{0xA5A5});
+}
+
+TEST_F(ModbusFrame, WriteMultipleRegistersAnswersAddressAndQuantity) {
+  RecordingWriter writer;
+  std::vector<std::uint8_t> out;
+  ASSERT_TRUE(handle_request(write_multiple(1, 10, 1, {0xA5A5}, 2), image.get(), out, &writer));
+  const std::vector<std::uint8_t> expected{0x12, 0x34, 0, 0, 0, 6, 1, 0x10, 0, 10, 0, 1};
+  EXPECT_EQ(out, expected);
+  EXPECT_EQ(writer.values, std::vector<std::uint16_t>{0xA5A5});
+  // Quantity and byte count disagree: the writer sees no values and decides (here 03).
+  writer.answer = kIllegalDataValue;
+  out.clear();
+  ASSERT_TRUE(handle_request(write_multiple(1, 10, 2, {0xA5A5}, 2), image.get(), out, &writer));
+  EXPECT_TRUE(writer.values.empty());
+  ASSERT_EQ(out.size(), 9u);
+  EXPECT_EQ(out[7], 0x90);
+  EXPECT_EQ(out[8], kIllegalDataValue);
+}
+
+TEST_F(ModbusFrame, WriteRefusalsBecomeExceptionsAndUnknownUnitsNeverReachTheWriter) {
+  RecordingWriter writer;
+  for (std::uint8_t code :
+       {kIllegalFunction, kIllegalDataAddress, kIllegalDataValue, kServerDeviceFailure}) {
+    writer.answer = code;
+    std::vector<std::uint8_t> out;
+    ASSERT_TRUE(handle_request(write_single(101, 24, 1), image.get(), out, &writer));
+    ASSERT_EQ(out.size(), 9u);
+    EXPECT_EQ(out[7], 0x86);
+    EXPECT_EQ(out[8], code);
+  }
+  const int calls = writer.calls;
+  std::vector<std::uint8_t> out;
+  ASSERT_TRUE(handle_request(write_single(50, 24, 0xA5A5), image.get(), out, &writer));
+  EXPECT_EQ(out[8], kGatewayTargetFailed);
+  EXPECT_EQ(writer.calls, calls);
+}
+
+TEST_F(ModbusFrame, MalformedWritesCloseTheConnection) {
+  RecordingWriter writer;
+  std::vector<std::uint8_t> out;
+  auto short_single = write_single(101, 24, 0xA5A5);
+  short_single.pop_back();
+  short_single[5] = 5;
+  EXPECT_FALSE(handle_request(short_single, image.get(), out, &writer));
+  auto wrong_count = write_multiple(101, 24, 1, {0xA5A5}, 4);  // byte count past the frame
+  EXPECT_FALSE(handle_request(wrong_count, image.get(), out, &writer));
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(writer.calls, 0);
+}
+
 TEST_F(ModbusFrame, ShortPduClosesTheConnection) {
   const std::vector<std::uint8_t> adu{0, 1, 0, 0, 0, 4, 101, 3, 0, 0};
   std::vector<std::uint8_t> out;
@@ -102,6 +208,7 @@ TEST_F(ModbusFrame, ShortPduClosesTheConnection) {
 // Random streams through scan + handle: never a crash or an answer that is not a valid ADU.
 TEST_F(ModbusFrame, FuzzRandomStreams) {
   std::mt19937 rng(12345);
+  RecordingWriter writer;  // writes (06, 16) are decoded too
   for (int round = 0; round < 20000; ++round) {
     std::vector<std::uint8_t> stream(rng() % 300);
     for (auto& byte : stream) byte = static_cast<std::uint8_t>(rng());
@@ -110,6 +217,7 @@ TEST_F(ModbusFrame, FuzzRandomStreams) {
       stream[4] = 0;
       stream[5] = static_cast<std::uint8_t>(2 + rng() % 10);
       stream[6] = static_cast<std::uint8_t>(rng() % 2 ? 101 : rng());
+      if (round % 4 == 0) stream[7] = rng() % 2 ? kWriteSingleRegister : kWriteMultipleRegisters;
     }
     std::span<const std::uint8_t> rest(stream);
     while (true) {
@@ -117,7 +225,8 @@ TEST_F(ModbusFrame, FuzzRandomStreams) {
       if (scan.state != FrameState::complete) break;
       ASSERT_LE(scan.size, rest.size());
       std::vector<std::uint8_t> out;
-      if (!handle_request(rest.first(scan.size), image.get(), out)) break;
+      writer.answer = static_cast<std::uint8_t>(rng() % 2 ? 0 : kIllegalDataValue);
+      if (!handle_request(rest.first(scan.size), image.get(), out, &writer)) break;
       ASSERT_GE(out.size(), 9u);
       ASSERT_EQ(out.size(), 6u + ((out[4] << 8) | out[5]));
       rest = rest.subspan(scan.size);

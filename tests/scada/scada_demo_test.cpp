@@ -194,7 +194,7 @@ TEST_F(ScadaDemo, ExceptionsReachTheMaster) {
       {0, 0, 1, "Target device failed to respond"},    // unit 0 is not a UPS or string
       {101, 60000, 6, "Illegal data address"},         // 02: beyond the string's space
       {101, 12010, 6, "Illegal data address"},         // 02: runs past the last address
-      {1, 10, 1, "Illegal data address"},              // 02: UPS space is 0..9
+      {1, 12, 1, "Illegal data address"},              // 02: UPS space is 0..11
   };
   for (const auto& c : cases) {
     const auto read = mbpoll_read(scada_port_, c.unit, c.address, c.count);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -144,6 +146,47 @@ TEST(ScadaMap, ChannelPatterns) {
   site.strings[0].relay_feedback.reset();
   EXPECT_FALSE(channel_for(def_named(UnitKind::string, "ambient_humidity"), site, 0, 3, 0));
   EXPECT_FALSE(channel_for(def_named(UnitKind::string, "aux_input"), site, 0, 3, 0));
+}
+
+TEST(ScadaMap, WritableRegistersAreTheAcknowledgementCommandsOnly) {
+  struct Case {
+    UnitKind kind;
+    int address;
+    const char* name;  // nullptr = not writable
+  };
+  const Case cases[] = {
+      {UnitKind::ups, 10, "acknowledge_ups"},
+      {UnitKind::ups, 11, "acknowledge_site"},
+      {UnitKind::string, 24, "acknowledge_string"},
+      {UnitKind::ups, 0, nullptr},
+      {UnitKind::ups, 9, nullptr},
+      {UnitKind::ups, 24, nullptr},
+      {UnitKind::string, 23, nullptr},
+      {UnitKind::string, 10, nullptr},
+      {UnitKind::string, 124, nullptr},
+      {UnitKind::battery, 0, nullptr},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(::testing::Message() << static_cast<int>(c.kind) << " @" << c.address);
+    const auto* def = writable_register(c.kind, c.address);
+    if (c.name == nullptr) {
+      EXPECT_EQ(def, nullptr);
+    } else {
+      ASSERT_NE(def, nullptr);
+      EXPECT_EQ(def->name, c.name);
+      EXPECT_EQ(def->source, Source::command);
+      EXPECT_FALSE(def->published);
+    }
+  }
+  // The value a meaning text names is the constant the server checks.
+  const auto value_text = fmt::format("0x{:04X}", kAcknowledgeValue);
+  for (auto kind : {UnitKind::ups, UnitKind::string, UnitKind::battery}) {
+    for (const auto& def : register_defs(kind)) {
+      if (def.source != Source::command) continue;
+      EXPECT_NE(def.meaning.find(value_text), std::string_view::npos) << def.name;
+    }
+  }
+  EXPECT_NE(render_scada_docs().find("**" + value_text + "**"), std::string::npos);
 }
 
 TEST(ScadaDocs, CheckedInFileMatchesTheMap) {
