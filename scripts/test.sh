@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: the release build's ctest (unit, end-to-end), the same suite under
-# AddressSanitizer + UndefinedBehaviorSanitizer, and the web UI's tests when the UI exists.
+# AddressSanitizer + UndefinedBehaviorSanitizer, a bounded libFuzzer run of the request parsing
+# and JSON handlers, and the web UI's tests when the UI exists.
 # Expects scripts/install.sh --with-tests to have run (the README's test command does that).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,8 @@ echo "== release tests"
 ctest --preset release -j"$jobs" --timeout 600
 echo "== asan+ubsan tests"
 ctest --preset asan -j"$jobs" --timeout 900 -LE no-sanitizer
+echo "== fuzz (libFuzzer, clang; ${FUZZ_SECONDS:-30} s per target)"
+bash scripts/fuzz.sh
 if [ -f web/package.json ]; then
   echo "== web tests"
   (cd web && npm test --silent)

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "app/commands.hpp"
+#include "app/engine_config_loading.hpp"
 #include "model/config/config_parser.hpp"
 
 namespace btms::app {
@@ -21,6 +22,11 @@ void register_config(CLI::App& app, Registry& registry) {
       if (!result.errors.empty()) {
         for (const auto& error : result.errors) std::cerr << model::format_error(error) << "\n";
         std::cerr << result.errors.size() << " error(s) in " << *file << "\n";
+        return 1;
+      }
+      // The [limits] tables belong to the engine; their problems are printed as they are found.
+      if (!load_engine_config(*result.site, *file, "")) {
+        std::cerr << "errors in the [limits] tables of " << *file << "\n";
         return 1;
       }
       std::cout << model::summarize(*result.site);

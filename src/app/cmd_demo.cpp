@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "app/commands.hpp"
+#include "app/engine_config_loading.hpp"
 #include "app/gateway_runtime.hpp"
 #include "app/scenario_loading.hpp"
 #include "app/site_loading.hpp"
@@ -24,6 +25,8 @@ struct DemoArgs {
   double speed = 1.0;
   std::uint64_t seed = 1;
   std::string static_dir;
+  std::vector<std::string> scada_write_allow;
+  bool tls = false;
   std::string data_dir;
 };
 
@@ -55,10 +58,17 @@ int run_demo(const DemoArgs& args) {
     options.web_bind = args.bind;
     options.web_port = args.port;
     options.scada_port = args.scada_port;
+    options.scada_write_allow = args.scada_write_allow;
+    options.tls = args.tls;
     options.static_dir = args.static_dir.empty() ? default_static_dir() : args.static_dir;
     // The demo serves read-only views without a login, and only on loopback by default.
     options.allow_anonymous_read = true;
     options.data_dir = demo_data_dir(args.data_dir);
+    const auto engine_config = load_engine_config(*site, args.config, options.data_dir);
+    if (!engine_config) return 1;
+    options.engine_config = *engine_config;
+    if (site->history.backend == model::HistorySettings::Backend::postgresql)
+      options.history_postgres = site->history.postgresql;
     GatewayRuntime gateway(plant.site_for_gateway(), options);
     gateway.start();
 
@@ -72,12 +82,13 @@ int run_demo(const DemoArgs& args) {
                                    : bus.device);
     }
     if (gateway.scada_port() >= 0) {
-      std::cout << fmt::format("SCADA Modbus TCP: {}:{} (read-only)\n", args.bind,
-                               gateway.scada_port());
+      std::cout << fmt::format("SCADA Modbus TCP: {}:{} ({})\n", args.bind, gateway.scada_port(),
+                               scada_access(args.scada_write_allow));
     }
     std::cout << "History and event log: " << options.data_dir << "\n";
     std::cout << "Read-only views are served without a login (demo only).\n";
-    std::cout << fmt::format("Web UI: http://{}:{}/\n", args.bind, gateway.web_port());
+    std::cout << fmt::format("Web UI: {}://{}:{}/\n", args.tls ? "https" : "http", args.bind,
+                             gateway.web_port());
     std::cout << "Press Ctrl-C to stop." << std::endl;
     wait_for_stop_signal();
     std::cout << "Stopping..." << std::endl;
@@ -115,6 +126,11 @@ void register_demo(CLI::App& app, Registry& registry) {
   demo->add_option("--seed", args->seed, "Random seed of the plant")->capture_default_str();
   demo->add_option("--data-dir", args->data_dir,
                    "Folder of the history database (default: a new folder in /tmp)");
+  demo->add_option("--scada-write-allow", args->scada_write_allow,
+                   "SCADA client (IPv4 address or CIDR range) allowed to acknowledge alarms by "
+                   "writing; repeatable; none = SCADA is read-only (docs/scada-modbus.md)");
+  demo->add_flag("--tls", args->tls,
+                 "Serve HTTPS/WSS with a self-signed certificate generated into the data folder");
   demo->add_option("--static-dir", args->static_dir, "Directory of the built web UI");
   demo->callback([&registry, args] { registry.set_action([args] { return run_demo(*args); }); });
 }

@@ -4,11 +4,13 @@
 #include <iostream>
 
 #include "app/commands.hpp"
+#include "app/engine_config_loading.hpp"
 #include "app/gateway_runtime.hpp"
 #include "app/site_loading.hpp"
 #include "app/static_dir.hpp"
 #include "security/user_store.hpp"
 #include "web/auth_handlers.hpp"
+#include "web/web_server.hpp"
 
 namespace btms::app {
 
@@ -20,6 +22,10 @@ struct GatewayArgs {
   int scada_port = 1502;
   std::string data_dir = "/var/lib/btms";
   std::string static_dir;
+  std::vector<std::string> scada_write_allow;
+  std::string tls = "auto";
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 int run_gateway(const GatewayArgs& args) {
@@ -31,15 +37,32 @@ int run_gateway(const GatewayArgs& args) {
     options.web_port = args.port;
     options.scada_bind = args.bind;
     options.scada_port = args.scada_port;
+    options.scada_write_allow = args.scada_write_allow;
+    // Certificate files given = TLS wanted, whatever the address.
+    options.tls = !args.tls_cert.empty() || tls_wanted(args.tls, args.bind);
+    options.tls_cert_file = args.tls_cert;
+    options.tls_key_file = args.tls_key;
     options.data_dir = args.data_dir;
     options.static_dir = args.static_dir.empty() ? default_static_dir() : args.static_dir;
+    const auto engine_config = load_engine_config(*site, args.config, args.data_dir);
+    if (!engine_config) return 1;
+    options.engine_config = *engine_config;
+    if (site->history.backend == model::HistorySettings::Backend::postgresql)
+      options.history_postgres = site->history.postgresql;
     GatewayRuntime gateway(*site, options);
     gateway.start();
     std::cout << fmt::format("BTMS gateway '{}': {} strings, {} batteries\n", site->name,
                              site->strings.size(), site->total_batteries());
-    std::cout << fmt::format("API: http://{}:{}/api/v1/live\n", args.bind, gateway.web_port());
+    std::cout << fmt::format("API: {}://{}:{}/api/v1/live\n", options.tls ? "https" : "http",
+                             args.bind, gateway.web_port());
+    if (options.tls && args.tls_cert.empty()) {
+      std::cout << fmt::format(
+          "TLS: self-signed certificate {} (replace it with --tls-cert/--tls-key)\n",
+          web::tls_cert_path(args.data_dir));
+    }
     if (gateway.scada_port() >= 0) {
-      std::cout << fmt::format("SCADA Modbus TCP: {}:{}\n", args.bind, gateway.scada_port());
+      std::cout << fmt::format("SCADA Modbus TCP: {}:{} ({})\n", args.bind, gateway.scada_port(),
+                               scada_access(args.scada_write_allow));
     }
     // No default password: a new gateway asks for its first admin.
     if (security::UserStore(web::users_db_path(args.data_dir)).empty()) {
@@ -73,6 +96,20 @@ void register_gateway(CLI::App& app, Registry& registry) {
       ->capture_default_str();
   gw->add_option("--data-dir", args->data_dir, "Folder of the history, users and audit log")
       ->capture_default_str();
+  gw->add_option("--scada-write-allow", args->scada_write_allow,
+                 "SCADA client (IPv4 address or CIDR range) allowed to acknowledge alarms by "
+                 "writing; repeatable; none = SCADA is read-only (docs/scada-modbus.md)");
+  gw->add_option("--tls", args->tls,
+                 "HTTPS/WSS: auto (on unless bound to loopback), on or off; without --tls-cert a "
+                 "self-signed certificate is generated into the data folder on first start")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str();
+  auto* cert = gw->add_option("--tls-cert", args->tls_cert, "PEM certificate (chain) for HTTPS")
+                   ->check(CLI::ExistingFile);
+  auto* key = gw->add_option("--tls-key", args->tls_key, "PEM private key for HTTPS")
+                  ->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
   gw->add_option("--static-dir", args->static_dir, "Directory of the built web UI");
   gw->callback([&registry, args] { registry.set_action([args] { return run_gateway(*args); }); });
 }

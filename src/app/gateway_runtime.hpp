@@ -4,7 +4,9 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "engine/engine_config.hpp"
 #include "model/topology.hpp"
 
 namespace btms::app {
@@ -13,11 +15,33 @@ struct GatewayOptions {
   std::string web_bind = "127.0.0.1";
   int web_port = 8080;  // 0 = pick a free port
   std::string scada_bind = "127.0.0.1";
-  int scada_port = 1502;   // 0 = pick a free port, -1 = SCADA off
+  int scada_port = 1502;  // 0 = pick a free port, -1 = SCADA off
+  // Acknowledgement writes from these SCADA clients (IPv4 or CIDR); empty = read-only.
+  std::vector<std::string> scada_write_allow;
   std::string static_dir;  // built web UI; empty = built-in page
   std::string data_dir;    // history database lives here; empty = no history
   bool allow_anonymous_read = false;
+  // HTTPS/WSS only (TLS 1.2+). Without files a self-signed pair is generated into data_dir on
+  // the first start and reused.
+  bool tls = false;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // Limits and timings (load_engine_config: defaults, site file [limits], saved changes).
+  engine::EngineConfig engine_config;
+  // libpq connection string: history in PostgreSQL instead of data_dir/history.db.
+  std::string history_postgres;
 };
+
+// TLS for a bind address: "on", "off", or "auto" = on unless the address is loopback (a gateway
+// reachable from the network never sends passwords in clear). Throws std::invalid_argument for
+// another word.
+bool tls_wanted(const std::string& mode, const std::string& bind_address);
+
+// "read-only", or "acknowledgement writes from 10.0.0.5, 10.0.1.0/24" for the start-up banner.
+std::string scada_access(const std::vector<std::string>& write_allow);
+
+// Where an admin's configuration changes are saved (and loaded from at the next start).
+std::string engine_config_path(const std::string& data_dir);
 
 class GatewayRuntime {
  public:

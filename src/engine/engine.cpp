@@ -1037,6 +1037,15 @@ EngineOutput Engine::step(const model::Snapshot& plant, std::int64_t now_ms) {
   return impl_->step(plant, now_ms);
 }
 
+EngineOutput Engine::take_action_output() {
+  EngineOutput out;
+  out.events = std::move(impl_->queued_events);
+  out.commands = std::move(impl_->queued_commands);
+  impl_->queued_events.clear();
+  impl_->queued_commands.clear();
+  return out;
+}
+
 std::shared_ptr<const model::ChannelDirectory> Engine::derived_channels() const {
   return impl_->directory;
 }

@@ -52,6 +52,10 @@ class Engine {
   // set_system_condition, restore) made since the last step come out first in the next step's
   // output.
   EngineOutput step(const model::Snapshot& plant, std::int64_t now_ms);
+  // The events and commands of the actions carried out since the last step, now, without a step
+  // (derived stays null): an acknowledgement is logged and a reconnect commanded even while no
+  // new snapshot arrives, e.g. right before a shutdown.
+  EngineOutput take_action_output();
 
   std::shared_ptr<const model::ChannelDirectory> derived_channels() const;
 

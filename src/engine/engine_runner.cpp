@@ -112,7 +112,9 @@ void EngineRunner::run_once() {
     actions.swap(pending_);
   }
   const auto now_ms = options_.clock();
-  for (auto& p : actions) p.done.set_value(carry_out(p.action, p.who, now_ms));
+  std::vector<ActionResult> results;
+  results.reserve(actions.size());
+  for (const auto& p : actions) results.push_back(carry_out(p.action, p.who, now_ms));
 
   const auto snapshot = plant_ ? plant_->latest() : nullptr;
   if (snapshot && (!stepped_once_ || snapshot->sequence != last_sequence_)) {
@@ -123,8 +125,13 @@ void EngineRunner::run_once() {
     for (const auto& command : output.commands) commands_.submit(command);
     publish(std::move(output), now_ms);
   } else if (!actions.empty()) {
-    publish_views(now_ms);  // an acknowledgement shows at once, even between snapshots
+    // Between snapshots: the actions' events and commands go out now, not with the next step.
+    auto output = engine_->take_action_output();
+    for (const auto& command : output.commands) commands_.submit(command);
+    publish(std::move(output), now_ms);
   }
+  // Answered only once published: whoever asked sees the effect when the answer arrives.
+  for (std::size_t i = 0; i < actions.size(); ++i) actions[i].done.set_value(std::move(results[i]));
 }
 
 ActionResult EngineRunner::carry_out(const Action& action, const Actor& who, std::int64_t now_ms) {

@@ -24,7 +24,9 @@ struct AuthTuning {
   security::PasswordHashCost password_cost = security::PasswordHashCost::interactive();
   security::RateLimitConfig rate_limit{};
   security::SessionConfig session{};  // secure_cookie is overridden from the bind address
-  int hash_threads = 1;               // workers running Argon2 off the io threads
+  // Workers for blocking routes (Argon2 logins, operator actions waiting on the engine): two, so
+  // an action waiting for a busy engine never holds every login back.
+  int hash_threads = 2;
 };
 
 // Files inside WebOptions::data_dir.

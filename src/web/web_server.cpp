@@ -10,6 +10,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -19,21 +20,27 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <nlohmann/json.hpp>
 
 #include "web/api_handlers.hpp"
 #include "web/auth_handlers.hpp"
 #include "web/history_handlers.hpp"
 #include "web/http_counters.hpp"
+#include "web/operator_handlers.hpp"
 #include "web/router.hpp"
 #include "web/static_files.hpp"
 #include "web/stream_differ.hpp"
+#include "web/stream_events.hpp"
+#include "web/tls_setup.hpp"
 
 namespace btms::web {
 
@@ -42,11 +49,15 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using namespace std::chrono_literals;
 
 namespace {
 
 constexpr auto kHttpIdleTimeout = 30s;  // a keep-alive connection idle this long is closed
+constexpr auto kTlsHandshakeTimeout = 10s;
+constexpr auto kTlsShutdownTimeout = 5s;
 constexpr std::size_t kMaxHeader_bytes = 16 * 1024;
 constexpr const char* kStreamPath = "/api/v1/stream";
 constexpr int kMaxBlockingInFlight = 32;
@@ -62,10 +73,12 @@ class Closable {
 struct ServerCore {
   WebOptions options;
   ApiContext api;
-  HistoryContext history;  // store set by WebServer::set_history
+  HistoryContext history;        // store set by WebServer::set_history
+  OperatorContext operator_ctx;  // engine set by WebServer::set_engine
   HttpCounters counters;
   Router router;
   std::unique_ptr<AuthContext> auth;
+  std::unique_ptr<net::ssl::context> tls;  // set by start() when options.tls.enabled
   // Runs the routes the router marks blocking (Argon2 hashing), so logins never stall the io
   // threads; bounded so a login flood queues at most kMaxBlockingInFlight hashes.
   std::unique_ptr<net::thread_pool> workers;
@@ -97,10 +110,15 @@ Response error_response(int status, std::string_view reason) {
 }
 
 // ---------------------------------------------------------------------------------------------
-class WsSession : public Closable, public std::enable_shared_from_this<WsSession> {
+// Stream is PlainStream (ws://) or TlsStream (wss://, the TLS handshake already done).
+template <class Stream>
+class WsSession : public Closable, public std::enable_shared_from_this<WsSession<Stream>> {
  public:
-  WsSession(tcp::socket&& socket, ServerCore& core)
-      : ws_(std::move(socket)), timer_(ws_.get_executor()), core_(core) {}
+  WsSession(Stream&& stream, ServerCore& core)
+      : ws_(std::move(stream)),
+        timer_(ws_.get_executor()),
+        core_(core),
+        events_(core.operator_ctx.engine) {}
 
   void run(http::request<http::string_body> request) {
     request_ = std::move(request);
@@ -118,11 +136,11 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "btms"); }));
     ws_.async_accept(request_,
-                     beast::bind_front_handler(&WsSession::on_accept, shared_from_this()));
+                     beast::bind_front_handler(&WsSession::on_accept, this->shared_from_this()));
   }
 
   void close() override {
-    net::dispatch(ws_.get_executor(), [self = shared_from_this()] {
+    net::dispatch(ws_.get_executor(), [self = this->shared_from_this()] {
       self->closed_ = true;
       self->timer_.cancel();
       beast::error_code ec;
@@ -135,13 +153,13 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
   void on_accept(beast::error_code ec) {
     if (ec || core_.stopping) return;
     core_.counters.record(101);
-    core_.track(shared_from_this());
+    core_.track(this->shared_from_this());
     do_read();
     arm_timer();
   }
 
   void do_read() {
-    ws_.async_read(rbuf_, beast::bind_front_handler(&WsSession::on_read, shared_from_this()));
+    ws_.async_read(rbuf_, beast::bind_front_handler(&WsSession::on_read, this->shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
@@ -166,7 +184,7 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
 
   void arm_timer() {
     timer_.expires_after(std::chrono::milliseconds(core_.options.stream_poll_ms));
-    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
       if (ec || self->closed_ || self->core_.stopping) return;
       self->pump();
       self->arm_timer();
@@ -174,13 +192,19 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
   }
 
   // Sends the next message when no write is in flight. A client that reads slowly keeps a write
-  // in flight; meanwhile nothing is queued and the next diff carries the newest state.
+  // in flight; meanwhile nothing is queued and the next diff carries the newest state. Engine
+  // events go before values (they are rarer and matter more); they are taken from the engine
+  // only when they can be sent, so a slow client never accumulates them here.
   void pump() {
     if (writing_ || closed_) return;
     if (pending_error_) {
       out_ = std::move(*pending_error_);
       pending_error_.reset();
+    } else if (auto event = events_.next_message()) {
+      out_ = std::move(*event);
+      more_events_ = true;
     } else {
+      more_events_ = false;
       auto plant = core_.api.plant ? core_.api.plant->latest() : nullptr;
       auto derived = core_.api.derived ? core_.api.derived->latest() : nullptr;
       auto msg = differ_.next_message(plant, derived);
@@ -190,7 +214,7 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
     writing_ = true;
     ws_.text(true);
     ws_.async_write(net::buffer(out_),
-                    beast::bind_front_handler(&WsSession::on_write, shared_from_this()));
+                    beast::bind_front_handler(&WsSession::on_write, this->shared_from_this()));
   }
 
   void on_write(beast::error_code ec, std::size_t) {
@@ -200,15 +224,17 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
       timer_.cancel();
       return;
     }
-    if (pending_error_) pump();
+    if (pending_error_ || more_events_) pump();
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Stream> ws_;
   net::steady_timer timer_;
   ServerCore& core_;
   http::request<http::string_body> request_;
   beast::flat_buffer rbuf_;
   StreamDiffer differ_;
+  StreamEventFeed events_;
+  bool more_events_ = false;  // the last message was an event: more may be waiting
   std::string out_;
   std::optional<std::string> pending_error_;
   bool writing_ = false;
@@ -216,39 +242,94 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
 };
 
 // ---------------------------------------------------------------------------------------------
-class HttpSession : public Closable, public std::enable_shared_from_this<HttpSession> {
+// Stream is PlainStream (http://) or TlsStream (https://: detects plain HTTP sent to the TLS
+// port and answers it in plain text, otherwise does the TLS handshake before the first read).
+template <class Stream>
+class HttpSession : public Closable, public std::enable_shared_from_this<HttpSession<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
  public:
-  HttpSession(tcp::socket&& socket, ServerCore& core) : stream_(std::move(socket)), core_(core) {}
+  HttpSession(tcp::socket&& socket, ServerCore& core) requires(!kTls)
+      : stream_(std::move(socket)), executor_(stream_.get_executor()), core_(core) {}
+  HttpSession(tcp::socket&& socket, ServerCore& core, net::ssl::context& tls) requires(kTls)
+      : stream_(std::move(socket), tls), executor_(stream_.get_executor()), core_(core) {}
 
   void start() {
-    core_.track(shared_from_this());
+    core_.track(this->shared_from_this());
     beast::error_code ec;
-    auto address = stream_.socket().remote_endpoint(ec).address();
+    auto address = lowest().socket().remote_endpoint(ec).address();
     if (address.is_v6() && address.to_v6().is_v4_mapped()) {
       address = net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6());
     }
     if (!ec) remote_address_ = address.to_string();
-    net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
+    if constexpr (kTls) {
+      net::dispatch(executor_, beast::bind_front_handler(&HttpSession::do_detect_tls,
+                                                         this->shared_from_this()));
+    } else {
+      net::dispatch(executor_,
+                    beast::bind_front_handler(&HttpSession::do_read, this->shared_from_this()));
+    }
   }
 
   void close() override {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    net::dispatch(executor_, [self = this->shared_from_this()] {
+      if (self->handed_off_) return;  // the WebSocket session owns the connection now
       beast::error_code ec;
-      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-      self->stream_.close();
+      self->lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+      self->lowest().close();
     });
   }
 
  private:
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void do_detect_tls() {
+    lowest().expires_after(kTlsHandshakeTimeout);
+    beast::async_detect_ssl(
+        lowest(), buffer_,
+        beast::bind_front_handler(&HttpSession::on_detect_tls, this->shared_from_this()));
+  }
+
+  void on_detect_tls(beast::error_code ec, bool is_tls) {
+    if (ec || core_.stopping) return;
+    if (!is_tls) {
+      // A browser or script using http:// on the HTTPS port: say so instead of a TLS alert.
+      static constexpr std::string_view kReply =
+          "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+          "Content-Length: 44\r\n\r\nThis port speaks HTTPS; use an https:// URL\n";
+      core_.counters.record(400);
+      net::async_write(lowest(), net::buffer(kReply.data(), kReply.size()),
+                       [self = this->shared_from_this()](beast::error_code, std::size_t) {
+                         beast::error_code ignored;
+                         self->lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+                         self->lowest().close();
+                       });
+      return;
+    }
+    if constexpr (kTls) {
+      stream_.async_handshake(
+          net::ssl::stream_base::server, buffer_.data(),
+          beast::bind_front_handler(&HttpSession::on_handshake, this->shared_from_this()));
+    }
+  }
+
+  void on_handshake(beast::error_code ec, std::size_t used_bytes) {
+    if (ec) {
+      spdlog::debug("web: TLS handshake with {} failed: {}", remote_address_, ec.message());
+      return;
+    }
+    buffer_.consume(used_bytes);
+    do_read();
+  }
+
   void do_read() {
     if (core_.stopping) return;
     parser_.emplace();
     parser_->body_limit(kMaxRequestBody_bytes);
     parser_->header_limit(kMaxHeader_bytes);
-    stream_.expires_after(kHttpIdleTimeout);
+    lowest().expires_after(kHttpIdleTimeout);
     http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+                     beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
@@ -283,7 +364,10 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
         if (auto denied = core_.router.authorize(request, Role::viewer)) {
           return send(std::move(*denied), req.version(), false);
         }
-        std::make_shared<WsSession>(stream_.release_socket(), core_)->run(parser_->release());
+        // Bytes the client sent after the upgrade request would be lost with the buffer;
+        // a client must wait for the 101 anyway, so none are expected.
+        handed_off_ = true;
+        std::make_shared<WsSession<Stream>>(std::move(stream_), core_)->run(parser_->release());
         return;
       }
       return send(error_response(404, "no WebSocket endpoint here"), req.version(), false);
@@ -314,8 +398,8 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
       busy.headers.emplace_back("Retry-After", "1");
       return send(std::move(busy), version, keep_alive);
     }
-    net::post(*core_.workers, [self = shared_from_this(), request = std::move(request), version,
-                               keep_alive]() mutable {
+    net::post(*core_.workers, [self = this->shared_from_this(), request = std::move(request),
+                               version, keep_alive]() mutable {
       Response response;
       try {
         response = self->core_.router.handle(request);
@@ -324,7 +408,7 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
         response = error_response(500, "internal error");
       }
       --self->core_.blocking_in_flight;
-      net::post(self->stream_.get_executor(),
+      net::post(self->executor_,
                 [self, response = std::move(response), version, keep_alive]() mutable {
                   self->send(std::move(response), version, keep_alive);
                 });
@@ -339,13 +423,17 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
     res_.set(http::field::server, "btms");
     res_.set(http::field::content_type, response.content_type);
     res_.set("X-Content-Type-Options", "nosniff");
+    if constexpr (kTls) {
+      // Browsers that once reached the gateway over HTTPS refuse plain HTTP to it afterwards.
+      res_.set(http::field::strict_transport_security, "max-age=31536000");
+    }
     for (const auto& [name, value] : response.headers) res_.set(name, value);
     res_.body() = std::move(response.body);
     res_.keep_alive(keep_alive && !core_.stopping);
     res_.prepare_payload();
-    http::async_write(
-        stream_, res_,
-        beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), res_.keep_alive()));
+    http::async_write(stream_, res_,
+                      beast::bind_front_handler(&HttpSession::on_write, this->shared_from_this(),
+                                                res_.keep_alive()));
   }
 
   void on_write(bool keep_alive, beast::error_code ec, std::size_t) {
@@ -355,16 +443,25 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
   }
 
   void shutdown() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if constexpr (kTls) {
+      // close_notify, so the client can tell a complete reply from a cut connection.
+      lowest().expires_after(kTlsShutdownTimeout);
+      stream_.async_shutdown(
+          [self = this->shared_from_this()](beast::error_code) { self->lowest().close(); });
+    } else {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
+  net::any_io_executor executor_;  // kept apart: stream_ is moved out on a WebSocket upgrade
   beast::flat_buffer buffer_;
   ServerCore& core_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
   std::string remote_address_;
+  bool handed_off_ = false;
 };
 
 }  // namespace
@@ -382,7 +479,13 @@ struct WebServer::Impl {
   void do_accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
-      if (!ec && !core.stopping) std::make_shared<HttpSession>(std::move(socket), core)->start();
+      if (!ec && !core.stopping) {
+        if (core.tls) {
+          std::make_shared<HttpSession<TlsStream>>(std::move(socket), core, *core.tls)->start();
+        } else {
+          std::make_shared<HttpSession<PlainStream>>(std::move(socket), core)->start();
+        }
+      }
       do_accept();
     });
   }
@@ -399,15 +502,20 @@ WebServer::WebServer(WebOptions options, std::shared_ptr<const model::SnapshotPu
   core.api.site = std::move(site);
   core.api.counters = &core.counters;
   add_api_routes(core.router, core.api);
-  // Secure cookies only where TLS is possible: browsers drop them over plain HTTP, which is
-  // only served for the loopback demo (the server has no TLS yet, see docs/api.md).
-  const bool secure_cookie = !is_loopback_address(core.options.bind_address);
+  // Secure cookies with TLS, and on any non-loopback address (where plain HTTP must not carry
+  // a session); only the plain-HTTP loopback demo sends them without Secure, which browsers
+  // would drop over http://.
+  const bool secure_cookie =
+      core.options.tls.enabled || !is_loopback_address(core.options.bind_address);
   core.auth = std::make_unique<AuthContext>(
       core.options.data_dir, core.options.allow_anonymous_read, secure_cookie, core.options.auth);
   add_auth_routes(core.router, *core.auth);
   core.history.plant = core.api.plant;
   core.history.derived = core.api.derived;
   add_history_routes(core.router, core.history);
+  core.operator_ctx.auth = core.auth.get();
+  core.operator_ctx.site = core.api.site;
+  add_operator_routes(core.router, core.operator_ctx);
   add_static_route(core.router, core.options.static_dir);
 }
 
@@ -427,6 +535,15 @@ void WebServer::start() {
   if (ec) {
     throw std::runtime_error(
         fmt::format("web: bind address '{}' is not an IP address", opt.bind_address));
+  }
+  if (opt.tls.enabled && !impl.core.tls) {
+    // Before binding: a bad certificate must not leave a half-started server behind.
+    const auto files = resolve_tls_files(opt.tls, opt.data_dir, opt.bind_address);
+    if (files.generated) {
+      spdlog::info("web: generated a self-signed TLS certificate {} (key {})", files.cert_file,
+                   files.key_file);
+    }
+    impl.core.tls = std::make_unique<net::ssl::context>(make_server_tls_context(files).release());
   }
   const tcp::endpoint endpoint(address, static_cast<unsigned short>(opt.port));
   impl.acceptor.open(endpoint.protocol(), ec);
@@ -456,7 +573,8 @@ void WebServer::start() {
     impl.threads.emplace_back(std::move(task));
   }
   impl.running = true;
-  spdlog::info("web: listening on http://{}:{}/", opt.bind_address, impl.bound_port);
+  spdlog::info("web: listening on {}://{}:{}/", impl.core.tls ? "https" : "http", opt.bind_address,
+               impl.bound_port);
 }
 
 void WebServer::stop() {
@@ -489,7 +607,13 @@ void WebServer::stop() {
 void WebServer::set_history(std::shared_ptr<history::HistoryStore> store) {
   // The io threads read the pointer without a lock: changing it while serving would race.
   if (impl_->running) throw std::logic_error("web: set_history must be called before start()");
+  impl_->core.operator_ctx.history = store;
   impl_->core.history.store = std::move(store);
+}
+
+void WebServer::set_engine(std::shared_ptr<engine::EngineService> engine) {
+  if (impl_->running) throw std::logic_error("web: set_engine must be called before start()");
+  impl_->core.operator_ctx.engine = std::move(engine);
 }
 
 int WebServer::port() const {

@@ -10,11 +10,32 @@
 #include "model/topology.hpp"
 #include "web/auth_handlers.hpp"
 
+namespace btms::engine {
+class EngineService;
+}  // namespace btms::engine
+
 namespace btms::history {
 class HistoryStore;
 }  // namespace btms::history
 
 namespace btms::web {
+
+// HTTPS for the listener (and WSS for the stream). Plain HTTP stays for the loopback demo.
+struct TlsOptions {
+  bool enabled = false;
+  // PEM certificate (chain) and private key. Both empty = a self-signed pair generated on the
+  // first start into WebOptions::data_dir (tls-cert.pem, tls-key.pem with mode 0600) and
+  // reused afterwards. Giving only one of them is an error.
+  std::string cert_file;
+  std::string key_file;
+  // Subject CN and DNS/IP name of a generated certificate; empty = the bind address, or the
+  // host name when binding to every address.
+  std::string common_name;
+};
+
+// The files a generated certificate and key are written to inside data_dir.
+std::string tls_cert_path(const std::string& data_dir);
+std::string tls_key_path(const std::string& data_dir);
 
 struct WebOptions {
   std::string bind_address = "127.0.0.1";
@@ -30,6 +51,7 @@ struct WebOptions {
   int stream_poll_ms = 100;  // how often the stream looks for new snapshots
   int ws_ping_interval_ms = 15'000;  // idle time before a ping; no answer in as long = dropped
   int io_threads = 1;
+  TlsOptions tls;  // enabled: HTTPS/WSS only (TLS 1.2+), session cookies Secure
 };
 
 class WebServer {
@@ -41,7 +63,8 @@ class WebServer {
   WebServer(const WebServer&) = delete;
   WebServer& operator=(const WebServer&) = delete;
 
-  // Binds and starts serving; throws std::runtime_error ("port N is already in use", ...).
+  // Binds and starts serving; throws std::runtime_error ("port N is already in use", "TLS
+  // certificate file '...' cannot be read", ...).
   void start();
   // Closes the listener and every connection, joins the io threads. Idempotent.
   void stop();
@@ -51,6 +74,9 @@ class WebServer {
   // History endpoints (/api/v1/history, /history.csv, /events) read this store; without one
   // they answer 503. Call before start().
   void set_history(std::shared_ptr<history::HistoryStore> store);
+  // Alarm, string, discharge and configuration endpoints act through this; without it they
+  // answer 503. Call before start().
+  void set_engine(std::shared_ptr<engine::EngineService> engine);
 
  private:
   struct Impl;

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 namespace {
@@ -61,4 +62,16 @@ TEST(Cli, ConfigCheckNamesFileLineAndKeyOfEveryError) {
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find(path + ":3"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("bogus_key"), std::string::npos) << r.output;
+}
+
+TEST(Cli, ConfigCheckAlsoChecksTheLimits) {
+  std::ifstream in(std::string(BTMS_SOURCE_DIR) + "/config/example-site.toml");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string path = ::testing::TempDir() + "/bad-limits.toml";
+  std::ofstream(path) << text.str() << "\n[limits.string_1.battery]\ntemperature_trip_C = 300\n";
+  const auto r = run("config check " + path);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("temperature_trip_C"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(path + ":"), std::string::npos) << r.output;
 }

@@ -1,80 +1,15 @@
 // Browser end-to-end test of the web UI against a real `btms demo` (virtual plant + gateway).
 // Run from web/: `npm run build && npm run e2e`. Needs Debian's chromium at /usr/bin/chromium
-// (skipped with a message otherwise) and a built btms binary (../build/btms, or env BTMS_BINARY).
-// Screenshots of every page go to ../test-artifacts/ui/ for a human to look at.
+// and a built btms binary (../build/btms, or env BTMS_BIN); skipped with a message otherwise.
+// Screenshots of every page go to e2e/artifacts/ for a human to look at.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { addAdmin, dataDir, launchBrowser, logIn, newPage, round1, shot, skipReason, startDemo, stopDemo } from './demo.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-// The demo's history goes to a folder of this test's own, removed at exit.
-const DATA_DIR = mkdtempSync(resolve(tmpdir(), 'btms-ui-test-'));
-process.on('exit', () => rmSync(DATA_DIR, { recursive: true, force: true }));
-const CHROMIUM = process.env.BTMS_CHROMIUM ?? '/usr/bin/chromium';
-const BINARY = resolve(here, '..', process.env.BTMS_BINARY ?? '../build/btms');
-const ARTIFACTS = resolve(here, '../../test-artifacts/ui');
-const STARTUP_TIMEOUT_MS = 20_000;
 // The demo string the walk goes through: UPS 1 -> string 1 (40 batteries, 3 charts) -> battery 1/5.
 const BATTERIES_PER_STRING = 40;
 const CHARTS_PER_STRING = 3;
 const LIVE_CHANGE_TIMEOUT_MS = 15_000;
-
-const skipReason = existsSync(CHROMIUM)
-  ? undefined
-  : `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) to run the browser tests`;
-
-/** Starts `btms demo` on free ports and resolves with its web URL once it prints it. */
-function startDemo() {
-  const child = spawn(BINARY, ['demo', '--port', '0', '--scada-port', '0', '--data-dir', DATA_DIR], {
-    cwd: resolve(here, '..', '..'),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const url = new Promise((resolveUrl, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`btms demo printed no "Web UI:" line within ${STARTUP_TIMEOUT_MS} ms:\n${output}`)),
-      STARTUP_TIMEOUT_MS,
-    );
-    const onData = (chunk) => {
-      output += chunk;
-      const m = /Web UI:\s*(http:\/\/\S+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolveUrl(m[1].endsWith('/') ? m[1] : `${m[1]}/`);
-      }
-    };
-    child.stdout.setEncoding('utf8').on('data', onData);
-    child.stderr.setEncoding('utf8').on('data', (c) => (output += c));
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot start ${BINARY}: ${e.message}`));
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`btms demo exited early (code ${code}, signal ${signal}):\n${output}`));
-    });
-  });
-  return { child, url };
-}
-
-/** Stops the demo: SIGTERM, then SIGKILL if it has not gone within 3 s. */
-async function stopDemo(child) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-  await gone;
-  clearTimeout(timer);
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: resolve(ARTIFACTS, `${name}.png`), fullPage: true });
-}
 
 describe('web UI in a browser against btms demo', { skip: skipReason, timeout: 85_000 }, () => {
   let demo;
@@ -84,27 +19,12 @@ describe('web UI in a browser against btms demo', { skip: skipReason, timeout: 8
   const figures = {};
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    demo = startDemo();
-    // Last resort if the runner is torn down before after() (e.g. Ctrl-C): no orphaned demo.
-    process.once('exit', () => demo.child.exitCode === null && demo.child.kill('SIGKILL'));
+    const dir = dataDir();
+    addAdmin(dir);
+    demo = startDemo({ dir });
     base = await demo.url;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (e) => console.error(`[browser error] ${e.message}`));
+    browser = await launchBrowser();
+    page = await newPage(browser);
   });
 
   after(async () => {
@@ -147,6 +67,33 @@ describe('web UI in a browser against btms demo', { skip: skipReason, timeout: 8
     await shot(page, 'overview');
   });
 
+  test('log in as admin through the login page', async () => {
+    await logIn(page, base);
+    assert.match(await page.locator('[data-testid="session-user"]').innerText(), /e2e-admin \(admin\)/);
+    await page.locator('[data-testid="ups-1"]').waitFor();
+  });
+
+  test('settings: the admin adds and removes a user', async () => {
+    await page.goto(`${base}#/settings`);
+    const users = page.locator('[data-testid="users"]');
+    await users.locator('tr', { hasText: 'e2e-admin' }).waitFor();
+    await page.fill('.users input[placeholder^="name"]', 'olga');
+    await page.selectOption('.users select', 'operator');
+    await page.fill('.users input[type="password"]', 'another long secret');
+    await page.click('.users button[type="submit"]');
+    const olga = users.locator('tr', { hasText: 'olga' });
+    await olga.waitFor();
+    assert.match(await olga.innerText(), /operator/);
+    await shot(page, 'settings-users');
+    page.once('dialog', (d) => d.accept());
+    await olga.locator('button', { hasText: 'Remove' }).click();
+    await olga.waitFor({ state: 'detached' });
+    const listed = await page.evaluate(async () => (await fetch('/api/v1/users')).json());
+    assert.deepEqual(listed.map((u) => u.name), ['e2e-admin']);
+    await page.goto(base);
+    await page.locator('[data-testid="ups-1"]').waitFor();
+  });
+
   test('walk site -> UPS 1 -> string 1 -> battery 1/5 by clicking', async () => {
     await page.click('[data-testid="ups-1"]');
     await page.waitForURL(/#\/ups\/1$/);
@@ -168,7 +115,7 @@ describe('web UI in a browser against btms demo', { skip: skipReason, timeout: 8
         check();
       });
     }, expectedRects);
-    figures.string_page_click_to_120_rects_ms = Math.round(renderMs * 10) / 10;
+    figures.string_page_click_to_120_rects_ms = round1(renderMs);
     await page.waitForURL(/#\/string\/1$/);
 
     const charts = page.locator('figure.barchart');
@@ -210,7 +157,7 @@ describe('web UI in a browser against btms demo', { skip: skipReason, timeout: 8
     assert.match(now, /^13\.\d+ V/);
     assert.equal(await page.evaluate(() => window.__e2eNoReload), true, 'the page was reloaded');
     // Give the trend a few more points so the screenshot shows a line, not a single dot.
-    await page.locator('.uplot').waitFor();
+    await page.locator('.uplot').first().waitFor();
     await page.waitForTimeout(4_000);
     await shot(page, 'battery-1-5');
   });
@@ -234,7 +181,7 @@ describe('web UI in a browser against btms demo', { skip: skipReason, timeout: 8
       await cold.goto(`${base}#/string/1`);
       await cold.waitForFunction(() => window.__e2eRectsAt !== undefined);
       const ms = await cold.evaluate(() => window.__e2eRectsAt);
-      figures.string_page_cold_load_to_120_rects_ms = Math.round(ms * 10) / 10;
+      figures.string_page_cold_load_to_120_rects_ms = round1(ms);
       assert.equal(await cold.locator('figure.barchart svg rect').count(), expected);
     } finally {
       await context.close();

@@ -1,13 +1,21 @@
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
-import { connectStream, fetchTopology, LinkState, LoginRequired, Topology } from './lib/api';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { connectStream, fetchSession, fetchTopology, getJson, LinkState, LoginRequired, Session, Topology } from './lib/api';
 import { LoginPage } from './pages/LoginPage';
 import { LiveStore } from './lib/live';
 import { Overview } from './pages/Overview';
 import { UpsPage } from './pages/UpsPage';
 import { StringPage } from './pages/StringPage';
 import { BatteryPage } from './pages/BatteryPage';
+import { AlarmsPage } from './pages/AlarmsPage';
+import { DischargePlayback, DischargesPage } from './pages/DischargesPage';
+import { HistoryExplorer } from './pages/HistoryExplorer';
+import { SettingsPage } from './pages/SettingsPage';
+import { ActiveAlarm } from './lib/events';
 import './style.css';
+
+/** Counts for the header badge when the stream has said nothing yet (or cannot). */
+const ALARM_POLL_MS = 30_000;
 
 const store = new LiveStore();
 
@@ -42,20 +50,64 @@ function App() {
   const [login, setLogin] = useState<LoginRequired | undefined>();
   const [link, setLink] = useState<LinkState>('connecting');
   const [theme, setTheme] = useState(localStorage.getItem('btms-theme') ?? 'dark');
+  const [session, setSession] = useState<Session | undefined>();
+  const [alarmCounts, setAlarmCounts] = useState<{ count: number; unacknowledged: number } | undefined>();
+  // Bumped on every engine event or alarm-count change: pages showing alarms refetch.
+  const [changeTick, setChangeTick] = useState(0);
+  const [alarms, setAlarms] = useState<ActiveAlarm[] | undefined>();
+  // Whether the current stream connection has sent alarm counts (then polls do not set them).
+  const countsFromStream = useRef(false);
   const route = useHashRoute();
+  const [pollTick, setPollTick] = useState(0);
   useLiveTick();
+  useEffect(() => {
+    const timer = setInterval(() => setPollTick((n) => n + 1), ALARM_POLL_MS);
+    return () => clearInterval(timer);
+  }, []);
 
   useEffect(() => {
     let stop: (() => void) | undefined;
+    fetchSession().then(setSession, () => setSession({ authenticated: false }));
     fetchTopology().then(
       (t) => {
         setTopology(t);
-        stop = connectStream(store, [''], setLink);
+        stop = connectStream(store, [''], setLink, {
+          onAlarms: (c) => {
+            countsFromStream.current = true;
+            setAlarmCounts(c);
+            setChangeTick((n) => n + 1);
+          },
+          onEvent: () => setChangeTick((n) => n + 1),
+        });
       },
       (e) => (e instanceof LoginRequired ? setLogin(e) : setError(String(e))),
     );
     return () => stop?.();
   }, []);
+  useEffect(() => {
+    if (link !== 'live') countsFromStream.current = false;
+  }, [link]);
+  useEffect(() => {
+    // The stream sends counts only when they change: the first ones, and the fallback when
+    // the gateway's stream does not send them, come from /api/v1/alarms (also the list the
+    // overview counts per UPS). Bursts of events are coalesced into one request.
+    if (!topology) return;
+    const timer = setTimeout(() => {
+      getJson('/api/v1/alarms').then(
+        (a) => {
+          // Counts the stream pushed are newer than a poll that may have crossed them.
+          if (!countsFromStream.current) setAlarmCounts({ count: a.count, unacknowledged: a.unacknowledged });
+          setAlarms(a.alarms);
+        },
+        () => undefined,
+      );
+    }, 300);
+    return () => clearTimeout(timer);
+  }, [topology, link === 'live', changeTick, pollTick]);
+  const logout = async () => {
+    await fetch('/api/v1/logout', { method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': session?.csrf_token ?? '' } });
+    location.reload();
+  };
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
     localStorage.setItem('btms-theme', theme);
@@ -64,7 +116,22 @@ function App() {
   const now = Date.now();
   let page;
   if (login) page = <LoginPage setup={login.setup} />;
+  else if (route[0] === 'login') page = <LoginPage setup={session?.setup_required === true} />;
   else if (!topology) page = <p>{error ?? 'Loading…'}</p>;
+  else if (route[0] === 'alarms')
+    page = (
+      <AlarmsPage
+        session={session}
+        now={now}
+        changeTick={changeTick}
+        openStrings={topology.strings.filter((s) => store.get(`string/${s.id}/relay_closed`)?.value === 0).map((s) => s.id)}
+      />
+    );
+  else if (route[0] === 'discharges') page = <DischargesPage changeTick={changeTick} />;
+  else if (route[0] === 'discharge' && route[1]) page = <DischargePlayback id={decodeURIComponent(route[1])} topology={topology} />;
+  else if (route[0] === 'history')
+    page = <HistoryExplorer store={store} now={now} initial={route[1] ? decodeURIComponent(route[1]).split(',').filter(Boolean) : []} />;
+  else if (route[0] === 'settings') page = <SettingsPage session={session} topology={topology} />;
   else if (route[0] === 'ups' && route[1]) page = <UpsPage topology={topology} store={store} ups={+route[1]} now={now} />;
   else if (route[0] === 'string' && route[1]) page = <StringPage topology={topology} store={store} string={+route[1]} now={now} />;
   else if (route[0] === 'battery' && route[2])
@@ -77,16 +144,36 @@ function App() {
         now={now}
       />
     );
-  else page = <Overview topology={topology} store={store} now={now} />;
+  else page = <Overview topology={topology} store={store} now={now} alarms={alarms} />;
 
   return (
     <>
       <header>
         <a href="#/" class="brand">BTMS</a>
         <span class="site">{topology?.name}</span>
+        <nav class="main-nav">
+          <a href="#/alarms" data-testid="nav-alarms">
+            Alarms
+            {alarmCounts && alarmCounts.count > 0 && (
+              <span class={`badge ${alarmCounts.unacknowledged > 0 ? 'badge-unacked' : ''}`} data-testid="alarm-badge" title={`${alarmCounts.count} active, ${alarmCounts.unacknowledged} unacknowledged`}>
+                {alarmCounts.count}
+              </span>
+            )}
+          </a>
+          <a href="#/discharges">Discharges</a>
+          <a href="#/history">History</a>
+          <a href="#/settings">Settings</a>
+        </nav>
         <span class={`link link-${link}`} data-testid="link-state">
           {link === 'live' ? '● live' : link === 'connecting' ? '○ connecting' : '○ connection lost, retrying'}
         </span>
+        {session?.authenticated ? (
+          <span class="user" data-testid="session-user">
+            {session.user} ({session.role}) <button onClick={logout}>Log out</button>
+          </span>
+        ) : (
+          <a href="#/login" data-testid="login-link">Log in</a>
+        )}
         <button onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}>
           {theme === 'dark' ? 'Light' : 'Dark'} theme
         </button>

@@ -25,7 +25,7 @@ export class LoginRequired extends Error {
   }
 }
 
-async function getJson(path: string): Promise<any> {
+export async function getJson(path: string): Promise<any> {
   const r = await fetch(path, { credentials: 'same-origin' });
   if (r.status === 401 || r.status === 409) {
     const session = await fetch('/api/v1/session', { credentials: 'same-origin' })
@@ -33,8 +33,68 @@ async function getJson(path: string): Promise<any> {
       .catch(() => ({}));
     throw new LoginRequired(session.setup_required === true);
   }
-  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
+  if (!r.ok) {
+    const body = await r.json().catch(() => ({}));
+    throw new ApiError(r.status, body.error ? `${body.error} (HTTP ${r.status})` : `${path}: HTTP ${r.status}`, body);
+  }
   return r.json();
+}
+
+/** An answer other than 2xx: status, the server's reason, and its body (problems list). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body: any = {},
+  ) {
+    super(message);
+  }
+}
+
+export type Role = 'viewer' | 'operator' | 'admin';
+const ROLE_RANK: Record<string, number> = { viewer: 1, operator: 2, admin: 3 };
+
+export interface Session {
+  authenticated: boolean;
+  user?: string;
+  role?: Role;
+  csrf_token?: string;
+  anonymous_read?: boolean;
+  setup_required?: boolean;
+}
+
+export async function fetchSession(): Promise<Session> {
+  const r = await fetch('/api/v1/session', { credentials: 'same-origin' });
+  if (!r.ok) return { authenticated: false };
+  return r.json();
+}
+
+/** Whether the session may do what `needed` may (roles include each lower one). */
+export function hasRole(session: Session | undefined, needed: Role): boolean {
+  if (!session?.authenticated || !session.role) return false;
+  return (ROLE_RANK[session.role] ?? 0) >= ROLE_RANK[needed];
+}
+
+/** Why a control is disabled for this session, or undefined when it is allowed. */
+export function roleReason(session: Session | undefined, needed: Role): string | undefined {
+  if (hasRole(session, needed)) return undefined;
+  if (!session?.authenticated) return `log in as ${needed} or higher to do this`;
+  return `your role (${session.role}) may not do this: ${needed} or higher needed`;
+}
+
+/** POST/PUT/DELETE with the session's CSRF token; throws ApiError with the server's reason. */
+export async function sendJson(method: 'POST' | 'PUT' | 'DELETE', path: string, session: Session | undefined, body?: unknown): Promise<any> {
+  const headers: Record<string, string> = { 'X-CSRF-Token': session?.csrf_token ?? '' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const r = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const answer = await r.json().catch(() => ({}));
+  if (!r.ok) throw new ApiError(r.status, answer.error ? `${answer.error} (HTTP ${r.status})` : `HTTP ${r.status}`, answer);
+  return answer;
 }
 
 export async function fetchTopology(): Promise<Topology> {
@@ -58,11 +118,18 @@ export async function fetchLive(prefix = ''): Promise<{ sequence: number; channe
 
 export type LinkState = 'connecting' | 'live' | 'reconnecting';
 
+/** What the stream says besides values: engine events and alarm counts. */
+export interface StreamHandlers {
+  onAlarms?: (counts: { count: number; unacknowledged: number }) => void;
+  onEvent?: (event: any) => void;
+}
+
 /** Keeps `store` current through the WebSocket stream; returns a function that stops it. */
 export function connectStream(
   store: LiveStore,
   prefixes: string[],
   onState: (s: LinkState) => void,
+  handlers: StreamHandlers = {},
 ): () => void {
   let socket: WebSocket | undefined;
   let stopped = false;
@@ -78,6 +145,8 @@ export function connectStream(
     socket.onmessage = (e) => {
       const msg = JSON.parse(e.data);
       if (msg.type === 'values') store.apply(msg.channels, msg.sequence);
+      else if (msg.type === 'alarms') handlers.onAlarms?.({ count: msg.count, unacknowledged: msg.unacknowledged });
+      else if (msg.type === 'event') handlers.onEvent?.(msg.event);
     };
     socket.onclose = () => {
       if (stopped) return;
@@ -89,7 +158,11 @@ export function connectStream(
   onState('connecting');
   // Fill everything once over REST so the page is complete before the first change arrives.
   fetchLive()
-    .then((live) => store.apply(live.channels, live.sequence))
+    .then((live) => {
+      // User Timing mark: when the page's data arrived (browser tools; the e2e render figure).
+      performance.mark('btms-live-filled');
+      store.apply(live.channels, live.sequence);
+    })
     .catch(() => undefined)
     .finally(() => !stopped && open());
   return () => {

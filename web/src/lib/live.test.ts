@@ -53,3 +53,15 @@ describe('LiveStore', () => {
     expect(store.get('a')?.quality).toBe('comm_lost');
   });
 });
+
+import { resistanceVersusBaseline } from './format';
+describe('resistance vs baseline', () => {
+  const v = (value: number, quality: any = 'ok', time_ms = 1000) => ({ value, unit: 'mΩ', time_ms, quality });
+  test.each([
+    [v(5.5), v(5), '+10 % vs baseline'],
+    [v(4.5), v(5), '−10 % vs baseline'],
+    [v(5.5), v(0, 'invalid'), 'baseline not learned yet'],
+    [undefined, v(5), 'no resistance reading'],
+    [v(6, 'stale'), v(5), '+20 % vs baseline (stale)'],
+  ])('%j / %j', (r, b, text) => expect(resistanceVersusBaseline(r as any, b as any, 2000)).toBe(text));
+});

@@ -28,6 +28,15 @@ export class LiveStore {
     return this.channels[name];
   }
 
+  /** Every channel name seen, sorted (the history explorer's picker). */
+  names(): string[] {
+    return Object.keys(this.channels).sort();
+  }
+
+  unitOf(name: string): string {
+    return this.channels[name]?.unit ?? '';
+  }
+
   subscribe(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

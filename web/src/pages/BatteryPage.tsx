@@ -1,8 +1,13 @@
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useMemo, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { LiveStore } from '../lib/live';
 import { Value } from './Value';
+import { TimeRange, pointsForWidth } from '../lib/ranges';
+import { historyCsvUrl } from '../lib/history';
+import { HistoryPlot, Loaded, useHistory } from './Plot';
+import { RangePicker, useRangeState } from './RangePicker';
+import { resistanceVersusBaseline } from '../lib/format';
 
 function minSpan(lo: number, hi: number, span: number): [number, number] {
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [0, span];
@@ -80,9 +85,58 @@ export function BatteryPage(props: { store: LiveStore; string: number; position:
         {field('Resistance baseline', 'resistance_baseline', 3, 'learning (first resistance tests)')}
         {field('SOC', 'soc', 0)}
         {field('SOH', 'soh', 0)}
+        <dt>Resistance vs baseline</dt>
+        <dd data-testid="resistance-vs-baseline">{resistanceVersusBaseline(store.get(`${id}/resistance`), store.get(`${id}/resistance_baseline`), now)}</dd>
       </dl>
       <h2>Trend since this page opened</h2>
       <div ref={chartRef} />
+      <BatteryHistory id={id} now={now} />
+    </section>
+  );
+}
+
+const QUANTITIES = [
+  ['voltage', 'Voltage'],
+  ['temperature', 'Temperature'],
+  ['resistance', 'Internal resistance'],
+] as const;
+
+/** Stored history of the battery from the last hour to all years; a drag zooms and re-queries. */
+function BatteryHistory(props: { id: string; now: number }) {
+  const [range, preset, setRangeAndPreset] = useRangeState('24h');
+  const points = pointsForWidth(Math.min(1200, innerWidth));
+  const channel = (q: string) => `${props.id}/${q}`;
+  const loaded = [useHistory([channel('voltage')], range, points), useHistory([channel('temperature')], range, points), useHistory([channel('resistance')], range, points)];
+  // The learned baseline on the resistance chart, when the gateway stores it (an unknown
+  // channel is refused: then the chart shows the resistance alone).
+  const baseline = useHistory([channel('resistance_baseline')], range, points);
+  // Memoized: a new series array would make the chart redraw on every live tick.
+  const resistance = loaded[2];
+  const resistanceSeries = useMemo(
+    () => (resistance.answer && baseline.answer && !baseline.loading ? [...resistance.answer.series, ...baseline.answer.series] : resistance.answer?.series),
+    [resistance.answer, baseline.answer, baseline.loading],
+  );
+  const withBaseline = (l: Loaded): Loaded => (l.answer && resistanceSeries ? { ...l, answer: { ...l.answer, series: resistanceSeries } } : l);
+  const zoom = (r: TimeRange) => setRangeAndPreset(r);
+  return (
+    <section class="battery-history">
+      <h2>History</h2>
+      <RangePicker
+        range={range}
+        now={props.now}
+        preset={preset}
+        onChange={setRangeAndPreset}
+      />
+      {QUANTITIES.map(([q, title], i) => (
+        <figure>
+          <figcaption>{title}</figcaption>
+          <HistoryPlot loaded={q === 'resistance' ? withBaseline(loaded[i]) : loaded[i]} testid={`history-${q}`} onZoom={zoom} height={200} />
+        </figure>
+      ))}
+      <a href={historyCsvUrl(QUANTITIES.map(([q]) => channel(q)), range, points)} download data-testid="battery-csv">
+        Export CSV
+      </a>{' '}
+      · <a href={`#/history/${encodeURIComponent(QUANTITIES.map(([q]) => channel(q)).join(','))}`}>open in the history explorer</a>
     </section>
   );
 }

@@ -21,6 +21,8 @@ export function LoginPage(props: { setup: boolean }) {
         body: JSON.stringify({ user, password }),
       });
       if (r.ok) {
+        // Back to the overview with the new session cookie on every request.
+        location.hash = '#/';
         location.reload();
         return;
       }

@@ -2,8 +2,15 @@ import { Topology } from '../lib/api';
 import { LiveStore } from '../lib/live';
 import { STATUS_CLASS } from '../lib/format';
 import { Value } from './Value';
+import { ActiveAlarm, stringOfSource } from '../lib/events';
 
-export function Overview(props: { topology: Topology; store: LiveStore; now: number }) {
+/** Active alarms of a UPS: its own and those of its strings and their batteries. */
+function alarmsOfUps(alarms: ActiveAlarm[], topology: Topology, upsId: number): ActiveAlarm[] {
+  const strings = new Set(topology.strings.filter((s) => s.ups === upsId).map((s) => s.id));
+  return alarms.filter((a) => a.source === `ups/${upsId}` || strings.has(stringOfSource(a.source) ?? -1));
+}
+
+export function Overview(props: { topology: Topology; store: LiveStore; now: number; alarms?: ActiveAlarm[] }) {
   const { topology, store, now } = props;
   return (
     <section>
@@ -34,6 +41,18 @@ export function Overview(props: { topology: Topology; store: LiveStore; now: num
                 </dd>
                 <dt>Strings</dt>
                 <dd>{strings.length}</dd>
+                <dt>Active alarms</dt>
+                <dd data-testid={`alarms-ups-${u.id}`}>
+                  {props.alarms === undefined ? (
+                    <span class="value-na">—</span>
+                  ) : (
+                    (() => {
+                      const mine = alarmsOfUps(props.alarms, topology, u.id);
+                      const unacked = mine.filter((a) => !a.acknowledged).length;
+                      return mine.length === 0 ? 'none' : <strong class="value-invalid">{mine.length}{unacked ? ` (${unacked} unacknowledged)` : ''}</strong>;
+                    })()
+                  )}
+                </dd>
               </dl>
             </a>
           );

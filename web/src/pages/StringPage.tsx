@@ -1,3 +1,4 @@
+import { useLayoutEffect } from 'preact/hooks';
 import { Topology } from '../lib/api';
 import { LiveStore } from '../lib/live';
 import { stringState } from '../lib/format';
@@ -6,6 +7,13 @@ import { Value } from './Value';
 
 export function StringPage(props: { topology: Topology; store: LiveStore; string: number; now: number }) {
   const { topology, store, now } = props;
+  // Render cost of the page (3 charts x up to 120 bars) as a User Timing measure, from here to
+  // the DOM being updated: visible in the browser's performance tools and read by the e2e test.
+  const renderStart = performance.now();
+  useLayoutEffect(() => {
+    performance.clearMeasures('string-page-render');
+    performance.measure('string-page-render', { start: renderStart });
+  });
   const s = topology.strings.find((x) => x.id === props.string);
   if (!s) return <p>No string {props.string} on this gateway.</p>;
   const ups = topology.upses.find((u) => u.id === s.ups);

@@ -1,6 +1,7 @@
 import { Topology } from '../lib/api';
 import { LiveStore } from '../lib/live';
 import { stringState } from '../lib/format';
+import { formatAge, freshness } from '../lib/live';
 import { Value } from './Value';
 
 export function UpsPage(props: { topology: Topology; store: LiveStore; ups: number; now: number }) {
@@ -32,7 +33,16 @@ export function UpsPage(props: { topology: Topology; store: LiveStore; ups: numb
         <tbody>
           <tr>
             <th>State</th>
-            {strings.map((s) => <td>{stringState(store.get(`string/${s.id}/state`)?.value)}</td>)}
+            {strings.map((s) => {
+              const v = store.get(`string/${s.id}/state`);
+              const f = freshness(v, now);
+              return (
+                <td class={`value-${f}`} title={v ? `${v.quality}, ${formatAge(v.time_ms, now)}` : 'no data'}>
+                  {stringState(v?.value)}
+                  {v && f !== 'fresh' && <small class="age"> ({f}, {formatAge(v.time_ms, now)})</small>}
+                </td>
+              );
+            })}
           </tr>
           {row('Voltage', (id) => `string/${id}/voltage`, 2)}
           {row('Current (+ charge / − discharge)', (id) => `string/${id}/current`, 2)}
@@ -43,7 +53,13 @@ export function UpsPage(props: { topology: Topology; store: LiveStore; ups: numb
             <th>Disconnect relay</th>
             {strings.map((s) => {
               const v = store.get(`string/${s.id}/relay_closed`);
-              return <td>{v === undefined ? '—' : v.value === 1 ? 'closed' : <strong class="value-invalid">OPEN</strong>}</td>;
+              const f = freshness(v, now);
+              return (
+                <td class={`value-${f}`}>
+                  {v === undefined ? '—' : v.value === 1 ? 'closed' : <strong class="value-invalid">OPEN</strong>}
+                  {v && f !== 'fresh' && <small class="age"> ({f}, {formatAge(v.time_ms, now)})</small>}
+                </td>
+              );
             })}
           </tr>
           {row('Insulation R+', (id) => `string/${id}/insulation_pos`, 0)}

@@ -1,0 +1,316 @@
+#include "web/discharge_handlers.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "web/api_handlers.hpp"
+#include "web/history_handlers.hpp"
+#include "web/operator_handlers.hpp"
+
+namespace btms::web {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kNoHistory = "no history store configured";
+constexpr std::string_view kDischargesPrefix = "/api/v1/discharges/";
+constexpr std::size_t kChannelsPerQuery = 32;
+// Buckets of at least this width: finer than any sampling period of the field bus, so the raw
+// tier answers sample by sample.
+constexpr std::int64_t kMinBucket_ms = 100;
+constexpr int kMaxPoints = 10'000;
+
+Response json_reply(int status, const json& body) {
+  Response r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+Response error_reply(int status, std::string_view reason) {
+  auto r = json_error(status, reason);
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+json finite_or_null(double value) {
+  return std::isfinite(value) ? json(value) : json(nullptr);
+}
+
+std::optional<std::int64_t> parse_int(std::string_view text) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+json record_json(const model::DischargeRecord& d, std::int64_t now_ms) {
+  const bool running = d.end_ms == 0;
+  const auto end_ms = running ? std::max(now_ms, d.start_ms) : d.end_ms;
+  json min_voltages = json::array();
+  for (const double v : d.min_battery_voltage_V) min_voltages.push_back(finite_or_null(v));
+  return json{{"id", discharge_id(d)},
+              {"string_id", d.string_id},
+              {"start_ms", d.start_ms},
+              {"end_ms", d.end_ms},
+              {"duration_min", static_cast<double>(end_ms - d.start_ms) / 60'000.0},
+              {"ah_out", finite_or_null(d.ah_out)},
+              {"energy_out_kWh", finite_or_null(d.energy_out_kWh)},
+              {"min_string_voltage_V", finite_or_null(d.min_string_voltage_V)},
+              {"peak_current_A", finite_or_null(d.peak_current_A)},
+              {"weakest_position", d.weakest_position},
+              {"min_battery_voltage_V", std::move(min_voltages)},
+              {"predicted_runtime_min", finite_or_null(d.predicted_runtime_min)},
+              {"actual_runtime_min", finite_or_null(d.actual_runtime_min)},
+              {"soc_start_pct", finite_or_null(d.soc_start_pct)},
+              {"soc_end_pct", finite_or_null(d.soc_end_pct)},
+              {"running", running}};
+}
+
+struct ListQuery {
+  std::int64_t from_ms = 0;
+  std::int64_t to_ms = 0;
+  int string_id = 0;  // 0 = all
+  std::size_t limit = kDischargesDefaultLimit;
+};
+
+std::variant<ListQuery, std::string> parse_list_query(std::string_view target,
+                                                      std::int64_t now_ms) {
+  const auto params = parse_query(target);
+  if (!params) return std::string("malformed query string");
+  ListQuery q;
+  q.to_ms = now_ms;
+  std::optional<std::int64_t> from;
+  std::set<std::string> seen;
+  for (const auto& [key, value] : *params) {
+    if (!seen.insert(key).second) return "repeated parameter: " + key;
+    if (key == "from" || key == "to") {
+      const auto time = parse_time_ms(value);
+      if (!time) return fmt::format("unparsable time {}='{}'", key, value);
+      if (key == "from") {
+        from = *time;
+      } else {
+        q.to_ms = *time;
+      }
+    } else if (key == "string") {
+      const auto id = parse_int(value);
+      if (!id || *id < 1 || *id > 999) return "string must be a string id 1..999";
+      q.string_id = static_cast<int>(*id);
+    } else if (key == "limit") {
+      const auto limit = parse_int(value);
+      if (!limit || *limit < 1 || *limit > static_cast<std::int64_t>(kDischargesMaxLimit)) {
+        return fmt::format("limit must be 1..{}", kDischargesMaxLimit);
+      }
+      q.limit = static_cast<std::size_t>(*limit);
+    } else {
+      return "unknown query parameter: " + key;
+    }
+  }
+  q.from_ms = from ? *from : q.to_ms - kDischargesDefaultSpan_ms;
+  if (q.from_ms >= q.to_ms) return std::string("from must be before to");
+  return q;
+}
+
+std::vector<model::DischargeRecord> running_of(const OperatorContext& ctx) {
+  return ctx.engine ? ctx.engine->running_discharges() : std::vector<model::DischargeRecord>{};
+}
+
+Response list_discharges(const OperatorContext& ctx, const Request& request) {
+  if (!ctx.history) return error_reply(503, kNoHistory);
+  const auto now_ms = unix_now_ms();
+  auto parsed = parse_list_query(request.target, now_ms);
+  if (auto* reason = std::get_if<std::string>(&parsed)) return error_reply(400, *reason);
+  const auto& q = std::get<ListQuery>(parsed);
+  std::vector<model::DischargeRecord> records;
+  try {
+    records = ctx.history->discharges(q.from_ms, q.to_ms, q.string_id, q.limit);
+  } catch (const std::invalid_argument& e) {
+    return error_reply(400, e.what());
+  } catch (const std::exception& e) {
+    return error_reply(500, fmt::format("history store: {}", e.what()));
+  }
+  std::set<std::string> stored;
+  for (const auto& r : records) stored.insert(discharge_id(r));
+  for (auto& r : running_of(ctx)) {
+    const bool wanted = (q.string_id == 0 || r.string_id == q.string_id) &&
+                        r.start_ms >= q.from_ms && r.start_ms < q.to_ms;
+    // A discharge that just ended may be stored and still listed as running for one step.
+    if (wanted && !stored.contains(discharge_id(r))) records.push_back(std::move(r));
+  }
+  std::stable_sort(records.begin(), records.end(), [](const auto& a, const auto& b) {
+    return a.start_ms != b.start_ms ? a.start_ms < b.start_ms : a.string_id < b.string_id;
+  });
+  // Newest last: keep the newest `limit`.
+  if (records.size() > q.limit) {
+    records.erase(records.begin(),
+                  records.begin() + static_cast<std::ptrdiff_t>(records.size() - q.limit));
+  }
+  json list = json::array();
+  for (const auto& r : records) list.push_back(record_json(r, now_ms));
+  return json_reply(200, json{{"discharges", std::move(list)}});
+}
+
+std::optional<model::DischargeRecord> find_discharge(const OperatorContext& ctx,
+                                                     const DischargeKey& key) {
+  const auto same = [&](const model::DischargeRecord& r) {
+    return r.string_id == key.string_id && r.start_ms == key.start_ms;
+  };
+  for (auto& r : running_of(ctx)) {
+    if (same(r)) return std::move(r);
+  }
+  if (key.start_ms == INT64_MAX) return std::nullopt;
+  for (auto& r : ctx.history->discharges(key.start_ms, key.start_ms + 1, key.string_id, 1)) {
+    if (same(r)) return std::move(r);
+  }
+  return std::nullopt;
+}
+
+// Every series over [from_ms, to_ms), 32 channels per store query. A channel the store does
+// not know (a battery never read) is left out rather than failing the whole export.
+std::vector<history::ChannelSeries> query_all(history::HistoryStore& store,
+                                              const std::vector<std::string>& channels,
+                                              std::int64_t from_ms, std::int64_t to_ms) {
+  const auto span_ms = to_ms - from_ms;
+  const int points =
+      static_cast<int>(std::clamp<std::int64_t>(span_ms / kMinBucket_ms, 1, kMaxPoints));
+  std::vector<history::ChannelSeries> out;
+  for (std::size_t first = 0; first < channels.size(); first += kChannelsPerQuery) {
+    const auto last = std::min(channels.size(), first + kChannelsPerQuery);
+    const std::vector<std::string> batch(channels.begin() + static_cast<std::ptrdiff_t>(first),
+                                         channels.begin() + static_cast<std::ptrdiff_t>(last));
+    try {
+      auto series = store.query(batch, from_ms, to_ms, points);
+      for (auto& s : series) out.push_back(std::move(s));
+    } catch (const std::invalid_argument&) {
+      for (const auto& channel : batch) {
+        try {
+          auto series = store.query({channel}, from_ms, to_ms, points);
+          for (auto& s : series) out.push_back(std::move(s));
+        } catch (const std::invalid_argument&) {
+          // unknown channel: no column data
+        }
+      }
+    }
+  }
+  return out;
+}
+
+Response one_discharge(const OperatorContext& ctx, const ParsedTarget& target) {
+  if (!target.query.empty()) {
+    return error_reply(400, "unknown query parameter: " + target.query.begin()->first);
+  }
+  if (!ctx.history) return error_reply(503, kNoHistory);
+  std::string_view id = std::string_view(target.path).substr(kDischargesPrefix.size());
+  const bool csv = id.ends_with(".csv");
+  if (csv) id.remove_suffix(4);
+  const auto key = parse_discharge_id(id);
+  if (!key) return error_reply(404, fmt::format("no such discharge: '{}'", id));
+  std::optional<model::DischargeRecord> record;
+  try {
+    record = find_discharge(ctx, *key);
+  } catch (const std::invalid_argument& e) {
+    return error_reply(400, e.what());
+  } catch (const std::exception& e) {
+    return error_reply(500, fmt::format("history store: {}", e.what()));
+  }
+  if (!record) return error_reply(404, fmt::format("no such discharge: '{}'", id));
+  const auto now_ms = unix_now_ms();
+  if (!csv) return json_reply(200, record_json(*record, now_ms));
+
+  int batteries = static_cast<int>(record->min_battery_voltage_V.size());
+  if (ctx.site) {
+    if (const auto* s = ctx.site->find_string(record->string_id)) batteries = s->batteries;
+  }
+  const auto channels = discharge_channels(record->string_id, batteries);
+  const auto to_ms = std::max(record->end_ms == 0 ? now_ms : record->end_ms, record->start_ms + 1);
+  Response r;
+  r.content_type = "text/csv; charset=utf-8";
+  try {
+    r.body = discharge_csv(channels, query_all(*ctx.history, channels, record->start_ms, to_ms));
+  } catch (const std::exception& e) {
+    return error_reply(500, fmt::format("history store: {}", e.what()));
+  }
+  r.headers.emplace_back("Content-Disposition",
+                         fmt::format("attachment; filename=\"btms-discharge-{}.csv\"", id));
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+}  // namespace
+
+std::string discharge_id(const model::DischargeRecord& record) {
+  return fmt::format("{}-{}", record.string_id, record.start_ms);
+}
+
+std::optional<DischargeKey> parse_discharge_id(std::string_view id) {
+  const auto dash = id.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  const auto string_id = parse_int(id.substr(0, dash));
+  const auto start_ms = parse_int(id.substr(dash + 1));
+  if (!string_id || !start_ms || *string_id < 1 || *string_id > 999 || *start_ms < 0) {
+    return std::nullopt;
+  }
+  return DischargeKey{static_cast<int>(*string_id), *start_ms};
+}
+
+std::vector<std::string> discharge_channels(int string_id, int batteries) {
+  std::vector<std::string> channels{fmt::format("string/{}/voltage", string_id),
+                                    fmt::format("string/{}/current", string_id)};
+  for (int k = 1; k <= batteries; ++k) {
+    channels.push_back(fmt::format("battery/{}/{}/voltage", string_id, k));
+  }
+  return channels;
+}
+
+std::string discharge_csv(const std::vector<std::string>& channels,
+                          const std::vector<history::ChannelSeries>& series) {
+  // time -> one cell per channel (column order = channels)
+  std::map<std::int64_t, std::vector<std::optional<double>>> rows;
+  for (const auto& s : series) {
+    const auto column = std::find(channels.begin(), channels.end(), s.channel);
+    if (column == channels.end()) continue;
+    const auto index = static_cast<std::size_t>(column - channels.begin());
+    for (const auto& b : s.buckets) {
+      auto& row = rows[b.time_ms];
+      row.resize(channels.size());
+      row[index] = b.mean;
+    }
+  }
+  std::string out = "time";
+  for (const auto& c : channels) out += "," + c;
+  out += "\r\n";
+  for (const auto& [time_ms, cells] : rows) {
+    out += format_iso_ms(time_ms);
+    for (const auto& cell : cells) {
+      out += ',';
+      if (cell && std::isfinite(*cell)) out += fmt::format("{}", *cell);
+    }
+    out += "\r\n";
+  }
+  return out;
+}
+
+void add_discharge_routes(Router& router, const OperatorContext& ctx) {
+  router.add(Route{
+      "/api/v1/discharges", {"GET"}, Role::viewer, [&ctx](const Request& r, const ParsedTarget&) {
+        return list_discharges(ctx, r);
+      }});
+  router.mark_blocking("/api/v1/discharges", "GET");
+  router.add(
+      Route{std::string(kDischargesPrefix) + "*",
+            {"GET"},
+            Role::viewer,
+            [&ctx](const Request&, const ParsedTarget& t) { return one_discharge(ctx, t); }});
+  router.mark_blocking(std::string(kDischargesPrefix) + "*", "GET");
+}
+
+}  // namespace btms::web

@@ -1,0 +1,512 @@
+// Operator and admin endpoints through the real router and authorizer (sessions created
+// directly, no Argon2), with a fake engine and an in-memory history store: every endpoint for
+// every role, CSRF, bad bodies, the engine's answers mapped to statuses, audit entries.
+#include "web/operator_handlers.hpp"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/config_fields.hpp"
+#include "operator_fakes.hpp"
+#include "web/api_handlers.hpp"
+#include "web/discharge_handlers.hpp"
+#include "web/json_body.hpp"
+
+namespace btms::web {
+namespace {
+
+using nlohmann::json;
+using operator_test::MemoryHistory;
+using operator_test::RecordingEngine;
+
+constexpr const char* kClientAddress = "192.0.2.7";
+constexpr const char* kAlarmKey = "battery/1/2:battery_temperature_alarm";
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "btms-oper-XXXXXX").string();
+    path_ = ::mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+AuthTuning fast_tuning() {
+  AuthTuning t;
+  t.password_cost = security::PasswordHashCost::minimum();
+  return t;
+}
+
+std::shared_ptr<model::Site> two_strings() {
+  auto site = std::make_shared<model::Site>();
+  for (const auto& [id, batteries] : {std::pair{1, 3}, std::pair{2, 2}}) {
+    model::String s;
+    s.id = id;
+    s.ups_id = 1;
+    s.batteries = batteries;
+    site->strings.push_back(s);
+  }
+  return site;
+}
+
+model::DischargeRecord discharge(int string_id, std::int64_t start_ms, std::int64_t end_ms) {
+  model::DischargeRecord d;
+  d.string_id = string_id;
+  d.start_ms = start_ms;
+  d.end_ms = end_ms;
+  d.ah_out = 24.9;
+  d.min_battery_voltage_V = {12.02, 11.98, 12.1};
+  d.weakest_position = 2;
+  return d;
+}
+
+enum class Who { nobody, viewer, operator_, admin };
+
+class OperatorApiTest : public ::testing::Test {
+ protected:
+  OperatorApiTest() : auth(dir.path(), false, false, fast_tuning()) {
+    engine->alarm_list.time_ms = 1'767'225'661'000;
+    engine::ActiveAlarm a;
+    a.key = kAlarmKey;
+    a.source = "battery/1/2";
+    a.rule = "battery_temperature_alarm";
+    a.text = "Battery 1/2 temperature high";
+    a.severity = model::Severity::alarm;
+    a.since_ms = 1'767'225'600'000;
+    a.value = 47.1;
+    engine->alarm_list.alarms.push_back(a);
+    ctx.engine = engine;
+    ctx.history = history;
+    ctx.auth = &auth;
+    ctx.site = two_strings();
+    ctx.action_timeout = std::chrono::milliseconds(100);
+    add_auth_routes(router, auth);
+    add_operator_routes(router, ctx);
+    const auto now = unix_now_ms();
+    sessions[Who::viewer] = auth.sessions().create("vera", security::Role::viewer, now);
+    sessions[Who::operator_] = auth.sessions().create("olga", security::Role::operator_, now);
+    sessions[Who::admin] = auth.sessions().create("adam", security::Role::admin, now);
+    history->records = {discharge(1, 1000, 901'000), discharge(2, 2000, 602'000)};
+    history->series["string/1/voltage"] = {{1000, 540, 541, 540.5, 1}, {2000, 539, 539, 539, 1}};
+    history->series["string/1/current"] = {{1000, -80, -80, -80, 1}};
+    history->series["battery/1/1/voltage"] = {{2000, 12.5, 12.5, 12.5, 1}};
+    // battery/1/2 and 1/3 never read: the export must leave their columns empty, not fail.
+  }
+
+  Request request(std::string method, std::string target, std::string body = "",
+                  Who who = Who::operator_, bool with_csrf = true) {
+    Request r;
+    r.method = std::move(method);
+    r.target = std::move(target);
+    r.body = std::move(body);
+    r.remote_address = kClientAddress;
+    if (who != Who::nobody) {
+      const auto& s = sessions.at(who);
+      r.headers["cookie"] = std::string(security::kSessionCookieName) + "=" + s.id;
+      if (with_csrf) r.headers["x-csrf-token"] = s.csrf_token;
+    }
+    return r;
+  }
+  Response send(std::string method, std::string target, std::string body = "",
+                Who who = Who::operator_, bool with_csrf = true) {
+    return router.handle(
+        request(std::move(method), std::move(target), std::move(body), who, with_csrf));
+  }
+  std::vector<security::AuditEntry> audit_of(security::AuditAction action) {
+    std::vector<security::AuditEntry> out;
+    for (auto& e : auth.audit()->query(0, INT64_MAX, 1000)) {
+      if (e.action == action) out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  TempDir dir;
+  AuthContext auth;
+  std::shared_ptr<RecordingEngine> engine = std::make_shared<RecordingEngine>();
+  std::shared_ptr<MemoryHistory> history = std::make_shared<MemoryHistory>();
+  OperatorContext ctx;
+  Router router;
+  std::map<Who, security::Session> sessions;
+};
+
+struct Endpoint {
+  const char* method;
+  const char* target;
+  const char* body;
+  Who least;  // lowest role allowed
+};
+
+const Endpoint kEndpoints[] = {
+    {"GET", "/api/v1/alarms", "", Who::viewer},
+    {"POST", "/api/v1/alarms/acknowledge", R"({"key":"battery/1/2:battery_temperature_alarm"})",
+     Who::operator_},
+    {"POST", "/api/v1/strings/1/reset", R"({"reason":"cell 7 replaced"})", Who::operator_},
+    {"POST", "/api/v1/strings/1/open", R"({"reason":"maintenance"})", Who::operator_},
+    {"POST", "/api/v1/strings/1/baseline-reset", R"({"position":0})", Who::operator_},
+    {"GET", "/api/v1/discharges", "", Who::viewer},
+    {"GET", "/api/v1/discharges/1-1000", "", Who::viewer},
+    {"GET", "/api/v1/discharges/1-1000.csv", "", Who::viewer},
+    {"GET", "/api/v1/config", "", Who::viewer},
+    {"PUT", "/api/v1/config", R"({"debounce_count":4})", Who::admin},
+};
+
+TEST_F(OperatorApiTest, EveryEndpointForEveryRole) {
+  for (const auto& e : kEndpoints) {
+    for (const Who who : {Who::nobody, Who::viewer, Who::operator_, Who::admin}) {
+      const auto r = send(e.method, e.target, e.body, who);
+      const auto expected = who == Who::nobody ? 401 : (who < e.least ? 403 : 200);
+      EXPECT_EQ(r.status, expected)
+          << e.method << " " << e.target << " as role " << static_cast<int>(who) << ": " << r.body;
+    }
+  }
+}
+
+TEST_F(OperatorApiTest, StateChangingRequestsWithoutCsrfAre403AndNothingIsSubmitted) {
+  for (const auto& e : kEndpoints) {
+    if (std::string(e.method) == "GET") continue;
+    const auto r = send(e.method, e.target, e.body, Who::admin, /*with_csrf=*/false);
+    EXPECT_EQ(r.status, 403) << e.target;
+    EXPECT_NE(r.body.find("CSRF"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(engine->submitted_count(), 0u);
+  EXPECT_FALSE(audit_of(security::AuditAction::access_denied).empty());
+}
+
+TEST_F(OperatorApiTest, MalformedBodiesAre400WithAReasonAndNothingIsSubmitted) {
+  struct Case {
+    const char* target;
+    std::string body;
+    const char* reason_part;
+  };
+  const std::vector<Case> cases = {
+      {"/api/v1/alarms/acknowledge", "", "empty body"},
+      {"/api/v1/alarms/acknowledge", "{\"key\":", "malformed JSON"},
+      {"/api/v1/alarms/acknowledge", "[1,2]", "JSON object"},
+      {"/api/v1/alarms/acknowledge", R"({"key":7})", "'key' must be a string"},
+      {"/api/v1/alarms/acknowledge", R"({"key":""})", "'key' must have 1..200"},
+      {"/api/v1/alarms/acknowledge", R"({"comment":"x"})", "exactly one of"},
+      {"/api/v1/alarms/acknowledge", R"({"key":"a","source":"string/1"})", "exactly one of"},
+      {"/api/v1/alarms/acknowledge", R"({"key":"a","colour":"red"})", "unknown field 'colour'"},
+      {"/api/v1/alarms/acknowledge",
+       R"({"source":"string/1","comment":)" + json(std::string(501, 'x')).dump() + "}",
+       "'comment' must have 0..500"},
+      {"/api/v1/alarms/acknowledge", R"({"source":"","comment":")" + std::string(5000, 'x') + "\"}",
+       "body too large"},
+      // A number beyond double: nlohmann throws out_of_range, not parse_error (found by fuzzing).
+      {"/api/v1/strings/1/reset", R"({"reason":"x","n":1e309})", "malformed JSON"},
+      {"/api/v1/strings/1/reset", "{}", "'reason' is required"},
+      {"/api/v1/strings/1/reset", R"({"reason":""})", "'reason' must have 1..500"},
+      {"/api/v1/strings/1/reset", R"({"reason":true})", "'reason' must be a string"},
+      {"/api/v1/strings/1/open", R"({"reason":"x","force":true})", "unknown field 'force'"},
+      {"/api/v1/strings/1/baseline-reset", R"({"position":"7"})", "'position' must be an integer"},
+      {"/api/v1/strings/1/baseline-reset", R"({"position":7.5})", "'position' must be an integer"},
+      {"/api/v1/strings/1/baseline-reset", R"({"position":-1})", "'position' must be 0..1000"},
+      {"/api/v1/strings/1/baseline-reset", R"({"position":18446744073709551615})",
+       "'position' must be 0..1000"},
+      {"/api/v1/strings/1/baseline-reset", R"({"reason":"x"})", "unknown field 'reason'"},
+  };
+  for (const auto& c : cases) {
+    const auto r = send("POST", c.target, c.body);
+    EXPECT_EQ(r.status, 400) << c.target << " " << c.body.substr(0, 80);
+    EXPECT_NE(r.body.find(c.reason_part), std::string::npos)
+        << "expected '" << c.reason_part << "' in " << r.body;
+  }
+  EXPECT_EQ(engine->submitted_count(), 0u);
+}
+
+TEST_F(OperatorApiTest, AlarmsListedMostSevereThenOldestWithCounts) {
+  engine::ActiveAlarm warning;
+  warning.key = "string/2:string_soc_low";
+  warning.source = "string/2";
+  warning.severity = model::Severity::warning;
+  warning.since_ms = 10;  // older, but less severe
+  warning.acknowledged = true;
+  warning.acknowledged_by = "olga";
+  engine::ActiveAlarm trip = warning;
+  trip.key = "string/1:thermal_runaway";
+  trip.severity = model::Severity::trip;
+  trip.since_ms = 500;
+  trip.acknowledged = false;
+  engine->alarm_list.alarms.push_back(warning);
+  engine->alarm_list.alarms.push_back(trip);
+  const auto r = send("GET", "/api/v1/alarms", "", Who::viewer);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto body = json::parse(r.body);
+  EXPECT_EQ(body["time_ms"], 1'767'225'661'000);
+  EXPECT_EQ(body["count"], 3);
+  EXPECT_EQ(body["unacknowledged"], 2);
+  ASSERT_EQ(body["alarms"].size(), 3u);
+  EXPECT_EQ(body["alarms"][0]["key"], "string/1:thermal_runaway");
+  EXPECT_EQ(body["alarms"][1]["key"], kAlarmKey);
+  EXPECT_EQ(body["alarms"][1]["severity"], "alarm");
+  EXPECT_EQ(body["alarms"][1]["value"], 47.1);
+  EXPECT_EQ(body["alarms"][2]["acknowledged_by"], "olga");
+  for (const char* key :
+       {"key", "source", "rule", "severity", "text", "since_ms", "value", "acknowledged",
+        "acknowledged_by", "acknowledged_ms", "waiting_for_ack"}) {
+    EXPECT_TRUE(body["alarms"][0].contains(key)) << key;
+  }
+  EXPECT_EQ(send("GET", "/api/v1/alarms?x=1", "", Who::viewer).status, 400);
+}
+
+TEST_F(OperatorApiTest, ActionsReachTheEngineWithWhoAndWhere) {
+  ASSERT_EQ(
+      send("POST", "/api/v1/alarms/acknowledge",
+           R"({"key":"battery/1/2:battery_temperature_alarm","comment":"ventilation checked"})")
+          .status,
+      200);
+  ASSERT_EQ(send("POST", "/api/v1/alarms/acknowledge", R"({"source":"string/1"})").status, 200);
+  ASSERT_EQ(send("POST", "/api/v1/strings/2/reset", R"({"reason":"cell 7 replaced"})").status, 200);
+  ASSERT_EQ(send("POST", "/api/v1/strings/2/open", R"({"reason":"maintenance"})").status, 200);
+  ASSERT_EQ(send("POST", "/api/v1/strings/1/baseline-reset", R"({"position":3})").status, 200);
+  ASSERT_EQ(engine->submitted.size(), 5u);
+  for (const auto& s : engine->submitted) {
+    EXPECT_EQ(s.who.user, "olga");
+    EXPECT_EQ(s.who.address, kClientAddress);
+  }
+  const auto& ack = std::get<engine::AcknowledgeAlarm>(engine->submitted[0].action);
+  EXPECT_EQ(ack.alarm_key, kAlarmKey);
+  EXPECT_EQ(ack.comment, "ventilation checked");
+  EXPECT_EQ(std::get<engine::AcknowledgeAlarmsOf>(engine->submitted[1].action).source, "string/1");
+  const auto& reset = std::get<engine::ResetString>(engine->submitted[2].action);
+  EXPECT_EQ(reset.string_id, 2);
+  EXPECT_EQ(reset.reason, "cell 7 replaced");
+  EXPECT_EQ(std::get<engine::OpenString>(engine->submitted[3].action).string_id, 2);
+  const auto& baseline = std::get<engine::ResetResistanceBaseline>(engine->submitted[4].action);
+  EXPECT_EQ(baseline.string_id, 1);
+  EXPECT_EQ(baseline.position, 3);
+}
+
+TEST_F(OperatorApiTest, EngineAnswersMapToStatuses) {
+  struct Case {
+    std::optional<engine::ActionResult> answer;
+    int status;
+    const char* text;
+  };
+  const std::vector<Case> cases = {
+      {engine::ActionResult{true, "string 1 reset"}, 200, "string 1 reset"},
+      {engine::ActionResult{false, "trip cause persists: cell 7 at 61 °C"}, 409,
+       "trip cause persists"},
+      {engine::ActionResult{false, "unknown string 1"}, 404, "unknown string 1"},
+      {engine::ActionResult{false, "engine stopped"}, 503, "engine not running"},
+      {std::nullopt, 503, "engine busy"},  // never answered within action_timeout
+  };
+  for (const auto& c : cases) {
+    engine->answer = c.answer;
+    const auto r = send("POST", "/api/v1/strings/1/reset", R"({"reason":"checked"})");
+    EXPECT_EQ(r.status, c.status) << r.body;
+    EXPECT_NE(r.body.find(c.text), std::string::npos) << r.body;
+  }
+}
+
+TEST_F(OperatorApiTest, UnknownTargetsAre404WithoutReachingTheEngine) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"/api/v1/alarms/acknowledge", R"({"key":"battery/9/9:nothing"})"},
+      {"/api/v1/strings/9/reset", R"({"reason":"x"})"},
+      {"/api/v1/strings/2/baseline-reset", R"({"position":3})"},  // string 2 has 2 batteries
+      {"/api/v1/strings/01/reset", R"({"reason":"x"})"},
+      {"/api/v1/strings/x/reset", R"({"reason":"x"})"},
+      {"/api/v1/strings/1/explode", R"({"reason":"x"})"},
+      {"/api/v1/strings/1", R"({"reason":"x"})"},
+  };
+  for (const auto& [target, body] : cases) {
+    EXPECT_EQ(send("POST", target, body).status, 404) << target;
+  }
+  EXPECT_EQ(engine->submitted_count(), 0u);
+}
+
+TEST_F(OperatorApiTest, WithoutEngineAnswers503) {
+  ctx.engine.reset();
+  for (const auto& e : kEndpoints) {
+    if (std::string(e.target).find("discharges") != std::string::npos) continue;
+    const auto r = send(e.method, e.target, e.body, Who::admin);
+    EXPECT_EQ(r.status, 503) << e.target;
+    EXPECT_NE(r.body.find("engine not running"), std::string::npos) << r.body;
+  }
+  ctx.history.reset();
+  const auto r = send("GET", "/api/v1/discharges", "", Who::viewer);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(r.body.find("no history store"), std::string::npos) << r.body;
+}
+
+TEST_F(OperatorApiTest, EveryActionIsAuditedWithWhoWhereWhatAndResult) {
+  send("POST", "/api/v1/alarms/acknowledge", R"({"key":"battery/1/2:battery_temperature_alarm"})");
+  engine->answer = engine::ActionResult{false, "trip cause persists"};
+  send("POST", "/api/v1/strings/1/reset", R"({"reason":"cell 7 replaced"})");
+  engine->answer = engine::ActionResult{true, "string 2 opened"};
+  send("POST", "/api/v1/strings/2/open", R"({"reason":"maintenance"})");
+  send("POST", "/api/v1/strings/1/baseline-reset", R"({"position":2})");
+  send("POST", "/api/v1/strings/9/reset", R"({"reason":"typo"})");
+
+  const auto acks = audit_of(security::AuditAction::acknowledge);
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].user, "olga");
+  EXPECT_EQ(acks[0].source_address, kClientAddress);
+  EXPECT_EQ(acks[0].target, kAlarmKey);
+  EXPECT_NE(acks[0].detail.find("result: 200"), std::string::npos) << acks[0].detail;
+
+  const auto resets = audit_of(security::AuditAction::reset);  // newest first
+  ASSERT_EQ(resets.size(), 3u);
+  EXPECT_EQ(resets[0].target, "string/9");
+  EXPECT_NE(resets[0].detail.find("result: 404"), std::string::npos) << resets[0].detail;
+  EXPECT_EQ(resets[1].target, "battery/1/2");
+  EXPECT_EQ(resets[2].target, "string/1");
+  EXPECT_NE(resets[2].detail.find("reason: cell 7 replaced"), std::string::npos);
+  EXPECT_NE(resets[2].detail.find("result: 409 trip cause persists"), std::string::npos)
+      << resets[2].detail;
+
+  const auto relays = audit_of(security::AuditAction::relay_command);
+  ASSERT_EQ(relays.size(), 1u);
+  EXPECT_EQ(relays[0].target, "string/2");
+  EXPECT_NE(relays[0].detail.find("string 2 opened"), std::string::npos);
+}
+
+TEST_F(OperatorApiTest, DischargesMergeStoredAndRunningNewestLast) {
+  const auto now = unix_now_ms();
+  engine->running = {discharge(1, now - 60'000, 0)};
+  auto r = send("GET", "/api/v1/discharges", "", Who::viewer);
+  ASSERT_EQ(r.status, 200) << r.body;
+  // The fake's records start at 1000 and 2000 ms (1970): outside the default last 365 days.
+  auto list = json::parse(r.body)["discharges"];
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["running"], true);
+  EXPECT_EQ(list[0]["end_ms"], 0);
+  EXPECT_NEAR(list[0]["duration_min"].get<double>(), 1.0, 0.1);
+
+  r = send("GET", "/api/v1/discharges?from=0&limit=2", "", Who::viewer);
+  list = json::parse(r.body)["discharges"];
+  ASSERT_EQ(list.size(), 2u);  // the newest two of three
+  EXPECT_EQ(list[0]["id"], "2-2000");
+  EXPECT_EQ(list[1]["running"], true);
+
+  r = send("GET", "/api/v1/discharges?from=0&to=1970-01-02&string=1", "", Who::viewer);
+  list = json::parse(r.body)["discharges"];
+  ASSERT_EQ(list.size(), 1u);
+  const auto& d = list[0];
+  EXPECT_EQ(d["id"], "1-1000");
+  EXPECT_EQ(d["duration_min"], 15.0);
+  EXPECT_EQ(d["running"], false);
+  EXPECT_EQ(d["weakest_position"], 2);
+  EXPECT_EQ(d["min_battery_voltage_V"].size(), 3u);
+  for (const char* key : {"string_id", "start_ms", "end_ms", "ah_out", "energy_out_kWh",
+                          "min_string_voltage_V", "peak_current_A", "predicted_runtime_min",
+                          "actual_runtime_min", "soc_start_pct", "soc_end_pct"}) {
+    EXPECT_TRUE(d.contains(key)) << key;
+  }
+
+  for (const char* bad : {"?limit=0", "?limit=1001", "?string=x", "?from=yesterday",
+                          "?from=10&to=5", "?colour=red", "?limit=5&limit=6"}) {
+    EXPECT_EQ(send("GET", std::string("/api/v1/discharges") + bad, "", Who::viewer).status, 400)
+        << bad;
+  }
+}
+
+TEST_F(OperatorApiTest, OneDischargeAsJsonAndAsWideCsv) {
+  auto r = send("GET", "/api/v1/discharges/1-1000", "", Who::viewer);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["id"], "1-1000");
+  for (const char* missing : {"/api/v1/discharges/1-999", "/api/v1/discharges/3-1000",
+                              "/api/v1/discharges/abc", "/api/v1/discharges/1-1000.txt"}) {
+    EXPECT_EQ(send("GET", missing, "", Who::viewer).status, 404) << missing;
+  }
+
+  r = send("GET", "/api/v1/discharges/1-1000.csv", "", Who::viewer);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.content_type, "text/csv; charset=utf-8");
+  EXPECT_EQ(r.body,
+            "time,string/1/voltage,string/1/current,battery/1/1/voltage,battery/1/2/voltage,"
+            "battery/1/3/voltage\r\n"
+            "1970-01-01T00:00:01.000Z,540.5,-80,,,\r\n"
+            "1970-01-01T00:00:02.000Z,539,,12.5,,\r\n");
+  // 900 s span, buckets of 100 ms: the raw tier answers.
+  EXPECT_EQ(history->last_points, 9000);
+}
+
+TEST_F(OperatorApiTest, ConfigReadShowsValuesAndFieldTable) {
+  const auto r = send("GET", "/api/v1/config", "", Who::viewer);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto body = json::parse(r.body);
+  EXPECT_EQ(body["config"], engine::config_to_json(engine->current_config));
+  ASSERT_EQ(body["fields"].size(), engine::config_fields().size());
+  for (const char* key : {"name", "unit", "min", "max", "type", "per_string", "description"}) {
+    EXPECT_TRUE(body["fields"][0].contains(key)) << key;
+  }
+}
+
+TEST_F(OperatorApiTest, ConfigUpdateValidatesSubmitsAndAuditsTheChangedFields) {
+  const auto before = engine->current_config;
+  // Invalid: nothing submitted, every problem listed.
+  auto r = send("PUT", "/api/v1/config",
+                R"({"defaults":{"battery":{"temperature_alarm_C":300}},"colour":1})", Who::admin);
+  ASSERT_EQ(r.status, 400) << r.body;
+  auto body = json::parse(r.body);
+  EXPECT_EQ(body["error"], "invalid configuration");
+  EXPECT_GE(body["problems"].size(), 2u) << r.body;
+  EXPECT_EQ(engine->submitted_count(), 0u);
+  for (const char* bad : {"", "{", "[]", R"({"config":5})", R"({"debounce_count":1e309})"}) {
+    EXPECT_EQ(send("PUT", "/api/v1/config", bad, Who::admin).status, 400) << bad;
+  }
+
+  // Valid, wrapped as GET answers it.
+  r = send("PUT", "/api/v1/config", R"({"config":{"debounce_count":5}})", Who::admin);
+  ASSERT_EQ(r.status, 200) << r.body;
+  body = json::parse(r.body);
+  EXPECT_EQ(body["config"]["debounce_count"], 5);
+  EXPECT_EQ(body["changed"], json::array({"debounce_count"}));
+  ASSERT_EQ(engine->submitted.size(), 1u);
+  const auto& replaced = std::get<engine::ReplaceConfig>(engine->submitted[0].action).config;
+  EXPECT_EQ(replaced.debounce_count, 5);
+  EXPECT_EQ(replaced.defaults.battery.temperature_alarm_C,
+            before.defaults.battery.temperature_alarm_C);
+
+  const auto changes = audit_of(security::AuditAction::config_change);
+  ASSERT_EQ(changes.size(), 2u);  // newest first: the accepted one, then the refused one
+  EXPECT_EQ(changes[0].user, "adam");
+  EXPECT_NE(changes[0].detail.find("debounce_count: 3 -> 5"), std::string::npos)
+      << changes[0].detail;
+  EXPECT_NE(changes[1].detail.find("refused"), std::string::npos) << changes[1].detail;
+
+  // The same again changes nothing and is not submitted.
+  r = send("PUT", "/api/v1/config", R"({"debounce_count":5})", Who::admin);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(json::parse(r.body)["changed"].empty());
+  EXPECT_EQ(engine->submitted_count(), 1u);
+
+  // Refused by the engine: 409, audited.
+  engine->answer = engine::ActionResult{false, "configuration refused"};
+  EXPECT_EQ(send("PUT", "/api/v1/config", R"({"debounce_count":6})", Who::admin).status, 409);
+}
+
+TEST(JsonBody, Utf8LengthCountsCodePoints) {
+  EXPECT_EQ(utf8_length(""), 0u);
+  EXPECT_EQ(utf8_length("abc"), 3u);
+  EXPECT_EQ(utf8_length("47.1 \xC2\xB0"
+                        "C"),
+            7u);
+}
+
+TEST(DischargeId, RoundTripAndRejects) {
+  const auto key = parse_discharge_id("12-1767225600000");
+  ASSERT_TRUE(key);
+  EXPECT_EQ(key->string_id, 12);
+  EXPECT_EQ(key->start_ms, 1'767'225'600'000);
+  for (const char* bad : {"", "-", "1-", "-5", "0-5", "1-x", "1-5-6", "1000-5", "a-5"}) {
+    EXPECT_FALSE(parse_discharge_id(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace btms::web

@@ -1,0 +1,140 @@
+// Engine events and alarm counts on the live stream (docs/api.md "Live stream events"), with a
+// fake EngineService the test feeds: the feed alone, and end to end over a WebSocket.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "fake_engine.hpp"
+#include "test_client.hpp"
+#include "test_plant.hpp"
+#include "web/stream_events.hpp"
+#include "web/web_server.hpp"
+
+namespace btms::web {
+namespace {
+
+using test::FakeEngine;
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+json next(StreamEventFeed& feed) {
+  auto message = feed.next_message();
+  EXPECT_TRUE(message);
+  return message ? json::parse(*message) : json{};
+}
+
+TEST(StreamEventFeed, WithoutEngineNothingIsSent) {
+  StreamEventFeed feed(nullptr);
+  EXPECT_FALSE(feed.next_message());
+}
+
+TEST(StreamEventFeed, SendsCountsFirstThenNewEventsInOrderThenChangedCounts) {
+  auto engine = std::make_shared<FakeEngine>();
+  engine->add_event(model::EventKind::note, "mc", 0.0);  // before the client: not sent
+  engine->set_alarms(2, 1);
+  StreamEventFeed feed(engine);
+  EXPECT_EQ(next(feed), json({{"type", "alarms"}, {"count", 2}, {"unacknowledged", 1}}));
+  EXPECT_FALSE(feed.next_message());
+
+  const auto raised = engine->add_event(model::EventKind::alarm_raised, "battery/1/7", 47.1);
+  engine->add_event(model::EventKind::alarm_cleared, "battery/1/8", 30.0);
+  engine->set_alarms(3, 1);
+  const auto first = next(feed);
+  EXPECT_EQ(first["type"], "event");
+  EXPECT_EQ(first["event"]["id"], raised.id);
+  EXPECT_EQ(first["event"]["kind"], "alarm_raised");
+  EXPECT_EQ(first["event"]["severity"], "alarm");
+  EXPECT_EQ(first["event"]["source"], "battery/1/7");
+  EXPECT_EQ(first["event"]["rule"], "battery_temperature_alarm");
+  EXPECT_EQ(first["event"]["time_ms"], raised.time_ms);
+  EXPECT_DOUBLE_EQ(first["event"]["value"].get<double>(), 47.1);
+  EXPECT_TRUE(first["event"].contains("text"));
+  EXPECT_TRUE(first["event"].contains("user"));
+  EXPECT_EQ(next(feed)["event"]["kind"], "alarm_cleared");
+  EXPECT_EQ(next(feed), json({{"type", "alarms"}, {"count", 3}, {"unacknowledged", 2}}));
+  EXPECT_FALSE(feed.next_message());
+
+  engine->set_alarms(3, 3);  // acknowledged: unacknowledged count changes only
+  EXPECT_EQ(next(feed), json({{"type", "alarms"}, {"count", 3}, {"unacknowledged", 0}}));
+  EXPECT_FALSE(feed.next_message());
+}
+
+TEST(StreamEventFeed, ManyEventsComeOutOneMessageEachInOrder) {
+  auto engine = std::make_shared<FakeEngine>();
+  StreamEventFeed feed(engine);
+  (void)next(feed);  // counts
+  for (int i = 0; i < 40; ++i) engine->add_event(model::EventKind::note, "mc", i);
+  for (int i = 0; i < 40; ++i) {
+    const auto m = next(feed);
+    ASSERT_EQ(m["type"], "event");
+    EXPECT_EQ(m["event"]["id"], i + 1);
+  }
+  EXPECT_FALSE(feed.next_message());
+}
+
+class StreamEventsServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    plant.set(plant.plant_id("battery/1/1/voltage"), 13.52);
+    plant.publish();
+  }
+  void TearDown() override {
+    if (server) server->stop();
+  }
+  void start(std::shared_ptr<engine::EngineService> with_engine) {
+    WebOptions options;
+    options.port = 0;
+    options.allow_anonymous_read = true;
+    options.stream_poll_ms = 20;
+    server = std::make_unique<WebServer>(options, plant.plant, plant.derived, plant.site);
+    if (with_engine) server->set_engine(std::move(with_engine));
+    server->start();
+  }
+  json read(test::WsClient& ws) {
+    const auto text = ws.read_text(3s);
+    EXPECT_TRUE(text) << "no message";
+    return text ? json::parse(*text) : json{};
+  }
+
+  test::TestPlant plant;
+  std::unique_ptr<WebServer> server;
+};
+
+TEST_F(StreamEventsServerTest, EventsAndAlarmCountsReachTheClient) {
+  auto engine = std::make_shared<FakeEngine>();
+  start(engine);
+  test::WsClient ws;
+  ASSERT_EQ(ws.connect(server->port(), "/api/v1/stream"), 101);
+  EXPECT_EQ(read(ws), json({{"type", "alarms"}, {"count", 0}, {"unacknowledged", 0}}));
+  ASSERT_TRUE(ws.send_text(R"({"subscribe": ["battery/1/1/"]})"));
+  EXPECT_EQ(read(ws)["type"], "values");
+
+  engine->add_event(model::EventKind::alarm_raised, "battery/1/1", 47.1);
+  engine->set_alarms(1, 0);
+  const auto event = read(ws);
+  EXPECT_EQ(event["type"], "event");
+  EXPECT_EQ(event["event"]["source"], "battery/1/1");
+  EXPECT_EQ(event["event"]["kind"], "alarm_raised");
+  EXPECT_EQ(read(ws), json({{"type", "alarms"}, {"count", 1}, {"unacknowledged", 1}}));
+  // Values keep flowing next to events.
+  plant.set(plant.plant_id("battery/1/1/voltage"), 13.0);
+  plant.publish();
+  EXPECT_EQ(read(ws)["type"], "values");
+  EXPECT_FALSE(ws.read_text(100ms));
+}
+
+TEST_F(StreamEventsServerTest, WithoutEngineOnlyValuesAreSent) {
+  start(nullptr);
+  test::WsClient ws;
+  ASSERT_EQ(ws.connect(server->port(), "/api/v1/stream"), 101);
+  EXPECT_FALSE(ws.read_text(150ms));
+  ASSERT_TRUE(ws.send_text(R"({"subscribe": ["battery/1/1/"]})"));
+  EXPECT_EQ(read(ws)["type"], "values");
+  EXPECT_FALSE(ws.read_text(150ms));
+}
+
+}  // namespace
+}  // namespace btms::web

@@ -1,0 +1,252 @@
+// The operator pages against the documented API (docs/api.md "Alarms, strings and
+// discharges", "Configuration", "Live stream events") with those answers stubbed in the
+// browser, over a real `btms demo` for everything else (topology, live values, history, the
+// WebSocket stream). Checks what the UI sends (bodies, CSRF header) and shows, whether or not
+// the gateway build already serves these endpoints.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { dataDir, launchBrowser, newPage, shot, skipReason, startDemo, stopDemo } from './demo.mjs';
+
+const CSRF = 'e2e-csrf-token';
+const json = (body, status = 200) => ({ status, contentType: 'application/json', body: JSON.stringify(body) });
+
+function alarmsAnswer(now, acknowledged) {
+  const alarm = (key, source, severity, text, value, ack) => ({
+    key,
+    source,
+    rule: key.split(':')[1],
+    severity,
+    text,
+    since_ms: now - 120_000,
+    value,
+    acknowledged: ack,
+    acknowledged_by: ack ? 'olga' : '',
+    acknowledged_ms: ack ? now : 0,
+    waiting_for_ack: false,
+  });
+  const alarms = [
+    alarm('battery/2/7:battery_temperature_trip', 'battery/2/7', 'trip', 'Battery 2/7 temperature 61.2 °C > 60.0 °C', 61.2, acknowledged),
+    alarm('battery/1/3:battery_voltage_high', 'battery/1/3', 'warning', 'Battery 1/3 voltage high: 14.5 V > 14.4 V', 14.5, false),
+  ];
+  return { time_ms: now, count: alarms.length, unacknowledged: alarms.filter((a) => !a.acknowledged).length, alarms };
+}
+
+function eventsAnswer(now) {
+  const ev = (s, kind, severity, source, rule, text, user = '') => ({ id: s, time_ms: now - 300_000 + s * 1000, kind, severity, source, rule, text, user, value: null });
+  return {
+    from_ms: now - 86_400_000,
+    to_ms: now,
+    limit: 1000,
+    limit_reached: false,
+    events: [
+      ev(0, 'alarm_raised', 'trip', 'battery/2/7', 'battery_temperature_trip', 'Battery 2/7 temperature trip'),
+      ev(1, 'string_tripped', 'trip', 'string/2', '', 'String 2 opened by protection'),
+      ev(5, 'alarm_raised', 'warning', 'battery/1/3', 'battery_voltage_high', 'Battery 1/3 voltage high'),
+      ev(30, 'alarm_acknowledged', 'trip', 'battery/2/7', 'battery_temperature_trip', 'ventilation checked', 'olga'),
+    ],
+  };
+}
+
+const CONFIG = {
+  config: {
+    defaults: { battery: { temperature_warning_C: 40, temperature_alarm_C: 45 } },
+    per_string: {},
+    debounce_count: 3,
+    equalization_enabled: true,
+  },
+  fields: [
+    { name: 'battery.temperature_warning_C', unit: '°C', min: 20, max: 80, per_string: true, description: 'Battery temperature warning', type: 'number' },
+    { name: 'battery.temperature_alarm_C', unit: '°C', min: 20, max: 80, per_string: true, description: 'Battery temperature alarm', type: 'number' },
+    { name: 'debounce_count', unit: '', min: 1, max: 100, per_string: false, description: 'Readings in a row', type: 'integer' },
+    { name: 'equalization_enabled', unit: '', min: 0, max: 1, per_string: false, description: 'Equalization', type: 'boolean' },
+  ],
+};
+
+describe('operator pages against the documented API (stubbed answers)', { skip: skipReason, timeout: 90_000 }, () => {
+  let demo;
+  let browser;
+  let page;
+  let base;
+  let role = 'operator';
+  let acknowledged = false;
+  const sent = [];
+
+  before(async () => {
+    demo = startDemo({ dir: dataDir() });
+    base = await demo.url;
+    browser = await launchBrowser();
+    page = await newPage(browser);
+    const record = (route) => {
+      const r = route.request();
+      sent.push({ method: r.method(), path: new URL(r.url()).pathname, body: r.postDataJSON(), csrf: r.headers()['x-csrf-token'] });
+    };
+    await page.route('**/api/v1/session', (route) => route.fulfill(json({ authenticated: true, user: 'olga', role, csrf_token: CSRF })));
+    await page.route('**/api/v1/alarms', (route) => route.fulfill(json(alarmsAnswer(Date.now(), acknowledged))));
+    await page.route('**/api/v1/events?*', (route) => route.fulfill(json(eventsAnswer(Date.now()))));
+    await page.route('**/api/v1/alarms/acknowledge', (route) => {
+      record(route);
+      acknowledged = true;
+      return route.fulfill(json({ ok: true, message: '1 alarm acknowledged' }));
+    });
+    await page.route('**/api/v1/strings/*/reset', (route) => {
+      record(route);
+      return route.fulfill(json({ error: 'battery 2/7 temperature still 61.2 °C' }, 409));
+    });
+    await page.route('**/api/v1/config', (route) => {
+      if (route.request().method() === 'GET') return route.fulfill(json(CONFIG));
+      record(route);
+      return route.fulfill(json({ error: 'invalid configuration', problems: ['defaults.battery.temperature_alarm_C: must be above the warning 40'] }, 400));
+    });
+    // The real stream passes through; the test adds an alarm-count message as the engine would.
+    await page.routeWebSocket('**/api/v1/stream', (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((m) => server.send(m));
+      server.onMessage((m) => ws.send(m));
+      setTimeout(() => ws.send(JSON.stringify({ type: 'alarms', count: 7, unacknowledged: 5 })), 1500);
+    });
+  });
+
+  after(async () => {
+    try {
+      await browser?.close();
+    } finally {
+      await stopDemo(demo?.child);
+    }
+  });
+
+  test('the header badge follows the stream\'s alarm counts', async () => {
+    await page.goto(base);
+    await page.waitForFunction(() => document.querySelector('[data-testid="alarm-badge"]')?.textContent === '7');
+    assert.match(await page.locator('[data-testid="alarm-badge"]').getAttribute('title'), /7 active, 5 unacknowledged/);
+    // The overview counts active alarms per UPS from /api/v1/alarms (string 2 is on UPS 1).
+    assert.match(await page.locator('[data-testid="alarms-ups-1"]').innerText(), /2 \(2 unacknowledged\)/);
+  });
+
+  test('acknowledging one alarm sends its key, the comment and the CSRF token', async () => {
+    await page.goto(`${base}#/alarms`);
+    const row = page.locator('[data-testid="alarm-battery/2/7:battery_temperature_trip"]');
+    await row.waitFor();
+    assert.equal(await row.locator('a').getAttribute('href'), '#/battery/2/7');
+    await row.locator('[data-testid="ack"]').click();
+    await row.locator('[data-testid="ack-text"]').fill('ventilation checked');
+    await row.locator('[data-testid="ack-confirm"]').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="alarm-battery/2/7:battery_temperature_trip"]')?.textContent?.includes('by olga'));
+    assert.deepEqual(sent.at(-1), {
+      method: 'POST',
+      path: '/api/v1/alarms/acknowledge',
+      body: { key: 'battery/2/7:battery_temperature_trip', comment: 'ventilation checked' },
+      csrf: CSRF,
+    });
+    await shot(page, 'stub-alarms-acknowledged');
+  });
+
+  test('a refused string reset shows the engine\'s reason', async () => {
+    await page.locator('[data-testid="reset-string-2"]').click();
+    await page.locator('[data-testid="reset-string-2-text"]').fill('cell 7 replaced');
+    await page.locator('[data-testid="reset-string-2-confirm"]').click();
+    await page.locator('text=still 61.2 °C').waitFor();
+    assert.deepEqual(sent.at(-1).body, { reason: 'cell 7 replaced' });
+    assert.equal(sent.at(-1).path, '/api/v1/strings/2/reset');
+  });
+
+  test('history filters by severity and shows what the trip alarm did', async () => {
+    const rows = page.locator('[data-testid="event-history"] tbody tr');
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), 4);
+    await page.locator('.filters label', { hasText: 'warning' }).locator('input').check();
+    assert.equal(await rows.count(), 1);
+    await page.locator('.filters label', { hasText: 'warning' }).locator('input').uncheck();
+    await page.locator('[data-testid="event-history"] button.link-button', { hasText: 'alarm_raised' }).last().click();
+    const did = await page.locator('tr.consequences').innerText();
+    assert.match(did, /\+1 s:.*string_tripped string\/2/);
+    assert.match(did, /\+30 s:.*alarm_acknowledged/);
+    await shot(page, 'stub-alarm-history');
+  });
+
+  test('a viewer sees the actions disabled with the reason', async () => {
+    role = 'viewer';
+    acknowledged = false;
+    await page.goto(`${base}#/alarms`);
+    await page.reload();
+    const ack = page.locator('[data-testid="ack"]').first();
+    await ack.waitFor();
+    assert.equal(await ack.isDisabled(), true);
+    assert.match(await ack.getAttribute('title'), /your role \(viewer\) may not do this: operator or higher needed/);
+    role = 'admin';
+  });
+
+  test('settings: a range error is caught before sending; the server\'s problems are shown', async () => {
+    await page.goto(`${base}#/settings`);
+    await page.reload();
+    const alarm = page.locator('[data-testid="field-defaults.battery.temperature_alarm_C"]');
+    await alarm.waitFor();
+    const before = sent.length;
+    await alarm.fill('300');
+    await page.click('[data-testid="review-changes"]');
+    assert.match(await page.locator('[data-testid="settings-problems"]').innerText(), /defaults\.battery\.temperature_alarm_C: 300 is above the maximum 80/);
+    assert.equal(sent.length, before, 'nothing was sent');
+    await alarm.fill('39');
+    await page.fill('[data-testid="field-debounce_count"]', '4');
+    await page.click('[data-testid="review-changes"]');
+    const dialog = await page.locator('[data-testid="confirm-dialog"]').innerText();
+    assert.match(dialog, /debounce_count\s+3\s+→\s+4/);
+    assert.match(dialog, /defaults\.battery\.temperature_alarm_C\s+45 °C\s+→\s+39 °C/);
+    await shot(page, 'stub-settings-confirm');
+    await page.click('[data-testid="confirm-apply"]');
+    await page.locator('[data-testid="settings-problems"]', { hasText: 'must be above the warning 40' }).waitFor();
+    assert.deepEqual(sent.at(-1), {
+      method: 'PUT',
+      path: '/api/v1/config',
+      body: { debounce_count: 4, defaults: { battery: { temperature_alarm_C: 39 } } },
+      csrf: CSRF,
+    });
+    await shot(page, 'stub-settings-problems');
+  });
+
+  test('discharge playback over the demo\'s real history', async () => {
+    // A discharge record for the last 20 s of string 1 (the demo is on mains: flat curves, but
+    // real stored buckets), as GET /api/v1/discharges/{id} documents it.
+    const now = Date.now();
+    const d = {
+      id: `1-${now - 20_000}`,
+      string_id: 1,
+      start_ms: now - 20_000,
+      end_ms: now,
+      duration_min: 0.33,
+      ah_out: 0.5,
+      energy_out_kWh: 0.27,
+      min_string_voltage_V: 540,
+      peak_current_A: 90,
+      weakest_position: 4,
+      min_battery_voltage_V: Array.from({ length: 40 }, (_, i) => (i === 3 ? 12.5 : 13 + i / 100)),
+      predicted_runtime_min: 40,
+      actual_runtime_min: 0.33,
+      soc_start_pct: 100,
+      soc_end_pct: 99,
+      running: false,
+    };
+    await page.route('**/api/v1/discharges', (route) => route.fulfill(json({ discharges: [d] })));
+    await page.route(`**/api/v1/discharges/${d.id}`, (route) => route.fulfill(json(d)));
+    await page.goto(`${base}#/discharges`);
+    await page.click(`[data-testid="discharge-${d.id}"]`);
+    await page.locator('[data-testid="playback-slider"]').waitFor();
+    assert.match(await page.locator('[data-testid="weakest"]').innerText(), /^4 \(12\.50 V\) 1 \(13\.00 V\)/);
+    assert.equal(await page.locator('[data-testid="runtime-vs-prediction"]').innerText(), '0.3 min of 40.0 min predicted (1 %)');
+    assert.equal(await page.getAttribute('[data-testid="discharge-csv"]', 'href'), `/api/v1/discharges/${d.id}.csv`);
+    const slider = page.locator('[data-testid="playback-slider"]');
+    const max = Number(await slider.getAttribute('max'));
+    assert.ok(max >= 2, `only ${max + 1} moments in 20 s of history`);
+    const times = [];
+    for (const i of [0, max]) {
+      await slider.evaluate((el, v) => {
+        el.value = String(v);
+        el.dispatchEvent(new Event('input', { bubbles: true }));
+      }, i);
+      times.push(await page.locator('[data-testid="playback-time"]').innerText());
+    }
+    assert.notEqual(times[0], times[1]);
+    assert.equal(await page.locator('figure.barchart svg rect').count(), 40);
+    assert.ok((await page.locator('figure.barchart svg rect:not(.bar-stale)').count()) >= 30, 'most batteries have a value at the last moment');
+    await shot(page, 'stub-discharge-playback');
+  });
+});

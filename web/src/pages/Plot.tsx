@@ -1,0 +1,158 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { plotLayout } from '../lib/axes';
+import { getJson } from '../lib/api';
+import { HistoryAnswer, HistorySeries, historyUrl } from '../lib/history';
+import { ALL_SPAN_MS, TimeRange, zoomRange } from '../lib/ranges';
+
+/** An answer of /api/v1/history with the moment it was parsed (for the draw-time figure). */
+export interface Loaded {
+  answer?: HistoryAnswer;
+  error?: string;
+  loading: boolean;
+  received_at?: number;
+}
+
+/** Fetches history for `channels` over `range`; re-fetches when any of them changes. */
+export function useHistory(channels: string[], range: TimeRange, points: number): Loaded {
+  const [state, setState] = useState<Loaded>({ loading: true });
+  const key = `${channels.join(',')}|${range.from_ms}|${range.to_ms}|${points}`;
+  useEffect(() => {
+    if (channels.length === 0) {
+      setState({ loading: false });
+      return;
+    }
+    let cancelled = false;
+    setState((s) => ({ ...s, loading: true, error: undefined }));
+    getJson(historyUrl(channels, range, points)).then(
+      (answer: HistoryAnswer) => !cancelled && setState({ answer, loading: false, received_at: performance.now() }),
+      (e) => !cancelled && setState({ loading: false, error: String(e.message ?? e) }),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [key]);
+  return state;
+}
+
+/**
+ * History series on one uPlot chart: unit-grouped y axes, min/max bands, drag to zoom (the
+ * caller re-queries at the zoomed range). The time from the data's arrival to the end of
+ * uPlot's draw is kept in data-draw-ms (read by the browser test).
+ */
+export function Plot(props: {
+  series: HistorySeries[];
+  band?: boolean;
+  height?: number;
+  receivedAt?: number;
+  onZoom?: (r: TimeRange) => void;
+  cursorX_s?: number;
+  testid?: string;
+  /** The x axis spans this range (the one asked for), not only where data is. */
+  xRange?: TimeRange;
+}) {
+  const ref = useRef<HTMLDivElement>(null);
+  const plotRef = useRef<uPlot>();
+  const zoomRef = useRef(props.onZoom);
+  zoomRef.current = props.onZoom;
+  useEffect(() => {
+    const el = ref.current!;
+    const t0 = props.receivedAt ?? performance.now();
+    const layout = plotLayout(props.series, props.band ?? true);
+    if (props.xRange) {
+      const { from_ms, to_ms } = props.xRange;
+      layout.scales.x = { time: true, range: () => [from_ms / 1000, to_ms / 1000] };
+    }
+    let drawn = false;
+    const plot = new uPlot(
+      {
+        width: Math.max(320, Math.min(1200, (el.parentElement?.clientWidth ?? innerWidth) - 20)),
+        height: props.height ?? 260,
+        series: layout.series,
+        axes: layout.axes,
+        scales: layout.scales,
+        bands: layout.bands,
+        cursor: { drag: { x: true, y: false, setScale: false } },
+        hooks: {
+          draw: [
+            () => {
+              if (drawn) return;
+              drawn = true;
+              el.dataset.drawMs = (performance.now() - t0).toFixed(1);
+              el.dataset.points = String(layout.data[0].length);
+            },
+          ],
+          setSelect: [
+            (u) => {
+              if (u.select.width < 3 || !zoomRef.current) return;
+              const min = u.posToVal(u.select.left, 'x');
+              const max = u.posToVal(u.select.left + u.select.width, 'x');
+              u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+              zoomRef.current(zoomRange(min, max));
+            },
+          ],
+        },
+      },
+      layout.data as uPlot.AlignedData,
+      el,
+    );
+    // The min/max series only draw the band: their legend rows would double the legend.
+    const rows = el.querySelectorAll<HTMLElement>('.u-legend .u-series');
+    layout.series.forEach((s, i) => {
+      if (i > 0 && / (min|max)$/.test(s.label ?? '') && rows[i]) rows[i].style.display = 'none';
+    });
+    plotRef.current = plot;
+    return () => plot.destroy();
+  }, [props.series, props.band, props.xRange?.from_ms, props.xRange?.to_ms]);
+  useEffect(() => {
+    const plot = plotRef.current;
+    if (!plot || props.cursorX_s === undefined) return;
+    plot.setCursor({ left: plot.valToPos(props.cursorX_s, 'x'), top: 10 });
+  }, [props.cursorX_s, props.series]);
+  return <div class="plot" ref={ref} data-testid={props.testid} />;
+}
+
+function bucketText(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  return `${Math.round(ms / 3_600_000)} h`;
+}
+
+/** The chart, or why there is none. */
+export function HistoryPlot(props: {
+  loaded: Loaded;
+  testid?: string;
+  onZoom?: (r: TimeRange) => void;
+  band?: boolean;
+  height?: number;
+  /** false: the x axis follows the data ("all", where years before the site would be empty). */
+  fullRange?: boolean;
+  /** A moment marked with the cursor (playback). */
+  cursorX_s?: number;
+}) {
+  const { loaded } = props;
+  if (loaded.error) return <p class="value-invalid">History: {loaded.error}</p>;
+  if (!loaded.answer) return <p class="muted">{loaded.loading ? 'Loading history…' : 'No history.'}</p>;
+  const series = loaded.answer.series;
+  const buckets = series.reduce((n, s) => n + s.buckets.length, 0);
+  return (
+    <div class={loaded.loading ? 'plot-wrap loading' : 'plot-wrap'} data-span-ms={loaded.answer.to_ms - loaded.answer.from_ms}>
+      {buckets === 0 && <p class="muted">No stored values in this range.</p>}
+      <Plot
+        series={series}
+        receivedAt={loaded.received_at}
+        testid={props.testid}
+        onZoom={props.onZoom}
+        band={props.band}
+        height={props.height}
+        cursorX_s={props.cursorX_s}
+        xRange={props.fullRange === false || loaded.answer.to_ms - loaded.answer.from_ms > ALL_SPAN_MS / 2 ? undefined : { from_ms: loaded.answer.from_ms, to_ms: loaded.answer.to_ms }}
+      />
+      <small class="muted">
+        {loaded.answer.tier} tier, {bucketText(loaded.answer.bucket_ms)} buckets, {buckets} shown{props.onZoom ? ' · drag on the chart to zoom' : ''}
+      </small>
+    </div>
+  );
+}
