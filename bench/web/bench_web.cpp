@@ -1,5 +1,8 @@
-// REST /api/v1/live throughput and WebSocket fan-out latency on loopback, on a full-size
-// gateway (32 strings x 120 batteries). Prints each figure next to its target.
+// REST /api/v1/live throughput and WebSocket fan-out on loopback, on a full-size gateway
+// (32 strings x 120 batteries). Prints each figure next to its target. The WebSocket clients
+// run in another process (bench_web_stream_client) so their CPU is not the server's; the
+// gateway process here holds only the server and a thread publishing a snapshot a second.
+// Figures are noisy: the machine this runs on may be shared.
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -7,13 +10,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "model/plant_channels.hpp"
+#include "stream_load.hpp"
 #include "test_client.hpp"
 #include "web/web_server.hpp"
 
@@ -26,9 +29,12 @@ namespace {
 // live values at 1 Hz, so 1000 req/s serves hundreds of clients; a WebSocket update should
 // reach every client well within one 1 s acquisition cycle.
 constexpr double kTargetRestPerSecond = 1000.0;
-constexpr double kTargetFanoutP99_ms = 250.0;
+// Issue 7: an update reaches each of 50 clients within 100 ms at the 95th percentile.
+constexpr double kTargetFanoutP95_ms = 100.0;
 constexpr int kWsClients = 50;
-constexpr int kWsRounds = 20;
+constexpr auto kPublishPeriod = std::chrono::milliseconds(1000);  // the acquisition's scan
+constexpr auto kCpuWindow = std::chrono::milliseconds(5000);      // no-client CPU window
+constexpr auto kWsRun = std::chrono::milliseconds(20'000);        // clients connected
 
 std::int64_t wall_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
@@ -128,6 +134,7 @@ int main() {
   plant.publish(13.0);
   web::WebOptions options;
   options.port = 0;
+  options.allow_anonymous_read = true;  // loopback reads without a session, as the demo
   web::WebServer server(options, plant.publisher, nullptr, plant.site);
   server.start();
   const int port = server.port();
@@ -146,55 +153,71 @@ int main() {
       "clients should filter)\n",
       plant.channels.directory->size(), everything);
 
-  // WebSocket fan-out: 50 clients subscribed to every string channel; each round publishes a
-  // new snapshot and measures publish -> receipt for each client.
-  std::vector<std::unique_ptr<web::test::WsClient>> clients;
-  for (int c = 0; c < kWsClients; ++c) {
-    auto ws = std::make_unique<web::test::WsClient>();
-    if (ws->connect(port, "/api/v1/stream") != 101) {
-      std::printf("WebSocket connect failed\n");
-      return 1;
+  // WebSocket fan-out (issue 7): 50 clients, in another process, subscribed to every battery
+  // channel of the full-size gateway while a new snapshot with every value changed is published
+  // once a second, like a real 1 s scan.
+  const auto battery_channels = plant.channels.directory->with_prefix("battery/").size();
+  std::atomic<bool> publishing{true};
+  std::atomic<int> published{0};
+  std::thread publisher([&] {
+    auto next = steady_clock::now();
+    for (int round = 1; publishing; ++round) {
+      plant.publish(13.0 + 0.001 * round);
+      ++published;
+      next += kPublishPeriod;
+      while (publishing && steady_clock::now() < next) std::this_thread::sleep_for(10ms);
     }
-    ws->send_text(R"({"subscribe": ["string/"]})");
-    if (!ws->read_text(5s)) {
-      std::printf("no initial message\n");
-      return 1;
-    }
-    clients.push_back(std::move(ws));
-  }
-  std::vector<double> latencies_ms;
-  std::mutex mutex;
-  for (int round = 1; round <= kWsRounds; ++round) {
-    const auto published = steady_clock::now();
-    plant.publish(13.0 + round);
-    const auto wanted = plant.sequence;
-    std::vector<std::thread> readers;
-    for (auto& ws : clients) {
-      readers.emplace_back([&, client = ws.get()] {
-        while (auto text = client->read_text(3s)) {
-          const auto j = nlohmann::json::parse(*text);
-          if (j.value("sequence", 0u) >= wanted) {
-            const double ms = duration<double, std::milli>(steady_clock::now() - published).count();
-            std::lock_guard lock(mutex);
-            latencies_ms.push_back(ms);
-            return;
-          }
-        }
-      });
-    }
-    for (auto& r : readers) r.join();
-  }
-  std::sort(latencies_ms.begin(), latencies_ms.end());
-  const auto pct = [&](double p) {
-    return latencies_ms.empty()
-               ? -1.0
-               : latencies_ms[static_cast<std::size_t>(p * (latencies_ms.size() - 1))];
+  });
+  // The gateway process's CPU without clients (publishing only), then with them.
+  const auto cpu_per_wall = [](auto&& during) {
+    const double cpu0 = bench::process_cpu_seconds();
+    const auto t0 = steady_clock::now();
+    during();
+    return (bench::process_cpu_seconds() - cpu0) /
+           duration<double>(steady_clock::now() - t0).count();
   };
+  const double idle_cpu = cpu_per_wall([] { std::this_thread::sleep_for(kCpuWindow); });
+  double loaded_cpu = 0.0;
+  int published_loaded = 0;
+  const auto ws = bench::run_stream_load(
+      BTMS_WEB_STREAM_CLIENT, port, kWsClients,
+      static_cast<int>(duration_cast<milliseconds>(kWsRun).count()), "battery/", [&] {
+        const int p0 = published;
+        loaded_cpu = cpu_per_wall([] { std::this_thread::sleep_for(kWsRun - 500ms); });
+        published_loaded = published - p0;
+      });
+  publishing = false;
+  publisher.join();
+  if (!ws.ran) {
+    std::printf("WS fan-out: the client process did not run, or %d of its clients failed\n",
+                ws.failed_clients);
+    server.stop();
+    return 1;
+  }
   std::printf(
-      "WS fan-out, %d clients x 128 ch, poll 100 ms: received %zu/%d, p50 %.1f ms, "
-      "p99 %.1f ms (target p99 <= %.0f ms)\n",
-      kWsClients, latencies_ms.size(), kWsClients * kWsRounds, pct(0.5), pct(0.99),
-      kTargetFanoutP99_ms);
+      "WS fan-out, %d clients x %zu battery ch (another process), 1 snapshot/s with every "
+      "value changed (server wakes its streams on a new snapshot, looked for every 5 ms):\n",
+      kWsClients, battery_channels);
+  // Latency: from the snapshot's time_ms (wall clock at publish, whole ms, so up to 1 ms
+  // high) to the moment a client has the whole message.
+  std::printf(
+      "  latency measurement -> client: p50 %.1f ms, p95 %.1f ms (target p95 < %.0f ms) -> %s, "
+      "p99 %.1f ms, max %.1f ms\n",
+      ws.p50_ms, ws.p95_ms, kTargetFanoutP95_ms, ws.p95_ms < kTargetFanoutP95_ms ? "ok" : "MISSED",
+      ws.p99_ms, ws.max_ms);
+  std::printf(
+      "  updates: %.2f per client per s (%llu messages in %.1f s; %d snapshots published in "
+      "the %.1f s CPU window), %.0f bytes per update per client\n",
+      static_cast<double>(ws.messages) / kWsClients / ws.seconds, ws.messages, ws.seconds,
+      published_loaded, duration<double>(kWsRun - 500ms).count(), ws.bytes_per_message());
+  std::printf(
+      "  CPU (cores): gateway process %.3f without clients, %.3f with (serving costs %.3f); "
+      "client process %.3f\n",
+      idle_cpu, loaded_cpu, loaded_cpu - idle_cpu, ws.cpu);
+  const bool all_ok = ws.p95_ms < kTargetFanoutP95_ms && one_string >= kTargetRestPerSecond &&
+                      one_battery_row >= kTargetRestPerSecond;
+  std::printf("Result: %s (figures from a shared machine are noisy: run it more than once)\n",
+              all_ok ? "every figure with a target meets it" : "SOME FIGURE MISSES ITS TARGET");
   server.stop();
-  return 0;
+  return all_ok ? 0 : 1;
 }

@@ -13,6 +13,7 @@
 
 #include "security/access_control.hpp"
 #include "web/api_handlers.hpp"
+#include "web/json_body.hpp"
 
 namespace btms::web {
 
@@ -43,21 +44,6 @@ std::string header(const Request& request, const std::string& name) {
   return it == request.headers.end() ? std::string{} : it->second;
 }
 
-Response json_reply(int status, const json& body) {
-  Response r;
-  r.status = status;
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  // Session data and account lists must never sit in a shared cache.
-  r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
-}
-
-Response error_reply(int status, std::string_view reason) {
-  auto r = json_error(status, reason);
-  r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
-}
-
 // The string member `key` of a JSON object body; nullopt when the body is not such an object.
 std::optional<std::string> string_member(const json& body, const char* key) {
   if (!body.is_object()) return std::nullopt;
@@ -79,7 +65,7 @@ json session_json(const security::Session& session) {
 
 Response session_established(int status, const security::Session& session,
                              const security::SessionManager& sessions) {
-  auto r = json_reply(status, session_json(session));
+  auto r = no_store_json(status, session_json(session));
   r.headers.emplace_back("Set-Cookie", sessions.cookie_header(session.id));
   return r;
 }
@@ -92,12 +78,12 @@ std::optional<std::int64_t> parse_int(std::string_view text) {
 }
 
 Response login(AuthContext& auth, const Request& request) {
-  if (!auth.has_user_store()) return error_reply(503, kNoUserStore);
+  if (!auth.has_user_store()) return no_store_error(503, kNoUserStore);
   const auto body = parse_body(request);
   const auto user = string_member(body, "user");
   const auto password = string_member(body, "password");
   if (!user || !password) {
-    return error_reply(400, "body must be {\"user\": string, \"password\": string}");
+    return no_store_error(400, "body must be {\"user\": string, \"password\": string}");
   }
   const auto outcome =
       auth.login_service()->login(*user, *password, request.remote_address, unix_now_ms());
@@ -105,19 +91,19 @@ Response login(AuthContext& auth, const Request& request) {
     case security::LoginStatus::ok:
       return session_established(200, *outcome.session, auth.sessions());
     case security::LoginStatus::bad_credentials:
-      return error_reply(401, "invalid user name or password");
+      return no_store_error(401, "invalid user name or password");
     case security::LoginStatus::locked_out: {
-      auto r = error_reply(429, "too many failed logins; try again later");
+      auto r = no_store_error(429, "too many failed logins; try again later");
       // Whole seconds, rounded up so the client never retries too early.
       const auto seconds = std::max<std::int64_t>(1, (outcome.retry_after_ms + 999) / 1000);
       r.headers.emplace_back("Retry-After", std::to_string(seconds));
       return r;
     }
     case security::LoginStatus::setup_required:
-      return json_reply(409, json{{"error", "no account exists yet: create the first admin"},
-                                  {"setup_required", true}});
+      return no_store_json(409, json{{"error", "no account exists yet: create the first admin"},
+                                     {"setup_required", true}});
   }
-  return error_reply(500, "internal error");
+  return no_store_error(500, "internal error");
 }
 
 Response logout(AuthContext& auth, const Request& request) {
@@ -125,36 +111,38 @@ Response logout(AuthContext& auth, const Request& request) {
   if (auth.login_service()) {
     auth.login_service()->logout(id, request.remote_address, unix_now_ms());
   }
-  auto r = json_reply(200, json{{"authenticated", false}});
+  auto r = no_store_json(200, json{{"authenticated", false}});
   r.headers.emplace_back("Set-Cookie", auth.sessions().clear_cookie_header());
   return r;
 }
 
 Response whoami(AuthContext& auth, const Request& request) {
-  if (const auto session = auth.session_of(request)) return json_reply(200, session_json(*session));
+  if (const auto session = auth.session_of(request))
+    return no_store_json(200, session_json(*session));
   // Tells the UI which screen to show: first-admin setup, login, or the anonymous demo.
-  return json_reply(200, json{{"authenticated", false},
-                              {"user_store", auth.has_user_store()},
-                              {"setup_required", auth.users() && auth.users()->empty()},
-                              {"anonymous_read", auth.allow_anonymous_read() &&
-                                                     is_loopback_address(request.remote_address)}});
+  return no_store_json(
+      200, json{{"authenticated", false},
+                {"user_store", auth.has_user_store()},
+                {"setup_required", auth.users() && auth.users()->empty()},
+                {"anonymous_read",
+                 auth.allow_anonymous_read() && is_loopback_address(request.remote_address)}});
 }
 
 Response setup(AuthContext& auth, const Request& request) {
-  if (!auth.has_user_store()) return error_reply(503, kNoUserStore);
+  if (!auth.has_user_store()) return no_store_error(503, kNoUserStore);
   const auto body = parse_body(request);
   const auto user = string_member(body, "user");
   const auto password = string_member(body, "password");
   if (!user || !password) {
-    return error_reply(400, "body must be {\"user\": string, \"password\": string}");
+    return no_store_error(400, "body must be {\"user\": string, \"password\": string}");
   }
   try {
     const auto session = auth.login_service()->create_first_admin(
         *user, *password, request.remote_address, unix_now_ms());
-    if (!session) return error_reply(409, "setup already done: log in as an admin");
+    if (!session) return no_store_error(409, "setup already done: log in as an admin");
     return session_established(201, *session, auth.sessions());
   } catch (const std::invalid_argument& e) {
-    return error_reply(400, e.what());
+    return no_store_error(400, e.what());
   }
 }
 
@@ -168,7 +156,7 @@ json user_json(const security::UserInfo& info) {
 Response list_users(AuthContext& auth) {
   json out = json::array();
   for (const auto& info : auth.users()->list()) out.push_back(user_json(info));
-  return json_reply(200, out);
+  return no_store_json(200, out);
 }
 
 std::string acting_user(AuthContext& auth, const Request& request) {
@@ -182,39 +170,39 @@ Response add_user(AuthContext& auth, const Request& request) {
   const auto role_text = string_member(body, "role");
   const auto password = string_member(body, "password");
   if (!name || !role_text || !password) {
-    return error_reply(400,
-                       "body must be {\"name\": string, \"role\": string, \"password\": string}");
+    return no_store_error(
+        400, "body must be {\"name\": string, \"role\": string, \"password\": string}");
   }
   const auto role = security::parse_role(*role_text);
-  if (!role) return error_reply(400, "role must be viewer, operator or admin");
-  if (auth.users()->find(*name)) return error_reply(409, "user already exists: " + *name);
+  if (!role) return no_store_error(400, "role must be viewer, operator or admin");
+  if (auth.users()->find(*name)) return no_store_error(409, "user already exists: " + *name);
   const auto now_ms = unix_now_ms();
   try {
     auth.users()->add_user(*name, *role, *password, now_ms);
   } catch (const std::invalid_argument& e) {
-    return error_reply(400, e.what());
+    return no_store_error(400, e.what());
   }
   auth.audit()->append(now_ms, acting_user(auth, request), request.remote_address,
                        security::AuditAction::user_change, "user/" + *name,
                        fmt::format("added with role {}", security::to_string(*role)));
-  return json_reply(201, user_json(*auth.users()->find(*name)));
+  return no_store_json(201, user_json(*auth.users()->find(*name)));
 }
 
 Response remove_user(AuthContext& auth, const Request& request, const ParsedTarget& target) {
   constexpr std::string_view kPrefix = "/api/v1/users/";
   const std::string name = target.path.substr(kPrefix.size());
-  if (name.empty()) return error_reply(400, "missing user name: DELETE /api/v1/users/NAME");
+  if (name.empty()) return no_store_error(400, "missing user name: DELETE /api/v1/users/NAME");
   bool removed = false;
   try {
     removed = auth.users()->remove_user(name);
   } catch (const std::invalid_argument& e) {
-    return error_reply(409, e.what());  // would leave the gateway without an admin
+    return no_store_error(409, e.what());  // would leave the gateway without an admin
   }
-  if (!removed) return error_reply(404, "no such user: " + name);
+  if (!removed) return no_store_error(404, "no such user: " + name);
   auth.sessions().logout_user(name);
   auth.audit()->append(unix_now_ms(), acting_user(auth, request), request.remote_address,
                        security::AuditAction::user_change, "user/" + name, "removed");
-  return json_reply(200, json{{"removed", name}});
+  return no_store_json(200, json{{"removed", name}});
 }
 
 Response audit_entries(AuthContext& auth, const ParsedTarget& target) {
@@ -223,7 +211,7 @@ Response audit_entries(AuthContext& auth, const ParsedTarget& target) {
   std::int64_t limit = kDefaultAuditLimit;
   for (const auto& [key, value] : target.query) {
     const auto number = parse_int(value);
-    if (!number) return error_reply(400, "not an integer: " + key);
+    if (!number) return no_store_error(400, "not an integer: " + key);
     if (key == "from_ms") {
       from_ms = *number;
     } else if (key == "to_ms") {
@@ -231,11 +219,11 @@ Response audit_entries(AuthContext& auth, const ParsedTarget& target) {
     } else if (key == "limit") {
       limit = *number;
     } else {
-      return error_reply(400, "unknown query parameter: " + key);
+      return no_store_error(400, "unknown query parameter: " + key);
     }
   }
   if (limit < 1 || limit > static_cast<std::int64_t>(kMaxAuditLimit)) {
-    return error_reply(400, fmt::format("limit must be 1..{}", kMaxAuditLimit));
+    return no_store_error(400, fmt::format("limit must be 1..{}", kMaxAuditLimit));
   }
   json out = json::array();
   for (const auto& e : auth.audit()->query(from_ms, to_ms, static_cast<std::size_t>(limit))) {
@@ -246,7 +234,7 @@ Response audit_entries(AuthContext& auth, const ParsedTarget& target) {
                        {"target", e.target},
                        {"detail", e.detail}});
   }
-  return json_reply(200, out);
+  return no_store_json(200, out);
 }
 
 security::SessionConfig session_config(const AuthTuning& tuning, bool secure_cookie) {
@@ -316,7 +304,7 @@ std::optional<Response> AuthContext::authorize(const Request& request, Role need
       allow_anonymous_read_ && is_loopback_address(request.remote_address)) {
     return std::nullopt;
   }
-  if (!users_) return error_reply(503, kNoUserStore);
+  if (!users_) return no_store_error(503, kNoUserStore);
   const auto now_ms = unix_now_ms();
   const auto result = security::authorize(sessions_, request.method, header(request, "cookie"),
                                           header(request, std::string(security::kCsrfHeaderName)),
@@ -330,7 +318,7 @@ std::optional<Response> AuthContext::authorize(const Request& request, Role need
                    request.method + " " + (parsed ? parsed->path : request.target),
                    std::string(result.reason()));
   }
-  return error_reply(result.http_status(), result.reason());
+  return no_store_error(result.http_status(), result.reason());
 }
 
 void add_auth_routes(Router& router, AuthContext& auth) {

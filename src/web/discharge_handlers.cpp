@@ -12,6 +12,7 @@
 
 #include "web/api_handlers.hpp"
 #include "web/history_handlers.hpp"
+#include "web/json_body.hpp"
 #include "web/operator_handlers.hpp"
 
 namespace btms::web {
@@ -27,20 +28,6 @@ constexpr std::size_t kChannelsPerQuery = 32;
 // tier answers sample by sample.
 constexpr std::int64_t kMinBucket_ms = 100;
 constexpr int kMaxPoints = 10'000;
-
-Response json_reply(int status, const json& body) {
-  Response r;
-  r.status = status;
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
-}
-
-Response error_reply(int status, std::string_view reason) {
-  auto r = json_error(status, reason);
-  r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
-}
 
 json finite_or_null(double value) {
   return std::isfinite(value) ? json(value) : json(nullptr);
@@ -125,18 +112,18 @@ std::vector<model::DischargeRecord> running_of(const OperatorContext& ctx) {
 }
 
 Response list_discharges(const OperatorContext& ctx, const Request& request) {
-  if (!ctx.history) return error_reply(503, kNoHistory);
+  if (!ctx.history) return no_store_error(503, kNoHistory);
   const auto now_ms = unix_now_ms();
   auto parsed = parse_list_query(request.target, now_ms);
-  if (auto* reason = std::get_if<std::string>(&parsed)) return error_reply(400, *reason);
+  if (auto* reason = std::get_if<std::string>(&parsed)) return no_store_error(400, *reason);
   const auto& q = std::get<ListQuery>(parsed);
   std::vector<model::DischargeRecord> records;
   try {
     records = ctx.history->discharges(q.from_ms, q.to_ms, q.string_id, q.limit);
   } catch (const std::invalid_argument& e) {
-    return error_reply(400, e.what());
+    return no_store_error(400, e.what());
   } catch (const std::exception& e) {
-    return error_reply(500, fmt::format("history store: {}", e.what()));
+    return no_store_error(500, fmt::format("history store: {}", e.what()));
   }
   std::set<std::string> stored;
   for (const auto& r : records) stored.insert(discharge_id(r));
@@ -156,7 +143,7 @@ Response list_discharges(const OperatorContext& ctx, const Request& request) {
   }
   json list = json::array();
   for (const auto& r : records) list.push_back(record_json(r, now_ms));
-  return json_reply(200, json{{"discharges", std::move(list)}});
+  return no_store_json(200, json{{"discharges", std::move(list)}});
 }
 
 std::optional<model::DischargeRecord> find_discharge(const OperatorContext& ctx,
@@ -206,25 +193,25 @@ std::vector<history::ChannelSeries> query_all(history::HistoryStore& store,
 
 Response one_discharge(const OperatorContext& ctx, const ParsedTarget& target) {
   if (!target.query.empty()) {
-    return error_reply(400, "unknown query parameter: " + target.query.begin()->first);
+    return no_store_error(400, "unknown query parameter: " + target.query.begin()->first);
   }
-  if (!ctx.history) return error_reply(503, kNoHistory);
+  if (!ctx.history) return no_store_error(503, kNoHistory);
   std::string_view id = std::string_view(target.path).substr(kDischargesPrefix.size());
   const bool csv = id.ends_with(".csv");
   if (csv) id.remove_suffix(4);
   const auto key = parse_discharge_id(id);
-  if (!key) return error_reply(404, fmt::format("no such discharge: '{}'", id));
+  if (!key) return no_store_error(404, fmt::format("no such discharge: '{}'", id));
   std::optional<model::DischargeRecord> record;
   try {
     record = find_discharge(ctx, *key);
   } catch (const std::invalid_argument& e) {
-    return error_reply(400, e.what());
+    return no_store_error(400, e.what());
   } catch (const std::exception& e) {
-    return error_reply(500, fmt::format("history store: {}", e.what()));
+    return no_store_error(500, fmt::format("history store: {}", e.what()));
   }
-  if (!record) return error_reply(404, fmt::format("no such discharge: '{}'", id));
+  if (!record) return no_store_error(404, fmt::format("no such discharge: '{}'", id));
   const auto now_ms = unix_now_ms();
-  if (!csv) return json_reply(200, record_json(*record, now_ms));
+  if (!csv) return no_store_json(200, record_json(*record, now_ms));
 
   int batteries = static_cast<int>(record->min_battery_voltage_V.size());
   if (ctx.site) {
@@ -237,7 +224,7 @@ Response one_discharge(const OperatorContext& ctx, const ParsedTarget& target) {
   try {
     r.body = discharge_csv(channels, query_all(*ctx.history, channels, record->start_ms, to_ms));
   } catch (const std::exception& e) {
-    return error_reply(500, fmt::format("history store: {}", e.what()));
+    return no_store_error(500, fmt::format("history store: {}", e.what()));
   }
   r.headers.emplace_back("Content-Disposition",
                          fmt::format("attachment; filename=\"btms-discharge-{}.csv\"", id));

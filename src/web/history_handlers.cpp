@@ -216,20 +216,6 @@ std::string_view kind_name(model::EventKind kind) {
   return "unknown";
 }
 
-std::string_view severity_name(model::Severity severity) {
-  switch (severity) {
-    case model::Severity::info:
-      return "info";
-    case model::Severity::warning:
-      return "warning";
-    case model::Severity::alarm:
-      return "alarm";
-    case model::Severity::trip:
-      return "trip";
-  }
-  return "unknown";
-}
-
 Response no_store(Response r) {
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
@@ -270,6 +256,20 @@ std::string format_iso_ms(std::int64_t time_ms) {
   const auto c = civil_from_days(days);
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", c.year, c.month, c.day,
                      rem / 3'600'000, rem / 60'000 % 60, rem / 1000 % 60, rem % 1000);
+}
+
+std::string_view to_string(model::Severity severity) {
+  switch (severity) {
+    case model::Severity::info:
+      return "info";
+    case model::Severity::warning:
+      return "warning";
+    case model::Severity::alarm:
+      return "alarm";
+    case model::Severity::trip:
+      return "trip";
+  }
+  return "unknown";
 }
 
 std::string_view to_string(history::Tier tier) {
@@ -426,7 +426,7 @@ std::string events_json(const std::vector<model::Event>& events, const EventsQue
         {"time_ms", e.time_ms},
         {"time_iso", format_iso_ms(e.time_ms)},
         {"kind", kind_name(e.kind)},
-        {"severity", severity_name(e.severity)},
+        {"severity", to_string(e.severity)},
         {"source", e.source},
         {"rule", e.rule},
         {"text", e.text},

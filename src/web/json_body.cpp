@@ -75,4 +75,18 @@ std::optional<std::string> read_int_member(const nlohmann::json& object, std::st
   return std::nullopt;
 }
 
+Response no_store_json(int status, const nlohmann::json& body) {
+  Response r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+Response no_store_error(int status, std::string_view reason) {
+  auto r = json_error(status, reason);
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
 }  // namespace btms::web

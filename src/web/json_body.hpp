@@ -13,12 +13,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include "web/http_types.hpp"
+
 namespace btms::web {
 
 // The body as a JSON object, or the reason when it is empty, larger than max_bytes, not JSON,
 // not an object, or has a member that is not in `allowed`.
 std::variant<nlohmann::json, std::string> parse_object_body(
     std::string_view body, std::size_t max_bytes, std::initializer_list<std::string_view> allowed);
+
+// A JSON answer no cache may keep: alarm states, sessions, accounts and settings change at any
+// moment. Invalid UTF-8 in strings is replaced, never thrown.
+Response no_store_json(int status, const nlohmann::json& body);
+// {"error": reason} with Cache-Control: no-store.
+Response no_store_error(int status, std::string_view reason);
 
 // Unicode code points of valid UTF-8 text (what a user counts as characters).
 std::size_t utf8_length(std::string_view text);

@@ -13,6 +13,7 @@
 #include "engine/config_fields.hpp"
 #include "web/api_handlers.hpp"
 #include "web/discharge_handlers.hpp"
+#include "web/history_handlers.hpp"
 #include "web/json_body.hpp"
 
 namespace btms::web {
@@ -28,41 +29,12 @@ constexpr std::size_t kMaxAuditDetailChars = 2000;
 constexpr std::int64_t kMaxStringId = 999;
 constexpr std::int64_t kMaxPosition = 1000;
 
-Response json_reply(int status, const json& body) {
-  Response r;
-  r.status = status;
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  // Alarm states and settings change at any moment: never from a cache.
-  r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
-}
-
-Response error_reply(int status, std::string_view reason) {
-  auto r = json_error(status, reason);
-  r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
-}
-
-std::string_view severity_name(model::Severity severity) {
-  switch (severity) {
-    case model::Severity::info:
-      return "info";
-    case model::Severity::warning:
-      return "warning";
-    case model::Severity::alarm:
-      return "alarm";
-    case model::Severity::trip:
-      return "trip";
-  }
-  return "alarm";
-}
-
 json finite_or_null(double value) {
   return std::isfinite(value) ? json(value) : json(nullptr);
 }
 
 Response refuse_query(const ParsedTarget& target) {
-  return error_reply(400, "unknown query parameter: " + target.query.begin()->first);
+  return no_store_error(400, "unknown query parameter: " + target.query.begin()->first);
 }
 
 // Who is acting and from where; "" as user when no session (no authorizer installed).
@@ -118,8 +90,8 @@ Response finish(const OperatorContext& ctx, const engine::Actor& who, security::
   audit(ctx, who, action, target,
         fmt::format("{}; result: {} {}", what, outcome.status, outcome.message));
   if (outcome.status == 200)
-    return json_reply(200, json{{"ok", true}, {"message", outcome.message}});
-  return error_reply(outcome.status, outcome.message);
+    return no_store_json(200, json{{"ok", true}, {"message", outcome.message}});
+  return no_store_error(outcome.status, outcome.message);
 }
 
 // ---- alarms ---------------------------------------------------------------------------------
@@ -128,7 +100,7 @@ json alarm_json(const engine::ActiveAlarm& a) {
   return json{{"key", a.key},
               {"source", a.source},
               {"rule", a.rule},
-              {"severity", severity_name(a.severity)},
+              {"severity", to_string(a.severity)},
               {"text", a.text},
               {"since_ms", a.since_ms},
               {"value", finite_or_null(a.value)},
@@ -140,7 +112,7 @@ json alarm_json(const engine::ActiveAlarm& a) {
 
 Response list_alarms(const OperatorContext& ctx, const ParsedTarget& target) {
   if (!target.query.empty()) return refuse_query(target);
-  if (!ctx.engine) return error_reply(503, kNoEngine);
+  if (!ctx.engine) return no_store_error(503, kNoEngine);
   const auto list = ctx.engine->alarms();
   std::vector<const engine::ActiveAlarm*> sorted;
   for (const auto& a : list->alarms) sorted.push_back(&a);
@@ -156,19 +128,19 @@ Response list_alarms(const OperatorContext& ctx, const ParsedTarget& target) {
     if (!a->acknowledged) ++unacknowledged;
     alarms.push_back(alarm_json(*a));
   }
-  return json_reply(200, json{{"time_ms", list->time_ms},
-                              {"count", sorted.size()},
-                              {"unacknowledged", unacknowledged},
-                              {"alarms", std::move(alarms)}});
+  return no_store_json(200, json{{"time_ms", list->time_ms},
+                                 {"count", sorted.size()},
+                                 {"unacknowledged", unacknowledged},
+                                 {"alarms", std::move(alarms)}});
 }
 
 Response acknowledge(const OperatorContext& ctx, const Request& request) {
   auto parsed = parse_object_body(request.body, kMaxActionBody_bytes, {"key", "source", "comment"});
-  if (auto* reason = std::get_if<std::string>(&parsed)) return error_reply(400, *reason);
+  if (auto* reason = std::get_if<std::string>(&parsed)) return no_store_error(400, *reason);
   const auto& body = std::get<json>(parsed);
   const bool by_key = body.contains("key");
   if (by_key == body.contains("source")) {
-    return error_reply(400, "exactly one of 'key' or 'source' is required");
+    return no_store_error(400, "exactly one of 'key' or 'source' is required");
   }
   std::string key;
   std::string source;
@@ -177,9 +149,9 @@ Response acknowledge(const OperatorContext& ctx, const Request& request) {
        {by_key ? read_text_member(body, "key", true, 1, kMaxKeyChars, key)
                : read_text_member(body, "source", true, 0, kMaxKeyChars, source),
         read_text_member(body, "comment", false, 0, kMaxTextChars, comment)}) {
-    if (problem) return error_reply(400, *problem);
+    if (problem) return no_store_error(400, *problem);
   }
-  if (!ctx.engine) return error_reply(503, kNoEngine);
+  if (!ctx.engine) return no_store_error(503, kNoEngine);
   const auto who = actor_of(ctx, request);
   const std::string target = by_key ? key : (source.empty() ? "site" : source);
   const std::string what = comment.empty() ? "acknowledge" : "acknowledge, comment: " + comment;
@@ -226,18 +198,18 @@ std::optional<StringCommand> parse_string_command(std::string_view path) {
 Response string_command(const OperatorContext& ctx, const Request& request,
                         const ParsedTarget& target) {
   const auto command = parse_string_command(target.path);
-  if (!command) return error_reply(404, "no such resource: " + target.path);
+  if (!command) return no_store_error(404, "no such resource: " + target.path);
   const bool baseline = command->verb == "baseline-reset";
   auto parsed = parse_object_body(request.body, kMaxActionBody_bytes,
                                   {baseline ? std::string_view("position") : "reason"});
-  if (auto* reason = std::get_if<std::string>(&parsed)) return error_reply(400, *reason);
+  if (auto* reason = std::get_if<std::string>(&parsed)) return no_store_error(400, *reason);
   const auto& body = std::get<json>(parsed);
   std::string reason;
   std::int64_t position = 0;
   const auto problem = baseline ? read_int_member(body, "position", true, 0, kMaxPosition, position)
                                 : read_text_member(body, "reason", true, 1, kMaxTextChars, reason);
-  if (problem) return error_reply(400, *problem);
-  if (!ctx.engine) return error_reply(503, kNoEngine);
+  if (problem) return no_store_error(400, *problem);
+  if (!ctx.engine) return no_store_error(503, kNoEngine);
 
   const auto who = actor_of(ctx, request);
   const int id = command->string_id;
@@ -290,9 +262,9 @@ json fields_json() {
 
 Response get_config(const OperatorContext& ctx, const ParsedTarget& target) {
   if (!target.query.empty()) return refuse_query(target);
-  if (!ctx.engine) return error_reply(503, kNoEngine);
-  return json_reply(200, json{{"config", engine::config_to_json(ctx.engine->config())},
-                              {"fields", fields_json()}});
+  if (!ctx.engine) return no_store_error(503, kNoEngine);
+  return no_store_json(200, json{{"config", engine::config_to_json(ctx.engine->config())},
+                                 {"fields", fields_json()}});
 }
 
 // "defaults.battery.temperature_alarm_C: 45 -> 47" for every value that differs (fields that
@@ -329,21 +301,21 @@ Response put_config(const OperatorContext& ctx, std::mutex& config_mutex, const 
     if (auto denied = ctx.auth->authorize(request, Role::admin)) return std::move(*denied);
   }
   if (request.body.size() > kMaxRequestBody_bytes) {
-    return error_reply(400, fmt::format("body too large: {} bytes, at most {}", request.body.size(),
-                                        kMaxRequestBody_bytes));
+    return no_store_error(400, fmt::format("body too large: {} bytes, at most {}",
+                                           request.body.size(), kMaxRequestBody_bytes));
   }
-  if (request.body.empty()) return error_reply(400, "empty body: a JSON object is required");
+  if (request.body.empty()) return no_store_error(400, "empty body: a JSON object is required");
   json document;
   try {
     document = json::parse(request.body);
   } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e309
-    return error_reply(400, fmt::format("malformed JSON: {}", e.what()));
+    return no_store_error(400, fmt::format("malformed JSON: {}", e.what()));
   }
-  if (!document.is_object()) return error_reply(400, "body must be a JSON object");
+  if (!document.is_object()) return no_store_error(400, "body must be a JSON object");
   // Accept the document as GET answers it ({"config": ...}) as well as bare.
   if (document.size() == 1 && document.contains("config")) document = document["config"];
-  if (!document.is_object()) return error_reply(400, "'config' must be a JSON object");
-  if (!ctx.engine) return error_reply(503, kNoEngine);
+  if (!document.is_object()) return no_store_error(400, "'config' must be a JSON object");
+  if (!ctx.engine) return no_store_error(503, kNoEngine);
 
   const auto who = actor_of(ctx, request);
   // Serialized so two admins' partial updates are applied one after the other, each over the
@@ -356,7 +328,7 @@ Response put_config(const OperatorContext& ctx, std::mutex& config_mutex, const 
   } catch (const engine::ConfigValidationError& e) {
     audit(ctx, who, security::AuditAction::config_change, "engine-config",
           fmt::format("refused: invalid configuration: {}", fmt::join(e.problems(), "; ")));
-    return json_reply(400, json{{"error", "invalid configuration"}, {"problems", e.problems()}});
+    return no_store_json(400, json{{"error", "invalid configuration"}, {"problems", e.problems()}});
   }
   const auto before = engine::config_to_json(base);
   auto after = engine::config_to_json(updated);
@@ -365,13 +337,13 @@ Response put_config(const OperatorContext& ctx, std::mutex& config_mutex, const 
   if (lines.empty()) {
     audit(ctx, who, security::AuditAction::config_change, "engine-config",
           "no change; result: 200");
-    return json_reply(200, json{{"config", std::move(after)}, {"changed", names}});
+    return no_store_json(200, json{{"config", std::move(after)}, {"changed", names}});
   }
   const auto outcome = carry_out(ctx, engine::ReplaceConfig{std::move(updated)}, who);
   audit(ctx, who, security::AuditAction::config_change, "engine-config",
         fmt::format("{}; result: {} {}", fmt::join(lines, "; "), outcome.status, outcome.message));
-  if (outcome.status != 200) return error_reply(outcome.status, outcome.message);
-  return json_reply(200, json{{"config", std::move(after)}, {"changed", names}});
+  if (outcome.status != 200) return no_store_error(outcome.status, outcome.message);
+  return no_store_json(200, json{{"config", std::move(after)}, {"changed", names}});
 }
 
 }  // namespace

@@ -61,12 +61,20 @@ constexpr auto kTlsShutdownTimeout = 5s;
 constexpr std::size_t kMaxHeader_bytes = 16 * 1024;
 constexpr const char* kStreamPath = "/api/v1/stream";
 constexpr int kMaxBlockingInFlight = 32;
+// How often the server looks for a newly published snapshot to wake the stream clients with.
+// The publisher (src/model) has no notification, and its latest() is a mutex and a pointer
+// copy, so looking every few ms is cheap and keeps the wait for an update well under the
+// stream's 100 ms latency target (the per-session stream_poll_ms timer alone added up to its
+// whole period).
+constexpr auto kSnapshotWatchInterval = 5ms;
 
 // Something the server can close on stop().
 class Closable {
  public:
   virtual ~Closable() = default;
   virtual void close() = 0;
+  // A new snapshot was published: stream sessions send what changed now.
+  virtual void wake() {}
 };
 
 // State shared by the listener and all sessions.
@@ -87,11 +95,23 @@ struct ServerCore {
 
   std::mutex sessions_mutex;
   std::list<std::weak_ptr<Closable>> sessions;
+  // Stream clients with the same subscription share each message's serialization.
+  std::shared_ptr<StreamMessageCache> stream_cache = std::make_shared<StreamMessageCache>();
 
   void track(const std::shared_ptr<Closable>& session) {
     std::lock_guard lock(sessions_mutex);
     sessions.remove_if([](const auto& w) { return w.expired(); });
     sessions.push_back(session);
+  }
+  void wake_all() {
+    std::vector<std::shared_ptr<Closable>> live;
+    {
+      std::lock_guard lock(sessions_mutex);
+      for (const auto& w : sessions) {
+        if (auto s = w.lock()) live.push_back(std::move(s));
+      }
+    }
+    for (auto& s : live) s->wake();
   }
   void close_all() {
     std::list<std::weak_ptr<Closable>> copy;
@@ -118,6 +138,7 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
       : ws_(std::move(stream)),
         timer_(ws_.get_executor()),
         core_(core),
+        differ_(core.stream_cache),
         events_(core.operator_ctx.engine) {}
 
   void run(http::request<http::string_body> request) {
@@ -137,6 +158,12 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
         [](websocket::response_type& res) { res.set(http::field::server, "btms"); }));
     ws_.async_accept(request_,
                      beast::bind_front_handler(&WsSession::on_accept, this->shared_from_this()));
+  }
+
+  void wake() override {
+    net::post(ws_.get_executor(), [self = this->shared_from_this()] {
+      if (!self->closed_ && !self->core_.stopping) self->pump();
+    });
   }
 
   void close() override {
@@ -198,22 +225,22 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
   void pump() {
     if (writing_ || closed_) return;
     if (pending_error_) {
-      out_ = std::move(*pending_error_);
+      out_ = std::make_shared<const std::string>(std::move(*pending_error_));
       pending_error_.reset();
     } else if (auto event = events_.next_message()) {
-      out_ = std::move(*event);
+      out_ = std::make_shared<const std::string>(std::move(*event));
       more_events_ = true;
     } else {
       more_events_ = false;
       auto plant = core_.api.plant ? core_.api.plant->latest() : nullptr;
       auto derived = core_.api.derived ? core_.api.derived->latest() : nullptr;
-      auto msg = differ_.next_message(plant, derived);
+      auto msg = differ_.next_shared_message(plant, derived);
       if (!msg) return;
-      out_ = std::move(*msg);
+      out_ = std::move(msg);
     }
     writing_ = true;
     ws_.text(true);
-    ws_.async_write(net::buffer(out_),
+    ws_.async_write(net::buffer(*out_),
                     beast::bind_front_handler(&WsSession::on_write, this->shared_from_this()));
   }
 
@@ -235,7 +262,9 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
   StreamDiffer differ_;
   StreamEventFeed events_;
   bool more_events_ = false;  // the last message was an event: more may be waiting
-  std::string out_;
+  // The message being written; values messages are shared with the other clients (and the
+  // stream cache), so 50 clients of the same update hold one copy.
+  std::shared_ptr<const std::string> out_;
   std::optional<std::string> pending_error_;
   bool writing_ = false;
   bool closed_ = false;
@@ -475,6 +504,24 @@ struct WebServer::Impl {
   std::vector<std::future<void>> finished;
   int bound_port = 0;
   bool running = false;
+  // Wakes the stream sessions when a new snapshot is published (see kSnapshotWatchInterval).
+  net::steady_timer snapshot_watch{net::make_strand(ioc)};
+  std::shared_ptr<const model::Snapshot> watched_plant, watched_derived;
+
+  void watch_snapshots() {
+    snapshot_watch.expires_after(kSnapshotWatchInterval);
+    snapshot_watch.async_wait([this](beast::error_code ec) {
+      if (ec || core.stopping) return;
+      auto plant = core.api.plant ? core.api.plant->latest() : nullptr;
+      auto derived = core.api.derived ? core.api.derived->latest() : nullptr;
+      if (plant != watched_plant || derived != watched_derived) {
+        watched_plant = std::move(plant);
+        watched_derived = std::move(derived);
+        core.wake_all();
+      }
+      watch_snapshots();
+    });
+  }
 
   void do_accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
@@ -566,6 +613,7 @@ void WebServer::start() {
   impl.core.workers = std::make_unique<net::thread_pool>(
       static_cast<std::size_t>(std::max(1, opt.auth.hash_threads)));
   impl.do_accept();
+  impl.watch_snapshots();
   const int threads = std::max(1, opt.io_threads);
   for (int i = 0; i < threads; ++i) {
     std::packaged_task<void()> task([&impl] { impl.ioc.run(); });
@@ -586,6 +634,7 @@ void WebServer::stop() {
     impl.acceptor.close(ec);
     impl.core.close_all();
   });
+  net::post(impl.snapshot_watch.get_executor(), [&impl] { impl.snapshot_watch.cancel(); });
   // Finishes the hashes in progress; their replies go to the io threads still running below.
   impl.core.workers->join();
   impl.core.workers.reset();

@@ -47,8 +47,9 @@ struct WebOptions {
   // Holds users.sqlite and audit.sqlite. Empty = no user store: only the anonymous loopback
   // reads above are served and every route needing a session answers 503.
   std::string data_dir;
-  AuthTuning auth;           // Argon2 cost, lockout and session timeouts (defaults = production)
-  int stream_poll_ms = 100;  // how often the stream looks for new snapshots
+  AuthTuning auth;  // Argon2 cost, lockout and session timeouts (defaults = production)
+  // How often the stream checks for engine events and errors; new snapshots wake it within 5 ms.
+  int stream_poll_ms = 100;
   int ws_ping_interval_ms = 15'000;  // idle time before a ping; no answer in as long = dropped
   int io_threads = 1;
   TlsOptions tls;  // enabled: HTTPS/WSS only (TLS 1.2+), session cookies Secure

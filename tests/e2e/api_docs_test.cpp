@@ -14,11 +14,13 @@
 #include <thread>
 #include <vector>
 
+#include "http_client.hpp"
 #include "process.hpp"
 
 using btms::e2e::ChildProcess;
 using btms::e2e::http_get;
 using btms::e2e::TempFolder;
+using btms::e2e::wait_for_port;
 using nlohmann::json;
 
 namespace {
@@ -108,16 +110,6 @@ void expect_shape(const json& doc, const json& answer, const std::string& where,
   }
 }
 
-int wait_for_web_port(ChildProcess& demo) {
-  const std::regex url(R"(http://127\.0\.0\.1:(\d+)/)");
-  for (int i = 0; i < 40; ++i) {
-    const auto line = demo.read_line(500);
-    std::smatch m;
-    if (std::regex_search(line, m, url)) return std::stoi(m[1]);
-  }
-  return 0;
-}
-
 }  // namespace
 
 TEST(ApiDocs, ReadsTheCurlExamplesAndTheirJson) {
@@ -144,7 +136,7 @@ TEST(ApiDocs, EveryGetExampleAnswers200WithTheDocumentedKeys) {
   TempFolder data;
   ChildProcess demo(
       {BTMS_BINARY, "demo", "--port", "0", "--scada-port", "0", "--data-dir", data.path()});
-  const int port = wait_for_web_port(demo);
+  const int port = wait_for_port(demo, R"(http://127\.0\.0\.1:(\d+)/)");
   ASSERT_GT(port, 0) << "btms demo did not print its web URL";
 
   bool started = false;  // the first 200 shows the demo's first cycles have run
@@ -152,7 +144,7 @@ TEST(ApiDocs, EveryGetExampleAnswers200WithTheDocumentedKeys) {
     SCOPED_TRACE("docs/api.md:" + std::to_string(e.line) + " GET " + e.target);
     // Until the first cycles have run, live data, the engine and the history store may still
     // answer 503 (or not know a channel yet): retry for a while, longer before the first 200.
-    btms::e2e::HttpResponse r;
+    btms::e2e::HttpReply r;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(started ? 5 : 20);
     do {
       r = http_get(port, e.target);

@@ -5,29 +5,19 @@
 #include <regex>
 #include <thread>
 
+#include "http_client.hpp"
 #include "process.hpp"
 
 using btms::e2e::ChildProcess;
 using btms::e2e::http_get;
 using btms::e2e::TempFolder;
-
-namespace {
-int wait_for_web_port(ChildProcess& demo) {
-  const std::regex url(R"(http://127\.0\.0\.1:(\d+)/)");
-  for (int i = 0; i < 40; ++i) {
-    const auto line = demo.read_line(500);
-    std::smatch m;
-    if (std::regex_search(line, m, url)) return std::stoi(m[1]);
-  }
-  return 0;
-}
-}  // namespace
+using btms::e2e::wait_for_port;
 
 TEST(Demo, ServesPlausibleLiveBatteryVoltagesAndStopsCleanly) {
   TempFolder data;
   ChildProcess demo(
       {BTMS_BINARY, "demo", "--port", "0", "--scada-port", "0", "--data-dir", data.path()});
-  const int port = wait_for_web_port(demo);
+  const int port = wait_for_port(demo, R"(http://127\.0\.0\.1:(\d+)/)");
   ASSERT_GT(port, 0) << "btms demo did not print its web URL";
 
   // The first poll cycle needs a moment; wait until battery 2/17 has a fresh value.
@@ -67,7 +57,7 @@ TEST(Demo, RefusesATakenPortClearly) {
   TempFolder data2;
   ChildProcess first(
       {BTMS_BINARY, "demo", "--port", "0", "--scada-port", "0", "--data-dir", data1.path()});
-  const int port = wait_for_web_port(first);
+  const int port = wait_for_port(first, R"(http://127\.0\.0\.1:(\d+)/)");
   ASSERT_GT(port, 0);
   ChildProcess second({BTMS_BINARY, "demo", "--port", std::to_string(port), "--scada-port", "0",
                        "--data-dir", data2.path()});

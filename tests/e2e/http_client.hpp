@@ -18,6 +18,11 @@ HttpReply http_request(int port, const std::string& method, const std::string& t
                        const std::string& body = "",
                        const std::map<std::string, std::string>& headers = {});
 
+// GET with no session (anonymous reads of the loopback demo).
+inline HttpReply http_get(int port, const std::string& target) {
+  return http_request(port, "GET", target);
+}
+
 class WebSession {
  public:
   explicit WebSession(int port) : port_(port) {}

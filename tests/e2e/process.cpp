@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <regex>
 #include <stdexcept>
 #include <thread>
 
@@ -99,36 +100,14 @@ TempFolder::~TempFolder() {
   std::filesystem::remove_all(path_, ec);
 }
 
-HttpResponse http_get(int port, const std::string& target) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    throw std::runtime_error("connect to port " + std::to_string(port) + " failed");
+int wait_for_port(ChildProcess& child, const std::string& url_pattern) {
+  const std::regex url(url_pattern);
+  for (int i = 0; i < 40; ++i) {
+    const auto line = child.read_line(500);
+    std::smatch m;
+    if (std::regex_search(line, m, url)) return std::stoi(m[1]);
   }
-  const std::string request =
-      "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-  if (write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
-    close(fd);
-    throw std::runtime_error("write failed");
-  }
-  std::string response;
-  char chunk[65536];
-  ssize_t n = 0;
-  while ((n = read(fd, chunk, sizeof chunk)) > 0)
-    response.append(chunk, static_cast<std::size_t>(n));
-  close(fd);
-  HttpResponse r;
-  if (response.size() > 12) r.status = std::stoi(response.substr(9, 3));
-  if (auto body = response.find("\r\n\r\n"); body != std::string::npos) {
-    r.body = response.substr(body + 4);
-  }
-  // Chunked bodies are not expected from the gateway's JSON endpoints (Content-Length is set).
-  return r;
+  return 0;
 }
 
 }  // namespace btms::e2e

@@ -38,11 +38,8 @@ class TempFolder {
   std::string path_;
 };
 
-// Minimal HTTP/1.1 GET on 127.0.0.1; returns status code and body.
-struct HttpResponse {
-  int status = 0;
-  std::string body;
-};
-HttpResponse http_get(int port, const std::string& target);
+// Reads the child's stdout until a line matches `url_pattern` (a regex whose first group is the
+// port, e.g. R"(http://127\.0\.0\.1:(\d+)/)"); 0 when none within about 20 s.
+int wait_for_port(ChildProcess& child, const std::string& url_pattern);
 
 }  // namespace btms::e2e

@@ -16,6 +16,7 @@
 
 using btms::e2e::ChildProcess;
 using btms::e2e::TempFolder;
+using btms::e2e::wait_for_port;
 using btms::e2e::WebSession;
 using nlohmann::json;
 
@@ -55,16 +56,6 @@ std::string site_with_ports(const std::map<std::string, int>& ports) {
     text.replace(at, static_cast<std::size_t>(m.length(1)), std::to_string(port));
   }
   return text;
-}
-
-int wait_for_api_port(ChildProcess& gateway) {
-  const std::regex url(R"(API: http://127\.0\.0\.1:(\d+)/)");
-  for (int i = 0; i < 40; ++i) {
-    const auto line = gateway.read_line(500);
-    std::smatch m;
-    if (std::regex_search(line, m, url)) return std::stoi(m[1]);
-  }
-  return 0;
 }
 
 // The first alarm whose source is `source`, waiting up to timeout_s for it.
@@ -108,7 +99,7 @@ TEST(Restart, AlarmStateAndAcknowledgementSurviveAGatewayRestart) {
   json before;
   {
     ChildProcess gateway(gateway_argv);
-    const int port = wait_for_api_port(gateway);
+    const int port = wait_for_port(gateway, R"(API: http://127\.0\.0\.1:(\d+)/)");
     ASSERT_GT(port, 0) << "btms gateway did not print its API URL";
     WebSession session(port);
     ASSERT_EQ(session.setup("admin", kPassword).status, 201);
@@ -123,7 +114,7 @@ TEST(Restart, AlarmStateAndAcknowledgementSurviveAGatewayRestart) {
   }
 
   ChildProcess gateway(gateway_argv);
-  const int port = wait_for_api_port(gateway);
+  const int port = wait_for_port(gateway, R"(API: http://127\.0\.0\.1:(\d+)/)");
   ASSERT_GT(port, 0);
   WebSession session(port);
   ASSERT_EQ(session.login("admin", kPassword).status, 200);  // sessions end with a restart

@@ -20,6 +20,7 @@
 #include <string>
 #include <thread>
 
+#include "http_client.hpp"
 #include "process.hpp"
 
 namespace {

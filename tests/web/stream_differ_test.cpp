@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <nlohmann/json.hpp>
 
 #include "test_plant.hpp"
@@ -101,6 +103,68 @@ TEST(StreamDiffer, NullDerivedAndNanValues) {
   EXPECT_EQ(msg["channels"]["string/1/current"]["quality"], "invalid");
   // NaN stays NaN: not a change.
   EXPECT_FALSE(differ.next_message(plant.plant->latest(), nullptr));
+}
+
+TEST(StreamMessageCache, SharedMessagesEqualUnsharedOnes) {
+  test::TestPlant plant;
+  plant.publish();
+  auto cache = std::make_shared<StreamMessageCache>();
+  StreamDiffer alone;
+  StreamDiffer early(cache);
+  StreamDiffer late(cache);
+  StreamDiffer late_alone;
+  alone.subscribe({"battery/1/", "string/"});
+  early.subscribe({"battery/1/", "string/"});
+  int hits = 0;
+  for (int round = 0; round < 6; ++round) {
+    if (round == 2) {
+      late.subscribe({"battery/1/", "string/"});
+      late_alone.subscribe({"battery/1/", "string/"});
+    }
+    const auto p = plant.plant->latest();
+    const auto d = plant.derived->latest();
+    const auto a = alone.next_message(p, d);
+    const auto e = early.next_shared_message(p, d);
+    ASSERT_EQ(a.has_value(), e != nullptr) << round;
+    if (a) {
+      EXPECT_EQ(json::parse(*a), json::parse(*e)) << round;
+    }
+    if (round >= 2) {
+      const auto la = late_alone.next_message(p, d);
+      const auto l = late.next_shared_message(p, d);
+      ASSERT_EQ(la.has_value(), l != nullptr) << round;
+      if (la) {
+        EXPECT_EQ(json::parse(*la), json::parse(*l)) << round;
+      }
+    }
+    // A second client in the same position shares the first one's message.
+    StreamDiffer twin(cache);
+    twin.subscribe({"battery/1/", "string/"});
+    const auto t1 = twin.next_shared_message(p, d);
+    StreamDiffer twin2(cache);
+    twin2.subscribe({"battery/1/", "string/"});
+    if (twin2.next_shared_message(p, d) == t1) ++hits;
+    // Change a few values (one outside the subscription) for the next round.
+    plant.set(plant.plant_id("battery/1/2/voltage"), 13.0 + 0.1 * round);
+    if (round % 2 == 0) plant.set(plant.plant_id("battery/2/1/voltage"), 12.0 + round);
+    if (round != 3) plant.publish();  // round 3: nothing new, nothing sent
+  }
+  EXPECT_EQ(hits, 6);
+}
+
+TEST(StreamDiffer, IntegralAndNonFiniteValuesAreValidJson) {
+  test::TestPlant plant;
+  plant.set(plant.plant_id("battery/1/1/voltage"), 13.0);
+  plant.set(plant.plant_id("battery/1/2/voltage"), std::numeric_limits<double>::infinity());
+  plant.publish();
+  StreamDiffer differ;
+  differ.subscribe({"battery/1/1/voltage", "battery/1/2/voltage"});
+  const auto text = differ.next_message(plant.plant->latest(), nullptr);
+  ASSERT_TRUE(text);
+  const auto msg = json::parse(*text);
+  EXPECT_TRUE(msg["channels"]["battery/1/1/voltage"]["value"].is_number_float());
+  EXPECT_EQ(msg["channels"]["battery/1/1/voltage"]["value"], 13.0);
+  EXPECT_TRUE(msg["channels"]["battery/1/2/voltage"]["value"].is_null());
 }
 
 }  // namespace
