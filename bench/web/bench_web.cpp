@@ -17,6 +17,7 @@
 
 #include "model/plant_channels.hpp"
 #include "stream_load.hpp"
+#include "support/cpu_time.hpp"
 #include "test_client.hpp"
 #include "web/web_server.hpp"
 

@@ -27,7 +27,4 @@ StreamLoadFigures run_stream_load(const char* client_binary, int port, int clien
                                   const std::string& prefix,
                                   const std::function<void()>& while_loaded);
 
-// CPU seconds (user + system) this process has used so far.
-double process_cpu_seconds();
-
 }  // namespace btms::bench

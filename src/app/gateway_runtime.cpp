@@ -68,7 +68,7 @@ struct GatewayRuntime::Impl {
     if (history) {
       const auto now_ms = unix_now_ms();
       log = history->events(now_ms - kRestoreSpan_ms, now_ms + 1, kRestoreMaxEvents);
-      const auto newest = history->events(now_ms - 20 * 366 * kDay_ms, now_ms + 1, 1);
+      const auto newest = history->events(now_ms - 20LL * 366 * kDay_ms, now_ms + 1, 1);
       if (!newest.empty()) config.first_event_id = newest.back().id + 1;
     }
     auto e = std::make_unique<engine::Engine>(*site, channels, config);

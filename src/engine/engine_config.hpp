@@ -40,7 +40,7 @@ struct BatteryLimits {
   // float alarm, never drops it; it must stay well below the sensors' test period (the BM-CS
   // measures online every 5 min), so the default is 2 min. Albér's 30 min belongs to a heavy
   // string load test run rarely: set that for sites whose tests are such.
-  std::int64_t resistance_test_suppression_ms = 2 * 60 * 1000;
+  std::int64_t resistance_test_suppression_ms = 2LL * 60 * 1000;
   std::int64_t comm_lost_delay_ms = 5000;
 };
 
@@ -72,7 +72,7 @@ struct StringLimits {
   // trips on hot + current alone: a restart during a runaway must not delay the trip.
   double runaway_delta_t_K = 10.0;
   double runaway_rise_K_per_h = 6.0;
-  std::int64_t runaway_rise_window_ms = 10 * 60 * 1000;
+  std::int64_t runaway_rise_window_ms = 10LL * 60 * 1000;
   double runaway_float_current_C = 0.01;
   std::int64_t runaway_hold_ms = 60'000;
   std::int64_t relay_mismatch_delay_ms = 2000;

@@ -49,6 +49,21 @@ constexpr const char* kUnprotected = R"sql(NOT EXISTS (SELECT 1 FROM discharges 
 
 constexpr const char* kRawHorizonKey = "raw_horizon_ms";
 
+// Every blob (column 0) of a (channel, from, to) query; the statement is reset even when the
+// callback throws, so it can be used again.
+void read_blobs(SqliteStmt& select, std::int64_t channel_id, std::int64_t from_ms,
+                std::int64_t to_ms,
+                const std::function<void(std::span<const std::uint8_t>)>& blob) {
+  select.bind(1, channel_id).bind(2, from_ms).bind(3, to_ms);
+  try {
+    while (select.step()) blob(select.column_blob(0));
+  } catch (...) {
+    select.reset();
+    throw;
+  }
+  select.reset();
+}
+
 class SqliteStore final : public QueuedStore {
  public:
   SqliteStore(const std::string& path, HistoryOptions options)
@@ -376,28 +391,12 @@ class SqliteStore final : public QueuedStore {
 
   void read_chunks(std::int64_t channel_id, std::int64_t from_ms, std::int64_t to_ms,
                    const std::function<void(std::span<const std::uint8_t>)>& blob) override {
-    auto& select = *select_chunks_;
-    select.bind(1, channel_id).bind(2, from_ms).bind(3, to_ms);
-    try {
-      while (select.step()) blob(select.column_blob(0));
-    } catch (...) {
-      select.reset();
-      throw;
-    }
-    select.reset();
+    read_blobs(*select_chunks_, channel_id, from_ms, to_ms, blob);
   }
 
   void read_minutes(std::int64_t channel_id, std::int64_t from_ms, std::int64_t to_ms,
                     const std::function<void(std::span<const std::uint8_t>)>& blob) override {
-    auto& select = *select_minutes_;
-    select.bind(1, channel_id).bind(2, from_ms).bind(3, to_ms);
-    try {
-      while (select.step()) blob(select.column_blob(0));
-    } catch (...) {
-      select.reset();
-      throw;
-    }
-    select.reset();
+    read_blobs(*select_minutes_, channel_id, from_ms, to_ms, blob);
   }
 
   void read_hours(std::int64_t channel_id, std::int64_t from_ms, std::int64_t to_ms,

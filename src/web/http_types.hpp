@@ -9,7 +9,7 @@
 
 namespace btms::web {
 
-inline constexpr std::size_t kMaxRequestBody_bytes = 64 * 1024;
+inline constexpr std::size_t kMaxRequestBody_bytes = 64UL * 1024;
 
 struct Request {
   std::string method;  // "GET", "POST", ... as sent

@@ -3,7 +3,10 @@
 // HistoryStore holding discharge records and per-channel buckets.
 #pragma once
 
+#include <stdlib.h>
+
 #include <chrono>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <memory>
@@ -11,6 +14,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -18,6 +22,25 @@
 #include "history/history_store.hpp"
 
 namespace btms::web::operator_test {
+
+// A fresh folder under the system temp dir (user store, audit log), removed with its contents.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "btms-oper-XXXXXX").string();
+    path_ = ::mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 class RecordingEngine : public engine::EngineService {
  public:

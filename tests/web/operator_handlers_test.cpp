@@ -24,25 +24,10 @@ namespace {
 using nlohmann::json;
 using operator_test::MemoryHistory;
 using operator_test::RecordingEngine;
+using operator_test::TempDir;
 
 constexpr const char* kClientAddress = "192.0.2.7";
 constexpr const char* kAlarmKey = "battery/1/2:battery_temperature_alarm";
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "btms-oper-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 AuthTuning fast_tuning() {
   AuthTuning t;

@@ -18,23 +18,9 @@
 namespace btms::web {
 namespace {
 
+using operator_test::TempDir;
+
 using nlohmann::json;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "btms-opsrv-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 test::HttpReply send(int port, const std::string& method, const std::string& target,
                      const std::string& cookie, const std::string& csrf, const std::string& body) {
