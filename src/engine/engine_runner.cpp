@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <fstream>
+#include <optional>
+#include <stdexcept>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -114,7 +116,15 @@ void EngineRunner::run_once() {
   const auto now_ms = options_.clock();
   std::vector<ActionResult> results;
   results.reserve(actions.size());
-  for (const auto& p : actions) results.push_back(carry_out(p.action, p.who, now_ms));
+  for (const auto& p : actions) {
+    // A refused action (e.g. set_config's std::invalid_argument for a bad alarm output) is
+    // answered with its reason; it must never end the engine thread.
+    try {
+      results.push_back(carry_out(p.action, p.who, now_ms));
+    } catch (const std::exception& e) {
+      results.push_back({false, e.what()});
+    }
+  }
 
   const auto snapshot = plant_ ? plant_->latest() : nullptr;
   if (snapshot && (!stepped_once_ || snapshot->sequence != last_sequence_)) {
@@ -161,6 +171,7 @@ ActionResult EngineRunner::carry_out(const Action& action, const Actor& who, std
           },
           [&](const ReplaceConfig& a) {
             e.set_config(a.config);
+            config_changed_ = true;
             return ActionResult{true, "configuration replaced by " + who.user};
           },
           [&](const SetSystemCondition& a) {
@@ -194,11 +205,13 @@ void EngineRunner::publish_views(std::int64_t now_ms) {
   list->time_ms = now_ms;
   list->alarms = engine_->active_alarms();
   auto running = engine_->running_discharges();
-  auto config = engine_->config();
+  std::optional<EngineConfig> config;  // copied only when it changed, not every step
+  if (config_changed_) config = engine_->config();
+  config_changed_ = false;
   std::lock_guard lock(views_mutex_);
   alarms_ = std::move(list);
   running_discharges_ = std::move(running);
-  config_ = std::move(config);
+  if (config) config_ = std::move(*config);
 }
 
 std::vector<model::Event> EngineRunner::take_events() {

@@ -91,6 +91,7 @@ class EngineRunner final : public EngineService {
   EngineRunnerOptions options_;
   std::uint64_t last_sequence_ = 0;
   bool stepped_once_ = false;
+  bool config_changed_ = false;  // a ReplaceConfig was carried out since the last publish
 
   std::mutex wake_mutex_;
   std::condition_variable wake_;

@@ -202,6 +202,22 @@ TEST_F(EngineRunnerTest, UnwritableConfigurationPathRefusesTheChange) {
   EXPECT_DOUBLE_EQ(r->config().defaults.battery.temperature_alarm_C, 45.0);
 }
 
+TEST_F(EngineRunnerTest, AnActionTheEngineThrowsOnIsRefusedAndTheEngineGoesOn) {
+  auto r = make_runner();
+  cycles(*r, 1);
+  auto config = r->config();
+  // String 1's disconnect relay cannot also be an alarm output: set_config throws.
+  config.alarm_outputs.push_back({model::IoPoint{0, 1}, AlarmOutputTrigger::common_alarm});
+  auto done = r->submit(ReplaceConfig{config}, Actor{"admin", ""});
+  r->run_once();
+  const auto result = done.get();
+  EXPECT_FALSE(result.ok);
+  EXPECT_FALSE(result.message.empty());
+  EXPECT_TRUE(r->config().alarm_outputs.empty());
+  cycles(*r, 1);  // still stepping
+  EXPECT_NE(derived_pub->latest(), nullptr);
+}
+
 TEST_F(EngineRunnerTest, StopAnswersQueuedAndLaterActions) {
   auto r = make_runner();
   auto queued = r->submit(AcknowledgeAlarm{"*", ""}, Actor{"olga", ""});
