@@ -22,8 +22,8 @@ struct EstimationConfig {
   double current_threshold_C = 0.01;  // |I| below threshold_C × C10 (at least 0.5 A) = no load
   std::int64_t rest_before_ocv_ms = 30LL * 60 * 1000;    // rest this long before trusting OCV
   std::int64_t float_before_full_ms = 60LL * 60 * 1000;  // float this long = 100 %
-  double ocv_empty_per_cell_V = 1.98;                  // open-circuit voltage at 0 % SOC
-  double ocv_full_per_cell_V = 2.12;                   // and at 100 %
+  double ocv_empty_per_cell_V = 1.98;                    // open-circuit voltage at 0 % SOC
+  double ocv_full_per_cell_V = 2.12;                     // and at 100 %
   // Capacity measurement (see StringLimits): a discharge that started at ≥ 95 % SOC, averaged
   // at most max_rate_C and reached end_per_cell_V measures the capacity.
   double capacity_test_end_per_cell_V = 1.80;

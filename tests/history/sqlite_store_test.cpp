@@ -16,35 +16,6 @@ namespace {
 
 using model::Quality;
 
-constexpr std::int64_t kT0 = 1'767'225'600'000;  // 2026-01-01 00:00:00 UTC
-
-std::shared_ptr<model::ChannelDirectory> make_directory() {
-  auto directory = std::make_shared<model::ChannelDirectory>();
-  directory->add("battery/1/1/voltage", "V");
-  directory->add("battery/1/1/temperature", "°C");
-  directory->add("string/1/current", "A");
-  return directory;
-}
-
-template <typename ValueOf>
-void feed(HistoryStore& store, const std::shared_ptr<model::ChannelDirectory>& directory,
-          std::int64_t start_ms, int seconds, ValueOf value_of) {
-  for (int s = 0; s < seconds; ++s) {
-    auto snapshot = std::make_shared<model::Snapshot>();
-    snapshot->channels = directory;
-    snapshot->time_ms = start_ms + s * 1000LL;
-    for (model::ChannelId id = 0; id < directory->size(); ++id)
-      snapshot->samples.push_back({value_of(id, s), snapshot->time_ms, Quality::ok});
-    store.append(std::shared_ptr<const model::Snapshot>(std::move(snapshot)));
-  }
-}
-
-HistoryOptions big_queue() {
-  HistoryOptions options;
-  options.queue_capacity = 1'000'000;
-  return options;
-}
-
 // A database written before discharges existed (channels without string_id) is upgraded in
 // place, and its channels are protected by discharges afterwards.
 TEST(SqliteStore, OpensADatabaseOfThePreviousSchema) {

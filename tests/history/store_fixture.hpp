@@ -12,9 +12,42 @@
 #include <string>
 
 #include "history/history_store.hpp"
+#include "model/snapshot.hpp"
 #include "postgres_server.hpp"
 
 namespace btms::history {
+
+// Shared by the backend suite and the SQLite-only tests: three channels, fed one snapshot per
+// step, into a store whose queue never drops.
+inline constexpr std::int64_t kT0 = 1'767'225'600'000;  // 2026-01-01 00:00:00 UTC
+
+inline std::shared_ptr<model::ChannelDirectory> make_directory() {
+  auto directory = std::make_shared<model::ChannelDirectory>();
+  directory->add("battery/1/1/voltage", "V");
+  directory->add("battery/1/1/temperature", "°C");
+  directory->add("string/1/current", "A");
+  return directory;
+}
+
+inline HistoryOptions big_queue() {
+  HistoryOptions options;
+  options.queue_capacity = 1'000'000;
+  return options;
+}
+
+// One snapshot per second; value_of(channel, second) gives each sample.
+template <typename ValueOf>
+void feed(HistoryStore& store, const std::shared_ptr<model::ChannelDirectory>& directory,
+          std::int64_t start_ms, int seconds, ValueOf value_of, std::int64_t step_ms = 1000) {
+  for (int s = 0; s < seconds; ++s) {
+    auto snapshot = std::make_shared<model::Snapshot>();
+    snapshot->channels = directory;
+    snapshot->time_ms = start_ms + s * step_ms;
+    for (model::ChannelId id = 0; id < directory->size(); ++id)
+      snapshot->samples.push_back({value_of(id, s), snapshot->time_ms, model::Quality::ok});
+    store.append(std::shared_ptr<const model::Snapshot>(std::move(snapshot)));
+  }
+}
 
 enum class Backend { sqlite, postgres };
 

@@ -97,8 +97,8 @@ std::string many(std::string_view table, int first_id, int last_id) {
 }
 
 const ErrorCase kCases[] = {
-    {"history_backend_unknown", "", "", "[history]\nbackend = \"mysql\"\n", 34,
-     "history.backend", "must be \"sqlite\" or \"postgresql\""},
+    {"history_backend_unknown", "", "", "[history]\nbackend = \"mysql\"\n", 34, "history.backend",
+     "must be \"sqlite\" or \"postgresql\""},
     {"history_postgres_without_connection", "", "", "[history]\nbackend = \"postgresql\"\n", 33,
      "history.postgresql", "needs a connection string"},
     {"history_unknown_key", "", "", "[history]\nfile = \"x.db\"\n", 34, "history.file",
