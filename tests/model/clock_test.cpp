@@ -12,9 +12,9 @@ using std::chrono::steady_clock;
 
 TEST(Clock, SystemClockIsUnixTimeAtRateOne) {
   const auto clock = system_clock();
-  const auto now = std::chrono::duration_cast<milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
+  const auto now =
+      std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   EXPECT_NEAR(static_cast<double>(clock->now_ms()), static_cast<double>(now), 1000.0);
   EXPECT_EQ(clock->rate(), 1.0);
   EXPECT_EQ(clock->wall_span(1000), std::chrono::seconds(1));
