@@ -106,6 +106,9 @@ const std::vector<Entry>& entries() {
       {limit("battery.temperature_trip_C", "°C", 0.0, 100.0,
              "Battery temperature trip: opens the string"),
        battery(&B::temperature_trip_C)},
+      {limit("battery.temperature_fatal_C", "°C", 0.0, 120.0,
+             "Battery temperature fatal: opens even the last closed string of its UPS"),
+       battery(&B::temperature_fatal_C)},
       {limit("battery.temperature_hysteresis_C", "°C", 0.0, 20.0,
              "Temperature alarms clear this far below their limit"),
        battery(&B::temperature_hysteresis_C)},
@@ -133,6 +136,15 @@ const std::vector<Entry>& entries() {
       {limit("battery.resistance_test_suppression_ms", "ms", 0.0, kDay_ms,
              "Float voltage alarms suppressed this long after a resistance test", "integer"),
        battery(&B::resistance_test_suppression_ms)},
+      {limit("battery.resistance_test_min_interval_ms", "ms", 0.0, kDay_ms,
+             "A new suppression window opens at most this often (one window per test)", "integer"),
+       battery(&B::resistance_test_min_interval_ms)},
+      {limit("battery.voltage_always_low_per_cell_V", "V", 1.5, 2.3,
+             "Below this the voltage low alarm is judged even right after a resistance test"),
+       battery(&B::voltage_always_low_per_cell_V)},
+      {limit("battery.voltage_always_high_per_cell_V", "V", 2.2, 3.0,
+             "Above this the voltage high alarm is judged even right after a resistance test"),
+       battery(&B::voltage_always_high_per_cell_V)},
       {limit("battery.comm_lost_delay_ms", "ms", 0.0, 3600e3,
              "A battery sensor silent this long: comm-lost alarm", "integer"),
        battery(&B::comm_lost_delay_ms)},
@@ -175,6 +187,18 @@ const std::vector<Entry>& entries() {
       {limit("string.runaway_float_current_C", "C10", 0.0, 1.0,
              "Thermal runaway: charging current above this"),
        string(&S::runaway_float_current_C)},
+      {limit("string.runaway_float_current_rise_factor", "", 1.0, 100.0,
+             "Thermal runaway: float current above this multiple of the string's own baseline"),
+       string(&S::runaway_float_current_rise_factor)},
+      {limit("string.runaway_float_current_rise_C", "C10", 0.0, 1.0,
+             "Thermal runaway: and at least this much above the baseline"),
+       string(&S::runaway_float_current_rise_C)},
+      {limit("string.runaway_float_baseline_ms", "ms", 60e3, kDay_ms,
+             "Time constant of the learned float current baseline", "integer"),
+       string(&S::runaway_float_baseline_ms)},
+      {limit("string.runaway_current_filter_ms", "ms", 0.0, 3600e3,
+             "String current filtered this long against sensor noise (runaway rule)", "integer"),
+       string(&S::runaway_current_filter_ms)},
       {limit("string.runaway_hold_ms", "ms", 0.0, 3600e3,
              "Thermal runaway condition held this long: trip", "integer"),
        string(&S::runaway_hold_ms)},
@@ -331,6 +355,15 @@ void check_consistency(const LimitSet& l, const std::string& path, std::vector<P
     p("battery.temperature_alarm_C",
       "must lie between temperature_warning_C (" + number_text(b.temperature_warning_C) +
           ") and temperature_trip_C (" + number_text(b.temperature_trip_C) + ")");
+  }
+  if (!(b.temperature_trip_C < b.temperature_fatal_C)) {
+    p("battery.temperature_fatal_C",
+      "must be above temperature_trip_C (" + number_text(b.temperature_trip_C) + ")");
+  }
+  if (!(b.voltage_always_low_per_cell_V < b.voltage_low_per_cell_V &&
+        b.voltage_high_per_cell_V < b.voltage_always_high_per_cell_V)) {
+    p("battery.voltage_always_low_per_cell_V",
+      "the always-judged band must lie outside voltage_low/high_per_cell_V");
   }
   if (!(b.resistance_warning_pct < b.resistance_alarm_pct)) {
     p("battery.resistance_warning_pct",

@@ -1,15 +1,20 @@
 // The monitoring engine: reads a plant snapshot, evaluates every alarm rule, runs string
 // protection, equalization and estimation, and returns the derived snapshot plus the commands
 // and events of this step.
+// A step runs named stages in order (engine.cpp): facts (battery_facts.hpp, string_facts.hpp,
+// the string's state and charge) -> alarms (rule_table.hpp rows on the alarm_board.hpp) ->
+// protection -> equalization -> estimation and publication (engine_publish.cpp).
 // Derived values: battery SOC is its string's SOC (coulomb counting is per string); battery SOH
 // is the lower of 100 − 40 × (R / R_ref − 1) %, R_ref = the type's new resistance or the
 // learned baseline (+50 % resistance = 80 % SOH, the replacement point), and the capacity the
 // string's latest qualifying discharge measured (engine_config.hpp StringLimits: started full,
-// at most 0.25 C10, down to 1.80 V/cell, Peukert-scaled to C10); channels not computable this
-// step carry Quality::invalid. Alarm outputs (EngineConfig::alarm_outputs) come out as SetRelay
-// commands when their state changes. Float alarms are suppressed after a resistance test, seen
-// as a changed resistance reading. Not thread-safe: one thread (the engine loop) calls every
-// method; other threads read the published derived snapshots.
+// at most 0.25 C10, down to 1.80 V/cell, scaled to C10 by model/battery_rating.hpp); channels
+// not computable this step carry Quality::invalid, and a derived value carries the worst
+// quality of its inputs (a battery whose sensor is comm_lost publishes SOC, status and alarm
+// bits as comm_lost). Alarm outputs (EngineConfig::alarm_outputs) come out as SetRelay
+// commands when their state changes. Float alarms are suppressed for one window after a
+// resistance test, seen as a changed resistance reading. Not thread-safe: one thread (the
+// engine loop) calls every method; other threads read the published derived snapshots.
 #pragma once
 
 #include <cstdint>
@@ -94,6 +99,12 @@ class Engine {
   // Event ids continue after the log's largest.
   void restore(const std::vector<model::Event>& log);
   std::vector<model::DischargeRecord> running_discharges() const;
+  // Finished discharges (also in EngineOutput::finished_discharges of the step they ended in)
+  // kept until the consumer that stores them says so with discharge_stored(): a reader that
+  // lists running + awaiting never sees a discharge vanish between its end and its storage.
+  // At most 8 per string are kept (the oldest go first).
+  std::vector<model::DischargeRecord> discharges_awaiting_storage() const;
+  void discharge_stored(int string_id, std::int64_t start_ms);
   std::vector<ActiveAlarm> active_alarms() const;
 
   // Forget the learned resistance baseline (after a battery replacement); position 0 = all.

@@ -23,6 +23,11 @@ struct BatteryLimits {
   double temperature_warning_C = 35.0;
   double temperature_alarm_C = 45.0;
   double temperature_trip_C = 55.0;
+  // Fatal: beyond this a block is a fire risk whatever the UPS's redundancy, so the string is
+  // opened even when it is the last closed one of its UPS. So is a block above its trip limit
+  // whose temperature is still rising (faster than string.runaway_rise_K_per_h, measured over
+  // string.runaway_rise_window_ms): a held trip must not watch it climb to 90 °C.
+  double temperature_fatal_C = 65.0;
   double temperature_hysteresis_C = 2.0;
   double delta_t_ambient_K = 10.0;  // battery above its string's ambient
   double delta_t_hysteresis_K = 2.0;
@@ -41,6 +46,15 @@ struct BatteryLimits {
   // measures online every 5 min), so the default is 2 min. Albér's 30 min belongs to a heavy
   // string load test run rarely: set that for sites whose tests are such.
   std::int64_t resistance_test_suppression_ms = 2LL * 60 * 1000;
+  // One window per test: readings that change inside a window do not extend it, and a new
+  // window opens only this long after the previous one opened (a sensor whose reading changes
+  // every cycle would otherwise keep float alarms suppressed for ever).
+  std::int64_t resistance_test_min_interval_ms = 5LL * 60 * 1000;
+  // Far outside the float band a reading is no test artefact: below the open-circuit voltage of
+  // a discharged block (2.00 V/cell, 12.0 V on a 12 V block) or above 2.50 V/cell the voltage
+  // rules judge it even inside a suppression window (a discharge still suppresses the low side).
+  double voltage_always_low_per_cell_V = 2.00;
+  double voltage_always_high_per_cell_V = 2.50;
   std::int64_t comm_lost_delay_ms = 5000;
 };
 
@@ -74,6 +88,17 @@ struct StringLimits {
   double runaway_rise_K_per_h = 6.0;
   std::int64_t runaway_rise_window_ms = 10LL * 60 * 1000;
   double runaway_float_current_C = 0.01;
+  // Float current rising: a block in runaway draws a float current that grows with its
+  // temperature, so the string's own float current is the early sign, long before the absolute
+  // runaway_float_current_C (1 A on 100 Ah; healthy strings float at 0.2-0.4 A). The string's
+  // float baseline is learned (moving average, time constant runaway_float_baseline_ms) while it
+  // floats with no battery warmer than half runaway_delta_t_K; the current (filtered over
+  // runaway_current_filter_ms against sensor noise) counts as rising above
+  // max(factor × baseline, baseline + rise_C × C10), or above the absolute limit.
+  double runaway_float_current_rise_factor = 2.0;
+  double runaway_float_current_rise_C = 0.003;
+  std::int64_t runaway_float_baseline_ms = 30LL * 60 * 1000;
+  std::int64_t runaway_current_filter_ms = 30'000;
   std::int64_t runaway_hold_ms = 60'000;
   std::int64_t relay_mismatch_delay_ms = 2000;
   double soc_low_pct = 50.0;  // string SOC low warning

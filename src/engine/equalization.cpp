@@ -29,9 +29,9 @@ VoltageStats voltage_stats(const std::vector<std::optional<double>>& voltage_V) 
   return s;
 }
 
-double balance_index_pct(double spread_V, int cells_per_battery) {
-  const double full_scale_V = 0.050 * std::max(1, cells_per_battery);
-  return std::clamp(100.0 * (1.0 - spread_V / full_scale_V), 0.0, 100.0);
+double balance_index_pct(double stddev_V, int cells_per_battery) {
+  const double full_scale_V = kFloatTolerancePerCell_V * std::max(1, cells_per_battery);
+  return std::clamp(100.0 * (1.0 - stddev_V / full_scale_V), 0.0, 100.0);
 }
 
 std::vector<model::SetBalancing> VoltageEqualization::decide(const EqualizationInput& in) {

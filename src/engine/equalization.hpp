@@ -67,8 +67,14 @@ struct VoltageStats {
 };
 VoltageStats voltage_stats(const std::vector<std::optional<double>>& voltage_V);
 
-// Balance index, 0..100 %: 100 × (1 − spread / full_scale), full_scale = 50 mV per cell
-// (300 mV on a 12 V block); 100 = all batteries equal, 0 = spread of full scale or more.
-double balance_index_pct(double spread_V, int cells_per_battery);
+// Balance index, 0..100 % (docs/balance-index.md): 100 × (1 − σ / tolerance), σ = the standard
+// deviation of the string's block voltages, tolerance = the manufacturers' float tolerance of
+// ±50 mV per cell (±0.3 V on a 12 V block). 100 = all blocks equal; 80 % = blocks scattered
+// by a fifth of the tolerance (σ 60 mV on 12 V blocks, a spread of ~0.25 V on 40 blocks), a
+// well-balanced float string; 0 = a typical block off by the whole tolerance. The standard
+// deviation rather than max − min: one reading more or less does not swing the index, and
+// the spread (published beside it) already shows the extreme.
+inline constexpr double kFloatTolerancePerCell_V = 0.050;
+double balance_index_pct(double stddev_V, int cells_per_battery);
 
 }  // namespace btms::engine

@@ -4,15 +4,29 @@
 #include <cmath>
 #include <cstdio>
 
+#include "model/battery_rating.hpp"
+
 namespace btms::engine {
 
 using model::StringState;
 
-double capacity_at_c10_Ah(double ah_out, double average_current_A, double capacity_Ah,
-                          double peukert_exponent) {
-  const double i10_A = capacity_Ah / 10.0;
-  if (i10_A <= 0.0 || average_current_A <= 0.0) return ah_out;
-  return ah_out * std::pow(average_current_A / i10_A, peukert_exponent - 1.0);
+double capacity_at_c10_Ah(double ah_out, double average_current_A,
+                          const model::BatteryType& battery) {
+  if (average_current_A <= 0.0 || battery.capacity_Ah <= 0.0) return ah_out;
+  const double at_rate_Ah = model::capacity_at_rate_Ah(battery, average_current_A, 25.0);
+  if (at_rate_Ah <= 0.0) return ah_out;
+  return ah_out * battery.capacity_Ah / at_rate_Ah;
+}
+
+double runtime_at_rate_min(const model::BatteryType& battery, double current_A,
+                           double temperature_C, double soc_pct, double capacity_fraction) {
+  const double soc =
+      std::clamp(soc_pct / 100.0, 0.0, 1.0) * std::clamp(capacity_fraction, 0.0, 1.0);
+  return model::runtime_to_end_voltage_s(battery, current_A, temperature_C, soc) / 60.0;
+}
+
+double StringEstimator::capacity_fraction() const {
+  return measured_capacity_pct_ ? std::clamp(*measured_capacity_pct_ / 100.0, 0.0, 1.0) : 1.0;
 }
 
 StringEstimator::StringEstimator(int string_id, EstimationConfig config)
@@ -95,7 +109,9 @@ StringEstimator::Change StringEstimator::update(const StringReadings& in, std::i
     running_->min_battery_voltage_V.assign(in.battery_voltage_V.size(), 0.0);
     running_->soc_start_pct = soc_pct_;
     if (in.current_A && *in.current_A < 0.0) {
-      running_->predicted_runtime_min = remaining_Ah() / -*in.current_A * 60.0;
+      running_->predicted_runtime_min =
+          runtime_at_rate_min(config_.battery, -*in.current_A, in.temperature_C.value_or(25.0),
+                              soc_pct_, capacity_fraction());
     }
     change = Change::discharge_started;
   }
@@ -143,9 +159,7 @@ void StringEstimator::measure_capacity(const DischargeRecord& r) {
   const double average_A = r.ah_out / hours;
   if (average_A > config_.capacity_test_max_rate_C * config_.capacity_Ah) return;
   measured_capacity_pct_ =
-      100.0 *
-      capacity_at_c10_Ah(r.ah_out, average_A, config_.capacity_Ah, config_.peukert_exponent) /
-      config_.capacity_Ah;
+      100.0 * capacity_at_c10_Ah(r.ah_out, average_A, config_.battery) / config_.capacity_Ah;
 }
 
 std::optional<double> StringEstimator::discharge_current_A() const {
@@ -154,10 +168,10 @@ std::optional<double> StringEstimator::discharge_current_A() const {
   return -*last_current_A_;
 }
 
-std::optional<double> StringEstimator::runtime_min() const {
+std::optional<double> StringEstimator::runtime_min(double temperature_C) const {
   const auto i = discharge_current_A();
   if (!i) return std::nullopt;
-  return remaining_Ah() / *i * 60.0;
+  return runtime_at_rate_min(config_.battery, *i, temperature_C, soc_pct_, capacity_fraction());
 }
 
 std::string describe(const DischargeRecord& r) {

@@ -10,12 +10,16 @@
 
 #include "model/derived_channels.hpp"
 #include "model/discharge_record.hpp"
+#include "model/topology.hpp"
 
 namespace btms::engine {
 
 struct EstimationConfig {
   double capacity_Ah = 100.0;  // C10
-  int cells_in_string = 6;     // cells per battery × batteries
+  // The blocks' rating: capacity at a rate and runtime come from model/battery_rating.hpp, the
+  // one model of the plant and the engine (no Peukert constant of the engine's own).
+  model::BatteryType battery{};
+  int cells_in_string = 6;  // cells per battery × batteries
   double float_voltage_per_cell_V = 2.27;
   double equalize_above_float_per_cell_V = 0.04;  // above float + this while charging = equalizing
   double float_band_below_per_cell_V = 0.03;      // at least float − this = floating
@@ -28,19 +32,25 @@ struct EstimationConfig {
   // at most max_rate_C and reached end_per_cell_V measures the capacity.
   double capacity_test_end_per_cell_V = 1.80;
   double capacity_test_max_rate_C = 0.25;
-  double peukert_exponent = 1.10;
 };
 
-// Capacity at the C10 rate from a discharge of ah_out at an average current (Peukert):
-// Ah × (I / I10)^(k − 1), I10 = C10 / 10.
-double capacity_at_c10_Ah(double ah_out, double average_current_A, double capacity_Ah,
-                          double peukert_exponent);
+// Capacity at the C10 rate from a discharge of ah_out at an average current: scaled by the
+// rating's capacity at that rate (25 °C), ah_out × C10 / capacity_at_rate(I).
+double capacity_at_c10_Ah(double ah_out, double average_current_A,
+                          const model::BatteryType& battery);
+
+// Minutes to the end voltage for a string of these blocks at SOC soc_pct discharged at
+// current_A (A, > 0) and mean block temperature temperature_C (model::runtime_to_end_voltage_s).
+// capacity_fraction: the capacity the last qualifying discharge measured (1 = as rated).
+double runtime_at_rate_min(const model::BatteryType& battery, double current_A,
+                           double temperature_C, double soc_pct, double capacity_fraction);
 
 struct StringReadings {
   bool connected = true;                                 // protection closed and not fed back open
   std::optional<double> current_A;                       // nullopt when not good
   std::optional<double> voltage_V;                       // string voltage, nullopt when not good
   std::vector<std::optional<double>> battery_voltage_V;  // [position - 1]
+  std::optional<double> temperature_C;                   // mean of the blocks, when known
 };
 
 // Defined in model so history and the API can keep and serve it without the engine.
@@ -60,8 +70,9 @@ class StringEstimator {
 
   model::StringState state() const { return state_; }
   double soc_pct() const { return soc_pct_; }
-  // Minutes left at the present discharge current; nullopt when not discharging.
-  std::optional<double> runtime_min() const;
+  // Minutes left at the present discharge current and block temperature (rate-dependent
+  // capacity, model/battery_rating.hpp); nullopt when not discharging.
+  std::optional<double> runtime_min(double temperature_C = 25.0) const;
   double remaining_Ah() const { return soc_pct_ / 100.0 * config_.capacity_Ah; }
   std::optional<double> discharge_current_A() const;
   const std::optional<DischargeRecord>& current_discharge() const { return running_; }
@@ -75,6 +86,8 @@ class StringEstimator {
 
   int string_id_;
   EstimationConfig config_;
+  double capacity_fraction() const;
+
   model::StringState state_ = model::StringState::idle;
   double soc_pct_ = 100.0;  // assume a full string at start (float) until evidence says otherwise
   std::optional<std::int64_t> last_ms_;

@@ -4,6 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "model/snapshot.hpp"
+#include "model/topology.hpp"
 
 namespace btms::model {
 
@@ -18,7 +23,9 @@ namespace btms::model {
 //                soc (%, mean), runtime (min), alarm_bits (UpsAlarmBit), on_battery (0/1)
 //  site/         active_alarms (count), unacknowledged_alarms (count)
 
-enum class DeviceStatus : std::uint8_t { disabled = 0, ok = 1, error = 2 };
+// initializing: not yet known (a battery whose resistance baseline is still being learned after
+// a start, with no alarm active). Not an error: SCADA serves it as its own code (3).
+enum class DeviceStatus : std::uint8_t { disabled = 0, ok = 1, error = 2, initializing = 3 };
 
 // Codes as in the seed product family's SCADA map (0..5), disconnected added as 6.
 enum class StringState : std::uint8_t {
@@ -72,5 +79,28 @@ enum UpsAlarmBit : std::uint16_t {
   kUpsRuntimeLow = 1u << 2,
   kUpsStringDisconnected = 1u << 3,
 };
+
+// Direct ids of the derived channels, built once from the topology (like PlantChannels) so the
+// engine writes them without name lookups and every consumer agrees on the names above.
+struct DerivedBatteryChannels {
+  ChannelId soc, soh, status, alarm_bits, resistance_baseline, balancing_command;
+};
+struct DerivedStringChannels {
+  int string_id = 0;
+  ChannelId soc, state, status, alarm_bits, balance, spread, stddev, protection, relay_closed,
+      runtime;
+  std::vector<DerivedBatteryChannels> batteries;  // [position - 1]
+};
+struct DerivedUpsChannels {
+  int ups_id = 0;
+  ChannelId status, voltage, current, soc, runtime, alarm_bits, on_battery;
+};
+struct DerivedChannels {
+  std::shared_ptr<ChannelDirectory> directory;
+  std::vector<DerivedStringChannels> strings;  // in the order of Site::strings
+  std::vector<DerivedUpsChannels> upses;       // in the order of Site::upses
+  ChannelId site_active_alarms = 0, site_unacknowledged_alarms = 0;
+};
+DerivedChannels build_derived_channels(const Site& site);
 
 }  // namespace btms::model

@@ -2,6 +2,8 @@
 // the configuration, outside conditions, restore from the event log, discharges.
 #include <gtest/gtest.h>
 
+#include "model/battery_rating.hpp"
+
 #include <algorithm>
 #include <set>
 
@@ -373,7 +375,9 @@ TEST_F(EngineActions, RunningAndFinishedDischarges) {
   EXPECT_EQ(running[0].string_id, 1);
   EXPECT_EQ(running[0].end_ms, 0);
   EXPECT_NEAR(running[0].peak_current_A, 30.0, 1e-9);
-  EXPECT_NEAR(running[0].predicted_runtime_min, 100.0 / 30.0 * 60.0, 1.0);  // full at start
+  // Full at start, at 30 A: the rating's capacity at that rate.
+  EXPECT_NEAR(running[0].predicted_runtime_min,
+              model::runtime_to_end_voltage_s(model::BatteryType{}, 30.0, 25.0, 1.0) / 60.0, 1e-6);
   set("string/1/current", 5.0);
   for (int p = 1; p <= 4; ++p) set_battery(1, p, "voltage", 13.62);
   set("string/1/voltage", 4 * 13.62);
@@ -387,6 +391,16 @@ TEST_F(EngineActions, RunningAndFinishedDischarges) {
   EXPECT_NEAR(rec.energy_out_kWh, rec.ah_out * 4 * 12.4 / 1000.0, 0.01 * rec.energy_out_kWh);
   EXPECT_GT(rec.soc_start_pct, rec.soc_end_pct);
   EXPECT_TRUE(e.running_discharges().empty());
+  // Finished, not yet stored: still listed until the consumer confirms it.
+  auto awaiting = e.discharges_awaiting_storage();
+  ASSERT_EQ(awaiting.size(), 1u);
+  EXPECT_EQ(awaiting[0].start_ms, rec.start_ms);
+  run(e, 3);
+  EXPECT_EQ(e.discharges_awaiting_storage().size(), 1u);
+  e.discharge_stored(1, rec.start_ms + 1);  // not this one
+  EXPECT_EQ(e.discharges_awaiting_storage().size(), 1u);
+  e.discharge_stored(1, rec.start_ms);
+  EXPECT_TRUE(e.discharges_awaiting_storage().empty());
 }
 
 }  // namespace

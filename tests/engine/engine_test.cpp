@@ -6,6 +6,8 @@
 #include <cctype>
 #include <optional>
 
+#include "model/battery_rating.hpp"
+
 #include "plant_fixture.hpp"
 
 namespace btms::engine {
@@ -98,7 +100,7 @@ TEST_F(EngineTest, VoltageHighRaisesAfterDebounceAndClearsAfterOffDelay) {
   auto o = run(e);
   ASSERT_EQ(count(o, EventKind::alarm_raised, "battery_voltage_high"), 1);
   const auto* ev = find(o, EventKind::alarm_raised);
-  EXPECT_NE(ev->text.find("14.600 > 14.400"), std::string::npos) << ev->text;
+  EXPECT_EQ(ev->text, "Battery 1/2 voltage 14.600 V above high limit 14.4 V");
   EXPECT_EQ(ev->severity, model::Severity::alarm);
   EXPECT_DOUBLE_EQ(ev->value, 14.6);
   EXPECT_EQ(static_cast<int>(derived(o, "battery/1/2/alarm_bits")), model::kBatteryVoltageHigh);
@@ -487,10 +489,16 @@ TEST_F(EngineTest, StringSocLowDuringLongDischarge) {
   o = run(e, 4, 60'000);
   EXPECT_EQ(count(o, EventKind::alarm_raised, "string_soc_low"), 1);
   EXPECT_TRUE(static_cast<int>(derived(o, "string/2/alarm_bits")) & model::kStringSocLow);
-  // Runtime at the present load: string 2 alone, and UPS 1 with the full string 1 in parallel.
+  // Runtime at the present load and rate (model/battery_rating.hpp): string 2 alone at 100 A,
+  // and UPS 1 with the full string 1 in parallel, the load shared (50 A each).
   const double soc2 = derived(o, "string/2/soc");
-  EXPECT_NEAR(derived(o, "string/2/runtime"), soc2 / 100.0 * 100.0 / 100.0 * 60.0, 1e-9);
-  EXPECT_NEAR(derived(o, "ups/1/runtime"), (100.0 + soc2) / 100.0 * 60.0, 1e-9);
+  const model::BatteryType type;
+  EXPECT_NEAR(derived(o, "string/2/runtime"),
+              model::runtime_to_end_voltage_s(type, 100.0, 25.0, soc2 / 100.0) / 60.0, 1e-9);
+  EXPECT_LT(derived(o, "string/2/runtime"), soc2 / 100.0 * 100.0 / 100.0 * 60.0);
+  EXPECT_NEAR(derived(o, "ups/1/runtime"),
+              (1.0 + soc2 / 100.0) * model::capacity_at_rate_Ah(type, 50.0, 25.0) / 100.0 * 60.0,
+              1e-9);
 }
 
 TEST_F(EngineTest, EventIdsIncrease) {

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "model/battery_rating.hpp"
+
 namespace btms::engine {
 namespace {
 
@@ -69,7 +71,12 @@ TEST(StringEstimator, CoulombCountingAndRuntime) {
   for (int i = 0; i < 60; ++i) est.update(readings(-50.0, 2.0), t += 60'000);  // 1 h at 50 A
   EXPECT_NEAR(est.soc_pct(), 50.0, 1e-6);
   ASSERT_TRUE(est.runtime_min().has_value());
-  EXPECT_NEAR(*est.runtime_min(), 60.0, 1e-6);  // 50 Ah left at 50 A
+  // 50 % left at 50 A (5 × the 10-hour rate): the rating's capacity at that rate, not 50 Ah.
+  model::BatteryType type;
+  EXPECT_NEAR(*est.runtime_min(25.0), model::runtime_to_end_voltage_s(type, 50.0, 25.0, 0.5) / 60.0,
+              1e-6);
+  EXPECT_LT(*est.runtime_min(25.0), 60.0);
+  EXPECT_LT(*est.runtime_min(5.0), *est.runtime_min(25.0));  // cold blocks deliver less
   ASSERT_TRUE(est.current_discharge().has_value());
   EXPECT_NEAR(est.current_discharge()->ah_out, 50.0, 1e-6);
   EXPECT_EQ(est.update(readings(0.0, 2.0), t += 1000), StringEstimator::Change::discharge_ended);
@@ -123,23 +130,36 @@ TEST(StringEstimator, DischargeRecordFindsWeakestBattery) {
 namespace btms::engine {
 namespace {
 
-// Peukert: Ah × (I / I10)^(k − 1), I10 = C10 / 10.
+// Scaled to C10 by the rating's capacity at the discharge's rate (model/battery_rating.hpp):
+// the same Ah delivered at a higher rate mean a larger C10 capacity.
 struct PeukertRow {
-  double ah_out, current_A, capacity_Ah, k, expect_Ah;
+  double ah_out, current_A;
+  model::Chemistry chemistry;
 };
 class CapacityAtC10 : public ::testing::TestWithParam<PeukertRow> {};
 
-TEST_P(CapacityAtC10, Scales) {
+TEST_P(CapacityAtC10, ScalesByTheRatingsCapacityAtRate) {
   const auto& r = GetParam();
-  EXPECT_NEAR(capacity_at_c10_Ah(r.ah_out, r.current_A, r.capacity_Ah, r.k), r.expect_Ah, 1e-6);
+  model::BatteryType type;
+  type.capacity_Ah = 100.0;
+  type.chemistry = r.chemistry;
+  const double expect =
+      r.current_A <= 0.0 ? r.ah_out
+                         : r.ah_out * 100.0 / model::capacity_at_rate_Ah(type, r.current_A, 25.0);
+  EXPECT_NEAR(capacity_at_c10_Ah(r.ah_out, r.current_A, type), expect, 1e-9);
+  if (r.current_A > 10.0) {
+    EXPECT_GT(capacity_at_c10_Ah(r.ah_out, r.current_A, type), r.ah_out);
+  }
+  if (r.current_A == 10.0) {
+    EXPECT_NEAR(capacity_at_c10_Ah(r.ah_out, r.current_A, type), r.ah_out, 1e-9);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, CapacityAtC10,
-                         ::testing::Values(PeukertRow{80.0, 10.0, 100.0, 1.10, 80.0},  // at C10
-                                           PeukertRow{60.0, 20.0, 100.0, 1.10,
-                                                      60.0 * 1.0717734625362931},  // 2^0.1
-                                           PeukertRow{60.0, 20.0, 100.0, 1.0, 60.0},
-                                           PeukertRow{5.0, 0.0, 100.0, 1.1, 5.0}));
+                         ::testing::Values(PeukertRow{80.0, 10.0, model::Chemistry::vrla_agm},
+                                           PeukertRow{60.0, 20.0, model::Chemistry::vrla_agm},
+                                           PeukertRow{60.0, 20.0, model::Chemistry::flooded},
+                                           PeukertRow{5.0, 0.0, model::Chemistry::vrla_agm}));
 
 // A discharge measures the capacity only when it started full, ran slowly enough and reached
 // the end voltage.
@@ -190,7 +210,10 @@ TEST(StringEstimator, DischargeRecordCarriesEnergyPeakRuntimeAndSoc) {
   for (int i = 0; i < 30; ++i) est.update(readings(i < 10 ? -20.0 : -50.0, 2.0), t += 60'000);
   ASSERT_TRUE(est.current_discharge().has_value());
   const auto running = *est.current_discharge();
-  EXPECT_NEAR(running.predicted_runtime_min, 100.0 / 20.0 * 60.0, 1.0);  // full, first load
+  // Full, first load, at the rate: less than 100 Ah / 20 A.
+  EXPECT_NEAR(running.predicted_runtime_min,
+              model::runtime_to_end_voltage_s(model::BatteryType{}, 20.0, 25.0, 1.0) / 60.0, 1.0);
+  EXPECT_LT(running.predicted_runtime_min, 100.0 / 20.0 * 60.0);
   EXPECT_EQ(running.peak_current_A, 50.0);
   est.update(readings(5.0, 2.27), t += 60'000);
   ASSERT_TRUE(est.last_discharge().has_value());

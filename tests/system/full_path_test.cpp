@@ -11,6 +11,7 @@
 
 #include "engine/engine.hpp"
 #include "fieldbus/acquisition.hpp"
+#include "model/ids.hpp"
 #include "model/plant_channels.hpp"
 #include "plant/virtual_plant.hpp"
 #include "runaway_watch.hpp"
@@ -32,28 +33,53 @@ TEST(SystemFast, ThermalRunawayOpensOnlyItsString) {
   sim.run_for(60.0);
   sim.model().start_thermal_runaway(kString, kPosition);
   std::optional<double> condition_s;
+  std::optional<double> rule_s;
   std::optional<double> open_s;
+  double rule_temperature_C = 0.0;
+  double rule_current_A = 0.0;
   const double injected_s = static_cast<double>(sim.now_ms()) / 1000.0;
   while (!open_s && sim.now_ms() < 6 * 3600 * 1000) {
-    sim.cycle();
+    const auto out = sim.cycle();
     const double t_s = static_cast<double>(sim.now_ms()) / 1000.0;
     if (!condition_s && runaway_condition_true(sim.model(), sim.site(), kString, kPosition)) {
       condition_s = t_s;
     }
+    for (const auto& e : out.events) {
+      if (e.kind == model::EventKind::alarm_raised && e.rule == "string_thermal_runaway" &&
+          !rule_s) {
+        EXPECT_EQ(e.source, model::string_id(kString));
+        rule_s = t_s;
+        rule_temperature_C = sim.model().battery(kString, kPosition).temperature_C;
+        rule_current_A = sim.model().string(kString).current_A;
+      }
+    }
     if (!sim.model().string(kString).contactor_closed) open_s = t_s;
   }
-  ASSERT_TRUE(condition_s.has_value());
+  ASSERT_TRUE(rule_s.has_value()) << "the runaway rule never fired";
   ASSERT_TRUE(open_s.has_value());
   std::printf(
-      "runaway: condition true %.0f s after injection, contactor open %.0f s later "
-      "(hold %.0f s + one 1 s cycle)\n",
-      *condition_s - injected_s, *open_s - *condition_s, kHold_s);
-  EXPECT_GE(*open_s - *condition_s, kHold_s - 1.0);
-  EXPECT_LE(*open_s - *condition_s, kHold_s + 1.0 + 1e-6);
+      "runaway: rule string_thermal_runaway raised %.0f s after injection at %.1f °C and %.2f A "
+      "(absolute 1 A criterion true after %.0f s), contactor open %.0f s after the rule\n",
+      *rule_s - injected_s, rule_temperature_C, rule_current_A,
+      condition_s.value_or(-1.0) - injected_s, *open_s - *rule_s);
+  // The rule itself opens the string (not the later temperature trip), well before the trip
+  // limit, within one cycle of raising (the hold is inside the rule).
+  EXPECT_LT(rule_temperature_C, kLimits.runaway_delta_t_K + 25.0 + 10.0);
+  EXPECT_LT(rule_temperature_C, engine::BatteryLimits{}.temperature_trip_C);
+  EXPECT_LE(*open_s - *rule_s, 1.0 + 1e-6);
+  if (condition_s) {
+    EXPECT_LE(*rule_s, *condition_s + kHold_s + 1.0 + 1e-6);
+  }
   EXPECT_TRUE(sim.model().string(2).contactor_closed);
   EXPECT_TRUE(sim.model().string(3).contactor_closed);
   EXPECT_EQ(sim.engine().protection_state(kString), model::ProtectionState::tripped);
   EXPECT_EQ(sim.trips(), 1);
+  bool runaway_bit = false;
+  const auto d = sim.engine().active_alarms();
+  for (const auto& a : d) {
+    if (a.key == model::string_id(kString) + ":string_thermal_runaway") runaway_bit = true;
+  }
+  EXPECT_TRUE(runaway_bit);
 }
 
 // The full path at accelerated time. Simulated seconds are the engine's clock (it is given
