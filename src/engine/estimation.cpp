@@ -67,8 +67,19 @@ StringEstimator::Change StringEstimator::update(const StringReadings& in, std::i
   }
   std::optional<double> v_cell;
   if (v && config_.cells_in_string > 0) v_cell = *v / config_.cells_in_string;
+  count_charge(in, v, now_ms);
+  const auto next = classify(in, v_cell);
+  if (next != state_) {
+    state_ = next;
+    state_since_ms_ = now_ms;
+  }
+  correct_soc(v_cell, now_ms);
+  return track_discharge(in, v, now_ms);
+}
 
-  // Coulomb counting with the trapezoid of the last two good currents (current is + charge).
+// Coulomb counting with the trapezoid of the last two good currents (current is + charge).
+void StringEstimator::count_charge(const StringReadings& in, std::optional<double> v,
+                                   std::int64_t now_ms) {
   if (last_ms_ && in.current_A && in.connected) {
     const double dt_h = static_cast<double>(now_ms - *last_ms_) / 3600e3;
     const double i_avg = last_current_A_ ? (*last_current_A_ + *in.current_A) / 2.0 : *in.current_A;
@@ -84,13 +95,10 @@ StringEstimator::Change StringEstimator::update(const StringReadings& in, std::i
   }
   last_ms_ = now_ms;
   last_current_A_ = in.current_A;
+}
 
-  const auto next = classify(in, v_cell);
-  if (next != state_) {
-    state_ = next;
-    state_since_ms_ = now_ms;
-  }
-  // Corrections from voltage: a long float means full; a long rest gives the OCV.
+// Corrections from voltage: a long float means full; a long rest gives the OCV.
+void StringEstimator::correct_soc(std::optional<double> v_cell, std::int64_t now_ms) {
   if (state_ == StringState::float_charge &&
       now_ms - state_since_ms_ >= config_.float_before_full_ms) {
     soc_pct_ = 100.0;
@@ -99,7 +107,11 @@ StringEstimator::Change StringEstimator::update(const StringReadings& in, std::i
     const double span = config_.ocv_full_per_cell_V - config_.ocv_empty_per_cell_V;
     soc_pct_ = std::clamp(100.0 * (*v_cell - config_.ocv_empty_per_cell_V) / span, 0.0, 100.0);
   }
+}
 
+StringEstimator::Change StringEstimator::track_discharge(const StringReadings& in,
+                                                         std::optional<double> v,
+                                                         std::int64_t now_ms) {
   Change change = Change::none;
   if (state_ == StringState::discharge && !running_) {
     running_ = DischargeRecord{};
@@ -115,37 +127,34 @@ StringEstimator::Change StringEstimator::update(const StringReadings& in, std::i
     }
     change = Change::discharge_started;
   }
-  if (running_) {
-    if (in.current_A && -*in.current_A > running_->peak_current_A) {
-      running_->peak_current_A = -*in.current_A;
-    }
-    if (v && (running_->min_string_voltage_V <= 0.0 || *v < running_->min_string_voltage_V)) {
-      running_->min_string_voltage_V = *v;
-    }
-    auto& mins = running_->min_battery_voltage_V;
-    mins.resize(in.battery_voltage_V.size(), 0.0);
-    for (std::size_t k = 0; k < in.battery_voltage_V.size(); ++k) {
-      const auto& b = in.battery_voltage_V[k];
-      if (b && (mins[k] <= 0.0 || *b < mins[k])) mins[k] = *b;
-    }
-    if (state_ != StringState::discharge) {
-      running_->end_ms = now_ms;
-      double lowest = 0.0;
-      for (std::size_t k = 0; k < mins.size(); ++k) {
-        if (mins[k] > 0.0 && (running_->weakest_position == 0 || mins[k] < lowest)) {
-          lowest = mins[k];
-          running_->weakest_position = static_cast<int>(k) + 1;
-        }
-      }
-      running_->soc_end_pct = soc_pct_;
-      running_->actual_runtime_min = static_cast<double>(now_ms - running_->start_ms) / 60e3;
-      measure_capacity(*running_);
-      last_ = std::move(running_);
-      running_.reset();
-      change = Change::discharge_ended;
+  if (!running_) return change;
+  if (in.current_A && -*in.current_A > running_->peak_current_A) {
+    running_->peak_current_A = -*in.current_A;
+  }
+  if (v && (running_->min_string_voltage_V <= 0.0 || *v < running_->min_string_voltage_V)) {
+    running_->min_string_voltage_V = *v;
+  }
+  auto& mins = running_->min_battery_voltage_V;
+  mins.resize(in.battery_voltage_V.size(), 0.0);
+  for (std::size_t k = 0; k < in.battery_voltage_V.size(); ++k) {
+    const auto& b = in.battery_voltage_V[k];
+    if (b && (mins[k] <= 0.0 || *b < mins[k])) mins[k] = *b;
+  }
+  if (state_ == StringState::discharge) return change;
+  running_->end_ms = now_ms;
+  double lowest = 0.0;
+  for (std::size_t k = 0; k < mins.size(); ++k) {
+    if (mins[k] > 0.0 && (running_->weakest_position == 0 || mins[k] < lowest)) {
+      lowest = mins[k];
+      running_->weakest_position = static_cast<int>(k) + 1;
     }
   }
-  return change;
+  running_->soc_end_pct = soc_pct_;
+  running_->actual_runtime_min = static_cast<double>(now_ms - running_->start_ms) / 60e3;
+  measure_capacity(*running_);
+  last_ = std::move(running_);
+  running_.reset();
+  return Change::discharge_ended;
 }
 
 void StringEstimator::measure_capacity(const DischargeRecord& r) {

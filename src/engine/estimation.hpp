@@ -83,6 +83,9 @@ class StringEstimator {
  private:
   model::StringState classify(const StringReadings& in, std::optional<double> v_cell) const;
   void measure_capacity(const DischargeRecord& r);
+  void count_charge(const StringReadings& in, std::optional<double> v, std::int64_t now_ms);
+  void correct_soc(std::optional<double> v_cell, std::int64_t now_ms);
+  Change track_discharge(const StringReadings& in, std::optional<double> v, std::int64_t now_ms);
 
   int string_id_;
   EstimationConfig config_;
