@@ -67,6 +67,33 @@ std::string toml_name(const std::string& path) {
   }
   return "limits.timing." + path;
 }
+// [limits.string_N.battery] / [limits.string_N.string]: string N's own limit set.
+void read_string_override(const std::string& sid, const std::string& tpath, const toml::node& node,
+                          json& doc, std::map<std::string, TomlOrigin>& origins,
+                          std::vector<Problem>& problems) {
+  const int line = line_of(node);
+  const auto jpath = "per_string." + sid;
+  origins[jpath] = {tpath, line};
+  const auto* t = node.as_table();
+  if (t == nullptr) {
+    problems.push_back({jpath, "expected a table"});
+    return;
+  }
+  json set = json::object();
+  for (const auto& [gk, gnode] : *t) {
+    const std::string group(gk.str());
+    const auto jg = jpath + "." + group;
+    origins[jg] = {tpath + "." + group, line_of(gnode)};
+    const auto* gt = gnode.as_table();
+    if (gt == nullptr) {
+      problems.push_back({jg, "expected a table"});
+      continue;
+    }
+    toml_scalars(*gt, tpath + "." + group, jg, set[group], origins, problems);
+  }
+  doc["per_string"][sid] = set;
+}
+
 // One table under [limits] into the document, remembering where each path came from.
 void read_limits_table(const std::string& name, const toml::node& node, json& doc,
                        std::map<std::string, TomlOrigin>& origins, std::vector<Problem>& problems) {
@@ -123,27 +150,7 @@ void read_limits_table(const std::string& name, const toml::node& node, json& do
       doc["alarm_outputs"].push_back(body);
     }
   } else if (name.rfind("string_", 0) == 0) {
-    const auto sid = name.substr(7);
-    const auto jpath = "per_string." + sid;
-    origins[jpath] = {tpath, line};
-    const auto* t = node.as_table();
-    if (t == nullptr) {
-      problems.push_back({jpath, "expected a table"});
-      return;
-    }
-    json set = json::object();
-    for (const auto& [gk, gnode] : *t) {
-      const std::string group(gk.str());
-      const auto jg = jpath + "." + group;
-      origins[jg] = {tpath + "." + group, line_of(gnode)};
-      const auto* gt = gnode.as_table();
-      if (gt == nullptr) {
-        problems.push_back({jg, "expected a table"});
-        continue;
-      }
-      toml_scalars(*gt, tpath + "." + group, jg, set[group], origins, problems);
-    }
-    doc["per_string"][sid] = set;
+    read_string_override(name.substr(7), tpath, node, doc, origins, problems);
   } else {
     origins[name] = {tpath, line};
     problems.push_back({name,
