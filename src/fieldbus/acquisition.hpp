@@ -21,7 +21,7 @@ namespace btms::fieldbus {
 
 struct AcquisitionOptions {
   QualityPolicy policy;
-  int identity_every_cycles = 60;
+  int identity_every_cycles = 10;
 };
 
 class Acquisition : public model::CommandSink {

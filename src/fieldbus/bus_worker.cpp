@@ -26,7 +26,8 @@ BusWorker::BusWorker(model::Bus bus, std::vector<DevicePlan> plans, BusStatsChan
       plans_(std::move(plans)),
       stats_(std::move(stats)),
       options_(options),
-      publish_(std::move(publish)) {
+      publish_(std::move(publish)),
+      identities_(plans_.size()) {
   devices_.reserve(plans_.size());
   for (std::size_t i = 0; i < plans_.size(); ++i)
     devices_.push_back(DeviceState{DeviceHealth(options_.policy), {}, 0, false, false, 0});
@@ -230,6 +231,19 @@ void BusWorker::poll_device(ModbusLink& link, std::size_t index, std::int64_t no
                    plan.device.address, plan.device.label, id[0],
                    dev::device_code(plan.device.type));
     }
+    // Serial (registers 102-103): another device answering at this address, or the same
+    // device answering at two, is not the configured device (device_identity.hpp).
+    const auto serial = (static_cast<std::uint32_t>(id[2]) << 16) | id[3];
+    const auto verdict = identities_.observe(index, serial);
+    if (verdict == IdentityVerdict::serial_changed || verdict == IdentityVerdict::duplicate ||
+        verdict == IdentityVerdict::replaced) {
+      spdlog::warn("fieldbus: bus '{}' address {} ({}) reports serial {}: {}", bus_.name,
+                   plan.device.address, plan.device.label, serial,
+                   verdict == IdentityVerdict::duplicate ? "another address reports it too"
+                   : verdict == IdentityVerdict::replaced
+                       ? "device replaced, new serial adopted"
+                       : "not the serial seen before; values invalid until confirmed");
+    }
     state.wrong_type = wrong;
     state.identity_checked = true;
   }
@@ -241,7 +255,8 @@ void BusWorker::poll_device(ModbusLink& link, std::size_t index, std::int64_t no
     return;
   }
   auto decoded = decode_fast(plan, block_);
-  if (state.wrong_type) {
+  // Asked at every read: a duplicate found at a later address of this cycle counts at once.
+  if (state.wrong_type || !identities_.trusted(index)) {
     // Another device type answers at this address: its registers mean something else.
     for (auto& r : decoded.readings) r.quality = model::Quality::invalid;
   }

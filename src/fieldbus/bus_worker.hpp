@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "fieldbus/command_encoding.hpp"
+#include "fieldbus/device_identity.hpp"
 #include "fieldbus/device_plan.hpp"
 #include "fieldbus/modbus_link.hpp"
 #include "fieldbus/quality.hpp"
@@ -33,7 +34,8 @@ struct BusStatsChannels {
 
 struct WorkerOptions {
   QualityPolicy policy;
-  int identity_every_cycles = 60;  // slow block (identity) schedule
+  // Identity (type and serial) read schedule: often, so a swapped device cannot pass for long.
+  int identity_every_cycles = 10;
   int max_command_attempts = 3;
   bool mc_on_bus = false;
   int mc_address = 0;
@@ -87,6 +89,7 @@ class BusWorker {
   PublishFn publish_;
 
   std::vector<DeviceState> devices_;
+  BusIdentities identities_;  // serial numbers seen at each address
   std::uint64_t cycle_ = 0;
   std::uint16_t heartbeat_ = 0;
   bool masks_seeded_ = false;

@@ -3,6 +3,7 @@
 #include <modbus/modbus.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -12,6 +13,63 @@
 #include <thread>
 
 namespace btms::fieldbus {
+
+namespace {
+
+std::uint16_t be16(std::span<const std::uint8_t> bytes, std::size_t at) {
+  return static_cast<std::uint16_t>((bytes[at] << 8) | bytes[at + 1]);
+}
+
+constexpr std::size_t kMbapSize = 7;  // transaction, protocol, length, unit id
+constexpr std::size_t kMaxTcpAdu = 260;
+
+// timeout_partial: part of a frame came, the rest did not: the stream is out of step.
+enum class RecvResult { ok, timeout, timeout_partial, closed };
+
+// Reads exactly `size` bytes before `deadline`.
+RecvResult recv_exact(int fd, std::uint8_t* into, std::size_t size,
+                      std::chrono::steady_clock::time_point deadline) {
+  std::size_t got = 0;
+  while (got < size) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    const auto timed_out = got == 0 ? RecvResult::timeout : RecvResult::timeout_partial;
+    if (left.count() <= 0) return timed_out;
+    pollfd p{fd, POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) return RecvResult::closed;
+    if (ready == 0) return timed_out;
+    const auto n = ::recv(fd, into + got, size - got, 0);
+    if (n > 0) {
+      got += static_cast<std::size_t>(n);
+    } else if (n == 0) {
+      return RecvResult::closed;
+    } else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
+      return RecvResult::closed;
+    }
+  }
+  return RecvResult::ok;
+}
+
+}  // namespace
+
+AnswerCheck check_read_answer(std::span<const std::uint8_t> adu, std::uint16_t transaction,
+                              int unit, int function, std::span<std::uint16_t> out) {
+  if (adu.size() < kMbapSize + 2) return AnswerCheck::malformed;
+  if (be16(adu, 2) != 0 || be16(adu, 4) != adu.size() - 6) return AnswerCheck::malformed;
+  if (be16(adu, 0) != transaction) return AnswerCheck::other_transaction;
+  if (adu[6] != unit) return AnswerCheck::wrong_unit;
+  const auto pdu = adu.subspan(kMbapSize);
+  if (pdu[0] == (function | 0x80)) {
+    return pdu.size() == 2 ? AnswerCheck::exception : AnswerCheck::malformed;
+  }
+  if (pdu[0] != function || pdu.size() < 2) return AnswerCheck::malformed;
+  const std::size_t byte_count = pdu[1];
+  if (byte_count != 2 * out.size() || pdu.size() != 2 + byte_count) return AnswerCheck::malformed;
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = be16(pdu, 2 + 2 * i);
+  return AnswerCheck::ok;
+}
 
 ModbusLink::ModbusLink(const model::Bus& bus) : bus_(bus) {
   if (bus_.kind == model::BusKind::tcp) {
@@ -69,8 +127,78 @@ LinkError ModbusLink::classify(int rc) {
   return LinkError::other;
 }
 
+LinkError ModbusLink::tcp_read(int address, int function, std::uint16_t start,
+                               std::span<std::uint16_t> out) {
+  if (out.empty() || out.size() > 125) return LinkError::other;
+  const int fd = modbus_get_socket(ctx_);
+  const std::uint16_t transaction = ++transaction_;
+  const auto count = static_cast<std::uint16_t>(out.size());
+  const std::array<std::uint8_t, 12> request{static_cast<std::uint8_t>(transaction >> 8),
+                                             static_cast<std::uint8_t>(transaction & 0xFF),
+                                             0,
+                                             0,
+                                             0,
+                                             6,
+                                             static_cast<std::uint8_t>(address),
+                                             static_cast<std::uint8_t>(function),
+                                             static_cast<std::uint8_t>(start >> 8),
+                                             static_cast<std::uint8_t>(start & 0xFF),
+                                             static_cast<std::uint8_t>(count >> 8),
+                                             static_cast<std::uint8_t>(count & 0xFF)};
+  std::size_t sent = 0;
+  while (sent < request.size()) {
+    const auto n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      close();
+      return LinkError::connection;
+    }
+  }
+  const int timeout_ms = bus_.timeout_ms > 0 ? bus_.timeout_ms : 100;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::array<std::uint8_t, kMaxTcpAdu> adu{};
+  for (;;) {
+    auto got = recv_exact(fd, adu.data(), kMbapSize, deadline);
+    const std::size_t length = got == RecvResult::ok ? be16(adu, 4) : 0;
+    if (got == RecvResult::ok) {
+      if (be16(adu, 2) != 0 || length < 2 || length > kMaxTcpAdu - 6) {
+        close();  // not Modbus TCP, or out of step: start over on a new connection
+        return LinkError::other;
+      }
+      got = recv_exact(fd, adu.data() + kMbapSize, length - 1, deadline);
+      if (got == RecvResult::timeout) got = RecvResult::timeout_partial;
+    }
+    if (got == RecvResult::closed) {
+      close();
+      return LinkError::connection;
+    }
+    if (got == RecvResult::timeout_partial) {
+      close();  // half a frame: the next answer would be read out of step
+      return LinkError::timeout;
+    }
+    if (got == RecvResult::timeout) return LinkError::timeout;
+    switch (
+        check_read_answer(std::span(adu.data(), 6 + length), transaction, address, function, out)) {
+      case AnswerCheck::ok:
+        return LinkError::none;
+      case AnswerCheck::other_transaction:
+        continue;  // the late answer to a request that timed out before
+      case AnswerCheck::wrong_unit:
+        return LinkError::wrong_unit;
+      case AnswerCheck::exception:
+        return LinkError::exception;
+      case AnswerCheck::malformed:
+        return LinkError::other;
+    }
+  }
+}
+
 LinkError ModbusLink::read_input(int address, std::uint16_t start, std::span<std::uint16_t> out) {
   if (!connected_) return LinkError::connection;
+  if (is_tcp()) return tcp_read(address, MODBUS_FC_READ_INPUT_REGISTERS, start, out);
   modbus_set_slave(ctx_, address);
   const int rc = modbus_read_input_registers(ctx_, start, static_cast<int>(out.size()), out.data());
   if (rc >= 0 && rc != static_cast<int>(out.size())) return LinkError::other;
@@ -79,6 +207,7 @@ LinkError ModbusLink::read_input(int address, std::uint16_t start, std::span<std
 
 LinkError ModbusLink::read_holding(int address, std::uint16_t start, std::span<std::uint16_t> out) {
   if (!connected_) return LinkError::connection;
+  if (is_tcp()) return tcp_read(address, MODBUS_FC_READ_HOLDING_REGISTERS, start, out);
   modbus_set_slave(ctx_, address);
   const int rc = modbus_read_registers(ctx_, start, static_cast<int>(out.size()), out.data());
   if (rc >= 0 && rc != static_cast<int>(out.size())) return LinkError::other;

@@ -2,6 +2,7 @@
 // every error classified so the worker can count timeouts, CRC errors and exceptions apart.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
@@ -11,7 +12,23 @@ struct _modbus;
 
 namespace btms::fieldbus {
 
-enum class LinkError { none, timeout, crc, exception, connection, other };
+// wrong_unit: an answer from another unit id than asked (a Modbus TCP gateway or converter that
+// mixed up its serial lines); never taken as the asked device's values.
+enum class LinkError { none, timeout, crc, exception, connection, wrong_unit, other };
+
+// Checks one Modbus TCP answer (the whole ADU: MBAP header, unit id, PDU) to a read of
+// out.size() registers with `function` (03 or 04) from `unit` under `transaction`, and copies
+// the registers into `out` when it fits. Free of sockets so that it can be unit-tested and
+// fuzzed (libmodbus does not check the unit id of a TCP answer at all).
+enum class AnswerCheck {
+  ok,
+  other_transaction,  // a late answer to an earlier request that timed out: skip it
+  wrong_unit,
+  exception,  // a Modbus exception answer from the asked unit
+  malformed,  // wrong protocol id, length, function or byte count
+};
+AnswerCheck check_read_answer(std::span<const std::uint8_t> adu, std::uint16_t transaction,
+                              int unit, int function, std::span<std::uint16_t> out);
 
 class ModbusLink {
  public:
@@ -36,10 +53,14 @@ class ModbusLink {
 
  private:
   LinkError classify(int rc);
+  // Reads over Modbus TCP without libmodbus's receive path, so that the transaction and the
+  // unit id of every answer are checked (check_read_answer).
+  LinkError tcp_read(int address, int function, std::uint16_t start, std::span<std::uint16_t> out);
 
   model::Bus bus_;
   _modbus* ctx_ = nullptr;
   bool connected_ = false;
+  std::uint16_t transaction_ = 0;  // of the last tcp_read request
 };
 
 }  // namespace btms::fieldbus

@@ -37,14 +37,21 @@ bool handle_write(std::span<const std::uint8_t> adu, std::vector<std::uint8_t>& 
   const std::uint8_t function = adu[7];
   const auto pdu = adu.subspan(kMbapHeaderSize);
   std::uint8_t exception = 0;
+  // A PDU whose length does not fit its function is answered with exception 03, as the Modbus
+  // specification asks; the MBAP length kept the stream in step, so the connection stays.
   if (function == kWriteSingleRegister) {
-    if (pdu.size() != 5) return false;
+    if (pdu.size() != 5) {
+      push_exception(out, adu, function, kIllegalDataValue);
+      return true;
+    }
     const std::uint16_t value = be16(pdu, 3);
     exception = writer.write_registers(unit_id, be16(pdu, 1), std::span(&value, 1));
   } else {
-    if (pdu.size() < 6) return false;
-    const std::size_t byte_count = pdu[5];
-    if (pdu.size() != 6 + byte_count) return false;
+    const std::size_t byte_count = pdu.size() >= 6 ? pdu[5] : 0;
+    if (pdu.size() < 6 || pdu.size() != 6 + byte_count) {
+      push_exception(out, adu, function, kIllegalDataValue);
+      return true;
+    }
     const std::uint16_t quantity = be16(pdu, 3);
     std::vector<std::uint16_t> values;
     if (byte_count == 2u * quantity) {
@@ -95,7 +102,10 @@ bool handle_request(std::span<const std::uint8_t> adu, const RegisterImage* imag
     push_exception(out, adu, function, kIllegalFunction);
     return true;
   }
-  if (pdu.size() != 5) return false;
+  if (pdu.size() != 5) {
+    push_exception(out, adu, function, kIllegalDataValue);
+    return true;
+  }
   const std::uint16_t address = be16(pdu, 1);
   const std::uint16_t quantity = be16(pdu, 3);
   if (quantity == 0 || quantity > kMaxReadQuantity) {

@@ -45,8 +45,9 @@ class RegisterWriter {
                                        std::span<const std::uint16_t> values) = 0;
 };
 
-// Answers one complete ADU, appending the response ADU to `out`. Returns false when the frame is
-// malformed (a PDU whose length does not fit its function): the connection should be closed.
+// Answers one complete ADU, appending the response ADU to `out`. A PDU whose length does not fit
+// its function is answered with exception 03. Returns false only for an ADU too short to hold
+// a function code: the connection should be closed.
 // Functions 06 and 16 go to `writer`; without one they answer exception 01 (read-only).
 bool handle_request(std::span<const std::uint8_t> adu, const RegisterImage* image,
                     std::vector<std::uint8_t>& out, RegisterWriter* writer = nullptr);

@@ -13,6 +13,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <spdlog/spdlog.h>
+
 #include "scada/modbus_frame.hpp"
 
 namespace btms::scada {
@@ -21,6 +23,15 @@ namespace {
 
 // A client that does not read its answers is dropped instead of buffering without bound.
 constexpr std::size_t kMaxPendingOutput = 64 * 1024;
+// Connection timeouts are real time, whatever speed a virtual plant runs at: a steady clock.
+using SteadyClock = std::chrono::steady_clock;
+// How often the loop wakes without traffic to close idle clients.
+constexpr auto kHousekeepingPeriod = std::chrono::milliseconds(250);
+// accept() failing for want of descriptors or memory leaves the connection in the backlog and
+// the listener readable: the listener is left out of poll() for a while instead of spinning.
+constexpr auto kAcceptBackoffMin = std::chrono::milliseconds(50);
+constexpr auto kAcceptBackoffMax = std::chrono::milliseconds(1000);
+constexpr auto kAcceptErrorLogPeriod = std::chrono::seconds(10);
 
 struct Client {
   int fd = -1;
@@ -28,7 +39,21 @@ struct Client {
   std::vector<std::uint8_t> in;
   std::vector<std::uint8_t> out;
   std::size_t out_sent = 0;
+  SteadyClock::time_point last_active{};  // connected, or last bytes received
+  bool sent_request = false;              // a client that never asked is evicted first
 };
+
+void enable_keepalive(int fd, const ScadaOptions& options) {
+  if (options.keepalive_idle_s <= 0) return;
+  int on = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &options.keepalive_idle_s,
+               sizeof options.keepalive_idle_s);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &options.keepalive_interval_s,
+               sizeof options.keepalive_interval_s);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &options.keepalive_probes,
+               sizeof options.keepalive_probes);
+}
 
 void set_nonblocking(int fd) {
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
@@ -57,12 +82,14 @@ bool flush(Client& client) {
 }
 
 // Reads what arrived and answers every complete request; false = close the connection.
-bool serve_input(Client& client, const RegisterImage* image) {
+bool serve_input(Client& client, const RegisterImage* image, SteadyClock::time_point now) {
   std::uint8_t buffer[4096];
   for (;;) {
     const auto n = ::recv(client.fd, buffer, sizeof buffer, 0);
     if (n > 0) {
       client.in.insert(client.in.end(), buffer, buffer + n);
+      client.last_active = now;
+      client.sent_request = true;
       if (static_cast<std::size_t>(n) < sizeof buffer) break;
     } else if (n == 0) {
       return false;  // peer closed
@@ -194,23 +221,50 @@ void ScadaServer::image_loop() {
   }
 }
 
+ConnectionCounters ScadaServer::connection_counters() const {
+  return ConnectionCounters{accepted_.load(),    refused_full_.load(),  evicted_idle_.load(),
+                            closed_idle_.load(), accept_errors_.load(), open_.load()};
+}
+
 void ScadaServer::serve_loop() {
   std::vector<Client> clients;
   std::vector<pollfd> fds;
+  const auto idle_timeout = std::chrono::milliseconds(options_.idle_timeout_ms);
+  const auto evict_after = std::chrono::milliseconds(options_.evict_idle_after_ms);
+  SteadyClock::time_point accept_paused_until{};
+  auto accept_backoff = kAcceptBackoffMin;
+  SteadyClock::time_point last_accept_error_log{};
+
+  const auto close_client = [this](Client& client) {
+    ::close(client.fd);
+    client.fd = -1;
+    --open_;
+  };
+
   while (running_) {
+    auto now = SteadyClock::now();
+    const bool accepting = now >= accept_paused_until;
     fds.clear();
     fds.push_back({wake_pipe_[0], POLLIN, 0});
-    fds.push_back({listen_fd_, POLLIN, 0});
+    // A negative fd is skipped by poll(): the listener rests while accepting is paused.
+    fds.push_back({accepting ? listen_fd_ : -1, POLLIN, 0});
     for (const auto& c : clients) {
       const bool pending = c.out.size() > c.out_sent;
       fds.push_back({c.fd, static_cast<short>(POLLIN | (pending ? POLLOUT : 0)), 0});
     }
-    const int ready = ::poll(fds.data(), fds.size(), -1);
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(kHousekeepingPeriod);
+    if (!accepting) {
+      wait = std::min(
+          wait, std::chrono::duration_cast<std::chrono::milliseconds>(accept_paused_until - now) +
+                    std::chrono::milliseconds(1));
+    }
+    const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(wait.count()));
     if (ready < 0) {
       if (errno == EINTR) continue;
       break;
     }
     if (fds[0].revents != 0) break;  // stop()
+    now = SteadyClock::now();
 
     const auto image = this->image();  // one image per round: cheap, and never half-built
     std::vector<Client> kept;
@@ -223,35 +277,77 @@ void ScadaServer::serve_loop() {
         alive = false;
       } else {
         if (revents & POLLOUT) alive = flush(client);
-        if (alive && (revents & (POLLIN | POLLHUP))) alive = serve_input(client, image.get());
+        if (alive && (revents & (POLLIN | POLLHUP))) alive = serve_input(client, image.get(), now);
+      }
+      if (alive && now - client.last_active >= idle_timeout) {
+        alive = false;
+        ++closed_idle_;
       }
       if (alive) {
         kept.push_back(std::move(client));
       } else {
-        ::close(client.fd);
+        close_client(client);
       }
     }
     clients.swap(kept);
 
-    if (fds[1].revents & POLLIN) {
+    if (accepting && (fds[1].revents & POLLIN)) {
       for (;;) {
         sockaddr_in peer{};
         socklen_t peer_len = sizeof peer;
         const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &peer_len,
                                  SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) break;
+        if (fd < 0) {
+          if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
+          if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+          // EMFILE, ENFILE, ENOBUFS, ENOMEM: rest the listener, keep serving the clients.
+          ++accept_errors_;
+          accept_paused_until = now + accept_backoff;
+          if (now - last_accept_error_log >= kAcceptErrorLogPeriod) {
+            spdlog::warn(
+                "SCADA: cannot accept connections: {} ({} open); pausing new connections for "
+                "{} ms",
+                std::strerror(errno), clients.size(),
+                std::chrono::duration_cast<std::chrono::milliseconds>(accept_backoff).count());
+            last_accept_error_log = now;
+          }
+          accept_backoff = std::min(accept_backoff * 2, kAcceptBackoffMax);
+          break;
+        }
+        accept_backoff = kAcceptBackoffMin;
         if (static_cast<int>(clients.size()) >= options_.max_clients) {
-          ::close(fd);  // over the cap: refuse rather than slow everyone down
-          continue;
+          // Full: reclaim the slot of the client silent longest (never asked anything first),
+          // but only from one silent for a while, so a polling master keeps its slot.
+          auto victim = clients.end();
+          for (auto it = clients.begin(); it != clients.end(); ++it) {
+            if (now - it->last_active < evict_after) continue;
+            if (victim == clients.end() || (!it->sent_request && victim->sent_request) ||
+                (it->sent_request == victim->sent_request &&
+                 it->last_active < victim->last_active)) {
+              victim = it;
+            }
+          }
+          if (victim == clients.end()) {
+            ::close(fd);  // every slot busy with an active client: refuse the newcomer
+            ++refused_full_;
+            continue;
+          }
+          close_client(*victim);
+          clients.erase(victim);
+          ++evicted_idle_;
         }
         int one = 1;
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        clients.push_back(
-            Client{fd, ClientWriter(writes_, ntohl(peer.sin_addr.s_addr)), {}, {}, 0});
+        enable_keepalive(fd, options_);
+        Client client{fd,   ClientWriter(writes_, ntohl(peer.sin_addr.s_addr)), {}, {}, 0, now,
+                      false};
+        clients.push_back(std::move(client));
+        ++accepted_;
+        ++open_;
       }
     }
   }
-  for (auto& c : clients) ::close(c.fd);
+  for (auto& c : clients) close_client(c);
 }
 
 }  // namespace btms::scada

@@ -25,13 +25,38 @@ namespace btms::scada {
 struct ScadaOptions {
   std::string bind_address = "127.0.0.1";
   int port = 1502;  // 0 = any free port (see ScadaServer::port())
-  int max_clients = 32;
+  // Connection slots. A real master polls every few seconds; a slot held by a client that never
+  // sends (a scanner, a master that vanished without FIN) is reclaimed, see below.
+  int max_clients = 64;
+  // A client silent this long is closed (a master polls far more often than this).
+  int idle_timeout_ms = 60'000;
+  // TCP keep-alive probes find a peer that vanished without FIN (power loss, cable pulled) even
+  // while the server has nothing to send: first probe after this much silence, then every
+  // keepalive_interval_s, closed after keepalive_probes unanswered ones. 0 = no probing.
+  int keepalive_idle_s = 30;
+  int keepalive_interval_s = 10;
+  int keepalive_probes = 3;
+  // When every slot is taken, a new client takes the slot of the client that has been silent
+  // longest, if that one has been silent at least this long; otherwise the new one is refused.
+  // (So idle connections cannot lock a polling master out, and a flood of new connections
+  // cannot push out a master that polls.)
+  int evict_idle_after_ms = 1'000;
   // Functions 06/16 on the acknowledgement registers; off = every write answers exception 01.
   bool allow_writes = false;
   // Client addresses that may write when allow_writes: IPv4 addresses and CIDR ranges
   // ("10.0.0.5", "10.0.1.0/24"). Others get exception 01 and are logged.
   std::vector<std::string> write_allow_list;
   int image_period_ms = 200;
+};
+
+// What the connection handling did, for /metrics and tests.
+struct ConnectionCounters {
+  std::uint64_t accepted = 0;
+  std::uint64_t refused_full = 0;   // every slot busy with an active client
+  std::uint64_t evicted_idle = 0;   // closed to make room for a new client
+  std::uint64_t closed_idle = 0;    // closed after idle_timeout_ms of silence
+  std::uint64_t accept_errors = 0;  // accept() failed (EMFILE, ENFILE, ENOBUFS, ...)
+  std::uint64_t open = 0;           // connections open now
 };
 
 class ScadaServer {
@@ -53,6 +78,7 @@ class ScadaServer {
   // every check answer exception 04.
   void set_engine(std::shared_ptr<engine::EngineService> engine);
   WriteCounters write_counters() const { return writes_.counters(); }
+  ConnectionCounters connection_counters() const;
   // The image currently served (for tests and diagnostics).
   std::shared_ptr<const RegisterImage> image() const;
 
@@ -76,6 +102,8 @@ class ScadaServer {
   int wake_pipe_[2] = {-1, -1};  // written by stop() to end poll() at once
   int port_ = 0;
   std::atomic<bool> running_{false};
+  std::atomic<std::uint64_t> accepted_{0}, refused_full_{0}, evicted_idle_{0}, closed_idle_{0},
+      accept_errors_{0}, open_{0};
   std::mutex stop_mutex_;  // image_loop sleeps on stop_cv_ between rebuilds
   std::condition_variable stop_cv_;
   std::thread serve_thread_;

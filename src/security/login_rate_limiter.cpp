@@ -7,6 +7,8 @@ namespace btms::security {
 namespace {
 // Keys come from the request; cap them so a long bogus user name cannot cost memory.
 constexpr std::size_t kMaxKeyLength = 64;
+// Failures kept per name: the delay has long reached its cap by then.
+constexpr std::size_t kMaxFailuresKept = 64;
 
 std::string make_key(std::string_view text) {
   return std::string(text.substr(0, std::min(text.size(), kMaxKeyLength)));
@@ -15,14 +17,38 @@ std::string make_key(std::string_view text) {
 
 LoginRateLimiter::LoginRateLimiter(RateLimitConfig config) : config_(config) {
   config_.max_failures = std::max(config_.max_failures, 1);
+  config_.name_free_failures = std::max(config_.name_free_failures, 0);
   config_.max_entries = std::max<std::size_t>(config_.max_entries, 1);
 }
 
-std::int64_t LoginRateLimiter::remaining_locked(const Table& table, std::string_view key,
-                                                std::int64_t now_ms) const {
-  const auto it = table.find(make_key(key));
-  if (it == table.end()) return 0;
+std::int64_t LoginRateLimiter::address_remaining(std::string_view address,
+                                                 std::int64_t now_ms) const {
+  const auto it = by_address_.find(make_key(address));
+  if (it == by_address_.end()) return 0;
   return std::max<std::int64_t>(0, it->second.locked_until_ms - now_ms);
+}
+
+std::int64_t LoginRateLimiter::name_remaining(std::string_view user, std::string_view address,
+                                              std::int64_t now_ms) const {
+  const auto it = by_user_.find(make_key(user));
+  if (it == by_user_.end()) return 0;
+  const auto& entry = it->second;
+  const auto& known = entry.known_addresses;
+  if (std::find(known.begin(), known.end(), make_key(address)) != known.end()) return 0;
+  const auto recent = std::count_if(entry.failures_ms.begin(), entry.failures_ms.end(),
+                                    [&](std::int64_t t) { return now_ms - t < config_.window_ms; });
+  const auto over = recent - config_.name_free_failures;
+  if (over <= 0) return 0;
+  // base * 2^(over-1), capped; the shift is bounded so it cannot overflow.
+  const auto doublings = std::min<std::int64_t>(over - 1, 30);
+  const auto delay = std::min(config_.name_delay_max_ms,
+                              config_.name_delay_base_ms * (std::int64_t{1} << doublings));
+  return std::max<std::int64_t>(0, entry.failures_ms.back() + delay - now_ms);
+}
+
+std::int64_t LoginRateLimiter::retry_after_locked(std::string_view user, std::string_view address,
+                                                  std::int64_t now_ms) const {
+  return std::max(address_remaining(address, now_ms), name_remaining(user, address, now_ms));
 }
 
 bool LoginRateLimiter::allowed(std::string_view user, std::string_view address,
@@ -33,12 +59,21 @@ bool LoginRateLimiter::allowed(std::string_view user, std::string_view address,
 std::int64_t LoginRateLimiter::retry_after_ms(std::string_view user, std::string_view address,
                                               std::int64_t now_ms) const {
   std::lock_guard lock(mutex_);
-  return std::max(remaining_locked(by_user_, user, now_ms),
-                  remaining_locked(by_address_, address, now_ms));
+  return retry_after_locked(user, address, now_ms);
+}
+
+std::int64_t LoginRateLimiter::begin_attempt(std::string_view user, std::string_view address,
+                                             std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  const auto wait = retry_after_locked(user, address, now_ms);
+  if (wait > 0) return wait;
+  fail_address(address, now_ms);
+  fail_name(user, now_ms);
+  return 0;
 }
 
 bool LoginRateLimiter::stale(const Entry& entry, std::int64_t now_ms) const {
-  return entry.locked_until_ms <= now_ms &&
+  return entry.locked_until_ms <= now_ms && entry.known_addresses.empty() &&
          (entry.failures_ms.empty() || now_ms - entry.failures_ms.back() >= config_.window_ms);
 }
 
@@ -62,15 +97,20 @@ void LoginRateLimiter::make_room(Table& table, std::int64_t now_ms) {
   if (victim != table.end()) table.erase(victim);
 }
 
-void LoginRateLimiter::fail(Table& table, std::string_view text, std::int64_t now_ms) {
+LoginRateLimiter::Entry& LoginRateLimiter::entry_for(Table& table, std::string_view text,
+                                                     std::int64_t now_ms) {
   std::string key = make_key(text);
   auto it = table.find(key);
   if (it == table.end()) {
     make_room(table, now_ms);
     it = table.emplace(std::move(key), Entry{}).first;
   }
-  Entry& entry = it->second;
-  entry.last_activity_ms = now_ms;
+  it->second.last_activity_ms = now_ms;
+  return it->second;
+}
+
+void LoginRateLimiter::fail_address(std::string_view address, std::int64_t now_ms) {
+  Entry& entry = entry_for(by_address_, address, now_ms);
   // Failures reported while locked (e.g. racing requests) neither extend nor stack a lockout.
   if (entry.locked_until_ms > now_ms) return;
   std::erase_if(entry.failures_ms, [&](std::int64_t t) { return now_ms - t >= config_.window_ms; });
@@ -81,17 +121,33 @@ void LoginRateLimiter::fail(Table& table, std::string_view text, std::int64_t no
   }
 }
 
+void LoginRateLimiter::fail_name(std::string_view user, std::int64_t now_ms) {
+  Entry& entry = entry_for(by_user_, user, now_ms);
+  std::erase_if(entry.failures_ms, [&](std::int64_t t) { return now_ms - t >= config_.window_ms; });
+  entry.failures_ms.push_back(now_ms);
+  if (entry.failures_ms.size() > kMaxFailuresKept)
+    entry.failures_ms.erase(entry.failures_ms.begin());
+}
+
 void LoginRateLimiter::record_failure(std::string_view user, std::string_view address,
                                       std::int64_t now_ms) {
   std::lock_guard lock(mutex_);
-  fail(by_user_, user, now_ms);
-  fail(by_address_, address, now_ms);
+  fail_address(address, now_ms);
+  fail_name(user, now_ms);
 }
 
 void LoginRateLimiter::record_success(std::string_view user, std::string_view address) {
   std::lock_guard lock(mutex_);
-  by_user_.erase(make_key(user));
   by_address_.erase(make_key(address));
+  const auto it = by_user_.find(make_key(user));
+  if (it == by_user_.end() && by_user_.size() >= config_.max_entries) return;
+  Entry& entry = it != by_user_.end() ? it->second : by_user_[make_key(user)];
+  entry.failures_ms.clear();
+  auto& known = entry.known_addresses;
+  const auto key = make_key(address);
+  std::erase(known, key);
+  known.push_back(key);  // most recent last
+  if (known.size() > config_.known_addresses_per_name) known.erase(known.begin());
 }
 
 std::size_t LoginRateLimiter::tracked_entries() const {

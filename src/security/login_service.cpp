@@ -13,9 +13,9 @@ LoginOutcome LoginService::login(const std::string& user, std::string_view passw
     outcome.status = LoginStatus::setup_required;
     return outcome;
   }
-  // Checked before the password so a locked account cannot be probed and Argon2 is not
-  // spent on a flood.
-  outcome.retry_after_ms = limiter_.retry_after_ms(user, source_address, now_ms);
+  // Checked (and counted, in one step, so parallel guesses are counted exactly) before the
+  // password, so a locked account cannot be probed and Argon2 is not spent on a flood.
+  outcome.retry_after_ms = limiter_.begin_attempt(user, source_address, now_ms);
   if (outcome.retry_after_ms > 0) {
     outcome.status = LoginStatus::locked_out;
     audit_.append(now_ms, user, source_address, AuditAction::login_failed, "", "locked out");
@@ -23,7 +23,6 @@ LoginOutcome LoginService::login(const std::string& user, std::string_view passw
   }
   const std::optional<Role> role = users_.verify(user, password);
   if (!role) {
-    limiter_.record_failure(user, source_address, now_ms);
     outcome.status = LoginStatus::bad_credentials;
     audit_.append(now_ms, user, source_address, AuditAction::login_failed, "", "bad credentials");
     return outcome;

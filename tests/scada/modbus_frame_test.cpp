@@ -185,21 +185,38 @@ TEST_F(ModbusFrame, WriteRefusalsBecomeExceptionsAndUnknownUnitsNeverReachTheWri
   EXPECT_EQ(writer.calls, calls);
 }
 
-TEST_F(ModbusFrame, MalformedWritesCloseTheConnection) {
+// Issue 17 item 14: a write PDU whose length does not fit its function is answered with
+// exception 03 (illegal data value) and the connection stays, as the Modbus specification asks.
+TEST_F(ModbusFrame, MalformedWritesAnswerException03) {
   RecordingWriter writer;
-  std::vector<std::uint8_t> out;
   auto short_single = write_single(101, 24, 0xA5A5);
   short_single.pop_back();
   short_single[5] = 5;
-  EXPECT_FALSE(handle_request(short_single, image.get(), out, &writer));
   auto wrong_count = write_multiple(101, 24, 1, {0xA5A5}, 4);  // byte count past the frame
-  EXPECT_FALSE(handle_request(wrong_count, image.get(), out, &writer));
-  EXPECT_TRUE(out.empty());
+  auto no_byte_count = write_multiple(101, 24, 1, {0xA5A5}, 2);
+  no_byte_count.resize(12);  // function, address, quantity only
+  no_byte_count[5] = 6;
+  for (const auto* adu : {&short_single, &wrong_count, &no_byte_count}) {
+    std::vector<std::uint8_t> out;
+    ASSERT_TRUE(handle_request(*adu, image.get(), out, &writer));
+    ASSERT_EQ(out.size(), 9u);
+    EXPECT_EQ(out[7], (*adu)[7] | 0x80);
+    EXPECT_EQ(out[8], kIllegalDataValue);
+  }
   EXPECT_EQ(writer.calls, 0);
 }
 
-TEST_F(ModbusFrame, ShortPduClosesTheConnection) {
+TEST_F(ModbusFrame, ReadWithWrongPduLengthAnswersException03) {
   const std::vector<std::uint8_t> adu{0, 1, 0, 0, 0, 4, 101, 3, 0, 0};
+  std::vector<std::uint8_t> out;
+  ASSERT_TRUE(handle_request(adu, image.get(), out));
+  ASSERT_EQ(out.size(), 9u);
+  EXPECT_EQ(out[7], 0x83);
+  EXPECT_EQ(out[8], kIllegalDataValue);
+}
+
+TEST_F(ModbusFrame, AduWithoutFunctionClosesTheConnection) {
+  const std::vector<std::uint8_t> adu{0, 1, 0, 0, 0, 1, 101};
   std::vector<std::uint8_t> out;
   EXPECT_FALSE(handle_request(adu, image.get(), out));
   EXPECT_TRUE(out.empty());

@@ -168,8 +168,8 @@ TEST_F(ScadaServerTest, MbpollReadsStringAndBattery) {
   EXPECT_EQ(bad_unit.find("[0]:"), std::string::npos) << bad_unit;
 }
 
-// Garbage, truncated headers and huge lengths: the server closes those connections and keeps
-// serving everyone else.
+// Garbage and huge lengths: the server closes those connections and keeps serving everyone
+// else; a PDU too short for its function is answered with exception 03.
 TEST_F(ScadaServerTest, MalformedFramesCloseTheConnectionOnly) {
   std::mt19937 rng(7);
   for (int round = 0; round < 60; ++round) {
@@ -179,9 +179,14 @@ TEST_F(ScadaServerTest, MalformedFramesCloseTheConnectionOnly) {
     if (round % 3 == 1) bytes = {0, 1, 0, 0, 0xFF, 0xFF, 101, 3};  // huge length
     if (round % 3 == 2) bytes = {0, 1, 0, 0, 0, 4, 101, 3, 0, 0};  // truncated PDU
     [[maybe_unused]] auto sent = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (round % 3 != 0) {
+    if (round % 3 == 1) {
       std::uint8_t buf[16];
       EXPECT_EQ(::recv(fd, buf, sizeof buf, 0), 0);  // closed by the server
+    } else if (round % 3 == 2) {
+      std::uint8_t buf[16];
+      ASSERT_EQ(::recv(fd, buf, sizeof buf, 0), 9);
+      EXPECT_EQ(buf[7], 0x83);
+      EXPECT_EQ(buf[8], kIllegalDataValue);
     }
     ::close(fd);
   }
@@ -222,6 +227,7 @@ TEST(ScadaServer, RefusesClientsOverTheCap) {
   ScadaOptions options;
   options.port = 0;
   options.max_clients = 2;
+  options.evict_idle_after_ms = 600'000;  // both clients count as active: nobody is evicted
   ScadaServer server(options, plant, nullptr, f.site);
   server.start();
   std::vector<modbus_t*> clients;

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "temp_dir.hpp"
 
@@ -77,6 +80,25 @@ TEST_F(LoginServiceTest, FailuresLockOutThenUnlock) {
     EXPECT_EQ(e.detail.find("wrong-password"), std::string::npos);
   }
   EXPECT_EQ(failed, 6);  // five bad passwords + one locked-out attempt
+}
+
+// Issue 17 item 8, "count attempts exactly": parallel guesses from one address used to pass
+// the check together and be counted only after the password hash; exactly five reach it now.
+TEST_F(LoginServiceTest, ParallelGuessesAreCountedExactly) {
+  users_.add_user("op", Role::operator_, kPassword, kT0_ms);
+  std::atomic<int> checked{0};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 20; ++i) {
+    threads.emplace_back([&] {
+      const auto status = service_.login("op", "wrong-password!", "10.0.0.1", kT0_ms).status;
+      if (status == LoginStatus::bad_credentials) ++checked;
+      if (status == LoginStatus::locked_out) ++refused;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(checked.load(), 5);
+  EXPECT_EQ(refused.load(), 15);
 }
 
 TEST_F(LoginServiceTest, UnknownUserAndWrongPasswordLookTheSame) {
