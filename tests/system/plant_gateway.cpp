@@ -26,6 +26,15 @@ PlantGateway::PlantGateway(const model::Site& site, double speed,
       std::make_unique<fieldbus::Acquisition>(served, channels, snapshots_, acquisition_options);
   engine_ = std::make_unique<engine::Engine>(served, channels);
   acquisition_->start();
+  // The engine starts once every bus has been read: connecting takes real milliseconds, which
+  // at x500 are simulated seconds, longer than the comm-lost delay. At speed 1 the first cycle
+  // is in well before any delay runs out, and that is what this makes every speed see.
+  const auto wall_end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (const auto& bus : served.buses) {
+    while (acquisition_->cycles(bus.name) < 2 && std::chrono::steady_clock::now() < wall_end) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
 }
 
 PlantGateway::~PlantGateway() {
