@@ -99,7 +99,7 @@ void BusWorker::run() {
           overrun_logged_ = true;
           const double real_ms = overrun_real_ms_ / kOverrunsToLog;
           spdlog::warn(
-              "fieldbus: bus '{}' cannot keep up with a {} ms cycle at clock rate x{:g} ({:.1f} "
+              "fieldbus: bus '{}' cannot keep up with a {} ms cycle at clock rate x{:g} ({:.3g} "
               "ms real): a cycle takes {:.1f} ms real, so it polls back to back, one cycle every "
               "{:.0f} ms of clock time",
               bus_.name, bus_.cycle_ms, options_.clock->rate(),

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <random>
@@ -181,13 +182,34 @@ struct PlantState {
     // From the start of the plant's clock, so plant time and clock() agree (a test that
     // fast-forwards the model moves plant time ahead of the clock; that is its business).
     auto last = wall_start;
+    bool behind_said = false;
     std::unique_lock stop_lock(stop_mutex);
     while (!stop_cv.wait_for(stop_lock, kSimStepPeriod, [this] { return stop_requested; })) {
       const auto now = Clock::now();
       const double dt_s = std::chrono::duration<double>(now - last).count() * options.speed;
       last = now;
       std::lock_guard lock(mutex);
+      const auto step_start = Clock::now();
       if (dt_s > 0.0) model.step(dt_s);
+      const auto cost = Clock::now() - step_start;
+      // Keep a tick's work under its period, or the plant falls behind its clock and holds the
+      // devices' lock ever longer: at high speed on a large site, take longer sub-steps (and
+      // shorter ones again when there is room).
+      const double substep_s = model.max_substep_s();
+      if (cost > kSimStepPeriod / 2 && substep_s < 60.0) {
+        model.set_max_substep_s(substep_s * 2.0);
+      } else if (cost < kSimStepPeriod / 8 && substep_s > 1.0) {
+        model.set_max_substep_s(substep_s / 2.0);
+      }
+      if (cost > kSimStepPeriod && model.max_substep_s() >= 60.0 && !behind_said) {
+        behind_said = true;  // stderr: the plant library has no logger of its own
+        std::fprintf(stderr,
+                     "plant: speed x%g is more than this machine can simulate for this site "
+                     "(%.0f ms per %.0f ms tick at 60 s sub-steps); plant time falls behind "
+                     "its clock\n",
+                     options.speed, std::chrono::duration<double, std::milli>(cost).count(),
+                     std::chrono::duration<double, std::milli>(kSimStepPeriod).count());
+      }
       apply_due_events();
       tick_devices();
     }
@@ -208,9 +230,8 @@ struct VirtualPlant::Impl {
 VirtualPlant::VirtualPlant(const model::Site& site, PlantOptions options) {
   // Tests slow the plant far below the command line's kMinSpeed; only > 0 is a must.
   if (!(options.speed > 0.0 && options.speed <= kMaxSpeed)) {
-    throw std::invalid_argument("plant speed must be > 0 and at most " +
-                                std::to_string(kMaxSpeed) + ", not " +
-                                std::to_string(options.speed));
+    throw std::invalid_argument("plant speed must be > 0 and at most " + std::to_string(kMaxSpeed) +
+                                ", not " + std::to_string(options.speed));
   }
   auto st = std::make_unique<PlantState>(site, std::move(options));
   for (const auto& bus : site.buses) st->buses[bus.name];

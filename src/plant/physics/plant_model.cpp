@@ -26,6 +26,9 @@ using physics::BatterySpread;
 using physics::SeededRandom;
 
 constexpr double kMaxSubstep_s = 1.0;
+// Coarsest sub-step a fast-running plant may take: the implicit integration is stable at any
+// step (the warm-up takes 180 s ones); a minute still resolves a 10-minute discharge.
+constexpr double kCoarsestSubstep_s = 60.0;
 constexpr double kSlowUpdate_s = 10.0;  // ambient and insulation refresh
 constexpr int kWarmupSteps = 480;
 constexpr double kWarmupStep_s = 180.0;              // 24 h
@@ -113,6 +116,7 @@ struct PlantModel::Impl {
   void advance_strings(double dt_s);
   void update_insulation();
   double next_slow_update_s = 0.0;
+  double max_substep_s = kMaxSubstep_s;
   bool has_open_battery(const StringSim& s) const;
 };
 
@@ -424,9 +428,17 @@ PlantModel::~PlantModel() = default;
 
 void PlantModel::step(double dt_s) {
   if (!(dt_s > 0.0)) return;
-  const int n = static_cast<int>(std::ceil(dt_s / kMaxSubstep_s - 1e-9));
+  const int n = static_cast<int>(std::ceil(dt_s / impl_->max_substep_s - 1e-9));
   const double sub_s = dt_s / static_cast<double>(std::max(n, 1));
   for (int i = 0; i < std::max(n, 1); ++i) impl_->substep(sub_s);
+}
+
+void PlantModel::set_max_substep_s(double substep_s) {
+  impl_->max_substep_s = std::clamp(substep_s, kMaxSubstep_s, kCoarsestSubstep_s);
+}
+
+double PlantModel::max_substep_s() const {
+  return impl_->max_substep_s;
 }
 
 double PlantModel::time_s() const {

@@ -51,6 +51,10 @@ class PlantModel {
   // Advances simulated time by dt_s (the model sub-steps internally as it needs to).
   void step(double dt_s);
   double time_s() const;
+  // Sub-step of step(): 1 s (default) up to 60 s. A plant running at high speed coarsens it
+  // so that a simulated hour costs less real time; accuracy falls slowly (stable at any step).
+  void set_max_substep_s(double substep_s);
+  double max_substep_s() const;
 
   const BatteryState& battery(int string_id, int position) const;
   const StringState& string(int string_id) const;

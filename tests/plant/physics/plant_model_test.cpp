@@ -396,3 +396,39 @@ TEST(PlantModel, UnknownIdsThrow) {
 
 }  // namespace
 }  // namespace btms::plant
+
+namespace btms::plant {
+namespace {
+
+// A plant running at high speed takes sub-steps of up to 60 s (VirtualPlant coarsens them when
+// a tick's work outgrows its period): the outage must still end within a minute or two of where
+// 1 s sub-steps end it, and the float current must be the same.
+TEST(PlantModel, CoarseSubstepsKeepDischargeTimeAndFloat) {
+  const auto discharge_s = [](double substep_s) {
+    PlantModel plant(make_site(2, 40), 5);
+    plant.set_max_substep_s(substep_s);
+    plant.set_mains(1, false);
+    double t_s = 0.0;
+    while (plant.ups(1).load_kW > 0.0 && t_s < 3600.0) {
+      plant.step(60.0);
+      t_s += 60.0;
+    }
+    return t_s;
+  };
+  const double fine_s = discharge_s(1.0);
+  const double coarse_s = discharge_s(60.0);
+  EXPECT_NEAR(coarse_s, fine_s, 120.0);
+  PlantModel fine(make_site(1, 40), 5);
+  PlantModel coarse(make_site(1, 40), 5);
+  coarse.set_max_substep_s(60.0);
+  fine.step(3600.0);
+  coarse.step(3600.0);
+  EXPECT_NEAR(coarse.string(1).current_A, fine.string(1).current_A, 0.01);
+  coarse.set_max_substep_s(1000.0);  // clamped to 60 s
+  EXPECT_DOUBLE_EQ(coarse.max_substep_s(), 60.0);
+  coarse.set_max_substep_s(0.01);  // clamped to 1 s
+  EXPECT_DOUBLE_EQ(coarse.max_substep_s(), 1.0);
+}
+
+}  // namespace
+}  // namespace btms::plant
