@@ -8,6 +8,7 @@
 #include "app/commands.hpp"
 #include "app/engine_config_loading.hpp"
 #include "app/gateway_runtime.hpp"
+#include "app/plant_clock_follow.hpp"
 #include "app/scenario_loading.hpp"
 #include "app/site_loading.hpp"
 #include "app/static_dir.hpp"
@@ -69,6 +70,8 @@ int run_demo(const DemoArgs& args) {
     options.engine_config = *engine_config;
     if (site->history.backend == model::HistorySettings::Backend::postgresql)
       options.history_postgres = site->history.postgresql;
+    // Plant and gateway in one process: the gateway lives on the plant's simulated time.
+    options.clock = plant.clock();
     GatewayRuntime gateway(plant.site_for_gateway(), options);
     gateway.start();
 
@@ -120,8 +123,10 @@ void register_demo(CLI::App& app, Registry& registry) {
   demo->add_option("--scenario", args->scenario,
                    "Scenario file (TOML): timed events in simulated time")
       ->check(CLI::ExistingFile);
-  demo->add_option("--speed", args->speed, "Simulated seconds per real second")
-      ->check(CLI::Range(0.1, 3600.0))
+  demo->add_option("--speed", args->speed,
+                   "Simulated seconds per real second (0.1..36000); the gateway runs on the "
+                   "plant's clock, so records are in simulated time")
+      ->check(CLI::Validator(check_speed, "SPEED"))
       ->capture_default_str();
   demo->add_option("--seed", args->seed, "Random seed of the plant")->capture_default_str();
   demo->add_option("--data-dir", args->data_dir,

@@ -6,6 +6,7 @@
 #include "app/commands.hpp"
 #include "app/engine_config_loading.hpp"
 #include "app/gateway_runtime.hpp"
+#include "app/plant_clock_follow.hpp"
 #include "app/site_loading.hpp"
 #include "app/static_dir.hpp"
 #include "security/user_store.hpp"
@@ -26,6 +27,7 @@ struct GatewayArgs {
   std::string tls = "auto";
   std::string tls_cert;
   std::string tls_key;
+  std::string plant_clock;
 };
 
 int run_gateway(const GatewayArgs& args) {
@@ -49,6 +51,11 @@ int run_gateway(const GatewayArgs& args) {
     options.engine_config = *engine_config;
     if (site->history.backend == model::HistorySettings::Backend::postgresql)
       options.history_postgres = site->history.postgresql;
+    if (!args.plant_clock.empty()) {
+      options.clock = follow_plant_clock(args.plant_clock);
+      std::cout << fmt::format("Clock: following the virtual plant at {} (speed x{:g})\n",
+                               args.plant_clock, options.clock->rate());
+    }
     GatewayRuntime gateway(*site, options);
     gateway.start();
     std::cout << fmt::format("BTMS gateway '{}': {} strings, {} batteries\n", site->name,
@@ -111,6 +118,9 @@ void register_gateway(CLI::App& app, Registry& registry) {
   cert->needs(key);
   key->needs(cert);
   gw->add_option("--static-dir", args->static_dir, "Directory of the built web UI");
+  gw->add_option("--plant-clock", args->plant_clock,
+                 "Run on a virtual plant's clock instead of the system clock: the URL btms sim "
+                 "prints (http://127.0.0.1:PORT/clock). Only for a gateway polling btms sim");
   gw->callback([&registry, args] { registry.set_action([args] { return run_gateway(*args); }); });
 }
 

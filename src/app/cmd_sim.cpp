@@ -5,8 +5,10 @@
 
 #include "app/commands.hpp"
 #include "app/gateway_runtime.hpp"
+#include "app/plant_clock_follow.hpp"
 #include "app/scenario_loading.hpp"
 #include "app/site_loading.hpp"
+#include "plant/truth_server.hpp"
 #include "plant/virtual_plant.hpp"
 
 namespace btms::app {
@@ -19,6 +21,7 @@ struct SimArgs {
   std::uint64_t seed = 1;
   bool free_ports = false;
   int turnaround_ms = 0;
+  int truth_port = 0;
 };
 
 int run_sim(const SimArgs& args) {
@@ -35,8 +38,19 @@ int run_sim(const SimArgs& args) {
     options.rtu_turnaround_ms = args.turnaround_ms;
     plant::VirtualPlant plant(*site, options);
     plant.start();
+    std::unique_ptr<plant::TruthServer> truth;
+    if (args.truth_port >= 0) {
+      truth = std::make_unique<plant::TruthServer>(plant, "127.0.0.1", args.truth_port);
+      truth->start();
+    }
     std::cout << fmt::format("BTMS virtual plant: {} strings, {} batteries, speed x{}, seed {}\n",
                              site->strings.size(), site->total_batteries(), args.speed, args.seed);
+    if (truth) {
+      std::cout << fmt::format(
+          "Plant truth: http://127.0.0.1:{0}/truth  clock: http://127.0.0.1:{0}/clock\n"
+          "  (a gateway follows the plant's time with --plant-clock http://127.0.0.1:{0}/clock)\n",
+          truth->port());
+    }
     for (const auto& bus : plant.served_buses()) {
       std::cout << fmt::format("  bus {:<10} {}\n", bus.bus_name,
                                bus.kind == model::BusKind::tcp
@@ -45,6 +59,7 @@ int run_sim(const SimArgs& args) {
     }
     std::cout << "Press Ctrl-C to stop." << std::endl;
     wait_for_stop_signal();
+    if (truth) truth->stop();
     plant.stop();
   } catch (const std::exception& e) {
     std::cerr << "btms sim: " << e.what() << "\n";
@@ -61,8 +76,8 @@ void register_sim(CLI::App& app, Registry& registry) {
   sim->add_option("--scenario", args->scenario,
                   "Scenario file (TOML): timed events in simulated time")
       ->check(CLI::ExistingFile);
-  sim->add_option("--speed", args->speed, "Simulated seconds per real second")
-      ->check(CLI::Range(0.1, 3600.0))
+  sim->add_option("--speed", args->speed, "Simulated seconds per real second (0.1..36000)")
+      ->check(CLI::Validator(check_speed, "SPEED"))
       ->capture_default_str();
   sim->add_option("--seed", args->seed, "Random seed")->capture_default_str();
   sim->add_flag("--free-ports", args->free_ports,
@@ -70,6 +85,11 @@ void register_sim(CLI::App& app, Registry& registry) {
                 "configured ones");
   sim->add_option("--turnaround-ms", args->turnaround_ms, "RTU slave turnaround")
       ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
+  sim->add_option("--truth-port", args->truth_port,
+                  "Loopback port of the plant's truth and clock endpoint (GET /truth, GET "
+                  "/clock); 0 = a free port, -1 = off")
+      ->check(CLI::Range(-1, 65535))
       ->capture_default_str();
   sim->callback([&registry, args] { registry.set_action([args] { return run_sim(*args); }); });
 }

@@ -148,9 +148,13 @@ GatewayRuntime::GatewayRuntime(const model::Site& site, GatewayOptions options)
   im.site = std::make_shared<const model::Site>(site);
   im.options = std::move(options);
   im.channels = model::build_plant_channels(site);
-  im.acquisition = std::make_unique<fieldbus::Acquisition>(site, im.channels, im.plant_snapshots);
+  fieldbus::AcquisitionOptions acquisition_options;
+  acquisition_options.clock = im.options.clock;
+  im.acquisition = std::make_unique<fieldbus::Acquisition>(site, im.channels, im.plant_snapshots,
+                                                           acquisition_options);
   im.history = im.open_history();
   engine::EngineRunnerOptions runner_options;
+  runner_options.clock = [clock = im.options.clock] { return clock->now_ms(); };
   if (!im.options.data_dir.empty())
     runner_options.config_path = engine_config_path(im.options.data_dir);
   im.engine = std::make_shared<engine::EngineRunner>(

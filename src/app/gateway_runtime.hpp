@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/engine_config.hpp"
+#include "model/clock.hpp"
 #include "model/topology.hpp"
 
 namespace btms::app {
@@ -30,6 +31,9 @@ struct GatewayOptions {
   engine::EngineConfig engine_config;
   // libpq connection string: history in PostgreSQL instead of data_dir/history.db.
   std::string history_postgres;
+  // The gateway's time source: the system clock, or the virtual plant's clock (btms demo,
+  // btms gateway --plant-clock) so accelerated runs record what real time would.
+  std::shared_ptr<const model::Clock> clock = model::system_clock();
 };
 
 // TLS for a bind address: "on", "off", or "auto" = on unless the address is loopback (a gateway

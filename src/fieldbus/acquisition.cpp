@@ -13,7 +13,10 @@ namespace btms::fieldbus {
 Acquisition::Acquisition(const model::Site& site, model::PlantChannels channels,
                          std::shared_ptr<model::SnapshotPublisher> publisher,
                          AcquisitionOptions options)
-    : site_(site), channels_(std::move(channels)), publisher_(std::move(publisher)) {
+    : site_(site),
+      channels_(std::move(channels)),
+      publisher_(std::move(publisher)),
+      clock_(options.clock ? options.clock : model::system_clock()) {
   if (!channels_.directory) throw std::invalid_argument("acquisition: no channel directory");
   if (!publisher_) throw std::invalid_argument("acquisition: no snapshot publisher");
   auto& dir = *channels_.directory;
@@ -35,6 +38,7 @@ Acquisition::Acquisition(const model::Site& site, model::PlantChannels channels,
     wo.mc_on_bus = site_.mc.present && site_.mc.bus == bus.name;
     wo.mc_address = site_.mc.address;
     wo.watchdog_timeout_s = site_.mc.watchdog_timeout_s;
+    wo.clock = clock_;
     workers_.push_back(
         std::make_unique<BusWorker>(bus, std::move(plans), std::move(stats), wo,
                                     [this](const Updates& u) { merge_and_publish(u); }));
@@ -80,9 +84,7 @@ std::uint64_t Acquisition::cycles(const std::string& bus_name) const {
 void Acquisition::merge_and_publish(const Updates& updates) {
   auto snapshot = std::make_shared<model::Snapshot>();
   snapshot->channels = channels_.directory;
-  snapshot->time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  snapshot->time_ms = clock_->now_ms();
   {
     // Held only for the merge and one copy of the sample vector; the publish itself swaps a
     // pointer, so a worker never waits on a reader.

@@ -12,6 +12,7 @@
 
 #include "fieldbus/bus_worker.hpp"
 #include "fieldbus/quality.hpp"
+#include "model/clock.hpp"
 #include "model/commands.hpp"
 #include "model/plant_channels.hpp"
 #include "model/snapshot.hpp"
@@ -22,6 +23,9 @@ namespace btms::fieldbus {
 struct AcquisitionOptions {
   QualityPolicy policy;
   int identity_every_cycles = 10;
+  // The gateway's one time source: sample and snapshot stamps and the poll schedule. The system
+  // clock for real buses; the plant's clock behind a virtual plant (docs/battery-physics.md).
+  std::shared_ptr<const model::Clock> clock = model::system_clock();
 };
 
 class Acquisition : public model::CommandSink {
@@ -53,6 +57,7 @@ class Acquisition : public model::CommandSink {
   model::PlantChannels channels_;
   std::shared_ptr<model::SnapshotPublisher> publisher_;
   std::vector<std::unique_ptr<BusWorker>> workers_;
+  std::shared_ptr<const model::Clock> clock_;
   std::atomic<std::uint64_t> rejected_{0};
 
   std::mutex merge_mutex_;

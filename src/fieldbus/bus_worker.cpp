@@ -12,14 +12,6 @@ namespace btms::fieldbus {
 
 namespace dev = btms::devices;
 
-namespace {
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
-
 BusWorker::BusWorker(model::Bus bus, std::vector<DevicePlan> plans, BusStatsChannels stats,
                      WorkerOptions options, PublishFn publish)
     : bus_(std::move(bus)),
@@ -28,6 +20,7 @@ BusWorker::BusWorker(model::Bus bus, std::vector<DevicePlan> plans, BusStatsChan
       options_(options),
       publish_(std::move(publish)),
       identities_(plans_.size()) {
+  if (!options_.clock) options_.clock = model::system_clock();
   devices_.reserve(plans_.size());
   for (std::size_t i = 0; i < plans_.size(); ++i)
     devices_.push_back(DeviceState{DeviceHealth(options_.policy), {}, 0, false, false, 0});
@@ -78,7 +71,8 @@ void BusWorker::run() {
     spdlog::error("fieldbus: {}", e.what());
     return;
   }
-  const auto period = std::chrono::milliseconds(bus_.cycle_ms);
+  // The cycle in real time: the clock's span of cycle_ms (shorter when the clock runs fast).
+  const auto period = options_.clock->wall_span(bus_.cycle_ms);
   auto next = std::chrono::steady_clock::now();
   while (true) {
     {
@@ -88,6 +82,7 @@ void BusWorker::run() {
     const auto start = std::chrono::steady_clock::now();
     run_cycle(*link);
     const auto end = std::chrono::steady_clock::now();
+    // cycle_ms is what the bus really took (physical time: a performance figure of the bus).
     publish_cycle(std::chrono::duration<double, std::milli>(end - start).count());
     ++cycle_;
     cycles_.store(cycle_);
@@ -96,7 +91,28 @@ void BusWorker::run() {
     if (bus_.cycle_ms > 0) {
       next += period;
       // A cycle that overran starts the next one at once rather than trying to catch up.
-      if (next < end) next = end;
+      if (next < end) {
+        // An accelerated clock can ask for more than the bus can do: the cycles then run back to
+        // back and the gateway sees fewer samples per clock second than configured. Said once,
+        // when it lasts (ten cycles in a row), not for one slow cycle on a busy machine.
+        overrun_real_ms_ += std::chrono::duration<double, std::milli>(end - start).count();
+        if (++overruns_in_row_ == kOverrunsToLog && !overrun_logged_) {
+          overrun_logged_ = true;
+          const double real_ms = overrun_real_ms_ / kOverrunsToLog;
+          spdlog::warn(
+              "fieldbus: bus '{}' cannot keep up with a {} ms cycle at clock rate x{:g} ({:.3g} "
+              "ms real): a cycle takes {:.1f} ms real, so it polls back to back, one cycle every "
+              "{:.0f} ms of clock time",
+              bus_.name, bus_.cycle_ms, options_.clock->rate(),
+              std::chrono::duration<double, std::milli>(period).count(), real_ms,
+              real_ms * options_.clock->rate());
+        }
+        next = end;
+      }
+      if (next > end) {
+        overruns_in_row_ = 0;
+        overrun_real_ms_ = 0.0;
+      }
       wake_at = next;
     } else if (!link->connected()) {
       wake_at = end + std::chrono::milliseconds(std::max(bus_.timeout_ms, 50));  // no busy retry
@@ -132,7 +148,7 @@ void BusWorker::run_cycle(ModbusLink& link) {
   if (bus_.broadcast_sample) link.broadcast_write(dev::common::kSampleNow, 1);
   for (std::size_t i = 0; i < plans_.size(); ++i) {
     if (!devices_[i].health.due(cycle_)) continue;
-    poll_device(link, i, wall_ms());
+    poll_device(link, i, options_.clock->now_ms());
   }
 }
 
@@ -266,7 +282,7 @@ void BusWorker::poll_device(ModbusLink& link, std::size_t index, std::int64_t no
 }
 
 void BusWorker::publish_cycle(double cycle_ms) {
-  const auto now = wall_ms();
+  const auto now = options_.clock->now_ms();
   updates_.clear();
   for (std::size_t i = 0; i < devices_.size(); ++i) {
     const auto& d = devices_[i];

@@ -19,6 +19,7 @@
 #include "fieldbus/device_plan.hpp"
 #include "fieldbus/modbus_link.hpp"
 #include "fieldbus/quality.hpp"
+#include "model/clock.hpp"
 #include "model/snapshot.hpp"
 #include "model/topology.hpp"
 
@@ -40,6 +41,10 @@ struct WorkerOptions {
   bool mc_on_bus = false;
   int mc_address = 0;
   int watchdog_timeout_s = 10;
+  // Sample stamps and the poll schedule (Bus::cycle_ms) are on this clock: with a virtual plant
+  // at speed 60 a 1 s cycle is 16.7 ms of real time. The bus's own timing (frames, t3.5,
+  // turnaround, timeouts) stays physical: a frame takes as long at any speed.
+  std::shared_ptr<const model::Clock> clock = model::system_clock();
 };
 
 using Updates = std::vector<std::pair<model::ChannelId, model::Sample>>;
@@ -106,6 +111,10 @@ class BusWorker {
   bool stopping_ = false;
   bool commands_pending_ = false;  // set by enqueue(): wake the worker to send them at once
   std::atomic<std::uint64_t> cycles_{0};
+  static constexpr int kOverrunsToLog = 10;
+  bool overrun_logged_ = false;  // "cannot keep up" is said once per run
+  int overruns_in_row_ = 0;
+  double overrun_real_ms_ = 0.0;  // real duration of those cycles
   std::thread thread_;
 };
 

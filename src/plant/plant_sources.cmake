@@ -12,6 +12,7 @@ if(TARGET btms_plant_physics)
     ${CMAKE_CURRENT_LIST_DIR}/rtu_bus_server.cpp
     ${CMAKE_CURRENT_LIST_DIR}/scenario.cpp
     ${CMAKE_CURRENT_LIST_DIR}/virtual_plant.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/truth_server.cpp
   )
   target_include_directories(btms_plant PUBLIC ${CMAKE_SOURCE_DIR}/src)
   target_link_libraries(btms_plant PUBLIC btms_plant_physics btms_devices btms_model

@@ -13,11 +13,20 @@ namespace {
 const std::map<std::string, ScenarioEventKind, std::less<>>& kinds() {
   using enum ScenarioEventKind;
   static const std::map<std::string, ScenarioEventKind, std::less<>> k{
-      {"mains_fail", mains_fail},           {"mains_restore", mains_restore},
-      {"resistance_rise", resistance_rise}, {"thermal_runaway", thermal_runaway},
-      {"open_battery", open_battery},       {"insulation_fault", insulation_fault},
-      {"sensor_silent", sensor_silent},     {"bus_noise", bus_noise},
-      {"input_change", input_change},       {"relay_welded", relay_welded}};
+      {"mains_fail", mains_fail},
+      {"mains_restore", mains_restore},
+      {"resistance_rise", resistance_rise},
+      {"thermal_runaway", thermal_runaway},
+      {"open_battery", open_battery},
+      {"insulation_fault", insulation_fault},
+      {"sensor_silent", sensor_silent},
+      {"bus_noise", bus_noise},
+      {"input_change", input_change},
+      {"relay_welded", relay_welded},
+      {"ups_load", ups_load},
+      {"ambient", ambient},
+      {"heat_source", heat_source},
+      {"age", age}};
   return k;
 }
 
@@ -70,6 +79,17 @@ class EventReader {
     return t_.contains(key) ? get<T>(key).value_or(fallback) : fallback;
   }
 
+  bool read_ups(ScenarioEvent& e) {
+    const auto ups = get<std::int64_t>("ups");
+    if (!ups) return false;
+    if (site_.find_ups(static_cast<int>(*ups)) == nullptr) {
+      fail("UPS " + std::to_string(*ups) + " does not exist");
+      return false;
+    }
+    e.ups = static_cast<int>(*ups);
+    return true;
+  }
+
   // Reads `string` (and `position` if wanted) and checks they exist in the site.
   bool read_string(ScenarioEvent& e, bool with_position) {
     const auto id = get<std::int64_t>("string");
@@ -111,16 +131,9 @@ class EventReader {
     using enum ScenarioEventKind;
     switch (e.kind) {
       case mains_fail:
-      case mains_restore: {
-        const auto ups = get<std::int64_t>("ups");
-        if (!ups) return std::nullopt;
-        if (site_.find_ups(static_cast<int>(*ups)) == nullptr) {
-          fail("UPS " + std::to_string(*ups) + " does not exist");
-          return std::nullopt;
-        }
-        e.ups = static_cast<int>(*ups);
+      case mains_restore:
+        if (!read_ups(e)) return std::nullopt;
         break;
-      }
       case resistance_rise: {
         if (!read_string(e, true)) return std::nullopt;
         const auto factor = get<double>("factor");
@@ -190,6 +203,67 @@ class EventReader {
         if (!read_string(e, false)) return std::nullopt;
         e.flag = get_or<bool>("welded", true);
         break;
+      case ups_load: {
+        if (!read_ups(e)) return std::nullopt;
+        const bool has_kW = t_.contains("kW");
+        const bool has_A = t_.contains("current_A");
+        if (has_kW == has_A) {
+          fail("ups_load needs exactly one of 'kW' (constant power) or 'current_A'");
+          return std::nullopt;
+        }
+        const auto value = get<double>(has_kW ? "kW" : "current_A");
+        if (!value) return std::nullopt;
+        if (*value < 0.0) {
+          fail("the load must be >= 0");
+          return std::nullopt;
+        }
+        (has_kW ? e.load_kW : e.load_A) = *value;
+        break;
+      }
+      case ambient: {
+        const auto th = get<std::int64_t>("th");
+        const auto temperature = get<double>("temperature_C");
+        if (!th || !temperature) return std::nullopt;
+        bool known = *th == 0;
+        for (const auto& sensor : site_.mc.th) known = known || sensor.index == *th;
+        if (!known) {
+          fail("ambient sensor " + std::to_string(*th) + " does not exist");
+          return std::nullopt;
+        }
+        if (*temperature < -40.0 || *temperature > 80.0) {
+          fail("temperature_C must be -40..80");
+          return std::nullopt;
+        }
+        e.th = static_cast<int>(*th);
+        e.temperature_C = *temperature;
+        e.humidity_pct = get_or<double>("humidity_pct", -1.0);
+        if (t_.contains("humidity_pct") && (e.humidity_pct < 0.0 || e.humidity_pct > 100.0)) {
+          fail("humidity_pct must be 0..100");
+          return std::nullopt;
+        }
+        break;
+      }
+      case heat_source: {
+        if (!read_string(e, true)) return std::nullopt;
+        const auto watts = get<double>("watts");
+        if (!watts) return std::nullopt;
+        if (*watts < 0.0 || *watts > 1000.0) {
+          fail("watts must be 0..1000");
+          return std::nullopt;
+        }
+        e.watts = *watts;
+        break;
+      }
+      case age: {
+        const auto years = get<double>("years");
+        if (!years) return std::nullopt;
+        if (*years <= 0.0 || *years > 30.0) {
+          fail("years must be > 0 and <= 30");
+          return std::nullopt;
+        }
+        e.years = *years;
+        break;
+      }
     }
     return e;
   }
@@ -201,6 +275,65 @@ class EventReader {
   int line_;
   std::vector<ScenarioError>& errors_;
 };
+
+void read_expectation(toml::node_view<toml::node> node, const model::Site& site,
+                      const std::string& file, ScenarioExpectation& expect,
+                      std::vector<ScenarioError>& errors) {
+  const int line = static_cast<int>(node.node()->source().begin.line);
+  const toml::table* table = node.as_table();
+  if (table == nullptr) {
+    errors.push_back({file, line, "'expect' must be a table ([expect])"});
+    return;
+  }
+  expect.present = true;
+  const auto fail = [&](const std::string& reason) { errors.push_back({file, line, reason}); };
+  const auto strings = [&](const char* key, std::vector<std::string>& out) {
+    const auto n = (*table)[key];
+    if (!n) return;
+    const toml::array* a = n.as_array();
+    if (a == nullptr) return fail(std::string("expect.") + key + " must be an array of strings");
+    for (const auto& v : *a) {
+      if (const auto text = v.value<std::string>()) {
+        out.push_back(*text);
+      } else {
+        fail(std::string("expect.") + key + " must be an array of strings");
+      }
+    }
+  };
+  const auto string_ids = [&](const char* key, std::vector<int>& out) {
+    const auto n = (*table)[key];
+    if (!n) return;
+    const toml::array* a = n.as_array();
+    if (a == nullptr) return fail(std::string("expect.") + key + " must be an array of string ids");
+    for (const auto& v : *a) {
+      const auto id = v.value<std::int64_t>();
+      if (!id || site.find_string(static_cast<int>(*id)) == nullptr) {
+        fail(std::string("expect.") + key + ": no such string");
+        continue;
+      }
+      out.push_back(static_cast<int>(*id));
+    }
+  };
+  const auto run = (*table)["run_s"].value<double>();
+  if (!run || *run <= 0.0) {
+    fail("expect.run_s (simulated seconds to run, > 0) is required");
+  } else {
+    expect.run_s = *run;
+  }
+  strings("raised", expect.raised);
+  for (const auto& r : expect.raised) {
+    if (r.find('@') == std::string::npos) fail("expect.raised: '" + r + "' is not rule@source");
+  }
+  strings("not_raised", expect.not_raised);
+  string_ids("tripped", expect.tripped);
+  string_ids("discharges", expect.discharges);
+  for (const auto& [key, value] : *table) {
+    static const char* const kKnown[] = {"run_s", "raised", "not_raised", "tripped", "discharges"};
+    bool known = false;
+    for (const char* k : kKnown) known = known || key.str() == k;
+    if (!known) fail("unknown key 'expect." + std::string(key.str()) + "'");
+  }
+}
 
 }  // namespace
 
@@ -238,8 +371,11 @@ ScenarioResult parse_scenario_string(std::string_view toml_text, const model::Si
       scenario.events.push_back(std::move(*event));
     }
   }
+  if (const auto node = root["expect"]) {
+    read_expectation(node, site, source_name, scenario.expect, result.errors);
+  }
   for (const auto& [key, value] : root) {
-    if (key.str() != "event") {
+    if (key.str() != "event" && key.str() != "expect") {
       result.errors.push_back({source_name, static_cast<int>(value.source().begin.line),
                                "unknown key '" + std::string(key.str()) + "'"});
     }

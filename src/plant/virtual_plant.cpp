@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <random>
@@ -48,6 +49,8 @@ struct PlantState {
   PlantModel model;
   std::mt19937_64 rng;
   Clock::time_point wall_start = Clock::now();
+  std::int64_t start_unix_ms = 0;
+  std::shared_ptr<const model::Clock> plant_clock;
   std::map<std::string, BusDevices> buses;
   BmMcEmulator* mc = nullptr;  // owned by buses; scenarios drive its inputs
   std::size_t next_event = 0;  // first scenario event not applied yet
@@ -154,18 +157,59 @@ struct PlantState {
       case relay_welded:
         model.set_contactor_welded(e.string, e.flag);
         break;
+      case ups_load:
+        if (e.load_A >= 0.0) {
+          model.set_ups_load_current_A(e.ups, e.load_A);
+        } else {
+          model.set_ups_load_kW(e.ups, e.load_kW);
+        }
+        break;
+      case ambient:
+        model.set_ambient(
+            e.th, e.temperature_C,
+            e.humidity_pct >= 0.0 ? e.humidity_pct : model.ambient_humidity_pct(e.th));
+        break;
+      case heat_source:
+        model.add_heat_W(e.string, e.position, e.watts);
+        break;
+      case age:
+        model.age_years(e.years);
+        break;
     }
   }
 
   void run_simulation() {
-    auto last = Clock::now();
+    // From the start of the plant's clock, so plant time and clock() agree (a test that
+    // fast-forwards the model moves plant time ahead of the clock; that is its business).
+    auto last = wall_start;
+    bool behind_said = false;
     std::unique_lock stop_lock(stop_mutex);
     while (!stop_cv.wait_for(stop_lock, kSimStepPeriod, [this] { return stop_requested; })) {
       const auto now = Clock::now();
       const double dt_s = std::chrono::duration<double>(now - last).count() * options.speed;
       last = now;
       std::lock_guard lock(mutex);
+      const auto step_start = Clock::now();
       if (dt_s > 0.0) model.step(dt_s);
+      const auto cost = Clock::now() - step_start;
+      // Keep a tick's work under its period, or the plant falls behind its clock and holds the
+      // devices' lock ever longer: at high speed on a large site, take longer sub-steps (and
+      // shorter ones again when there is room).
+      const double substep_s = model.max_substep_s();
+      if (cost > kSimStepPeriod / 2 && substep_s < 60.0) {
+        model.set_max_substep_s(substep_s * 2.0);
+      } else if (cost < kSimStepPeriod / 8 && substep_s > 1.0) {
+        model.set_max_substep_s(substep_s / 2.0);
+      }
+      if (cost > kSimStepPeriod && model.max_substep_s() >= 60.0 && !behind_said) {
+        behind_said = true;  // stderr: the plant library has no logger of its own
+        std::fprintf(stderr,
+                     "plant: speed x%g is more than this machine can simulate for this site "
+                     "(%.0f ms per %.0f ms tick at 60 s sub-steps); plant time falls behind "
+                     "its clock\n",
+                     options.speed, std::chrono::duration<double, std::milli>(cost).count(),
+                     std::chrono::duration<double, std::milli>(kSimStepPeriod).count());
+      }
       apply_due_events();
       tick_devices();
     }
@@ -184,6 +228,11 @@ struct VirtualPlant::Impl {
 };
 
 VirtualPlant::VirtualPlant(const model::Site& site, PlantOptions options) {
+  // Tests slow the plant far below the command line's kMinSpeed; only > 0 is a must.
+  if (!(options.speed > 0.0 && options.speed <= kMaxSpeed)) {
+    throw std::invalid_argument("plant speed must be > 0 and at most " + std::to_string(kMaxSpeed) +
+                                ", not " + std::to_string(options.speed));
+  }
   auto st = std::make_unique<PlantState>(site, std::move(options));
   for (const auto& bus : site.buses) st->buses[bus.name];
   for (const auto& s : site.strings) {
@@ -247,6 +296,16 @@ void VirtualPlant::start() {
     std::lock_guard lock(st.stop_mutex);
     st.stop_requested = false;
   }
+  {
+    // Plant time 0 is the start: the clock and the simulation thread start together.
+    std::lock_guard lock(st.mutex);
+    st.wall_start = Clock::now();
+    st.start_unix_ms =
+        st.options.start_unix_ms != 0 ? st.options.start_unix_ms : model::system_clock()->now_ms();
+    st.plant_clock = std::make_shared<const model::ScaledClock>(
+        st.start_unix_ms + static_cast<std::int64_t>(st.model.time_s() * 1000.0), st.options.speed,
+        st.wall_start);
+  }
   st.sim_thread = std::thread([&st] { st.run_simulation(); });
   for (auto& s : st.tcp_servers) s->start();
   for (auto& s : st.rtu_servers) s->start();
@@ -293,6 +352,26 @@ void VirtualPlant::with_model(const std::function<void(PlantModel&)>& fn) {
   PlantState& st = *impl_->state;
   std::lock_guard lock(st.mutex);
   fn(st.model);
+}
+
+std::shared_ptr<const model::Clock> VirtualPlant::clock() const {
+  PlantState& st = *impl_->state;
+  std::lock_guard lock(st.mutex);
+  if (st.plant_clock) return st.plant_clock;
+  // Not started: a clock standing still would break waits; one that runs from now at the
+  // plant's speed is what start() will make a moment later.
+  return std::make_shared<const model::ScaledClock>(model::system_clock()->now_ms(),
+                                                    st.options.speed);
+}
+
+double VirtualPlant::speed() const {
+  return impl_->state->options.speed;
+}
+
+std::int64_t VirtualPlant::start_unix_ms() const {
+  PlantState& st = *impl_->state;
+  std::lock_guard lock(st.mutex);
+  return st.start_unix_ms;
 }
 
 double VirtualPlant::sim_time_s() const {

@@ -112,7 +112,8 @@ TEST(SystemFast, MainsOutageRecordsDischargeAhWithoutNuisanceAlarms) {
   for (int s = 1; s <= 2; ++s) {
     const auto record = sim.engine().last_discharge(s);
     ASSERT_TRUE(record.has_value());
-    EXPECT_GT(record->peak_current_A, 200.0);
+    // The 15-minute load of a 100 Ah block: ~150 A (the maker's constant-current table).
+    EXPECT_GT(record->peak_current_A, 120.0);
     EXPECT_GT(record->energy_out_kWh, record->ah_out * 12 * 10.0 / 1000.0);  // > 10 V per block
     EXPECT_LT(record->energy_out_kWh, record->ah_out * 12 * 13.0 / 1000.0);
     EXPECT_NEAR(record->actual_runtime_min, 10.0, 0.2);

@@ -24,8 +24,11 @@ inline bool runaway_condition_true(const plant::PlantModel& m, const model::Site
   const double ambient_C = q(m.ambient_temperature_C(s->ambient_th), 0.1);
   const double battery_C = q(m.battery(string_id, position).temperature_C, 0.1);
   const double current_A = q(m.string(string_id).current_A, 0.01);
-  return battery_C - ambient_C > limits.runaway_delta_t_K + 1e-9 &&
-         current_A > limits.runaway_float_current_C * type->capacity_Ah + 1e-9;
+  // The same comparisons on the same quantized doubles as the engine: 33.1 - 23.1 is
+  // 10.000000000000002 > 10 there too. (A margin here put the watch up to 0.1 K later than the
+  // engine, which matters when ΔT climbs 0.6 K/min as a real runaway does at that point.)
+  return battery_C - ambient_C > limits.runaway_delta_t_K &&
+         current_A > limits.runaway_float_current_C * type->capacity_Ah;
 }
 
 }  // namespace btms::system_test

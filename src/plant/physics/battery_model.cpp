@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "model/battery_rating.hpp"
+
 namespace btms::plant::physics {
 namespace {
 
@@ -35,13 +37,30 @@ constexpr double kMassPerAhCell_kg = 0.05;
 constexpr double kHeatCapacity_J_per_kgK = 800.0;
 constexpr double kCoolingPerKg_W_per_K = 0.08;
 constexpr double kMaxTemperature_C = 300.0;
-// Thermal runaway (scenario): heat released per ampere of charge current by oxygen
-// recombination in a dried-out block, growing with temperature faster than the block can
-// shed it to the room (here 3.75 W/K per 0.15 A against ~2.4 W/K of cooling), so temperature
-// and current rise without bound while the string is charged; cells soft-short from 30 °C.
-constexpr double kRunawayHeatPerAmp_W = 100.0;
-constexpr double kRunawayHeatScale_K = 4.0;
-constexpr double kRunawayShortStart_C = 30.0;  // the case has long melted; keeps numbers finite
+// Thermal runaway (docs/battery-physics.md). A dried-out VRLA block recombines nearly all of
+// its oxygen: its float current at a given voltage is many times a healthy block's and doubles
+// every ~8 K (a healthy block's every 10 K), and the recombination turns the charge current's
+// energy into heat; here heat released per ampere of charge current, growing with temperature
+// faster than the block can shed it to the room (3.75 W/K per 0.15 A against ~2.4 W/K of
+// cooling), so temperature and current rise together while the string is charged.
+constexpr double kDriedLeakFactor = 20.0;
+constexpr double kDriedLeakPerKelvin = 0.0866;  // ln 2 / 8 K
+// As it dries and heats, its cells soft-short one after another (dry separators, softening
+// case): the block's voltage collapses from kRunawayShortStart_C to nearly nothing at
+// kRunawayShortStart_C + kRunawayShortSpan_K, and the string's float voltage is pushed onto the
+// other blocks, whose float current rises ~10x per 105 mV/cell (Tafel).
+// The soft shorts conduct inside the block: their current discharges it and heats it (V²/R),
+// and their resistance falls as the block heats. This is what starts a single block's runaway
+// in a long string, where the string current alone is too small to heat it.
+constexpr double kSoftShort25_Ohm = 2.0;
+constexpr double kSoftShortFall_K = 12.0;
+constexpr double kSoftShortMin_Ohm = 0.1;
+constexpr double kRunawayShortStart_C = 35.0;
+constexpr double kRunawayShortSpan_K = 85.0;
+constexpr double kRunawayShortMax = 0.95;
+// A block that reaches this temperature vents through its valve and dries out in turn: a
+// runaway spreads to the blocks beside it (they touch on the shelf: Battery conduction below).
+constexpr double kVentingStart_C = 70.0;
 // Healthy calendar ageing in a controlled climate: < 5 %/year resistance rise, capacity fade.
 constexpr double kAgeResistancePerYear = 0.04;
 constexpr double kAgeCapacityPerYear = 0.03;
@@ -133,7 +152,8 @@ double power_for_runtime_W(const model::BatteryType& type, double runtime_s) {
 }
 
 Battery::Battery(const model::BatteryType& type, const BatterySpread& spread, double temperature_C)
-    : cells_(static_cast<double>(std::max(type.cells, 1))),
+    : type_(type),
+      cells_(static_cast<double>(std::max(type.cells, 1))),
       rated_capacity_Ah_(std::max(type.capacity_Ah, 0.1)),
       bypass_rated_A_(bypass_current_A(type.nominal_voltage_V)),
       resistance_new_Ohm_((type.resistance_new_mOhm > 0.0
@@ -167,7 +187,8 @@ double Battery::ocv_V() const {
   // A battery in thermal runaway dries out and its cells soft-short as it heats: its voltage
   // falls, the rectifier pushes more current through the string to hold the float voltage.
   if (runaway_ && temperature_C_ > kRunawayShortStart_C) {
-    per_cell *= 1.0 - std::min(0.5, (temperature_C_ - kRunawayShortStart_C) / 100.0);
+    per_cell *= 1.0 - std::min(kRunawayShortMax,
+                               (temperature_C_ - kRunawayShortStart_C) / kRunawayShortSpan_K);
   }
   return cells_ * per_cell;
 }
@@ -182,13 +203,20 @@ double Battery::resistance_Ohm() const {
 
 double Battery::leak_reference_A() const {
   double exponent = kLeakPerKelvin * (temperature_C_ - 25.0);
-  double factor = 1.0;
+  double factor = dry_out_;
   if (runaway_) {
     // Dry-out: oxygen recombination runs away, the battery takes current at a lower voltage.
-    factor = 20.0;
-    exponent = 0.1 * (temperature_C_ - 25.0);
+    factor = kDriedLeakFactor;
+    exponent = kDriedLeakPerKelvin * (temperature_C_ - 25.0);
   }
   return leak_25_A_ * factor * std::exp(std::min(exponent, 30.0));
+}
+
+double Battery::soft_short_A() const {
+  const double r_Ohm = std::max(
+      kSoftShortMin_Ohm,
+      kSoftShort25_Ohm * std::exp(-std::max(0.0, temperature_C_ - 25.0) / kSoftShortFall_K));
+  return ocv_V() / r_Ohm;
 }
 
 double Battery::acceptance_S() const {
@@ -203,9 +231,11 @@ double Battery::knee_V(double current_A) const {
   if (current_A >= 0.0) return 0.0;
   const double rate_A = -current_A;
   const double ten_hour_A = rated_capacity_Ah_ / 10.0;
-  const double temp_factor = std::clamp(1.0 + 0.006 * (temperature_C_ - 25.0), 0.5, 1.05);
-  double available_Ah = capacity_Ah() * temp_factor;
-  if (rate_A > ten_hour_A) available_Ah *= std::pow(ten_hour_A / rate_A, peukert_ - 1.0);
+  // What a full block delivers at this rate down to 1.80 V/cell: the manufacturer's
+  // constant-current table (model::capacity_at_rate_Ah, the same function the engine predicts
+  // runtime with), shrunk by ageing: capacity fade, and a rate dependence that steepens with age.
+  double available_Ah = model::capacity_at_rate_Ah(type_, rate_A, temperature_C_) * age_capacity_;
+  if (rate_A > ten_hour_A) available_Ah *= std::pow(ten_hour_A / rate_A, age_peukert_);
   const double removed_Ah = (1.0 - soc_) * capacity_Ah();
   const double available = std::max(1.0 - removed_Ah / available_Ah, 0.003);
   const double knee =
@@ -265,7 +295,15 @@ void Battery::advance(double current_A, double dt_s, double ambient_C) {
   }
 
   // State of charge: accepted charge in, discharge current and self-discharge out.
-  const double self_discharge_A = kSelfDischargeFraction * leak_ref;
+  double self_discharge_A = kSelfDischargeFraction * leak_ref;
+  double short_heat_W = 0.0;
+  if (runaway_ && soc_ > 0.0) {
+    // The short can take out no more charge than the block holds: an emptied block stops
+    // heating itself and cools (what remains is the charger's current, stopped by protection).
+    const double short_A = std::min(soft_short_A(), soc_ * cap_As / dt_s);
+    self_discharge_A += short_A;
+    short_heat_W = short_A * ocv_V();
+  }
   soc_ += (accepted_A + std::min(i, 0.0) - self_discharge_A) * dt_s / cap_As;
   soc_ = std::clamp(soc_, 0.0, 1.0);
 
@@ -273,15 +311,12 @@ void Battery::advance(double current_A, double dt_s, double ambient_C) {
   // gassing current's power into heat; plus any injected heat and the runaway's exotherm.
   const double ocv = ocv_V();
   double heat_W = i * i * r + (rc_fraction_ > 0.0 ? v_rc_V_ * v_rc_V_ / (rc_fraction_ * r) : 0.0) +
-                  gassing_A * (ocv + eta_V_) + extra_heat_W_;
-  if (runaway_ && i > 0.0) {
-    heat_W += i * kRunawayHeatPerAmp_W *
-              (1.0 + std::max(0.0, temperature_C_ - 25.0) / kRunawayHeatScale_K);
-  }
+                  gassing_A * (ocv + eta_V_) + extra_heat_W_ + conducted_heat_W_ + short_heat_W;
   const double th_k = dt_s / thermal_mass_J_per_K_;
   temperature_C_ = (temperature_C_ + th_k * (heat_W + thermal_conductance_W_per_K_ * ambient_C)) /
                    (1.0 + th_k * thermal_conductance_W_per_K_);
   temperature_C_ = std::min(temperature_C_, kMaxTemperature_C);
+  if (temperature_C_ >= kVentingStart_C) runaway_ = true;
 
   last_current_A_ = i;
   refresh_outputs();
@@ -321,6 +356,7 @@ void Battery::age(double years) {
   age_resistance_ *= 1.0 + kAgeResistancePerYear * y;
   age_capacity_ = std::max(0.2, age_capacity_ * (1.0 - kAgeCapacityPerYear * y));
   peukert_ += kAgePeukertPerYear * years;
+  age_peukert_ += kAgePeukertPerYear * years;
   refresh_outputs();
 }
 

@@ -4,6 +4,8 @@
 // thermal runaway, ageing. Figures: /work/shared/ANCHORS.md "Battery physics".
 #pragma once
 
+#include <algorithm>
+
 #include "model/topology.hpp"
 #include "plant/physics/plant_model.hpp"
 
@@ -59,7 +61,13 @@ class Battery {
     refresh_outputs();
   }
   void set_extra_heat_W(double watts) { extra_heat_W_ = watts; }
+  // Heat flowing in from the blocks beside it (the string computes it before each advance).
+  void set_conducted_heat_W(double watts) { conducted_heat_W_ = watts; }
+  bool in_runaway() const { return runaway_; }
   void start_thermal_runaway() { runaway_ = true; }
+  // Dry-out of an aged VRLA block floated warm for years: its oxygen recombination is nearly
+  // complete and it draws `factor` times a new block's float current at the same voltage.
+  void set_dry_out(double factor) { dry_out_ = std::max(1.0, factor); }
   void open_circuit();
   void age(double years);
 
@@ -68,11 +76,13 @@ class Battery {
   double ocv_V() const;
   double resistance_Ohm() const;
   double leak_reference_A() const;  // Tafel exchange current at the present temperature
+  double soft_short_A() const;      // inside a block in runaway (0 otherwise)
   double acceptance_S() const;      // charge acceptance conductance, falls to 0 at full charge
   double knee_V(double current_A) const;
   void refresh_outputs();
 
   // Type.
+  model::BatteryType type_;  // the rate table (capacity_at_rate_Ah) is looked up by it
   double cells_;
   double rated_capacity_Ah_;
   double bypass_rated_A_;
@@ -97,7 +107,10 @@ class Battery {
   double resistance_scale_ = 1.0;
   double age_resistance_ = 1.0;
   double age_capacity_ = 1.0;
+  double age_peukert_ = 0.0;  // rise of the rate dependence's exponent with age
   double extra_heat_W_ = 0.0;
+  double conducted_heat_W_ = 0.0;
+  double dry_out_ = 1.0;
   bool balancing_ = false;
   bool runaway_ = false;
 

@@ -26,6 +26,9 @@ using physics::BatterySpread;
 using physics::SeededRandom;
 
 constexpr double kMaxSubstep_s = 1.0;
+// Coarsest sub-step a fast-running plant may take: the implicit integration is stable at any
+// step (the warm-up takes 180 s ones); a minute still resolves a 10-minute discharge.
+constexpr double kCoarsestSubstep_s = 60.0;
 constexpr double kSlowUpdate_s = 10.0;  // ambient and insulation refresh
 constexpr int kWarmupSteps = 480;
 constexpr double kWarmupStep_s = 180.0;              // 24 h
@@ -34,6 +37,12 @@ constexpr double kChargeLimit_C = 0.1;               // rectifier current limit,
 constexpr double kEndOfDischargePerCell_V = 1.75;
 constexpr double kDefaultRuntime_s = 900.0;  // default load: a fresh string lasts ~15 min
 constexpr double kInsulationTypical_kOhm = 5000.0;
+// Heat conduction between adjacent blocks of a string (side by side on a cabinet shelf, ~10 mm
+// apart: still air and contact through the shelf). About half of a block's conductance to the
+// room: a block between two at 100 °C settles ~25 K above the room.
+constexpr double kNeighbourConductancePerAhCell_W_per_K = 0.001;
+// Float current of a dried-out aged string relative to a new one (thermal runaway scenario).
+constexpr double kStringDryOut = 5.0;
 constexpr int kAmbientSlots = model::kMaxThPerMc + 1;  // slot 0 = room without a BM-TH
 constexpr std::uint64_t kBatteryStream = 0xBA77;
 constexpr std::uint64_t kStringStream = 0x5791;
@@ -78,7 +87,8 @@ struct UpsSim {
   int id = 0;
   UpsState state;
   double load_kW = 0.0;
-  bool shut_down = false;  // ended its discharge; waits for the mains
+  double load_current_A = 0.0;  // > 0: constant-current load instead of constant power
+  bool shut_down = false;       // ended its discharge; waits for the mains
   std::vector<int> strings;
 };
 
@@ -106,6 +116,7 @@ struct PlantModel::Impl {
   void advance_strings(double dt_s);
   void update_insulation();
   double next_slow_update_s = 0.0;
+  double max_substep_s = kMaxSubstep_s;
   bool has_open_battery(const StringSim& s) const;
 };
 
@@ -250,6 +261,7 @@ void PlantModel::Impl::solve_ups(UpsSim& ups) {
   if (ups.state.mains_on) {
     ups.shut_down = false;
     ups.state.load_kW = 0.0;
+    ups.state.load_current_A = 0.0;
     // The rectifier holds each string at its float voltage, compensated for the room
     // temperature, and limits the charge current (bulk) until the string reaches it (float).
     for (int si : ups.strings) {
@@ -277,7 +289,19 @@ void PlantModel::Impl::solve_ups(UpsSim& ups) {
   }
   if (sum_g <= 0.0) ups.shut_down = true;
   const double load_W = ups.load_kW * 1000.0;
-  if (!ups.shut_down && load_W > 0.0) {
+  if (!ups.shut_down && ups.load_current_A > 0.0) {
+    // Constant current: sum(I_k) = -I with I_k = (V - A_k) / B_k.
+    const double bus_V = (sum_ga - ups.load_current_A) / sum_g;
+    if (bus_V <= 0.0) {
+      ups.shut_down = true;
+    } else {
+      for (int si : ups.strings) {
+        StringSim& s = strings[static_cast<std::size_t>(si)];
+        if (!s.usable || s.line_slope_Ohm <= 0.0) continue;
+        s.current_A = (bus_V - s.line_offset_V) / s.line_slope_Ohm;
+      }
+    }
+  } else if (!ups.shut_down && load_W > 0.0) {
     // load_W = -sum(I_k) * V with I_k = (V - A_k) / B_k: the higher root of a quadratic.
     const double disc = sum_ga * sum_ga - 4.0 * sum_g * load_W;
     if (disc < 0.0) {
@@ -295,6 +319,7 @@ void PlantModel::Impl::solve_ups(UpsSim& ups) {
     for (int si : ups.strings) strings[static_cast<std::size_t>(si)].current_A = 0.0;
   }
   ups.state.load_kW = ups.shut_down ? 0.0 : ups.load_kW;
+  ups.state.load_current_A = ups.shut_down ? 0.0 : ups.load_current_A;
 }
 
 void PlantModel::Impl::advance_strings(double dt_s) {
@@ -302,6 +327,17 @@ void PlantModel::Impl::advance_strings(double dt_s) {
     const double room_C = ambients[s.ambient_slot].temperature_C();
     const double string_A = s.usable ? s.current_A : 0.0;
     double sum_V = 0.0;
+    // Conduction to the neighbours, from the temperatures before this sub-step (explicit: the
+    // blocks' thermal time constant is hours, a sub-step at most 1 s).
+    for (std::size_t k = 0; k < s.count; ++k) {
+      Battery& b = batteries[s.first + k];
+      const double g = kNeighbourConductancePerAhCell_W_per_K * b.rated_capacity_Ah() * b.cells();
+      const double t = b.state().temperature_C;
+      double in_W = 0.0;
+      if (k > 0) in_W += g * (batteries[s.first + k - 1].state().temperature_C - t);
+      if (k + 1 < s.count) in_W += g * (batteries[s.first + k + 1].state().temperature_C - t);
+      b.set_conducted_heat_W(in_W);
+    }
     for (std::size_t k = 0; k < s.count; ++k) {
       Battery& b = batteries[s.first + k];
       // The balancer's bypass carries part of the string current around its battery.
@@ -310,6 +346,11 @@ void PlantModel::Impl::advance_strings(double dt_s) {
     }
     s.state.current_A = string_A;
     s.state.voltage_V = sum_V;
+    if (string_A < 0.0) {
+      s.state.discharged_Ah -= string_A * dt_s / 3600.0;
+    } else {
+      s.state.charged_Ah += string_A * dt_s / 3600.0;
+    }
     s.state.contactor_closed = s.welded || s.commanded_closed;
   }
 }
@@ -374,6 +415,10 @@ PlantModel::PlantModel(const model::Site& site, std::uint64_t seed)
   // stable at long steps, so a day costs only a few hundred sub-steps.
   for (int i = 0; i < kWarmupSteps; ++i) impl_->substep(kWarmupStep_s);
   impl_->time_s = 0.0;
+  for (StringSim& s : impl_->strings) {
+    s.state.discharged_Ah = 0.0;
+    s.state.charged_Ah = 0.0;
+  }
   impl_->next_slow_update_s = 0.0;
   for (physics::Ambient& a : impl_->ambients) a.update(0.0);
   impl_->update_insulation();
@@ -383,9 +428,17 @@ PlantModel::~PlantModel() = default;
 
 void PlantModel::step(double dt_s) {
   if (!(dt_s > 0.0)) return;
-  const int n = static_cast<int>(std::ceil(dt_s / kMaxSubstep_s - 1e-9));
+  const int n = static_cast<int>(std::ceil(dt_s / impl_->max_substep_s - 1e-9));
   const double sub_s = dt_s / static_cast<double>(std::max(n, 1));
   for (int i = 0; i < std::max(n, 1); ++i) impl_->substep(sub_s);
+}
+
+void PlantModel::set_max_substep_s(double substep_s) {
+  impl_->max_substep_s = std::clamp(substep_s, kMaxSubstep_s, kCoarsestSubstep_s);
+}
+
+double PlantModel::max_substep_s() const {
+  return impl_->max_substep_s;
 }
 
 double PlantModel::time_s() const {
@@ -432,7 +485,14 @@ void PlantModel::set_mains(int ups_id, bool on) {
 void PlantModel::set_ups_load_kW(int ups_id, double load_kW) {
   UpsSim& ups = impl_->ups_at(ups_id);
   ups.load_kW = std::max(0.0, load_kW);
+  ups.load_current_A = 0.0;  // constant power from now on
   if (!ups.state.mains_on && !ups.shut_down) ups.state.load_kW = ups.load_kW;
+}
+
+void PlantModel::set_ups_load_current_A(int ups_id, double current_A) {
+  UpsSim& ups = impl_->ups_at(ups_id);
+  ups.load_current_A = std::max(0.0, current_A);
+  if (!ups.state.mains_on && !ups.shut_down) ups.state.load_current_A = ups.load_current_A;
 }
 
 void PlantModel::scale_resistance(int string_id, int position, double factor) {
@@ -445,6 +505,15 @@ void PlantModel::add_heat_W(int string_id, int position, double watts) {
 }
 
 void PlantModel::start_thermal_runaway(int string_id, int position) {
+  // Thermal runaway is a string's failure (docs/battery-physics.md): an aged string whose
+  // blocks have dried out draws several times the float current of a new one, and one block
+  // (soft shorts through its dry separators) heats, sheds its voltage onto the others and
+  // pushes the string current up; every block turns that current into heat, the float current
+  // doubles every ~10 K, and the string's current and temperatures climb together until the
+  // rectifier's current limit, or until protection opens the string.
+  const StringSim& s = impl_->string_at(string_id);
+  for (std::size_t k = 0; k < s.count; ++k)
+    impl_->batteries[s.first + k].set_dry_out(kStringDryOut);
   impl_->batteries[impl_->battery_slot(string_id, position)].start_thermal_runaway();
 }
 

@@ -29,11 +29,16 @@ struct StringState {
   double insulation_pos_kOhm = 1.0e6;
   double insulation_neg_kOhm = 1.0e6;
   bool contactor_closed = true;
+  // Truth counters (what a perfect current sensor would integrate since the plant started):
+  // the virtual plant's truth endpoint serves them to compare the gateway's records against.
+  double discharged_Ah = 0.0;
+  double charged_Ah = 0.0;
 };
 
 struct UpsState {
   bool mains_on = true;
-  double load_kW = 0.0;  // drawn from the batteries while on battery
+  double load_kW = 0.0;         // drawn from the batteries while on battery
+  double load_current_A = 0.0;  // constant-current load instead (> 0), while on battery
 };
 
 class PlantModel {
@@ -46,6 +51,10 @@ class PlantModel {
   // Advances simulated time by dt_s (the model sub-steps internally as it needs to).
   void step(double dt_s);
   double time_s() const;
+  // Sub-step of step(): 1 s (default) up to 60 s. A plant running at high speed coarsens it
+  // so that a simulated hour costs less real time; accuracy falls slowly (stable at any step).
+  void set_max_substep_s(double substep_s);
+  double max_substep_s() const;
 
   const BatteryState& battery(int string_id, int position) const;
   const StringState& string(int string_id) const;
@@ -59,7 +68,9 @@ class PlantModel {
 
   // Scenario events.
   void set_mains(int ups_id, bool on);
-  void set_ups_load_kW(int ups_id, double load_kW);
+  void set_ups_load_kW(int ups_id, double load_kW);  // constant power (the default kind)
+  // Constant current drawn from the UPS's strings together (a discharge test set, a DC load).
+  void set_ups_load_current_A(int ups_id, double current_A);
   void scale_resistance(int string_id, int position, double factor);  // ageing / bad connection
   void add_heat_W(int string_id, int position, double watts);         // local heat source
   void start_thermal_runaway(int string_id, int position);

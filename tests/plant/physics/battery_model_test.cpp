@@ -1,8 +1,11 @@
-// One battery on its own: discharge times against the rated capacity and Peukert, resistance
+// One battery on its own: discharge times against the manufacturer's constant-current table
+// (docs/battery-physics.md), resistance
 // from the capacity table and how it moves with SOC, temperature and age.
 #include "plant/physics/battery_model.hpp"
 
 #include <gtest/gtest.h>
+
+#include "model/battery_rating.hpp"
 
 #include <cmath>
 #include <string>
@@ -20,10 +23,10 @@ model::BatteryType block_12V_100Ah() {
   return type;
 }
 
-// Constant-current discharge from full to 1.75 V/cell; returns hours.
+// Constant-current discharge from full to 1.80 V/cell (the table's end voltage); returns hours.
 double hours_to_end_of_discharge(double current_A) {
   Battery battery(block_12V_100Ah(), BatterySpread{}, 25.0);
-  const double end_V = 1.75 * battery.cells();
+  const double end_V = 1.80 * battery.cells();
   double t_s = 0.0;
   while (battery.state().voltage_V > end_V && t_s < 30.0 * 3600.0) {
     battery.advance(-current_A, 1.0, 25.0);
@@ -47,20 +50,23 @@ TEST_P(DischargeTime, ReachesEndVoltageNearTheRatedTime) {
   EXPECT_NEAR(hours, c.expected_h, c.expected_h * c.tolerance) << c.name;
 }
 
-// The 15-minute rate of an AGM block (Peukert 1.1 from the 10-hour rating):
-// I = C10/10 * (10 h / 0.25 h)^(1/1.1).
-INSTANTIATE_TEST_SUITE_P(Rates, DischargeTime,
-                         ::testing::Values(DischargeCase{"C10", 10.0, 10.0, 0.15},
-                                           DischargeCase{"Min15", 10.0 * std::pow(40.0, 1.0 / 1.1),
-                                                         0.25, 0.25}),
+// The constant-current table of a 12 V 100 Ah (C10) AGM block to 1.80 V/cell at 25 °C
+// (docs/battery-physics.md): the plant must be within 10 % of it at UPS and at capacity-test
+// rates, simulating the battery model directly. The 15-minute and 10-hour rates are the ones the
+// issue names; the others show the fit holds between them.
+INSTANTIATE_TEST_SUITE_P(Table, DischargeTime,
+                         ::testing::Values(DischargeCase{"Min15_150A", 150.0, 0.25, 0.10},
+                                           DischargeCase{"Min30_96A", 96.0, 0.5, 0.10},
+                                           DischargeCase{"H1_60A", 60.0, 1.0, 0.10},
+                                           DischargeCase{"H3_24A", 24.3, 3.0, 0.10},
+                                           DischargeCase{"H10_10A", 10.0, 10.0, 0.10}),
                          [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Battery, HighRateDeliversLessChargeThanTenHourRate) {
   const double ah_10h = 10.0 * hours_to_end_of_discharge(10.0);
-  const double rate_A = 10.0 * std::pow(40.0, 1.0 / 1.1);
-  const double ah_15min = rate_A * hours_to_end_of_discharge(rate_A);
+  const double ah_15min = 150.0 * hours_to_end_of_discharge(150.0);
   EXPECT_GT(ah_10h, 90.0);
-  EXPECT_LT(ah_15min, 0.85 * ah_10h);
+  EXPECT_LT(ah_15min, 0.45 * ah_10h);  // the table: 37.5 Ah of 100
 }
 
 struct ResistanceCase {
@@ -90,6 +96,16 @@ TEST(Battery, BypassCurrentFollowsTheBlockVoltage) {
   EXPECT_DOUBLE_EQ(bypass_current_A(12.0), 0.15);
   EXPECT_DOUBLE_EQ(bypass_current_A(6.0), 0.30);
   EXPECT_DOUBLE_EQ(bypass_current_A(2.0), 0.85);
+}
+
+// The plant's battery and the engine's runtime prediction use the same rating function: the
+// plant's time to 1.80 V/cell agrees with model::runtime_to_end_voltage_s at every rate.
+TEST(Battery, AgreesWithTheSharedRatingModel) {
+  for (const double current_A : {10.0, 24.3, 60.0, 150.0, 190.0}) {
+    const double model_h =
+        model::runtime_to_end_voltage_s(block_12V_100Ah(), current_A, 25.0, 1.0) / 3600.0;
+    EXPECT_NEAR(hours_to_end_of_discharge(current_A), model_h, 0.06 * model_h) << current_A;
+  }
 }
 
 TEST(Battery, PeukertExponentByChemistry) {
