@@ -2,8 +2,9 @@
 // threads, receive buffers and parsing do not count as the gateway's CPU (on a site the browsers
 // run on their own machines).
 //
-//   bench_web_stream_client PORT CLIENTS DURATION_MS PREFIX
+//   bench_web_stream_client PORT CLIENTS DURATION_MS PREFIX[,PREFIX...] [COOKIE]
 //
+// COOKIE ("name=value" of a session) logs the clients in, for a gateway that requires it.
 // Opens CLIENTS connections to ws://127.0.0.1:PORT/api/v1/stream, subscribes each to PREFIX,
 // prints "ready" once every one has its first (full) values message, then reads for DURATION_MS.
 // For every values message it records the latency from the snapshot's time_ms (wall clock, ms,
@@ -56,14 +57,19 @@ bool message_time_ms(const std::string& text, double& time_ms) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    std::fprintf(stderr, "usage: %s PORT CLIENTS DURATION_MS PREFIX\n", argv[0]);
+  if (argc != 5 && argc != 6) {
+    std::fprintf(stderr, "usage: %s PORT CLIENTS DURATION_MS PREFIX[,PREFIX...] [COOKIE]\n",
+                 argv[0]);
     return 1;
   }
   const int port = std::atoi(argv[1]);
   const int clients = std::atoi(argv[2]);
   const auto run_for = milliseconds(std::atoi(argv[3]));
-  const std::string prefix = argv[4];
+  // "battery/1/,string/1/" -> "battery/1/","string/1/" (the JSON array's items).
+  std::string prefix = argv[4];
+  for (std::size_t at = prefix.find(','); at != std::string::npos; at = prefix.find(',', at + 3))
+    prefix.replace(at, 1, R"(",")");
+  const std::string cookie = argc > 5 ? argv[5] : "";
   if (port <= 0 || clients <= 0 || clients > 256 || run_for.count() <= 0 || run_for > minutes(5) ||
       prefix.empty() || prefix.find('"') != std::string::npos) {
     std::fprintf(stderr, "bad arguments\n");
@@ -79,7 +85,8 @@ int main(int argc, char** argv) {
     threads.emplace_back([&, c] {
       auto& r = results[static_cast<std::size_t>(c)];
       btms::web::test::WsClient ws;
-      r.ready = ws.connect(port, "/api/v1/stream") == 101 &&
+      r.ready = ws.connect(port, "/api/v1/stream",
+                           cookie.empty() ? "" : "Cookie: " + cookie + "\r\n") == 101 &&
                 ws.send_text(R"({"subscribe": [")" + prefix + R"("]})") &&
                 ws.read_text(10s).has_value();
       ++ready_or_failed;

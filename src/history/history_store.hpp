@@ -44,12 +44,24 @@ struct HistoryStats {
   std::uint64_t bytes_on_disk = 0;      // database file plus its write-ahead log
   std::uint64_t snapshots_dropped = 0;  // queue full
   std::uint64_t events_dropped = 0;     // queue full
+  // Samples not stored because they did not change at the channel's resolution (nor were due
+  // as a heartbeat): values_written + values_unchanged = every new sample offered.
+  std::uint64_t values_unchanged = 0;
+  std::uint64_t values_dropped = 0;  // points given up after writes kept failing
+  std::uint64_t write_failures = 0;  // commits that failed (each is retried)
+  // Memory the writer holds for data not sealed yet: open chunks' encoders, points awaiting
+  // the journal, sealed chunks awaiting a commit. Bounded by the channel count, not by time.
+  std::uint64_t buffered_bytes = 0;
 };
 
 // Whether the store keeps up; the gateway raises an alarm (through the engine) while not ok.
 struct HistoryHealth {
   bool falling_behind = false;  // the queue dropped data since the last call, or is over 3/4 full
   bool disk_low = false;        // free space under HistoryOptions::disk_low_free_bytes
+  // The last commit failed (disk full, I/O error, server gone): nothing is lost yet -- events
+  // first, then telemetry are kept in memory and retried -- but nothing reaches disk either.
+  // falling_behind is set too, so a caller alarming on it alarms on this.
+  bool write_failing = false;
   std::uint64_t disk_free_bytes = 0;
   std::string text;  // what is wrong and what the store does about it; "" when ok
 };
@@ -66,6 +78,16 @@ struct HistoryOptions {
   std::int64_t commit_interval_ms = 1000;    // longest time accepted data stays uncommitted
   std::size_t chunk_max_points = 1024;       // a raw chunk closes at this many points ...
   std::int64_t chunk_max_span_ms = 600'000;  // ... or when it spans this long
+  // A sample is stored when it changed at its channel's resolution (model::channel_resolution)
+  // or changed quality, else at the latest this long after the last stored one, so a gap in
+  // the data stays distinguishable from a value that did not change.
+  std::int64_t heartbeat_ms = 30'000;
+  // Sealed chunks kept in memory while writes fail; beyond this the oldest are given up
+  // (values_dropped). Events and discharges are never given up.
+  std::uint64_t max_unwritten_bytes = 32ULL << 20;
+  // Hard cap on the database's size (SQLite max_page_count; 0 = none). At the cap, writes fail
+  // like on a full disk: the oldest raw chunks are dropped to make room for events first.
+  std::uint64_t max_database_bytes = 0;
   RetentionPolicy retention;
   // Under this much free space the store drops its oldest raw chunks first (never rollups,
   // events or discharges) and reports disk_low.
@@ -76,15 +98,19 @@ class HistoryStore {
  public:
   virtual ~HistoryStore() = default;
 
-  // Takes every sample of the snapshot whose time_ms is newer than the last one stored for its
-  // channel (so a value not renewed between snapshots is stored once). Never blocks.
+  // Takes every sample of the snapshot whose time_ms is newer than the last one seen for its
+  // channel and that changed at the channel's resolution (or is due as a heartbeat, see
+  // HistoryOptions::heartbeat_ms). Never blocks. Rollups (minute, hour) aggregate the stored
+  // samples: an unchanged value counts once per heartbeat, not once per sample.
   virtual void append(const model::Snapshot& snapshot) = 0;
   // Same without copying the samples (the published snapshot is shared).
   virtual void append(std::shared_ptr<const model::Snapshot> snapshot) = 0;
   virtual void append_event(const model::Event& event) = 0;
 
-  // Blocks until everything appended before the call is committed to disk.
-  virtual void flush() = 0;
+  // Blocks until everything appended before the call is committed to disk. Returns false when
+  // the commit failed (the data stays queued for the next attempt; health() says why); never
+  // throws, so a caller shutting down on a full disk ends cleanly.
+  virtual bool flush() = 0;
 
   // Per channel (in the order asked) about `points` buckets covering [from_ms, to_ms), taken
   // from the coarsest tier whose bucket still fits: raw when the span/points is under a
@@ -112,7 +138,10 @@ class HistoryStore {
   virtual std::vector<model::DischargeRecord> discharges(std::int64_t from_ms, std::int64_t to_ms,
                                                          int string_id, std::size_t limit) = 0;
 
+  // Counts drops "since the last call": meant for the one caller that alarms on it.
   virtual HistoryHealth health() = 0;
+  // Why the last commit failed, "" while commits succeed. No side effects (for /api/v1/health).
+  virtual std::string write_failure() const { return {}; }
 
   // Deletes raw chunks, rollups and events older than the retention policy allows; never
   // discharges, nor the raw chunks of a string's channels overlapping one of its discharges.

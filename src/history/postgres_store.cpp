@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS kept_chunks(channel bigint NOT NULL, start_ms bigint 
   end_ms bigint NOT NULL, count integer NOT NULL, blob bytea NOT NULL,
   PRIMARY KEY(channel, start_ms));
 CREATE SEQUENCE IF NOT EXISTS writer_sessions;
+CREATE SEQUENCE IF NOT EXISTS minute_parts;
+CREATE TABLE IF NOT EXISTS journal(seq bigint PRIMARY KEY, blob bytea NOT NULL);
 CREATE TABLE IF NOT EXISTS minute_chunks(channel bigint NOT NULL, hour_ms bigint NOT NULL,
   session bigint NOT NULL, blob bytea NOT NULL, PRIMARY KEY(channel, hour_ms, session));
 CREATE TABLE IF NOT EXISTS rollups_hour(channel bigint NOT NULL, bucket_ms bigint NOT NULL,
@@ -271,39 +273,41 @@ class PostgresStore final : public QueuedStore {
         .as<std::int64_t>();
   }
 
-  // The row key is the chunk's start_ms (unique per channel); a provisional tail whose start
-  // moved (retention trimmed it) is deleted under its old key.
-  std::int64_t write_chunk(std::int64_t channel_id, std::int64_t tail_key,
-                           std::span<const RawPoint> points,
-                           std::vector<std::uint8_t> blob) override {
-    const std::int64_t start_ms = points.front().time_ms;
-    if (tail_key != 0 && tail_key != start_ms) delete_chunk(channel_id, tail_key);
+  // The row key is the chunk's start_ms (unique per channel).
+  void write_chunk(std::int64_t channel_id, std::int64_t start_ms, std::int64_t end_ms,
+                   std::int64_t count, std::vector<std::uint8_t> blob) override {
     pending_chunks_[{channel_id, start_ms}] =
-        ChunkRow{channel_id, start_ms, points.back().time_ms,
-                 static_cast<std::int64_t>(points.size()), std::move(blob)};
-    return start_ms;
-  }
-
-  void delete_chunk(std::int64_t channel_id, std::int64_t key) override {
-    pending_chunks_.erase({channel_id, key});
-    tx().exec_params("DELETE FROM chunks WHERE channel = $1 AND start_ms = $2", channel_id, key);
+        ChunkRow{channel_id, start_ms, end_ms, count, std::move(blob)};
   }
 
   void upsert_hour(std::int64_t channel_id, const RollupDelta& delta) override {
     pending_hours_[{channel_id, delta.bucket_ms}].merge(delta);
   }
 
-  std::int64_t write_minutes(std::int64_t channel_id, std::int64_t, std::int64_t hour_ms,
-                             std::vector<std::uint8_t> blob) override {
-    pending_minutes_[{channel_id, hour_ms}] = std::move(blob);
-    return hour_ms;
+  // Every sealed chunk's minutes are a row of their own (session = a part number).
+  void write_minutes(std::int64_t channel_id, std::int64_t hour_ms,
+                     std::vector<std::uint8_t> blob) override {
+    pending_minutes_.push_back({{channel_id, hour_ms}, std::move(blob)});
   }
 
-  void delete_minutes(std::int64_t channel_id, std::int64_t key) override {
-    pending_minutes_.erase({channel_id, key});
-    tx().exec_params(
-        "DELETE FROM minute_chunks WHERE channel = $1 AND hour_ms = $2 AND session = $3",
-        channel_id, key, session_);
+  void append_journal(std::uint64_t seq, std::vector<std::uint8_t> blob) override {
+    tx().exec(
+        fmt::format("INSERT INTO journal(seq, blob) VALUES({}, {}) ON CONFLICT(seq) DO "
+                    "UPDATE SET blob = excluded.blob",
+                    seq, hex_bytea(blob)));
+  }
+
+  void delete_journal_before(std::uint64_t seq) override {
+    tx().exec_params("DELETE FROM journal WHERE seq < $1", static_cast<std::int64_t>(seq));
+  }
+
+  void load_journal(
+      const std::function<void(std::uint64_t, std::span<const std::uint8_t>)>& record) override {
+    pqxx::nontransaction tx(*write_conn_);
+    for (const auto& row : tx.exec("SELECT seq, blob FROM journal ORDER BY seq")) {
+      const pqxx::binarystring bytes(row[1]);
+      record(row[0].as<std::uint64_t>(), {bytes.data(), bytes.size()});
+    }
   }
 
   void insert_event(const model::Event& event) override {
@@ -556,14 +560,14 @@ class PostgresStore final : public QueuedStore {
       std::size_t rows = 0;
       const auto send = [&] {
         if (rows == 0) return;
-        sql += " ON CONFLICT(channel, hour_ms, session) DO UPDATE SET blob = excluded.blob";
+        sql += " ON CONFLICT(channel, hour_ms, session) DO NOTHING";
         tx().exec(sql);
         rows = 0;
       };
       for (const auto& [key, blob] : pending_minutes_) {
         if (rows == 0) sql = "INSERT INTO minute_chunks(channel, hour_ms, session, blob) VALUES";
-        sql += fmt::format("{}({},{},{},{})", rows == 0 ? "" : ",", key.first, key.second, session_,
-                           hex_bytea(blob));
+        sql += fmt::format("{}({},{},nextval('minute_parts'),{})", rows == 0 ? "" : ",", key.first,
+                           key.second, hex_bytea(blob));
         if (++rows == kRowsPerStatement) send();
       }
       send();
@@ -596,7 +600,7 @@ class PostgresStore final : public QueuedStore {
   std::unique_ptr<pqxx::connection> write_conn_;
   std::unique_ptr<pqxx::work> tx_;
   std::map<Key, ChunkRow> pending_chunks_;
-  std::map<Key, std::vector<std::uint8_t>> pending_minutes_;  // (channel, hour_ms) -> blob
+  std::vector<std::pair<Key, std::vector<std::uint8_t>>> pending_minutes_;  // (channel, hour)
   std::map<Key, RollupDelta> pending_hours_;
   std::int64_t session_ = 0;           // this store's minute rows
   std::set<std::int64_t> partitions_;  // month starts that have a partition

@@ -1,7 +1,9 @@
 #include "history/queued_store.hpp"
 
 #include "history/rollup_codec.hpp"
+#include "model/channel_resolution.hpp"
 
+#include <pthread.h>
 #include <algorithm>
 #include <bit>
 #include <chrono>
@@ -11,6 +13,7 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace btms::history {
 namespace {
@@ -98,8 +101,11 @@ void QueuedStore::start() {
     ChannelState state;
     state.db_id = stored.id;
     state.string_id = string_of_channel(stored.name);
+    state.resolution = model::channel_resolution(stored.name);
     state.last_time_ms = stored.last_time_ms;
+    state.sealed_end_ms = stored.last_time_ms;
     states_.push_back(std::move(state));
+    by_db_id_.emplace(stored.id, states_.size() - 1);
     by_name_.emplace(std::move(stored.name), states_.size() - 1);
   }
   {
@@ -107,7 +113,10 @@ void QueuedStore::start() {
     spans_ = load_discharge_spans();
   }
   raw_horizon_ms_ = load_raw_horizon();
+  replay_journal();
   writer_ = std::thread([this] { writer_loop(); });
+  // Named so a per-thread CPU figure (/proc/PID/task/TID/stat) can tell the writer apart.
+  pthread_setname_np(writer_.native_handle(), "hist:writer");
 }
 
 void QueuedStore::stop() {
@@ -118,6 +127,17 @@ void QueuedStore::stop() {
   }
   queue_cv_.notify_one();
   writer_.join();
+  // A clean stop seals every open chunk, so the next start has no journal to replay.
+  std::lock_guard lock(write_mutex_);
+  for (auto& state : states_)
+    if (state.open) seal(state);
+  try {
+    commit_pending();
+  } catch (const std::exception&) {
+    spdlog::error(
+        "history: stopped with {} events, {} discharges and {} chunks not written (see above)",
+        events_pending_.size(), discharges_pending_.size(), sealed_pending_.size());
+  }
 }
 
 void QueuedStore::append(const model::Snapshot& snapshot) {
@@ -140,11 +160,16 @@ void QueuedStore::append_discharge(const model::DischargeRecord& record) {
   push(record, false);
 }
 
-void QueuedStore::flush() {
+bool QueuedStore::flush() {
   auto request = std::make_shared<FlushRequest>();
   auto done = request->done.get_future();
   push(request, false);  // a flush is never dropped: the caller asked to wait
-  done.get();
+  try {
+    done.get();
+    return true;
+  } catch (const std::exception&) {
+    return false;  // logged and reported by health(); the data is retried
+  }
 }
 
 bool QueuedStore::has_room() {
@@ -179,13 +204,25 @@ HistoryHealth QueuedStore::health() {
     new_drops = drops - drops_seen_by_health_;
     drops_seen_by_health_ = drops;
   }
-  out.falling_behind = new_drops > 0 || queued * 4 > options_.queue_capacity * 3;
+  std::string failure;
+  {
+    std::lock_guard lock(failure_mutex_);
+    failure = write_failure_;
+  }
+  out.write_failing = !failure.empty();
+  out.falling_behind =
+      out.write_failing || new_drops > 0 || queued * 4 > options_.queue_capacity * 3;
   const auto free_bytes = disk_free_bytes();
   out.disk_free_bytes = free_bytes.value_or(0);
   out.disk_low = free_bytes && *free_bytes < options_.disk_low_free_bytes;
 
   std::vector<std::string> parts;
-  if (out.falling_behind)
+  if (out.write_failing)
+    parts.push_back(fmt::format(
+        "history writes fail ({}): events, then telemetry are kept in memory and retried at "
+        "every commit",
+        failure));
+  if (new_drops > 0 || queued * 4 > options_.queue_capacity * 3)
     parts.push_back(fmt::format(
         "history storage falls behind: {} items dropped since the last check, queue {}/{}",
         new_drops, queued, options_.queue_capacity));
@@ -203,6 +240,11 @@ HistoryHealth QueuedStore::health() {
   return out;
 }
 
+std::string QueuedStore::write_failure() const {
+  std::lock_guard lock(failure_mutex_);
+  return write_failure_;
+}
+
 HistoryStats QueuedStore::stats() const {
   HistoryStats out;
   out.values_written = stats_.values_written.load();
@@ -210,6 +252,10 @@ HistoryStats QueuedStore::stats() const {
   out.events_written = stats_.events_written.load();
   out.snapshots_dropped = stats_.snapshots_dropped.load();
   out.events_dropped = stats_.events_dropped.load();
+  out.values_unchanged = stats_.values_unchanged.load();
+  out.values_dropped = stats_.values_dropped.load();
+  out.write_failures = stats_.write_failures.load();
+  out.buffered_bytes = stats_.buffered_bytes.load();
   out.bytes_on_disk = bytes_on_disk();
   return out;
 }
@@ -231,40 +277,16 @@ void QueuedStore::raise_raw_horizon(std::int64_t horizon_ms) {
 void QueuedStore::enforce_retention(std::int64_t now_ms) {
   const auto& policy = options_.retention;
   std::lock_guard lock(write_mutex_);
-  // Open chunks are trimmed too, or their next write would bring expired points back.
-  const std::int64_t raw_cutoff_ms = now_ms - policy.raw_ms;
-  const std::int64_t minute_cutoff_ms = now_ms - policy.minute_ms;
-  for (auto& state : states_) {
-    // Minutes in memory likewise (the stored rows go by whole hours).
-    const auto expired = [&](const RollupDelta& row) { return row.bucket_ms < minute_cutoff_ms; };
-    bool trimmed = std::erase_if(state.minutes, expired) > 0;
-    if (state.minute.count > 0 && expired(state.minute)) {
-      state.minute.count = 0;
-      state.minute.sum = 0.0;
-      trimmed = true;
-    }
-    if (trimmed) state.minutes_dirty = true;
-  }
-  for (auto& state : states_) {
-    if (state.open.empty() ||
-        protected_span(state.string_id, state.open.front().time_ms, state.open.back().time_ms))
-      continue;
-    const auto kept = std::find_if(state.open.begin(), state.open.end(),
-                                   [&](const RawPoint& p) { return p.time_ms >= raw_cutoff_ms; });
-    if (kept == state.open.begin()) continue;
-    state.open.erase(state.open.begin(), kept);
-    state.open_dirty = true;
-  }
-  // Joins the writer's open transaction (if any) and commits it with the deletions.
-  if (!in_transaction_) begin();
-  in_transaction_ = false;
+  // Open chunks a channel stopped filling are sealed first, so their points are kept (or
+  // expired) like any other, and their rollups are written.
+  seal_stale(now_ms);
   try {
-    delete_expired(now_ms, policy);
-    raise_raw_horizon(raw_cutoff_ms);
-    commit();
-  } catch (...) {
-    rollback();
-    throw;
+    commit_pending([&] {
+      delete_expired(now_ms, policy);
+      raise_raw_horizon(now_ms - policy.raw_ms);
+    });
+  } catch (const std::exception&) {
+    // Logged and reported by health(); retention runs again next time.
   }
 }
 
@@ -277,8 +299,19 @@ void QueuedStore::map_directory(const std::shared_ptr<const model::ChannelDirect
     if (it == by_name_.end()) {
       ChannelState state;
       state.string_id = string_of_channel(info.name);
-      state.db_id = insert_channel(info.name, info.unit, state.string_id);
+      state.resolution = model::channel_resolution(info.name);
+      // Outside the commit transaction: a channel row on its own is harmless if the data
+      // after it fails, and ids must be known before points reference them.
+      begin();
+      try {
+        state.db_id = insert_channel(info.name, info.unit, state.string_id);
+        commit();
+      } catch (...) {
+        rollback();
+        throw;
+      }
       states_.push_back(std::move(state));
+      by_db_id_.emplace(states_.back().db_id, states_.size() - 1);
       it = by_name_.emplace(info.name, states_.size() - 1).first;
     }
     directory_map_[id] = it->second;
@@ -290,106 +323,362 @@ void QueuedStore::ingest(const model::Snapshot& snapshot) {
   if (!snapshot.channels) return;
   map_directory(snapshot.channels);
   const std::size_t n = std::min(snapshot.samples.size(), directory_map_.size());
-  std::uint64_t written = 0;
+  std::uint64_t unchanged = 0;
   for (std::size_t id = 0; id < n; ++id) {
     const auto& sample = snapshot.samples[id];
-    auto& state = states_[directory_map_[id]];
+    const std::size_t index = directory_map_[id];
+    auto& state = states_[index];
     if (sample.time_ms <= state.last_time_ms || sample.time_ms <= 0) continue;
-    if (!state.open.empty() &&
-        (state.open.size() >= options_.chunk_max_points ||
-         sample.time_ms - state.open.front().time_ms >= options_.chunk_max_span_ms))
-      close_chunk(state);
-    state.open.push_back({sample.time_ms, sample.value, sample.quality});
-    state.open_dirty = true;
     state.last_time_ms = sample.time_ms;
-    ++written;
-    if (sample.quality == model::Quality::ok && std::isfinite(sample.value)) {
-      add_minute(state, floor_to(sample.time_ms, kMinuteMs), sample.value);
-      add_hour(state, floor_to(sample.time_ms, kHourMs), sample.value);
+    const double value = model::round_to_resolution(sample.value, state.resolution);
+    const bool due = !state.has_last || sample.quality != state.last_quality ||
+                     model::differs_at_resolution(value, state.last_value, state.resolution) ||
+                     sample.time_ms - state.last_stored_ms >= options_.heartbeat_ms;
+    if (!due) {
+      ++unchanged;
+      continue;
     }
+    take(index, {sample.time_ms, value, sample.quality}, true);
   }
-  stats_.values_written += written;
+  stats_.values_unchanged += unchanged;
 }
 
-void QueuedStore::add_minute(ChannelState& state, std::int64_t bucket_ms, double value) {
-  if (state.minute.bucket_ms != bucket_ms) {
-    if (state.minute.count > 0) state.minutes.push_back(state.minute);
-    state.minute = RollupDelta{};
-    state.minute.bucket_ms = bucket_ms;
-    const std::int64_t hour_ms = floor_to(bucket_ms, kHourMs);
-    if (hour_ms != state.minutes_hour_ms) {
-      // The hour is complete: its row is final.
-      if (state.minutes_dirty) write_minutes_tail(state);
-      state.minutes.clear();
-      state.minutes_key = 0;
-      state.minutes_dirty = false;
-      state.minutes_hour_ms = hour_ms;
-    }
-  }
-  state.minute.add(value);
-  state.minutes_dirty = true;
+namespace {
+// The decimal grid a chunk is encoded on: the channel's resolution when it has one, else the
+// finest the values needed so far; -1 (XOR of doubles) for values on no grid (NaN, 1/3).
+int chunk_exponent(double resolution, int grid_hint, double value) {
+  const RawPoint point{0, value, model::Quality::ok};
+  const int needed = grid_exponent(std::span(&point, 1));
+  if (needed < 0) return -1;
+  const int from_resolution = resolution > 0.0 ? model::resolution_decimals(resolution) : 0;
+  return std::min(6, std::max({needed, grid_hint, from_resolution}));
 }
+}  // namespace
 
-// Writes the hour's completed minutes plus the one being filled.
-void QueuedStore::write_minutes_tail(ChannelState& state) {
-  std::vector<RollupDelta> rows = state.minutes;
-  if (state.minute.count > 0 && floor_to(state.minute.bucket_ms, kHourMs) == state.minutes_hour_ms)
-    rows.push_back(state.minute);
-  if (rows.empty()) {
-    if (state.minutes_key != 0) delete_minutes(state.db_id, state.minutes_key);
-    state.minutes_key = 0;
+void QueuedStore::take(std::size_t index, const RawPoint& point, bool journal) {
+  auto& state = states_[index];
+  if (state.open && (state.open->size() >= options_.chunk_max_points ||
+                     point.time_ms - state.open->first_time_ms() >= state.span_limit_ms ||
+                     !state.open->fits(point.value)))
+    seal(state);
+  if (!state.open) {
+    const int exponent = chunk_exponent(state.resolution, state.grid_hint, point.value);
+    state.grid_hint = std::max(state.grid_hint, exponent);
+    state.open.emplace(exponent);
+    state.committed = {};
+    state.open_first_seq = next_journal_seq_;
+    // Channels that start together would otherwise all seal in the same commit: each one's
+    // first chunk is shortened by up to a tenth of the span, from its id.
+    state.span_limit_ms =
+        options_.chunk_max_span_ms -
+        (state.sealed_end_ms == std::numeric_limits<std::int64_t>::min()
+             ? (state.db_id * 7919) % std::max<std::int64_t>(1, options_.chunk_max_span_ms / 10)
+             : 0);
+  }
+  state.open->append(point);
+  state.has_last = true;
+  state.last_value = point.value;
+  state.last_quality = point.quality;
+  state.last_stored_ms = point.time_ms;
+  state.last_time_ms = std::max(state.last_time_ms, point.time_ms);
+  if (!journal) {
+    state.committed = state.open->mark();  // replayed from a committed record
     return;
   }
-  state.minutes_key =
-      write_minutes(state.db_id, state.minutes_key, state.minutes_hour_ms, encode_rollups(rows));
-}
-
-void QueuedStore::add_hour(ChannelState& state, std::int64_t bucket_ms, double value) {
-  if (state.hour.bucket_ms != bucket_ms) {
-    write_hour(state);
-    state.hour.bucket_ms = bucket_ms;
+  state.pending.push_back(point);
+  if (!state.listed) {
+    state.listed = true;
+    pending_channels_.push_back(index);
   }
-  state.hour.add(value);
+  ++stats_.values_written;
 }
 
-void QueuedStore::write_hour(ChannelState& state) {
-  if (state.hour.count == 0) return;
-  upsert_hour(state.db_id, state.hour);
-  state.hour.count = 0;
-  state.hour.sum = 0.0;
-}
-
-void QueuedStore::write_tail(ChannelState& state) {
-  if (state.open.empty()) {
-    if (state.tail_key != 0) delete_chunk(state.db_id, state.tail_key);
-    state.tail_key = 0;
+void QueuedStore::seal(ChannelState& state) {
+  if (!state.open || state.open->empty()) {
+    state.open.reset();
     return;
   }
-  auto blob = encode_chunk(state.open);
-  blob_bytes_since_commit_ += blob.size();
-  state.tail_key = write_chunk(state.db_id, state.tail_key, state.open, std::move(blob));
-}
-
-void QueuedStore::close_chunk(ChannelState& state) {
-  write_tail(state);
-  state.open.clear();
-  state.tail_key = 0;
-  state.open_dirty = false;
+  SealedChunk chunk{state.db_id, state.open->first_time_ms(), state.open->last_time_ms(),
+                    static_cast<std::int64_t>(state.open->size()), state.open->blob()};
+  sealed_pending_bytes_ += chunk.blob.size();
+  sealed_pending_.push_back(std::move(chunk));
+  state.sealed_end_ms = state.open->last_time_ms();
+  state.open.reset();  // releases the chunk's memory
+  state.committed = {};
+  // The sealed chunk holds these points and is written in the same commit as the journal.
+  state.pending.clear();
+  state.pending.shrink_to_fit();
   ++stats_.chunks_written;
+  // Writes failing for long: give up the oldest telemetry rather than all of memory.
+  while (sealed_pending_bytes_ > options_.max_unwritten_bytes && !sealed_pending_.empty()) {
+    sealed_pending_bytes_ -= sealed_pending_.front().blob.size();
+    stats_.values_dropped += static_cast<std::uint64_t>(sealed_pending_.front().count);
+    sealed_pending_.erase(sealed_pending_.begin());
+  }
 }
 
-void QueuedStore::checkpoint() {
-  for (auto& state : states_) {
-    if (state.open_dirty) {
-      write_tail(state);
-      state.open_dirty = false;
+void QueuedStore::seal_stale(std::int64_t now_ms) {
+  for (auto& state : states_)
+    if (state.open && now_ms - state.open->last_time_ms() >= options_.chunk_max_span_ms)
+      seal(state);
+}
+
+// Minute and hour rollups of the sealed chunk's points, written with it.
+void QueuedStore::write_sealed(const SealedChunk& chunk) {
+  write_chunk(chunk.db_id, chunk.start_ms, chunk.end_ms, chunk.count, chunk.blob);
+  blob_bytes_since_commit_ += chunk.blob.size();
+  sealed_bytes_in_commit_ += chunk.blob.size();
+  sealed_values_in_commit_ += static_cast<std::uint64_t>(chunk.count);
+  std::vector<RollupDelta> minutes;
+  RollupDelta hour;
+  const auto flush_hour = [&] {
+    if (!minutes.empty())
+      write_minutes(chunk.db_id, floor_to(minutes.front().bucket_ms, kHourMs),
+                    encode_rollups(minutes));
+    if (hour.count > 0) upsert_hour(chunk.db_id, hour);
+    minutes.clear();
+    hour = RollupDelta{};
+  };
+  for (const auto& point : decode_chunk(chunk.blob)) {
+    if (point.quality != model::Quality::ok || !std::isfinite(point.value)) continue;
+    const std::int64_t minute_ms = floor_to(point.time_ms, kMinuteMs);
+    const std::int64_t hour_ms = floor_to(point.time_ms, kHourMs);
+    if (hour.count > 0 && hour.bucket_ms != hour_ms) flush_hour();
+    hour.bucket_ms = hour_ms;
+    hour.add(point.value);
+    if (minutes.empty() || minutes.back().bucket_ms != minute_ms) {
+      minutes.push_back(RollupDelta{});
+      minutes.back().bucket_ms = minute_ms;
     }
-    if (state.minutes_dirty) {
-      write_minutes_tail(state);
-      state.minutes_dirty = false;
-    }
-    write_hour(state);
+    minutes.back().add(point.value);
   }
+  flush_hour();
+}
+
+namespace {
+// Journal record: varint entries, then per channel with new points: varint db id (delta from
+// the previous entry's), varint point count, then per point varint zigzag(time - base_ms), a
+// tag byte (quality << 3 | grid exponent 0..6, or 7 for a raw double) and the value (zigzag
+// varint count on the grid, or 8 bytes little-endian). base_ms leads the record.
+void put_varint(std::vector<std::uint8_t>& out, std::uint64_t value) {
+  while (value >= 0x80) {
+    out.push_back(static_cast<std::uint8_t>(value | 0x80));
+    value >>= 7;
+  }
+  out.push_back(static_cast<std::uint8_t>(value));
+}
+std::uint64_t get_varint(std::span<const std::uint8_t> in, std::size_t& pos) {
+  std::uint64_t value = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (pos >= in.size()) throw std::runtime_error("history journal truncated");
+    const std::uint8_t byte = in[pos++];
+    value |= static_cast<std::uint64_t>(byte & 0x7F) << shift;
+    if ((byte & 0x80) == 0) return value;
+  }
+  throw std::runtime_error("history journal corrupt");
+}
+std::uint64_t zigzag(std::int64_t value) {
+  return (static_cast<std::uint64_t>(value) << 1) ^ static_cast<std::uint64_t>(value >> 63);
+}
+std::int64_t unzigzag(std::uint64_t coded) {
+  return static_cast<std::int64_t>((coded >> 1) ^ (~(coded & 1) + 1));
+}
+constexpr std::array<double, 7> kJournalScales = {1.0, 10.0, 100.0, 1000.0, 1e4, 1e5, 1e6};
+}  // namespace
+
+std::vector<std::uint8_t> QueuedStore::encode_journal() const {
+  std::vector<std::uint8_t> out;
+  std::int64_t base_ms = std::numeric_limits<std::int64_t>::max();
+  std::uint64_t entries = 0;
+  for (const auto index : pending_channels_) {
+    const auto& state = states_[index];
+    if (state.pending.empty()) continue;
+    ++entries;
+    base_ms = std::min(base_ms, state.pending.front().time_ms);
+  }
+  if (entries == 0) return out;
+  put_varint(out, zigzag(base_ms));
+  put_varint(out, entries);
+  std::int64_t previous_id = 0;
+  for (const auto index : pending_channels_) {
+    const auto& state = states_[index];
+    if (state.pending.empty()) continue;
+    put_varint(out, zigzag(state.db_id - previous_id));
+    previous_id = state.db_id;
+    put_varint(out, state.pending.size());
+    const int exponent = state.open ? state.open->exponent() : -1;
+    for (const auto& point : state.pending) {
+      put_varint(out, zigzag(point.time_ms - base_ms));
+      const auto quality = static_cast<std::uint8_t>(point.quality);
+      if (exponent >= 0) {
+        out.push_back(static_cast<std::uint8_t>(quality << 3 | exponent));
+        put_varint(out, zigzag(static_cast<std::int64_t>(std::nearbyint(
+                            point.value * kJournalScales[static_cast<std::size_t>(exponent)]))));
+      } else {
+        out.push_back(static_cast<std::uint8_t>(quality << 3 | 7));
+        const auto bits = std::bit_cast<std::uint64_t>(point.value);
+        for (int byte = 0; byte < 8; ++byte)
+          out.push_back(static_cast<std::uint8_t>(bits >> (8 * byte)));
+      }
+    }
+  }
+  return out;
+}
+
+// Rebuilds the open chunks of a process that was killed: every journaled point newer than its
+// channel's newest sealed chunk.
+void QueuedStore::replay_journal() {
+  std::uint64_t records = 0;
+  std::uint64_t points = 0;
+  load_journal([&](std::uint64_t seq, std::span<const std::uint8_t> blob) {
+    next_journal_seq_ = std::max(next_journal_seq_, seq + 1);
+    if (journal_kept_from_ == 0) journal_kept_from_ = seq;
+    ++records;
+    if (blob.empty()) return;
+    std::size_t pos = 0;
+    const std::int64_t base_ms = unzigzag(get_varint(blob, pos));
+    const std::uint64_t entries = get_varint(blob, pos);
+    std::int64_t db_id = 0;
+    for (std::uint64_t e = 0; e < entries; ++e) {
+      db_id += unzigzag(get_varint(blob, pos));
+      const std::uint64_t count = get_varint(blob, pos);
+      const auto found = by_db_id_.find(db_id);
+      for (std::uint64_t i = 0; i < count; ++i) {
+        RawPoint point;
+        point.time_ms = base_ms + unzigzag(get_varint(blob, pos));
+        if (pos >= blob.size()) throw std::runtime_error("history journal truncated");
+        const std::uint8_t tag = blob[pos++];
+        point.quality = static_cast<model::Quality>((tag >> 3) & 3);
+        const int exponent = tag & 7;
+        if (exponent < 7) {
+          point.value = static_cast<double>(unzigzag(get_varint(blob, pos))) /
+                        kJournalScales[static_cast<std::size_t>(exponent)];
+        } else {
+          if (pos + 8 > blob.size()) throw std::runtime_error("history journal truncated");
+          std::uint64_t bits = 0;
+          for (int byte = 0; byte < 8; ++byte) bits |= std::uint64_t{blob[pos++]} << (8 * byte);
+          point.value = std::bit_cast<double>(bits);
+        }
+        if (found == by_db_id_.end()) continue;
+        auto& state = states_[found->second];
+        if (point.time_ms <= state.sealed_end_ms || point.time_ms <= state.last_stored_ms) continue;
+        if (!state.open) {
+          next_journal_seq_ = seq;  // take() notes the open chunk's first record from it
+          take(found->second, point, false);
+          next_journal_seq_ = seq + 1;
+        } else {
+          take(found->second, point, false);
+        }
+        ++points;
+      }
+    }
+  });
+  if (records > 0)
+    spdlog::info("history: {} points of open chunks recovered from {} journal records", points,
+                 records);
+}
+
+void QueuedStore::update_buffered_bytes() {
+  std::uint64_t bytes = sealed_pending_bytes_ + states_.capacity() * sizeof(ChannelState);
+  for (const auto& state : states_) {
+    if (state.open) bytes += state.open->bytes_used();
+    bytes += state.pending.capacity() * sizeof(RawPoint);
+  }
+  stats_.buffered_bytes = bytes;
+}
+
+// After a failed commit: events and discharges alone, in a transaction of their own that first
+// frees room by dropping the oldest raw chunks (a full disk or database cap keeps the alarm
+// log; telemetry waits for the next commit).
+void QueuedStore::write_events_first() {
+  if (events_pending_.empty() && discharges_pending_.empty()) return;
+  try {
+    begin();
+    in_transaction_ = true;
+    const auto dropped_until_ms = drop_oldest_raw(kMinDiskReliefBytes);
+    if (dropped_until_ms != std::numeric_limits<std::int64_t>::min()) {
+      raise_raw_horizon(dropped_until_ms + 1);
+      raw_dropped_for_disk_until_ms_ = dropped_until_ms;
+    }
+    for (const auto& event : events_pending_) insert_event(event);
+    for (const auto& record : discharges_pending_) store_discharge(record);
+    commit();
+    in_transaction_ = false;
+    stats_.events_written += events_pending_.size();
+    spdlog::warn("history: {} events and {} discharges written ahead of the telemetry",
+                 events_pending_.size(), discharges_pending_.size());
+    events_pending_.clear();
+    discharges_pending_.clear();
+  } catch (const std::exception& error) {
+    if (in_transaction_) rollback();
+    in_transaction_ = false;
+    spdlog::error("history: events could not be written either: {}", error.what());
+  }
+}
+
+void QueuedStore::note_write_failure(const std::string& what) {
+  ++stats_.write_failures;
+  std::lock_guard lock(failure_mutex_);
+  if (write_failure_.empty())
+    spdlog::error("history: commit failed, keeping the data to retry: {}", what);
+  write_failure_ = what;
+}
+
+void QueuedStore::commit_pending(const std::function<void()>& also) {
+  std::vector<std::uint8_t> record = encode_journal();
+  const bool has_record = !record.empty();
+  const std::uint64_t journal_bytes_in_commit = record.size();
+  sealed_bytes_in_commit_ = 0;
+  sealed_values_in_commit_ = 0;
+  // Records before the oldest open chunk's first one are no longer needed.
+  std::uint64_t keep_from = has_record ? next_journal_seq_ + 1 : next_journal_seq_;
+  for (const auto& state : states_)
+    if (state.open && !state.open->empty()) keep_from = std::min(keep_from, state.open_first_seq);
+  try {
+    begin();
+    in_transaction_ = true;
+    for (const auto& event : events_pending_) insert_event(event);
+    for (const auto& record_item : discharges_pending_) store_discharge(record_item);
+    for (const auto& chunk : sealed_pending_) write_sealed(chunk);
+    if (has_record) append_journal(next_journal_seq_, std::move(record));
+    if (keep_from > journal_kept_from_) delete_journal_before(keep_from);
+    if (also) also();
+    relieve_disk();
+    commit();
+    in_transaction_ = false;
+  } catch (const std::exception& error) {
+    if (in_transaction_) rollback();
+    in_transaction_ = false;
+    blob_bytes_since_commit_ = 0;
+    note_write_failure(error.what());
+    write_events_first();
+    update_buffered_bytes();
+    throw;
+  }
+  blob_bytes_since_commit_ = 0;
+  sealed_bytes_total_ += sealed_bytes_in_commit_;
+  sealed_values_total_ += sealed_values_in_commit_;
+  journal_bytes_total_ += journal_bytes_in_commit;
+  if (keep_from > journal_kept_from_) journal_kept_from_ = keep_from;
+  stats_.events_written += events_pending_.size();
+  events_pending_.clear();
+  discharges_pending_.clear();
+  sealed_pending_.clear();
+  sealed_pending_bytes_ = 0;
+  if (has_record) ++next_journal_seq_;
+  for (const auto index : pending_channels_) {
+    auto& state = states_[index];
+    state.listed = false;
+    if (state.open) state.committed = state.open->mark();
+    state.pending.clear();
+    if (state.pending.capacity() > 16) state.pending.shrink_to_fit();
+  }
+  pending_channels_.clear();
+  update_buffered_bytes();
+  std::lock_guard lock(failure_mutex_);
+  if (!write_failure_.empty())
+    spdlog::info("history: commits succeed again; the data kept meanwhile is written");
+  write_failure_.clear();
 }
 
 void QueuedStore::store_discharge(const model::DischargeRecord& record) {
@@ -420,9 +709,21 @@ void QueuedStore::relieve_disk() {
   raw_dropped_for_disk_until_ms_ = newest_dropped_ms;
 }
 
+void QueuedStore::log_stats() {
+  const auto written = stats_.values_written.load();
+  const auto unchanged = stats_.values_unchanged.load();
+  spdlog::info(
+      "history stats: offered={} stored={} sealed_values={} sealed_bytes={} journal_bytes={} "
+      "buffered_bytes={} write_failures={}",
+      written + unchanged, written, sealed_values_total_, sealed_bytes_total_, journal_bytes_total_,
+      stats_.buffered_bytes.load(), stats_.write_failures.load());
+}
+
 void QueuedStore::writer_loop() {
   using Clock = std::chrono::steady_clock;
   auto next_commit = Clock::now() + std::chrono::milliseconds(options_.commit_interval_ms);
+  auto next_stats = Clock::now() + std::chrono::minutes(1);
+  writer_started_ = Clock::now();
   std::deque<QueueItem> batch;
   for (;;) {
     bool stopping = false;
@@ -433,50 +734,38 @@ void QueuedStore::writer_loop() {
       queued_ = 0;
       stopping = stopping_;
     }
-    // Collected first, so a failure in the middle of the batch still answers every flush.
     std::vector<std::shared_ptr<FlushRequest>> flushes;
-    for (auto& item : batch)
-      if (auto* request = std::get_if<std::shared_ptr<FlushRequest>>(&item))
-        flushes.push_back(*request);
     std::exception_ptr failure;
     {
       std::lock_guard lock(write_mutex_);
       try {
-        if (!in_transaction_ && !batch.empty()) {
-          begin();
-          in_transaction_ = true;
-        }
+        // Nothing is written here: items are taken into memory (events and discharges are
+        // queued for the commit, samples go into the open chunks' encoders).
         for (auto& item : batch) {
           if (auto* snapshot = std::get_if<std::shared_ptr<const model::Snapshot>>(&item)) {
             ingest(**snapshot);
           } else if (auto* event = std::get_if<model::Event>(&item)) {
-            insert_event(*event);
-            ++stats_.events_written;
+            events_pending_.push_back(std::move(*event));
           } else if (auto* record = std::get_if<model::DischargeRecord>(&item)) {
-            store_discharge(*record);
+            discharges_pending_.push_back(std::move(*record));
+          } else if (auto* request = std::get_if<std::shared_ptr<FlushRequest>>(&item)) {
+            flushes.push_back(*request);
           }
-        }
-        if (Clock::now() >= next_commit || !flushes.empty() || stopping) {
-          if (!in_transaction_) {
-            begin();
-            in_transaction_ = true;
-          }
-          checkpoint();
-          relieve_disk();
-          commit();
-          in_transaction_ = false;
-          blob_bytes_since_commit_ = 0;
-          next_commit = Clock::now() + std::chrono::milliseconds(options_.commit_interval_ms);
         }
       } catch (...) {
-        // A failing disk or server must not kill the process; the flush callers learn about it.
         failure = std::current_exception();
-        if (in_transaction_) {
-          rollback();
-          in_transaction_ = false;
+      }
+      if (Clock::now() >= next_commit || !flushes.empty() || stopping) {
+        try {
+          commit_pending();
+        } catch (...) {
+          if (!failure) failure = std::current_exception();
         }
-        blob_bytes_since_commit_ = 0;
         next_commit = Clock::now() + std::chrono::milliseconds(options_.commit_interval_ms);
+      }
+      if (Clock::now() >= next_stats) {
+        next_stats += std::chrono::minutes(1);
+        log_stats();
       }
     }
     batch.clear();
@@ -491,6 +780,25 @@ void QueuedStore::writer_loop() {
       if (queue_.empty()) return;
     }
   }
+}
+
+// The committed points of each channel's open chunk, copied under the write lock in one go
+// before the read transaction starts (see query()).
+std::vector<std::vector<RawPoint>> QueuedStore::open_points(const std::vector<std::int64_t>& ids) {
+  std::vector<std::vector<std::uint8_t>> blobs(ids.size());
+  {
+    std::lock_guard lock(write_mutex_);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      const auto found = by_db_id_.find(ids[i]);
+      if (found == by_db_id_.end()) continue;
+      const auto& state = states_[found->second];
+      if (state.open && state.committed.points > 0) blobs[i] = state.open->blob(state.committed);
+    }
+  }
+  std::vector<std::vector<RawPoint>> out(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (!blobs[i].empty()) out[i] = decode_chunk(blobs[i]);
+  return out;
 }
 
 std::vector<ChannelSeries> QueuedStore::query(const std::vector<std::string>& channels,
@@ -524,12 +832,25 @@ std::vector<ChannelSeries> QueuedStore::query(const std::vector<std::string>& ch
     ids.push_back(*id);
   }
 
+  // Open chunks live in memory. Copied before the read transaction takes its snapshot, so the
+  // snapshot holds every commit made before the copy: a copied chunk sealed since is then
+  // found stored (and its copy dropped), and one sealed later is only in the copy. Never a
+  // gap, never counted twice.
+  auto open = open_points(ids);
   // One read transaction for the whole answer, so all channels see the same commit.
   const std::int64_t horizon_ms = raw_horizon_ms_;
   begin_read();
   std::vector<ChannelSeries> result;
   try {
     for (std::size_t i = 0; i < channels.size(); ++i) {
+      if (!open[i].empty()) {
+        bool sealed = false;
+        const auto first_ms = open[i].front().time_ms;
+        read_chunks(ids[i], first_ms, first_ms + 1,
+                    [&](std::span<const std::uint8_t>) { sealed = true; });
+        if (sealed) open[i].clear();
+      }
+      open_points_ = &open[i];
       ChannelSeries series{channels[i], tier, width_ms, {}};
       // Raw asked where retention or low disk already dropped it (and no discharge kept it):
       // the minute tier answers, at whole minutes, rather than an empty series.
@@ -545,9 +866,11 @@ std::vector<ChannelSeries> QueuedStore::query(const std::vector<std::string>& ch
       result.push_back(std::move(series));
     }
   } catch (...) {
+    open_points_ = nullptr;
     end_read();
     throw;
   }
+  open_points_ = nullptr;
   end_read();
   return result;
 }
@@ -575,6 +898,9 @@ void finish_buckets(std::vector<Bucket>& out, const std::vector<double>& sums) {
 
 bool QueuedStore::has_raw(std::int64_t channel, std::int64_t from_ms, std::int64_t to_ms) {
   bool found = false;
+  if (open_points_ != nullptr)
+    for (const auto& point : *open_points_)
+      if (point.time_ms >= from_ms && point.time_ms < to_ms) return true;
   read_chunks(channel, from_ms, to_ms, [&](std::span<const std::uint8_t> blob) {
     if (found) return;
     for (const auto& point : decode_chunk(blob))
@@ -583,17 +909,34 @@ bool QueuedStore::has_raw(std::int64_t channel, std::int64_t from_ms, std::int64
   return found;
 }
 
+// The open chunk's committed points (query() copied them), after the stored ones.
+void QueuedStore::add_open_points(std::int64_t, std::int64_t from_ms, std::int64_t to_ms,
+                                  std::int64_t width_ms, std::int64_t newest_read_ms,
+                                  std::vector<Bucket>& out, std::vector<double>& sums) {
+  if (open_points_ == nullptr) return;
+  for (const auto& point : *open_points_) {
+    if (point.time_ms < from_ms || point.time_ms >= to_ms || point.time_ms <= newest_read_ms)
+      continue;
+    if (point.quality != model::Quality::ok || !std::isfinite(point.value)) continue;
+    merge_bucket(out, sums, floor_to(point.time_ms, width_ms), point.value, point.value,
+                 point.value, 1);
+  }
+}
+
 void QueuedStore::query_raw(std::int64_t channel, std::int64_t from_ms, std::int64_t to_ms,
                             std::int64_t width_ms, std::vector<Bucket>& out) {
   std::vector<double> sums;
+  std::int64_t newest_ms = std::numeric_limits<std::int64_t>::min();
   read_chunks(channel, from_ms, to_ms, [&](std::span<const std::uint8_t> blob) {
     for (const auto& point : decode_chunk(blob)) {
+      newest_ms = std::max(newest_ms, point.time_ms);
       if (point.time_ms < from_ms || point.time_ms >= to_ms) continue;
       if (point.quality != model::Quality::ok || !std::isfinite(point.value)) continue;
       merge_bucket(out, sums, floor_to(point.time_ms, width_ms), point.value, point.value,
                    point.value, 1);
     }
   });
+  add_open_points(channel, from_ms, to_ms, width_ms, newest_ms, out, sums);
   finish_buckets(out, sums);
 }
 
@@ -621,6 +964,8 @@ void QueuedStore::query_rollup(Tier tier, std::int64_t channel, std::int64_t fro
     });
     for (const auto& row : rows) add(row);
   }
+  add_open_points(channel, from_ms, to_ms, width_ms, std::numeric_limits<std::int64_t>::min(), out,
+                  sums);
   finish_buckets(out, sums);
 }
 

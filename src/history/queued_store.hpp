@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -73,10 +74,11 @@ class QueuedStore : public HistoryStore {
   void append(std::shared_ptr<const model::Snapshot> snapshot) final;
   void append_event(const model::Event& event) final;
   void append_discharge(const model::DischargeRecord& record) final;
-  void flush() final;
+  bool flush() final;
   std::vector<ChannelSeries> query(const std::vector<std::string>& channels, std::int64_t from_ms,
                                    std::int64_t to_ms, int points) final;
   HistoryHealth health() final;
+  std::string write_failure() const final;
   void enforce_retention(std::int64_t now_ms) final;
   HistoryStats stats() const final;
 
@@ -110,19 +112,24 @@ class QueuedStore : public HistoryStore {
   virtual void rollback() = 0;  // must not throw
   virtual std::int64_t insert_channel(const std::string& name, const std::string& unit,
                                       int string_id) = 0;
-  // Writes a channel's chunk. tail_key names the row written earlier for the same open chunk
-  // (0 = none): the backend replaces it. Returns the key of the row now holding the points.
-  virtual std::int64_t write_chunk(std::int64_t channel_id, std::int64_t tail_key,
-                                   std::span<const RawPoint> points,
-                                   std::vector<std::uint8_t> blob) = 0;
-  virtual void delete_chunk(std::int64_t channel_id, std::int64_t key) = 0;
+  // Writes a sealed chunk: written once, never rewritten.
+  virtual void write_chunk(std::int64_t channel_id, std::int64_t start_ms, std::int64_t end_ms,
+                           std::int64_t count, std::vector<std::uint8_t> blob) = 0;
   // Hour rollups: rows merged into the stored bucket (min/max combined, sums and counts added).
   virtual void upsert_hour(std::int64_t channel_id, const RollupDelta& delta) = 0;
-  // Minute rollups: one blob (rollup_codec) per channel and hour, replaced like a raw tail
-  // while the hour fills; after a restart an hour may have a second row (queries merge them).
-  virtual std::int64_t write_minutes(std::int64_t channel_id, std::int64_t tail_key,
-                                     std::int64_t hour_ms, std::vector<std::uint8_t> blob) = 0;
-  virtual void delete_minutes(std::int64_t channel_id, std::int64_t key) = 0;
+  // Minute rollups of one sealed chunk within one hour (rollup_codec blob); an hour has one row
+  // per chunk that reached into it, and queries merge them.
+  virtual void write_minutes(std::int64_t channel_id, std::int64_t hour_ms,
+                             std::vector<std::uint8_t> blob) = 0;
+  // The write-ahead of open chunks: per commit one record with the points taken since the
+  // previous commit (journal format, queued_store.cpp), so a killed process loses at most one
+  // commit interval while open chunks are written only once, when sealed.
+  virtual void append_journal(std::uint64_t seq, std::vector<std::uint8_t> blob) = 0;
+  // Deletes the records before seq (their points are all in sealed chunks now).
+  virtual void delete_journal_before(std::uint64_t seq) = 0;
+  // Every record in ascending seq (at start, before the writer runs).
+  virtual void load_journal(
+      const std::function<void(std::uint64_t seq, std::span<const std::uint8_t> blob)>& record) = 0;
   virtual void insert_event(const model::Event& event) = 0;
   virtual void upsert_discharge(const model::DischargeRecord& record) = 0;
   // Deletes what the policy expires: raw chunks ending before now - raw_ms except those of a
@@ -153,16 +160,29 @@ class QueuedStore : public HistoryStore {
   struct ChannelState {
     std::int64_t db_id = 0;
     int string_id = 0;
-    std::int64_t last_time_ms = std::numeric_limits<std::int64_t>::min();
-    std::vector<RawPoint> open;        // the chunk being filled
-    std::int64_t tail_key = 0;         // its row once written as a provisional tail (0 = none)
-    bool open_dirty = false;           // points added since the tail was last written
-    RollupDelta minute;                // the minute being filled
-    std::vector<RollupDelta> minutes;  // completed minutes of minutes_hour_ms
-    std::int64_t minutes_hour_ms = std::numeric_limits<std::int64_t>::min();
-    std::int64_t minutes_key = 0;  // the hour's row once written (0 = none)
-    bool minutes_dirty = false;
-    RollupDelta hour;
+    double resolution = 0.0;  // model::channel_resolution(name); 0 = every change counts
+    std::int64_t last_time_ms = std::numeric_limits<std::int64_t>::min();   // newest sample seen
+    std::int64_t sealed_end_ms = std::numeric_limits<std::int64_t>::min();  // newest sealed
+    // The newest stored point: a sample is stored when it differs from it at the resolution,
+    // changes quality, or is heartbeat_ms newer.
+    bool has_last = false;
+    double last_value = 0.0;
+    model::Quality last_quality = model::Quality::ok;
+    std::int64_t last_stored_ms = std::numeric_limits<std::int64_t>::min();
+    int grid_hint = -1;                // finest decimal grid this channel's values needed
+    std::optional<ChunkEncoder> open;  // the chunk being filled; none between chunks
+    ChunkEncoder::Mark committed;      // its committed prefix (what queries see)
+    std::uint64_t open_first_seq = 0;  // journal record holding its first point
+    std::int64_t span_limit_ms = 0;    // when it seals at the latest (staggered per channel)
+    std::vector<RawPoint> pending;     // points taken since the last commit (the journal)
+    bool listed = false;               // in pending_channels_
+  };
+  struct SealedChunk {
+    std::int64_t db_id = 0;
+    std::int64_t start_ms = 0;
+    std::int64_t end_ms = 0;
+    std::int64_t count = 0;
+    std::vector<std::uint8_t> blob;
   };
   using QueueItem = std::variant<std::shared_ptr<const model::Snapshot>, model::Event,
                                  model::DischargeRecord, std::shared_ptr<FlushRequest>>;
@@ -172,16 +192,25 @@ class QueuedStore : public HistoryStore {
   void writer_loop();
   void map_directory(const std::shared_ptr<const model::ChannelDirectory>& directory);
   void ingest(const model::Snapshot& snapshot);
-  void add_minute(ChannelState& state, std::int64_t bucket_ms, double value);
-  void write_minutes_tail(ChannelState& state);
-  void add_hour(ChannelState& state, std::int64_t bucket_ms, double value);
-  void write_hour(ChannelState& state);
-  void write_tail(ChannelState& state);
-  void close_chunk(ChannelState& state);
-  void checkpoint();
+  void take(std::size_t index, const RawPoint& point, bool journal);
+  void seal(ChannelState& state);
+  void seal_stale(std::int64_t now_ms);
+  void write_sealed(const SealedChunk& chunk);
+  std::vector<std::uint8_t> encode_journal() const;
+  void replay_journal();
+  // Writes what is pending (events first, then discharges, sealed chunks with their rollups
+  // and the journal record) in one transaction, plus `also` inside it. On failure nothing
+  // pending is lost: it is retried at the next commit; the failure is logged and reported.
+  void commit_pending(const std::function<void()>& also = {});
+  void note_write_failure(const std::string& what);
+  std::vector<std::vector<RawPoint>> open_points(const std::vector<std::int64_t>& ids);
+  const std::vector<RawPoint>* open_points_ = nullptr;  // query()'s current channel (read lock)
   void store_discharge(const model::DischargeRecord& record);
   void relieve_disk();
   void raise_raw_horizon(std::int64_t horizon_ms);
+  void add_open_points(std::int64_t channel, std::int64_t from_ms, std::int64_t to_ms,
+                       std::int64_t width_ms, std::int64_t newest_read_ms, std::vector<Bucket>& out,
+                       std::vector<double>& sums);
   void query_raw(std::int64_t channel, std::int64_t from_ms, std::int64_t to_ms,
                  std::int64_t width_ms, std::vector<Bucket>& out);
   bool has_raw(std::int64_t channel, std::int64_t from_ms, std::int64_t to_ms);
@@ -195,9 +224,19 @@ class QueuedStore : public HistoryStore {
   bool in_transaction_ = false;
   std::vector<ChannelState> states_;
   std::unordered_map<std::string, std::size_t> by_name_;
+  std::unordered_map<std::int64_t, std::size_t> by_db_id_;
   std::shared_ptr<const model::ChannelDirectory> mapped_directory_;
   std::vector<std::size_t> directory_map_;
   std::uint64_t blob_bytes_since_commit_ = 0;  // chunk bytes written in this transaction
+  // Taken but not yet committed; kept across failed commits and written, in this order, by
+  // the next one that succeeds.
+  std::vector<model::Event> events_pending_;
+  std::vector<model::DischargeRecord> discharges_pending_;
+  std::vector<SealedChunk> sealed_pending_;
+  std::uint64_t sealed_pending_bytes_ = 0;
+  std::vector<std::size_t> pending_channels_;  // states with points for the journal
+  std::uint64_t next_journal_seq_ = 1;
+  std::uint64_t journal_kept_from_ = 0;  // oldest record still stored
 
   // Shared by writer and readers: discharge spans (few) and where raw data was dropped.
   mutable std::mutex spans_mutex_;
@@ -219,7 +258,22 @@ class QueuedStore : public HistoryStore {
     std::atomic<std::uint64_t> events_written{0};
     std::atomic<std::uint64_t> snapshots_dropped{0};
     std::atomic<std::uint64_t> events_dropped{0};
+    std::atomic<std::uint64_t> values_unchanged{0};
+    std::atomic<std::uint64_t> values_dropped{0};
+    std::atomic<std::uint64_t> write_failures{0};
+    std::atomic<std::uint64_t> buffered_bytes{0};
   } stats_;
+  void update_buffered_bytes();
+  // One line a minute with the running totals (offered and stored values, sealed bytes and
+  // values, journal bytes): what the full-scale benchmark reads from the gateway's log.
+  void log_stats();
+  std::uint64_t sealed_bytes_in_commit_ = 0, sealed_values_in_commit_ = 0;
+  std::uint64_t sealed_bytes_total_ = 0, sealed_values_total_ = 0, journal_bytes_total_ = 0;
+  std::chrono::steady_clock::time_point writer_started_;
+  void write_events_first();
+  mutable std::mutex failure_mutex_;
+  std::string write_failure_;      // why the last commit failed; "" once one succeeded again
+  bool failure_reported_ = false;  // health() saw the current failure
   std::uint64_t drops_seen_by_health_ = 0;  // under health_mutex_
   std::mutex health_mutex_;
   std::atomic<bool> disk_low_{false};

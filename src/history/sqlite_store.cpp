@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <stdexcept>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -39,6 +40,7 @@ CREATE TABLE IF NOT EXISTS discharges(string_id INTEGER NOT NULL, start_ms INTEG
   soc_start_pct REAL NOT NULL, soc_end_pct REAL NOT NULL, PRIMARY KEY(string_id, start_ms));
 CREATE INDEX IF NOT EXISTS discharges_by_start ON discharges(start_ms);
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS journal(seq INTEGER PRIMARY KEY, blob BLOB NOT NULL);
 )sql";
 
 // A chunk is kept past retention when a discharge of its channel's string overlaps it.
@@ -70,20 +72,22 @@ class SqliteStore final : public QueuedStore {
       : QueuedStore(options), path_(path), write_db_(path) {
     write_db_.exec("PRAGMA journal_mode=WAL");
     write_db_.exec("PRAGMA synchronous=NORMAL");
+    if (options.max_database_bytes > 0)
+      write_db_.exec(fmt::format("PRAGMA max_page_count = {}",
+                                 std::max<std::uint64_t>(options.max_database_bytes / 4096, 16))
+                         .c_str());
     write_db_.exec(kSchema);
     add_string_id_column();
     insert_channel_ = std::make_unique<SqliteStmt>(
         write_db_, "INSERT INTO channels(name, unit, string_id) VALUES(?, ?, ?)");
     insert_chunk_ = std::make_unique<SqliteStmt>(
         write_db_, "INSERT INTO chunks(channel, start_ms, end_ms, count, blob) VALUES(?,?,?,?,?)");
-    update_chunk_ = std::make_unique<SqliteStmt>(
-        write_db_,
-        "UPDATE chunks SET start_ms = ?, end_ms = ?, count = ?, blob = ? WHERE rowid = ?");
     upsert_hour_ = std::make_unique<SqliteStmt>(write_db_, upsert_sql("rollups_hour").c_str());
     insert_minutes_ = std::make_unique<SqliteStmt>(
         write_db_, "INSERT INTO minute_chunks(channel, hour_ms, blob) VALUES(?,?,?)");
-    update_minutes_ = std::make_unique<SqliteStmt>(
-        write_db_, "UPDATE minute_chunks SET blob = ? WHERE rowid = ?");
+    insert_journal_ = std::make_unique<SqliteStmt>(
+        write_db_, "INSERT OR REPLACE INTO journal(seq, blob) VALUES(?, ?)");
+    delete_journal_ = std::make_unique<SqliteStmt>(write_db_, "DELETE FROM journal WHERE seq < ?");
     insert_event_ = std::make_unique<SqliteStmt>(
         write_db_,
         "INSERT INTO events(event_id, time_ms, kind, severity, source, rule, text, user, value) "
@@ -237,41 +241,31 @@ class SqliteStore final : public QueuedStore {
     return sqlite3_last_insert_rowid(write_db_.handle());
   }
 
-  std::int64_t write_chunk(std::int64_t channel_id, std::int64_t tail_key,
-                           std::span<const RawPoint> points,
-                           std::vector<std::uint8_t> blob) override {
-    const auto start_ms = points.front().time_ms;
-    const auto end_ms = points.back().time_ms;
-    const auto count = static_cast<std::int64_t>(points.size());
-    if (tail_key != 0) {
-      update_chunk_->bind(1, start_ms).bind(2, end_ms).bind(3, count);
-      update_chunk_->bind_blob(4, blob).bind(5, tail_key);
-      update_chunk_->run();
-      // Retention or low disk may have removed the provisional row; then it is written anew.
-      if (sqlite3_changes(write_db_.handle()) == 1) return tail_key;
-    }
+  void write_chunk(std::int64_t channel_id, std::int64_t start_ms, std::int64_t end_ms,
+                   std::int64_t count, std::vector<std::uint8_t> blob) override {
     insert_chunk_->bind(1, channel_id).bind(2, start_ms).bind(3, end_ms);
     insert_chunk_->bind(4, count).bind_blob(5, blob);
     insert_chunk_->run();
-    return sqlite3_last_insert_rowid(write_db_.handle());
   }
 
-  void delete_chunk(std::int64_t, std::int64_t key) override {
-    SqliteStmt(write_db_, "DELETE FROM chunks WHERE rowid = ?").bind(1, key).run();
-  }
-
-  std::int64_t write_minutes(std::int64_t channel_id, std::int64_t tail_key, std::int64_t hour_ms,
-                             std::vector<std::uint8_t> blob) override {
-    if (tail_key != 0) {
-      update_minutes_->bind_blob(1, blob).bind(2, tail_key).run();
-      if (sqlite3_changes(write_db_.handle()) == 1) return tail_key;  // else retention took it
-    }
+  void write_minutes(std::int64_t channel_id, std::int64_t hour_ms,
+                     std::vector<std::uint8_t> blob) override {
     insert_minutes_->bind(1, channel_id).bind(2, hour_ms).bind_blob(3, blob).run();
-    return sqlite3_last_insert_rowid(write_db_.handle());
   }
 
-  void delete_minutes(std::int64_t, std::int64_t key) override {
-    SqliteStmt(write_db_, "DELETE FROM minute_chunks WHERE rowid = ?").bind(1, key).run();
+  void append_journal(std::uint64_t seq, std::vector<std::uint8_t> blob) override {
+    insert_journal_->bind(1, static_cast<std::int64_t>(seq)).bind_blob(2, blob).run();
+  }
+
+  void delete_journal_before(std::uint64_t seq) override {
+    delete_journal_->bind(1, static_cast<std::int64_t>(seq)).run();
+  }
+
+  void load_journal(
+      const std::function<void(std::uint64_t, std::span<const std::uint8_t>)>& record) override {
+    SqliteStmt select(write_db_, "SELECT seq, blob FROM journal ORDER BY seq");
+    while (select.step())
+      record(static_cast<std::uint64_t>(select.column_int(0)), select.column_blob(1));
   }
 
   void upsert_hour(std::int64_t channel_id, const RollupDelta& delta) override {
@@ -447,8 +441,8 @@ class SqliteStore final : public QueuedStore {
 
   // Writer side (QueuedStore holds the write lock around every hook).
   SqliteDb write_db_;
-  std::unique_ptr<SqliteStmt> insert_channel_, insert_chunk_, update_chunk_, upsert_hour_,
-      insert_minutes_, update_minutes_, insert_event_;
+  std::unique_ptr<SqliteStmt> insert_channel_, insert_chunk_, upsert_hour_, insert_minutes_,
+      insert_event_, insert_journal_, delete_journal_;
 
   // Reader side.
   std::unique_ptr<SqliteDb> read_db_;

@@ -1,5 +1,9 @@
 #include "model/snapshot.hpp"
 
+#include "model/channel_resolution.hpp"
+
+#include <algorithm>
+
 namespace btms::model {
 
 std::string_view to_string(Quality quality) {
@@ -20,20 +24,22 @@ ChannelId ChannelDirectory::add(std::string name, std::string unit) {
   if (auto it = by_name_.find(name); it != by_name_.end()) return it->second;
   const auto id = static_cast<ChannelId>(channels_.size());
   by_name_.emplace(name, id);
-  channels_.push_back(ChannelInfo{std::move(name), std::move(unit)});
+  const double resolution = channel_resolution(name);
+  channels_.push_back(ChannelInfo{std::move(name), std::move(unit), resolution});
   return id;
 }
 
 std::optional<ChannelId> ChannelDirectory::find(std::string_view name) const {
-  if (auto it = by_name_.find(std::string(name)); it != by_name_.end()) return it->second;
+  if (auto it = by_name_.find(name); it != by_name_.end()) return it->second;
   return std::nullopt;
 }
 
 std::vector<ChannelId> ChannelDirectory::with_prefix(std::string_view prefix) const {
   std::vector<ChannelId> ids;
-  for (ChannelId id = 0; id < channels_.size(); ++id) {
-    if (std::string_view(channels_[id].name).starts_with(prefix)) ids.push_back(id);
-  }
+  for (auto it = by_name_.lower_bound(prefix);
+       it != by_name_.end() && std::string_view(it->first).starts_with(prefix); ++it)
+    ids.push_back(it->second);
+  std::sort(ids.begin(), ids.end());  // directory order, as callers expect
   return ids;
 }
 

@@ -4,12 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <unordered_map>  // kept for includers that relied on it
 #include <vector>
 
 namespace btms::model {
@@ -35,6 +36,9 @@ using ChannelId = std::uint32_t;
 struct ChannelInfo {
   std::string name;  // e.g. battery/3/17/voltage
   std::string unit;  // e.g. V, A, °C, mΩ, kΩ, %RH, "" for states and flags
+  // Smallest step the value can show (model::channel_resolution of the name; 0 = unknown):
+  // history stores, the stream sends and the API prints values at it.
+  double resolution = 0.0;
 };
 
 // Names of all channels of a gateway, fixed at start-up; a ChannelId indexes Snapshot::samples.
@@ -45,12 +49,13 @@ class ChannelDirectory {
   std::optional<ChannelId> find(std::string_view name) const;
   const ChannelInfo& info(ChannelId id) const { return channels_.at(id); }
   std::size_t size() const { return channels_.size(); }
-  // Channels whose name starts with prefix, in directory order ("" = all).
+  // Channels whose name starts with prefix, in directory order ("" = all). O(log n + k log k)
+  // for k matches: the names are kept sorted, so a string's channels are one range of them.
   std::vector<ChannelId> with_prefix(std::string_view prefix) const;
 
  private:
   std::vector<ChannelInfo> channels_;
-  std::unordered_map<std::string, ChannelId> by_name_;
+  std::map<std::string, ChannelId, std::less<>> by_name_;  // sorted: prefixes are ranges
 };
 
 struct Snapshot {

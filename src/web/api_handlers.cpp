@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "model/channel_resolution.hpp"
+
 namespace btms::web {
 
 using nlohmann::json;
@@ -60,6 +62,35 @@ void append_json_string(std::string& out, std::string_view text) {
   out.push_back('"');
 }
 
+}  // namespace
+
+void append_number(std::string& out, double value, double resolution) {
+  if (!std::isfinite(value)) {
+    out += "null";
+    return;
+  }
+  const int decimals = model::resolution_decimals(resolution);
+  if (!(resolution > 0.0)) {
+    fmt::format_to(std::back_inserter(out), "{}", value);  // shortest exact form
+    return;
+  }
+  char text[64];
+  const auto rounded = model::round_to_resolution(value, resolution);
+  auto* end = fmt::format_to_n(text, sizeof text - 1, "{:.{}f}", rounded, decimals).out;
+  // 2.250 -> 2.25, 100.0 -> 100: the digits the value has, none it does not.
+  if (decimals > 0) {
+    while (end[-1] == '0') --end;
+    if (end[-1] == '.') --end;
+  }
+  if (end - text == 2 && text[0] == '-' && text[1] == '0') {  // -0.0001 at 0.01 -> 0
+    out += '0';
+    return;
+  }
+  out.append(text, end);
+}
+
+namespace {
+
 // Appends "name":{...} for every channel of snap under prefix. Written by hand rather than
 // through nlohmann::json because a whole gateway has ~15,000 channels and building a json
 // tree for them costs several times more than the text itself. skip_names_of, when set, is a
@@ -77,11 +108,7 @@ void append_channels(std::string& out, bool& first, const model::Snapshot* snap,
     first = false;
     append_json_string(out, info.name);
     out += ":{\"value\":";
-    if (std::isfinite(s.value)) {
-      fmt::format_to(std::back_inserter(out), "{}", s.value);
-    } else {
-      out += "null";
-    }
+    append_number(out, s.value, info.resolution);
     out += ",\"unit\":";
     append_json_string(out, info.unit);
     fmt::format_to(std::back_inserter(out), ",\"time_ms\":{},\"quality\":\"{}\",\"age_ms\":{}}}",
@@ -120,7 +147,9 @@ void add_metric_channels(std::string& out, const model::Snapshot* snap, bool val
     if (values) {
       // A value that is not fresh is not exported: Prometheus would store it as current.
       if (s.quality != model::Quality::ok || !std::isfinite(s.value)) continue;
-      out += fmt::format("btms_channel_value{{channel=\"{}\"}} {}\n", label, s.value);
+      out += fmt::format("btms_channel_value{{channel=\"{}\"}} ", label);
+      append_number(out, s.value, info.resolution);
+      out += '\n';
     } else {
       out += fmt::format("btms_channel_quality_ok{{channel=\"{}\"}} {}\n", label,
                          s.quality == model::Quality::ok ? 1 : 0);
@@ -155,7 +184,15 @@ std::string health_json(const ApiContext& ctx) {
     status = "stale";
   }
   const auto uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started);
+  // History that cannot write is not "ok": its data waits in memory (issue 17 item 7).
+  json history = nullptr;
+  if (ctx.history) {
+    const auto failure = ctx.history->write_failure();
+    history = json{{"ok", failure.empty()}, {"write_failure", failure}};
+    if (!failure.empty() && status == "ok") status = "degraded";
+  }
   json j{{"status", status},
+         {"history", history},
          {"uptime_s", std::floor(uptime.count() * 1000.0) / 1000.0},
          {"time_ms", now_ms},
          {"snapshot", snapshot_summary(plant.get(), now_ms)},

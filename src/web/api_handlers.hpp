@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "history/history_store.hpp"
 #include "model/snapshot.hpp"
 #include "model/topology.hpp"
 #include "web/http_counters.hpp"
@@ -21,6 +22,7 @@ struct ApiContext {
   std::shared_ptr<const model::Site> site;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   const HttpCounters* counters = nullptr;
+  std::shared_ptr<history::HistoryStore> history;  // null = none; its write failures show
 };
 
 // Wall-clock now in Unix ms (the same clock snapshots are stamped with).
@@ -28,6 +30,10 @@ std::int64_t unix_now_ms();
 
 // A channel prefix a client may ask for: only [a-z0-9_/] (empty = everything).
 bool is_valid_channel_prefix(std::string_view prefix);
+
+// value as a JSON number at resolution (548.43, not 548.4300000000001; 2.25 V, not 2.250);
+// the shortest exact form when resolution is 0; null when not finite.
+void append_number(std::string& out, double value, double resolution);
 
 std::string health_json(const ApiContext& ctx);
 std::string topology_json(const model::Site& site);

@@ -1,5 +1,7 @@
 #include "web/stream_differ.hpp"
 
+#include "model/channel_resolution.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -16,6 +18,13 @@ using nlohmann::json;
 
 namespace {
 constexpr std::size_t kMaxPrefixes = 64;
+// An unchanged value is sent again this long after it was last sent, so the age a browser
+// shows stays bounded while the stream carries changes only.
+constexpr std::int64_t kUnchangedResend_ms = 5'000;
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  return a / b - (a % b < 0 ? 1 : 0);
+}
 
 bool same_value(double a, double b) {
   // Bitwise so that NaN == NaN and a NaN -> NaN "change" is not sent forever.
@@ -193,12 +202,21 @@ std::optional<std::string> StreamDiffer::build_message(const model::Snapshot* pl
       if (id >= snap->samples.size()) continue;
       const auto& s = snap->samples[id];
       auto& last = source.sent[k];
-      if (last.valid && same_value(last.value, s.value) && last.time_ms == s.time_ms &&
-          last.quality == s.quality) {
-        continue;
-      }
-      last = Sent{s.value, s.time_ms, s.quality, true};
       const auto& info = snap->channels->info(id);
+      // Only what a reader can see changed: the value at the channel's resolution or the
+      // quality; the time alone (derived channels are restamped at every engine step) only
+      // when it enters a new resend window, so the age a browser shows stays bounded. The
+      // decision depends on the previous and the new snapshot only, so a message stays fully
+      // determined by them (StreamMessageCache), and the sent state is always the snapshot.
+      const bool changed =
+          !last.valid || last.quality != s.quality ||
+          (info.resolution > 0.0
+               ? model::differs_at_resolution(last.value, s.value, info.resolution)
+               : !same_value(last.value, s.value)) ||
+          (s.time_ms != last.time_ms && floor_div(s.time_ms, kUnchangedResend_ms) !=
+                                            floor_div(last.time_ms, kUnchangedResend_ms));
+      last = Sent{s.value, s.time_ms, s.quality, true};
+      if (!changed) continue;
       if (any) out += ',';
       any = true;
       append_json_string(out, info.name);
@@ -209,7 +227,14 @@ std::optional<std::string> StreamDiffer::build_message(const model::Snapshot* pl
       out += R"(,"unit":)";
       append_json_string(out, info.unit);
       out += R"(,"value":)";
-      append_number(out, s.value);
+      if (info.resolution > 0.0 && std::isfinite(s.value)) {
+        // 548.43, not 548.4300000000001; integral values keep their ".0" as below.
+        const auto start = out.size();
+        web::append_number(out, s.value, info.resolution);
+        if (out.find_first_of(".e", start) == std::string::npos) out += ".0";
+      } else {
+        append_number(out, s.value);
+      }
       out += '}';
     }
   };

@@ -657,6 +657,7 @@ void WebServer::set_history(std::shared_ptr<history::HistoryStore> store) {
   // The io threads read the pointer without a lock: changing it while serving would race.
   if (impl_->running) throw std::logic_error("web: set_history must be called before start()");
   impl_->core.operator_ctx.history = store;
+  impl_->core.api.history = store;  // /api/v1/health reports its write failures
   impl_->core.history.store = std::move(store);
 }
 

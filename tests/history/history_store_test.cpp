@@ -21,7 +21,9 @@ const auto* const kPostgres = ::testing::AddGlobalTestEnvironment(new PostgresEn
 TEST_P(HistoryStoreTest, RawQueryReturnsEachSampleWhenBucketsAreFine) {
   auto store = open(big_queue());
   const auto directory = make_directory();
-  feed(*store, directory, kT0, 120, [](auto id, int s) { return id * 100.0 + s * 0.001; });
+  // Each channel on its sensor's grid: 1 mV, 0.1 °C, 0.01 A.
+  const double steps[] = {0.001, 0.1, 0.01};
+  feed(*store, directory, kT0, 120, [&](auto id, int s) { return id * 100.0 + s * steps[id]; });
   store->flush();
 
   const auto result =
@@ -33,7 +35,7 @@ TEST_P(HistoryStoreTest, RawQueryReturnsEachSampleWhenBucketsAreFine) {
   EXPECT_EQ(result[0].buckets[7].time_ms, kT0 + 7000);
   EXPECT_DOUBLE_EQ(result[0].buckets[7].mean, 0.007);
   EXPECT_EQ(result[0].buckets[7].count, 1U);
-  EXPECT_DOUBLE_EQ(result[1].buckets[119].max, 200.119);
+  EXPECT_DOUBLE_EQ(result[1].buckets[119].max, 201.19);
   EXPECT_EQ(store->stats().values_written, 360U);
 }
 
@@ -99,13 +101,14 @@ TEST_P(HistoryStoreTest, MinuteAndHourTiersMatchKnownData) {
   EXPECT_EQ(five[0].buckets[1].count, 30U);
 }
 
-TEST_P(HistoryStoreTest, OnlyOkSamplesAreAggregatedAndRepeatsStoredOnce) {
+TEST_P(HistoryStoreTest, OnlyOkSamplesAreAggregatedAndUnchangedValuesStoredOnce) {
   auto store = open(big_queue());
   const auto directory = make_directory();
   for (int s = 0; s < 10; ++s) {
     model::Snapshot snapshot;
     snapshot.channels = directory;
-    // Sample renewed every second second: the repeat must not be stored twice.
+    // Sample renewed every second second: the repeat must not be stored twice; an unchanged
+    // value (1.0 for 4 s, well within the heartbeat) is stored once; a change of quality is.
     const std::int64_t time_ms = kT0 + (s / 2) * 1000;
     for (model::ChannelId id = 0; id < directory->size(); ++id)
       snapshot.samples.push_back(
@@ -113,13 +116,14 @@ TEST_P(HistoryStoreTest, OnlyOkSamplesAreAggregatedAndRepeatsStoredOnce) {
     store->append(snapshot);
   }
   store->flush();
-  EXPECT_EQ(store->stats().values_written, 15U);
+  EXPECT_EQ(store->stats().values_written, 6U);    // 1.0 at 0 s, invalid at 4 s
+  EXPECT_EQ(store->stats().values_unchanged, 9U);  // 1.0 at 1, 2 and 3 s
   const auto result = store->query({"battery/1/1/voltage"}, kT0, kT0 + 10'000, 1);
   ASSERT_EQ(result.at(0).buckets.size(), 1U);
-  EXPECT_EQ(result[0].buckets[0].count, 4U);
+  EXPECT_EQ(result[0].buckets[0].count, 1U);
   EXPECT_DOUBLE_EQ(result[0].buckets[0].max, 1.0);
   const auto minute = store->query({"battery/1/1/voltage"}, kT0, kT0 + kHour, 10);
-  EXPECT_EQ(minute.at(0).buckets.at(0).count, 4U);
+  EXPECT_EQ(minute.at(0).buckets.at(0).count, 1U);
 }
 
 TEST_P(HistoryStoreTest, BadQueriesThrowWithReason) {
@@ -270,7 +274,7 @@ TEST_P(HistoryStoreTest, MinuteSplitByARestartIsMergedInQueries) {
 TEST_P(HistoryStoreTest, RetentionDropsOldTiers) {
   auto store = open(big_queue());
   const auto directory = make_directory();
-  feed(*store, directory, kT0, 10, [](auto, int) { return 1.0; });
+  feed(*store, directory, kT0, 10, [](auto, int s) { return 1.0 + s; });
   store->flush();
   // 40 days later raw data is gone, minute and hour rollups remain.
   store->enforce_retention(kT0 + 40LL * 86'400'000);
@@ -288,7 +292,7 @@ TEST_P(HistoryStoreTest, RetentionDropsOldTiers) {
   store->enforce_retention(kT0 + 11LL * 366 * 86'400'000);
   EXPECT_TRUE(store->query({"battery/1/1/voltage"}, kT0, kT0 + 10 * kHour, 10)[0].buckets.empty());
   // The store keeps working after retention.
-  feed(*store, directory, kT0 + 100'000, 5, [](auto, int) { return 2.0; });
+  feed(*store, directory, kT0 + 100'000, 5, [](auto, int s) { return 20.0 + s; });
   store->flush();
   EXPECT_EQ(store->query({"battery/1/1/voltage"}, kT0, kT0 + kHour, 3600)[0].buckets.size(), 5U);
 }

@@ -78,7 +78,7 @@ TEST(SqliteStore, SurvivesSigkillDuringIngest) {
             static_cast<std::int64_t>(buckets.size() - 1) * 1000);
   // The reopened store continues after the last stored second.
   const std::int64_t next_ms = buckets.back().time_ms + 1000;
-  feed(*store, make_directory(), next_ms, 3, [](auto, int) { return -1.0; });
+  feed(*store, make_directory(), next_ms, 3, [](auto, int s) { return -1.0 - s; });
   store->flush();
   const auto tail = store->query({"battery/1/1/voltage"}, next_ms, next_ms + 3000, 3);
   EXPECT_EQ(tail.at(0).buckets.size(), 3U);

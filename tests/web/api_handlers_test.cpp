@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "operator_fakes.hpp"
+
 namespace btms::web {
 namespace {
 
@@ -67,6 +69,68 @@ TEST(LiveJson, DerivedAddsChannelsAndNameAppearsOnce) {
   EXPECT_DOUBLE_EQ(j["channels"]["string/1/voltage"]["value"].get<double>(), 540.0);
   EXPECT_EQ(text.find("string/1/voltage"), text.rfind("string/1/voltage"));
   EXPECT_EQ(j["derived_sequence"], 7);
+}
+
+// Issue 17 item 7: history that cannot write made no difference to /api/v1/health.
+class FailingHistory : public operator_test::MemoryHistory {
+ public:
+  std::string write_failure() const override { return failure; }
+  std::string failure;
+};
+
+TEST(HealthJson, HistoryWriteFailureIsNotOk) {
+  auto dir = std::make_shared<model::ChannelDirectory>();
+  dir->add("string/1/voltage", "V");
+  ApiContext ctx;
+  auto snap = std::make_shared<model::Snapshot>();
+  snap->channels = dir;
+  snap->samples = {{540.0, unix_now_ms(), model::Quality::ok}};
+  snap->time_ms = unix_now_ms();  // fresh: status "ok" unless something else is wrong
+  auto publisher = std::make_shared<model::SnapshotPublisher>();
+  publisher->publish(snap);
+  ctx.plant = publisher;
+  auto history = std::make_shared<FailingHistory>();
+  ctx.history = history;
+  auto healthy = nlohmann::json::parse(health_json(ctx));
+  EXPECT_EQ(healthy["status"], "ok");
+  EXPECT_EQ(healthy["history"]["ok"], true);
+  history->failure = "sqlite: database or disk is full";
+  auto failing = nlohmann::json::parse(health_json(ctx));
+  EXPECT_EQ(failing["status"], "degraded");
+  EXPECT_EQ(failing["history"]["ok"], false);
+  EXPECT_EQ(failing["history"]["write_failure"], "sqlite: database or disk is full");
+}
+
+// Numbers at the sensor's resolution: each row is (channel, value as computed, text served).
+TEST(LiveJson, NumbersAtTheChannelsResolution) {
+  struct Row {
+    const char* channel;
+    double value;
+    const char* text;
+  };
+  const Row rows[] = {
+      {"string/1/voltage", 548.4300000000001, "548.43"},    // 0.01 V
+      {"string/1/current", -12.000000000000002, "-12"},     // 0.01 A
+      {"battery/1/1/voltage", 2.2500000000000004, "2.25"},  // 1 mV
+      {"battery/1/1/voltage", 0.1 + 0.2, "0.3"},
+      {"battery/1/1/temperature", 24.950000000000003, "25"},     // 0.1 °C, rounded half away
+      {"battery/1/1/resistance", 0.35100000000000003, "0.351"},  // 1 µΩ in mΩ
+      {"battery/1/1/soc", 99.94999, "99.9"},                     // SOC at 0.1 %
+      {"string/1/state", 2.0, "2"},
+      {"string/1/current", -0.001, "0"},                     // not "-0"
+      {"bus/a/cycle_ms", 0.1 + 0.2, "0.30000000000000004"},  // unknown resolution: exact
+  };
+  for (const auto& row : rows) {
+    std::string out;
+    auto dir = std::make_shared<model::ChannelDirectory>();
+    dir->add(row.channel, "");
+    append_number(out, row.value, dir->info(0).resolution);
+    EXPECT_EQ(out, row.text) << row.channel << " " << row.value;
+    ApiContext ctx;
+    ctx.plant = publish(dir, {{row.value, 900, model::Quality::ok}});
+    const auto live = live_json(ctx, "");
+    EXPECT_NE(live.find(std::string("\"value\":") + row.text + ","), std::string::npos) << live;
+  }
 }
 
 }  // namespace

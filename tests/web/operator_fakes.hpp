@@ -110,7 +110,7 @@ class MemoryHistory : public history::HistoryStore {
   void append(const model::Snapshot&) override {}
   void append(std::shared_ptr<const model::Snapshot>) override {}
   void append_event(const model::Event&) override {}
-  void flush() override {}
+  bool flush() override { return true; }
   std::vector<history::ChannelSeries> query(const std::vector<std::string>& channels,
                                             std::int64_t from_ms, std::int64_t to_ms,
                                             int points) override {

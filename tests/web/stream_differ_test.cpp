@@ -105,6 +105,38 @@ TEST(StreamDiffer, NullDerivedAndNanValues) {
   EXPECT_FALSE(differ.next_message(plant.plant->latest(), nullptr));
 }
 
+// Only what a reader can see changed is sent: a value within its resolution or a new time
+// alone is not, until the time enters a new 5 s resend window.
+TEST(StreamDiffer, SendsChangesAtResolutionNotRestampsOrNoise) {
+  auto dir = std::make_shared<model::ChannelDirectory>();
+  dir->add("battery/1/1/voltage", "V");  // 1 mV
+  dir->add("battery/1/1/soc", "%");      // 0.1 %
+  std::uint64_t sequence = 0;
+  const auto snapshot = [&](double voltage, double soc, std::int64_t time_ms) {
+    auto snap = std::make_shared<model::Snapshot>();
+    snap->channels = dir;
+    snap->samples = {{voltage, time_ms, model::Quality::ok}, {soc, time_ms, model::Quality::ok}};
+    snap->sequence = ++sequence;
+    snap->time_ms = time_ms;
+    return std::shared_ptr<const model::Snapshot>(snap);
+  };
+  StreamDiffer differ;
+  differ.subscribe({"battery/1/1/"});
+  auto first = parse(differ.next_message(snapshot(2.25, 99.99979988055553, 10'000), nullptr));
+  EXPECT_EQ(first["channels"].size(), 2u);
+  EXPECT_EQ(first["channels"]["battery/1/1/soc"]["value"], 100.0);
+  // Restamped 200 ms later with noise under the resolution: nothing.
+  EXPECT_FALSE(differ.next_message(snapshot(2.2502, 99.9999, 10'200), nullptr));
+  // One count of voltage: only the voltage.
+  auto second = parse(differ.next_message(snapshot(2.251, 99.9999, 10'400), nullptr));
+  ASSERT_EQ(second["channels"].size(), 1u) << second.dump();
+  EXPECT_EQ(second["channels"]["battery/1/1/voltage"]["value"], 2.251);
+  // The time enters the next 5 s window: both again, so shown ages stay bounded.
+  auto third = parse(differ.next_message(snapshot(2.251, 99.9999, 15'000), nullptr));
+  EXPECT_EQ(third["channels"].size(), 2u);
+  EXPECT_FALSE(differ.next_message(snapshot(2.251, 99.9999, 15'200), nullptr));
+}
+
 TEST(StreamMessageCache, SharedMessagesEqualUnsharedOnes) {
   test::TestPlant plant;
   plant.publish();

@@ -114,13 +114,14 @@ void WsClient::close() {
   fd_ = -1;
 }
 
-int WsClient::connect(int port, const std::string& target) {
+int WsClient::connect(int port, const std::string& target, const std::string& extra_headers) {
   fd_ = connect_loopback(port);
   if (fd_ < 0) return 0;
   const std::string req = "GET " + target +
                           " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                          "Sec-WebSocket-Version: 13\r\n\r\n";
+                          "Sec-WebSocket-Version: 13\r\n" +
+                          extra_headers + "\r\n";
   if (!send_all(fd_, req.data(), req.size())) return 0;
   const auto deadline = steady_clock::now() + 3s;
   while (buffer_.find("\r\n\r\n") == std::string::npos && steady_clock::now() < deadline) {

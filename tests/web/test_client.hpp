@@ -34,7 +34,8 @@ class WsClient {
   WsClient& operator=(const WsClient&) = delete;
 
   // Opens the connection and performs the upgrade; returns the HTTP status of the handshake.
-  int connect(int port, const std::string& target);
+  // extra_headers: whole header lines ("Cookie: a=b\r\n"), e.g. a session for a gateway.
+  int connect(int port, const std::string& target, const std::string& extra_headers = "");
   bool send_text(const std::string& text);
   // Next text message; pings are answered with pongs unless answer_pings is false (then they
   // are only counted). nullopt on timeout or close.
