@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/engine_config.hpp"
+#include "model/clock.hpp"
 #include "model/topology.hpp"
 
 namespace btms::app {
@@ -30,6 +31,10 @@ struct GatewayOptions {
   engine::EngineConfig engine_config;
   // libpq connection string: history in PostgreSQL instead of data_dir/history.db.
   std::string history_postgres;
+  // "Now" for the engine, the history recorder (retention), the web's value ages and default
+  // ranges and SCADA: the system clock, or the virtual plant's (accelerated) clock. Logins,
+  // sessions and the audit log stay on real time (they are about real people). Never null.
+  std::shared_ptr<const model::Clock> clock = model::system_clock();
 };
 
 // TLS for a bind address: "on", "off", or "auto" = on unless the address is loopback (a gateway

@@ -1189,6 +1189,11 @@ void Engine::set_system_condition(const std::string& source, const std::string& 
   im.queue(std::move(tmp));
 }
 
+void Engine::record_event(model::Event event) {
+  event.id = impl_->next_event_id++;
+  impl_->queued_events.push_back(std::move(event));
+}
+
 void Engine::restore(const std::vector<model::Event>& log) {
   auto& im = *impl_;
   struct Seen {
