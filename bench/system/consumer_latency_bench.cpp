@@ -41,7 +41,7 @@ using namespace btms;
 using namespace std::chrono;
 using steady = steady_clock;
 
-constexpr int kCycles = 40;
+constexpr int kCycles = 60;
 constexpr double kP99Limit_ms = 50.0;
 constexpr double kIdleCpuLimit_pct = 0.2;
 
@@ -267,8 +267,14 @@ int main() {
     modbus_free(ctx);
   });
 
-  std::this_thread::sleep_for(milliseconds(500));
+  // Three warm-up cycles (values outside the probe's range): the engine's first steps build its
+  // derived channels and every consumer its first full state; the figures are steady state.
   auto next = steady::now();
+  for (int w = 0; w < 3; ++w) {
+    next += seconds(1);
+    std::this_thread::sleep_until(next);
+    plant.publish(-100 - w);
+  }
   for (int k = 1; k <= kCycles; ++k) {
     next += seconds(1);
     std::this_thread::sleep_until(next);
@@ -291,10 +297,10 @@ int main() {
     const bool pass = l.size() + 2 >= static_cast<std::size_t>(kCycles) && p99 < kP99Limit_ms;
     ok = ok && pass;
     std::printf(
-        "  %-15s seen %2zu/%d  p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms  (limit p99 < "
+        "  %-15s seen %2zu/%d  p50 %7.2f ms  p90 %7.2f ms  p99 %7.2f ms  (limit p99 < "
         "%.0f ms) %s\n",
-        consumer, l.size(), kCycles, percentile(l, 0.5), p99, l.empty() ? 0.0 : l.back(),
-        kP99Limit_ms, pass ? "ok" : "MISSED");
+        consumer, l.size(), kCycles, percentile(l, 0.5), percentile(l, 0.9), p99, kP99Limit_ms,
+        pass ? "ok" : "MISSED");
   }
 
   // CPU at idle: no clients. (a) nothing published, (b) one snapshot a second.
