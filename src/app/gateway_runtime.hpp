@@ -31,8 +31,9 @@ struct GatewayOptions {
   engine::EngineConfig engine_config;
   // libpq connection string: history in PostgreSQL instead of data_dir/history.db.
   std::string history_postgres;
-  // The gateway's time source: the system clock, or the virtual plant's clock (btms demo,
-  // btms gateway --plant-clock) so accelerated runs record what real time would.
+  // "Now" for the engine, the history recorder (retention), the web's value ages and default
+  // ranges and SCADA: the system clock, or the virtual plant's (accelerated) clock. Logins,
+  // sessions and the audit log stay on real time (they are about real people). Never null.
   std::shared_ptr<const model::Clock> clock = model::system_clock();
 };
 

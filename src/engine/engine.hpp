@@ -91,6 +91,9 @@ class Engine {
   // Ignored for the engine's own rule keys.
   void set_system_condition(const std::string& source, const std::string& rule, bool active,
                             model::Severity severity, const std::string& text, std::int64_t now_ms);
+  // An event that is no alarm transition (a configuration change carried out by the runner):
+  // given the next id and sent with the next step's (or action's) output.
+  void record_event(model::Event event);
   // After a restart: alarms that the stored event log shows raised and not cleared (or latched
   // and not acknowledged) come back as they were, acknowledgement included, without new
   // events. Call before the first step; `log` in ascending time (the app passes the last days).

@@ -132,6 +132,11 @@ void Engine::set_system_condition(const std::string& source, const std::string& 
   impl_->board.system_condition(source, rule, active, severity, text, now_ms, impl_->queued_events);
 }
 
+void Engine::record_event(model::Event event) {
+  impl_->board.number(event);
+  impl_->queued_events.push_back(std::move(event));
+}
+
 void Engine::restore(const std::vector<model::Event>& log) {
   auto& im = *impl_;
   im.board.restore(log);

@@ -1,14 +1,11 @@
 #include "engine/engine_runner.hpp"
 
-#include <cstdio>
-#include <fstream>
 #include <optional>
 #include <stdexcept>
-#include <system_error>
 #include <type_traits>
 #include <utility>
 
-#include "engine/config_fields.hpp"
+#include "engine/engine_config_store.hpp"
 
 namespace btms::engine {
 
@@ -27,30 +24,19 @@ std::future<ActionResult> ready(ActionResult result) {
   return promise.get_future();
 }
 
-// Write-then-rename, so a crash mid-write leaves the previous file intact.
-std::string save_json_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return "cannot write " + tmp;
-    out << text << '\n';
-    out.flush();
-    if (!out) return "cannot write " + tmp;
+// Every answer gets a status callers can branch on; the engine's own refusals name an unknown
+// target in their text ("unknown alarm ...", "unknown string ..."), classified here, once.
+ActionResult finished(ActionResult result) {
+  if (result.ok) {
+    result.status = ActionStatus::done;
+  } else if (result.status == ActionStatus::refused && result.message.starts_with("unknown ")) {
+    result.status = ActionStatus::not_found;
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return "cannot replace " + path + ": " +
-           std::error_code(errno, std::generic_category()).message();
-  }
-  return {};
+  return result;
 }
 
-template <class T>
-void push_bounded(std::deque<T>& queue, T item, std::size_t max, std::uint64_t& dropped) {
-  if (queue.size() >= max) {
-    queue.pop_front();
-    ++dropped;
-  }
-  queue.push_back(std::move(item));
+ActionResult engine_stopped() {
+  return {false, "engine stopped", ActionStatus::engine_stopped};
 }
 
 }  // namespace
@@ -65,10 +51,27 @@ EngineRunner::EngineRunner(std::unique_ptr<Engine> engine,
       commands_(commands),
       options_(std::move(options)),
       alarms_(std::make_shared<const AlarmList>()),
-      config_(engine_->config()) {}
+      config_(engine_->config()),
+      event_log_(std::make_shared<AppendLog<model::Event>>(options_.event_log_capacity)),
+      discharge_log_(
+          std::make_shared<AppendLog<model::DischargeRecord>>(options_.event_log_capacity)) {
+  if (!options_.clock) options_.clock = model::system_clock();
+  // Woken by the acquisition's publish instead of looking on a timer; the wake-up only sets a
+  // flag and notifies, so the bus worker publishing never waits for the engine.
+  if (plant_) {
+    plant_wake_ = plant_->on_publish([this] {
+      {
+        std::lock_guard lock(wake_mutex_);
+        plant_published_ = true;
+      }
+      wake_.notify_one();
+    });
+  }
+}
 
 EngineRunner::~EngineRunner() {
   stop();
+  plant_wake_.reset();  // before the members the wake-up touches go
 }
 
 void EngineRunner::start() {
@@ -93,7 +96,7 @@ void EngineRunner::stop() {
     std::lock_guard lock(wake_mutex_);
     left.swap(pending_);
   }
-  for (auto& p : left) p.done.set_value({false, "engine stopped"});
+  for (auto& p : left) p.done.set_value(engine_stopped());
 }
 
 void EngineRunner::loop() {
@@ -103,7 +106,7 @@ void EngineRunner::loop() {
     run_once();
     lock.lock();
     if (!running_) break;
-    if (pending_.empty()) wake_.wait_for(lock, options_.poll_interval);
+    wake_.wait(lock, [this] { return !running_ || plant_published_ || !pending_.empty(); });
   }
 }
 
@@ -112,17 +115,18 @@ void EngineRunner::run_once() {
   {
     std::lock_guard lock(wake_mutex_);
     actions.swap(pending_);
+    plant_published_ = false;  // latest() below sees that snapshot or a newer one
   }
-  const auto now_ms = options_.clock();
+  const auto now_ms = options_.clock->now_ms();
   std::vector<ActionResult> results;
   results.reserve(actions.size());
   for (const auto& p : actions) {
     // A refused action (e.g. set_config's std::invalid_argument for a bad alarm output) is
     // answered with its reason; it must never end the engine thread.
     try {
-      results.push_back(carry_out(p.action, p.who, now_ms));
+      results.push_back(finished(carry_out(p.action, p.who, now_ms)));
     } catch (const std::exception& e) {
-      results.push_back({false, e.what()});
+      results.push_back({false, e.what(), ActionStatus::refused});
     }
   }
 
@@ -133,15 +137,19 @@ void EngineRunner::run_once() {
     auto output = engine_->step(*snapshot, now_ms);
     // Commands first: the relay that opens a string must not wait for anything else.
     for (const auto& command : output.commands) commands_.submit(command);
-    publish(std::move(output), now_ms);
+    publish(std::move(output), snapshot, now_ms);
   } else if (!actions.empty()) {
     // Between snapshots: the actions' events and commands go out now, not with the next step.
     auto output = engine_->take_action_output();
     for (const auto& command : output.commands) commands_.submit(command);
-    publish(std::move(output), now_ms);
+    publish(std::move(output), last_plant_, now_ms);
   }
-  // Answered only once published: whoever asked sees the effect when the answer arrives.
-  for (std::size_t i = 0; i < actions.size(); ++i) actions[i].done.set_value(std::move(results[i]));
+  // Answered only once published: whoever asked sees the effect when the answer arrives, and
+  // learns the newest event id (its own events are at or below it) to wait for durability.
+  for (std::size_t i = 0; i < actions.size(); ++i) {
+    results[i].event_id = last_event_id_;
+    actions[i].done.set_value(std::move(results[i]));
+  }
 }
 
 ActionResult EngineRunner::carry_out(const Action& action, const Actor& who, std::int64_t now_ms) {
@@ -172,6 +180,19 @@ ActionResult EngineRunner::carry_out(const Action& action, const Actor& who, std
           [&](const ReplaceConfig& a) {
             e.set_config(a.config);
             config_changed_ = true;
+            ++config_version_;
+            // A configuration change is an event like any other: in the log, the stream, the
+            // history and the cloud, not only in the web's audit log.
+            model::Event event;
+            event.time_ms = now_ms;
+            event.kind = model::EventKind::config_changed;
+            event.severity = model::Severity::info;
+            event.source = "config";
+            event.user = who.user;
+            event.text = "Configuration changed by " + (who.user.empty() ? "?" : who.user) +
+                         (who.address.empty() ? "" : " from " + who.address) + " (version " +
+                         std::to_string(config_version_) + ")";
+            e.record_event(std::move(event));
             return ActionResult{true, "configuration replaced by " + who.user};
           },
           [&](const SetSystemCondition& a) {
@@ -183,20 +204,23 @@ ActionResult EngineRunner::carry_out(const Action& action, const Actor& who, std
       action);
 }
 
-void EngineRunner::publish(EngineOutput&& output, std::int64_t now_ms) {
-  if (output.derived) derived_->publish(output.derived);
+void EngineRunner::publish(EngineOutput&& output, std::shared_ptr<const model::Snapshot> plant,
+                           std::int64_t now_ms) {
+  if (output.derived) {
+    derived_->publish(output.derived);
+    last_derived_ = output.derived;
+  }
+  last_plant_ = std::move(plant);
+  if (!output.events.empty()) last_event_id_ = output.events.back().id;
   {
     std::lock_guard lock(views_mutex_);
     for (const auto& event : output.events) {
       if (recent_events_.size() >= options_.recent_events) recent_events_.pop_front();
       recent_events_.push_back(event);
-      push_bounded(consumer_events_, event, options_.consumer_queue_max, consumer_dropped_);
-    }
-    for (auto& record : output.finished_discharges) {
-      push_bounded(consumer_discharges_, std::move(record), options_.consumer_queue_max,
-                   consumer_dropped_);
     }
   }
+  event_log_->append(std::move(output.events));
+  discharge_log_->append(std::move(output.finished_discharges));
   publish_views(now_ms);
 }
 
@@ -208,31 +232,23 @@ void EngineRunner::publish_views(std::int64_t now_ms) {
   std::optional<EngineConfig> config;  // copied only when it changed, not every step
   if (config_changed_) config = engine_->config();
   config_changed_ = false;
-  std::lock_guard lock(views_mutex_);
-  alarms_ = std::move(list);
-  running_discharges_ = std::move(running);
-  if (config) config_ = std::move(*config);
-}
-
-std::vector<model::Event> EngineRunner::take_events() {
-  std::lock_guard lock(views_mutex_);
-  std::vector<model::Event> out(std::make_move_iterator(consumer_events_.begin()),
-                                std::make_move_iterator(consumer_events_.end()));
-  consumer_events_.clear();
-  return out;
-}
-
-std::vector<model::DischargeRecord> EngineRunner::take_finished_discharges() {
-  std::lock_guard lock(views_mutex_);
-  std::vector<model::DischargeRecord> out(std::make_move_iterator(consumer_discharges_.begin()),
-                                          std::make_move_iterator(consumer_discharges_.end()));
-  consumer_discharges_.clear();
-  return out;
-}
-
-std::uint64_t EngineRunner::consumer_items_dropped() const {
-  std::lock_guard lock(views_mutex_);
-  return consumer_dropped_;
+  auto bundle = std::make_shared<StepBundle>();
+  bundle->step = ++step_;
+  bundle->time_ms = now_ms;
+  bundle->plant = last_plant_;
+  bundle->derived = last_derived_;
+  bundle->alarms = list;
+  bundle->config_version = config_version_;
+  bundle->last_event_id = last_event_id_;
+  bundle->event_log_end = event_log_->end();
+  {
+    std::lock_guard lock(views_mutex_);
+    alarms_ = std::move(list);
+    running_discharges_ = std::move(running);
+    if (config) config_ = std::move(*config);
+  }
+  // Last: a consumer woken by the bundle finds the views above already in place.
+  publication_->publish(std::move(bundle));
 }
 
 std::shared_ptr<const AlarmList> EngineRunner::alarms() const {
@@ -265,20 +281,21 @@ EngineConfig EngineRunner::config() const {
 std::future<ActionResult> EngineRunner::submit(Action action, Actor who) {
   {
     std::lock_guard lock(wake_mutex_);
-    if (stopped_) return ready({false, "engine stopped"});
+    if (stopped_) return ready(engine_stopped());
   }
   if (const auto* replace = std::get_if<ReplaceConfig>(&action);
       replace && !options_.config_path.empty()) {
     // Saved before it is applied: what runs is always what the next start will load.
-    const auto problem =
-        save_json_atomically(options_.config_path, config_to_json(replace->config).dump(2));
-    if (!problem.empty()) return ready({false, "configuration not changed: " + problem});
+    const auto problem = save_engine_config(options_.config_path, replace->config);
+    if (!problem.empty()) {
+      return ready({false, "configuration not changed: " + problem, ActionStatus::refused});
+    }
   }
   Pending pending{std::move(action), std::move(who), {}};
   auto future = pending.done.get_future();
   {
     std::lock_guard lock(wake_mutex_);
-    if (stopped_) return ready({false, "engine stopped"});
+    if (stopped_) return ready(engine_stopped());
     pending_.push_back(std::move(pending));
   }
   wake_.notify_one();

@@ -1,6 +1,8 @@
-// Runs the engine on its own thread: takes each new plant snapshot, steps the engine, sends its
-// commands straight to the bus workers and publishes the derived snapshot, the alarm list and
-// the events. Operator actions from other threads are queued and carried out between two steps.
+// Runs the engine on its own thread: woken by the acquisition publishing a plant snapshot (no
+// timer), steps the engine, sends its commands straight to the bus workers, then publishes one
+// StepBundle (step_publication.hpp) and appends the events and finished discharges to their
+// logs (append_log.hpp), which every consumer reads with its own cursor. Operator actions from
+// other threads are queued and carried out between two steps.
 // This is the protection path: it never waits on a consumer (web, SCADA, history, cloud), and
 // it never touches the disk (a new configuration is saved by the thread that submits it).
 #pragma once
@@ -16,27 +18,26 @@
 #include <thread>
 #include <vector>
 
+#include "engine/append_log.hpp"
 #include "engine/engine.hpp"
 #include "engine/engine_service.hpp"
+#include "engine/step_publication.hpp"
+#include "model/clock.hpp"
 #include "model/commands.hpp"
 #include "model/snapshot.hpp"
 
 namespace btms::engine {
 
 struct EngineRunnerOptions {
-  // How often the thread looks for a new snapshot when nothing wakes it; actions wake it at once.
-  std::chrono::milliseconds poll_interval{20};
   // A configuration accepted through ReplaceConfig is saved here as JSON (written atomically by
   // the submitting thread before the action is queued); empty = not saved.
   std::string config_path;
-  std::size_t recent_events = 1024;          // kept for events_after()
-  std::size_t consumer_queue_max = 100'000;  // events and discharges waiting for take_*()
-  // Unix ms; tests replace it.
-  std::function<std::int64_t()> clock = [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  };
+  std::size_t recent_events = 1024;  // kept for events_after()
+  // Events and finished discharges kept for readers of the logs; a reader further behind is
+  // told how many it missed.
+  std::size_t event_log_capacity = 100'000;
+  // "Now" for every step and action (alarm delays, rates, event times). Never null.
+  std::shared_ptr<const model::Clock> clock = model::system_clock();
 };
 
 class EngineRunner final : public EngineService {
@@ -58,12 +59,12 @@ class EngineRunner final : public EngineService {
   // queued actions, then step when the plant publisher holds a snapshot not stepped yet.
   void run_once();
 
-  // For consumers that must see everything once and in order (history, the log): takes what
-  // accumulated since the last call. Beyond consumer_queue_max the oldest are dropped and
-  // counted.
-  std::vector<model::Event> take_events();
-  std::vector<model::DischargeRecord> take_finished_discharges();
-  std::uint64_t consumer_items_dropped() const;
+  // What consumers join (see step_publication.hpp and append_log.hpp). Never null.
+  std::shared_ptr<const StepPublication> publication() const { return publication_; }
+  std::shared_ptr<const AppendLog<model::Event>> event_log() const { return event_log_; }
+  std::shared_ptr<const AppendLog<model::DischargeRecord>> discharge_log() const {
+    return discharge_log_;
+  }
 
   // EngineService
   std::shared_ptr<const AlarmList> alarms() const override;
@@ -81,7 +82,8 @@ class EngineRunner final : public EngineService {
 
   void loop();
   ActionResult carry_out(const Action& action, const Actor& who, std::int64_t now_ms);
-  void publish(EngineOutput&& output, std::int64_t now_ms);
+  void publish(EngineOutput&& output, std::shared_ptr<const model::Snapshot> plant,
+               std::int64_t now_ms);
   void publish_views(std::int64_t now_ms);
 
   std::unique_ptr<Engine> engine_;  // touched only by the running thread (or run_once)
@@ -92,13 +94,19 @@ class EngineRunner final : public EngineService {
   std::uint64_t last_sequence_ = 0;
   bool stepped_once_ = false;
   bool config_changed_ = false;  // a ReplaceConfig was carried out since the last publish
+  std::uint64_t config_version_ = 1;
+  std::uint64_t step_ = 0;                                            // bundles published
+  std::uint64_t last_event_id_ = 0;                                   // newest event published
+  std::shared_ptr<const model::Snapshot> last_plant_, last_derived_;  // of the latest bundle
 
   std::mutex wake_mutex_;
   std::condition_variable wake_;
-  std::deque<Pending> pending_;  // guarded by wake_mutex_
-  bool running_ = false;         // guarded by wake_mutex_
-  bool stopped_ = false;         // stop() was called: actions are refused from then on
+  std::deque<Pending> pending_;   // guarded by wake_mutex_
+  bool running_ = false;          // guarded by wake_mutex_
+  bool stopped_ = false;          // stop() was called: actions are refused from then on
+  bool plant_published_ = false;  // guarded by wake_mutex_: the acquisition published since
   std::thread thread_;
+  model::PublishListeners::Subscription plant_wake_;
 
   // What readers see, replaced after every cycle.
   mutable std::mutex views_mutex_;
@@ -106,9 +114,10 @@ class EngineRunner final : public EngineService {
   std::vector<model::DischargeRecord> running_discharges_;
   EngineConfig config_;
   std::deque<model::Event> recent_events_;
-  std::deque<model::Event> consumer_events_;
-  std::deque<model::DischargeRecord> consumer_discharges_;
-  std::uint64_t consumer_dropped_ = 0;
+
+  std::shared_ptr<StepPublication> publication_ = std::make_shared<StepPublication>();
+  std::shared_ptr<AppendLog<model::Event>> event_log_;
+  std::shared_ptr<AppendLog<model::DischargeRecord>> discharge_log_;
 };
 
 }  // namespace btms::engine

@@ -31,9 +31,22 @@ struct ActiveAlarm {
   double value = 0.0;            // last good value the rule saw
 };
 
+// What became of an action, for callers to branch on (HTTP status, Modbus exception) without
+// matching the text.
+enum class ActionStatus : std::uint8_t {
+  done,            // carried out (ok = true)
+  refused,         // the engine refused it (cause persists, reason missing, bad value, ...)
+  not_found,       // unknown alarm key, string or battery
+  engine_stopped,  // no engine running to carry it out
+};
+
 struct ActionResult {
   bool ok = false;
-  std::string message;  // why it was refused, or what was done
+  std::string message;  // why it was refused, or what was done (for people, not for matching)
+  ActionStatus status = ActionStatus::refused;  // set by the engine runner for every answer
+  // Newest event id once the action's events were published (0 = no event yet); a caller
+  // that must answer only once they are durable waits for it in EventDurability.
+  std::uint64_t event_id = 0;
 };
 
 // Who asks, for the event log and the audit: a user name and where the request came from.
@@ -100,8 +113,9 @@ class EngineService {
   virtual EngineConfig config() const = 0;
 
   // Queues the action for the engine thread and returns at once. The future becomes ready
-  // after the engine has carried it out (within one engine cycle), with ok=false and the reason
-  // when refused; with ok=false "engine stopped" when the engine is not running.
+  // after the engine has carried it out (within one engine cycle), with ok=false, a status and
+  // the reason when refused; status engine_stopped when the engine is not running. The engine
+  // never waits for the disk: durability of the action's events is EventDurability's business.
   virtual std::future<ActionResult> submit(Action action, Actor who) = 0;
 };
 

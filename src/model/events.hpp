@@ -1,4 +1,5 @@
-// Events the engine emits (alarm raised / cleared / acknowledged, trips, resets, discharges)
+// Events the engine emits (alarm raised / cleared / acknowledged, trips, resets, discharges,
+// configuration changes)
 // for the event log, the web stream, history, SCADA and cloud. Consumers receive copies.
 #pragma once
 
@@ -19,7 +20,8 @@ enum class EventKind : std::uint8_t {
   relay_mismatch,
   discharge_started,
   discharge_ended,
-  note,  // anything else worth logging (start-up, configuration change)
+  note,            // anything else worth logging (start-up, protection notes)
+  config_changed,  // an operator replaced limits and timings (user, address and version in text)
 };
 
 struct Event {

@@ -44,9 +44,13 @@ std::vector<ChannelId> ChannelDirectory::with_prefix(std::string_view prefix) co
 }
 
 void SnapshotPublisher::publish(std::shared_ptr<const Snapshot> snapshot) {
-  std::lock_guard lock(mutex_);
-  latest_.swap(snapshot);
-  // The previous snapshot (now in `snapshot`) is released after the lock is dropped.
+  {
+    std::lock_guard lock(mutex_);
+    latest_.swap(snapshot);
+  }
+  // The previous snapshot (now in `snapshot`) is released after the lock is dropped; the
+  // consumers are woken once the new one is readable.
+  listeners_.notify();
 }
 
 std::shared_ptr<const Snapshot> SnapshotPublisher::latest() const {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -12,6 +13,8 @@
 #include <string_view>
 #include <unordered_map>  // kept for includers that relied on it
 #include <vector>
+
+#include "model/publish_listeners.hpp"
 
 namespace btms::model {
 
@@ -67,15 +70,22 @@ struct Snapshot {
 
 // Hands the latest snapshot from one writer to any number of readers. Publishing swaps a
 // pointer under a mutex held for a few nanoseconds; readers copy the shared_ptr and then read
-// without any lock, so a slow reader never delays the writer.
+// without any lock, so a slow reader never delays the writer. A consumer that wants to know
+// when something new is there subscribes (on_publish) instead of polling latest() on a timer.
 class SnapshotPublisher {
  public:
   void publish(std::shared_ptr<const Snapshot> snapshot);
   std::shared_ptr<const Snapshot> latest() const;
+  // `wake` runs on the publishing thread after every publish; it must only signal (see
+  // publish_listeners.hpp). Keep the subscription as long as the wake-ups are wanted.
+  [[nodiscard]] PublishListeners::Subscription on_publish(std::function<void()> wake) const {
+    return listeners_.add(std::move(wake));
+  }
 
  private:
   mutable std::mutex mutex_;
   std::shared_ptr<const Snapshot> latest_;
+  PublishListeners listeners_;
 };
 
 }  // namespace btms::model

@@ -144,9 +144,19 @@ std::shared_ptr<const RegisterImage> ScadaServer::image() const {
   return image_;
 }
 
+void ScadaServer::set_publication(std::shared_ptr<const engine::StepPublication> publication) {
+  publication_ = std::move(publication);
+}
+
 void ScadaServer::rebuild_image() {
-  auto plant = plant_ ? plant_->latest() : nullptr;
-  auto derived = derived_ ? derived_->latest() : nullptr;
+  std::shared_ptr<const model::Snapshot> plant, derived;
+  if (auto bundle = publication_ ? publication_->latest() : nullptr) {
+    plant = bundle->plant;  // one step's pair
+    derived = bundle->derived;
+  } else {
+    plant = plant_ ? plant_->latest() : nullptr;
+    derived = derived_ ? derived_->latest() : nullptr;
+  }
   // Nothing new published: the image in service is still exact.
   if (image() && plant == last_plant_ && derived == last_derived_) return;
   auto fresh = builder_.build(plant.get(), derived.get());
@@ -188,6 +198,20 @@ void ScadaServer::start() {
     throw std::runtime_error("SCADA: pipe2() failed");
   }
   running_ = true;
+  // Woken by each publish; the wake-up only sets a flag (the engine never waits for SCADA).
+  const auto wake = [this] {
+    {
+      std::lock_guard lock(stop_mutex_);
+      published_ = true;
+    }
+    stop_cv_.notify_all();
+  };
+  if (publication_) {
+    wake_subscriptions_.push_back(publication_->on_publish(wake));
+  } else {
+    if (plant_) wake_subscriptions_.push_back(plant_->on_publish(wake));
+    if (derived_) wake_subscriptions_.push_back(derived_->on_publish(wake));
+  }
   serve_thread_ = std::thread([this] { serve_loop(); });
   image_thread_ = std::thread([this] { image_loop(); });
 }
@@ -198,6 +222,7 @@ void ScadaServer::stop() {
     if (!running_) return;
     running_ = false;
   }
+  wake_subscriptions_.clear();
   stop_cv_.notify_all();
   const std::uint8_t byte = 1;
   [[maybe_unused]] auto ignored = ::write(wake_pipe_[1], &byte, 1);
@@ -212,9 +237,9 @@ void ScadaServer::stop() {
 void ScadaServer::image_loop() {
   std::unique_lock lock(stop_mutex_);
   while (running_) {
-    stop_cv_.wait_for(lock, std::chrono::milliseconds(options_.image_period_ms),
-                      [this] { return !running_; });
+    stop_cv_.wait(lock, [this] { return published_ || !running_; });
     if (!running_) break;
+    published_ = false;
     lock.unlock();
     rebuild_image();
     lock.lock();

@@ -1,5 +1,6 @@
 // Modbus TCP server for third-party SCADA. One thread serves every client with poll(); another
-// rebuilds the register image from the latest snapshots about every 200 ms and swaps it in, so
+// rebuilds the register image whenever the engine publishes a step (woken, not polling) and
+// swaps it in, so
 // acquisition never waits for SCADA and a slow client never delays another. Writes, when
 // enabled, only acknowledge alarms: they are queued for the engine (scada_writes.hpp) and
 // answered at once, so the poll loop never waits for the engine either.
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "engine/engine_service.hpp"
+#include "engine/step_publication.hpp"
 #include "model/snapshot.hpp"
 #include "model/topology.hpp"
 #include "scada/register_image.hpp"
@@ -46,7 +48,6 @@ struct ScadaOptions {
   // Client addresses that may write when allow_writes: IPv4 addresses and CIDR ranges
   // ("10.0.0.5", "10.0.1.0/24"). Others get exception 01 and are logged.
   std::vector<std::string> write_allow_list;
-  int image_period_ms = 200;
 };
 
 // What the connection handling did, for /metrics and tests.
@@ -77,6 +78,10 @@ class ScadaServer {
   // Where acknowledgements go; safe to call at any time. Without an engine, writes that pass
   // every check answer exception 04.
   void set_engine(std::shared_ptr<engine::EngineService> engine);
+  // The engine's step bundles: the image is rebuilt from the plant and derived snapshots of one
+  // step when each is published. Without it, from each publisher's latest when either
+  // publishes. Call before start().
+  void set_publication(std::shared_ptr<const engine::StepPublication> publication);
   WriteCounters write_counters() const { return writes_.counters(); }
   ConnectionCounters connection_counters() const;
   // The image currently served (for tests and diagnostics).
@@ -104,8 +109,11 @@ class ScadaServer {
   std::atomic<bool> running_{false};
   std::atomic<std::uint64_t> accepted_{0}, refused_full_{0}, evicted_idle_{0}, closed_idle_{0},
       accept_errors_{0}, open_{0};
-  std::mutex stop_mutex_;  // image_loop sleeps on stop_cv_ between rebuilds
+  std::shared_ptr<const engine::StepPublication> publication_;
+  std::mutex stop_mutex_;  // image_loop sleeps on stop_cv_ until something is published
   std::condition_variable stop_cv_;
+  bool published_ = false;  // guarded by stop_mutex_
+  std::vector<model::PublishListeners::Subscription> wake_subscriptions_;
   std::thread serve_thread_;
   std::thread image_thread_;
 };

@@ -174,7 +174,7 @@ bool is_valid_channel_prefix(std::string_view prefix) {
 }
 
 std::string health_json(const ApiContext& ctx) {
-  const auto now_ms = unix_now_ms();
+  const auto now_ms = ctx.clock->now_ms();
   const auto plant = ctx.plant ? ctx.plant->latest() : nullptr;
   const auto derived = ctx.derived ? ctx.derived->latest() : nullptr;
   std::string status = "ok";
@@ -281,7 +281,7 @@ std::string topology_json(const model::Site& site) {
 }
 
 std::string live_json(const ApiContext& ctx, std::string_view prefix) {
-  const auto now_ms = unix_now_ms();
+  const auto now_ms = ctx.clock->now_ms();
   const auto plant = ctx.plant ? ctx.plant->latest() : nullptr;
   const auto derived = ctx.derived ? ctx.derived->latest() : nullptr;
   std::string out;
@@ -299,7 +299,7 @@ std::string live_json(const ApiContext& ctx, std::string_view prefix) {
 }
 
 std::string metrics_text(const ApiContext& ctx) {
-  const auto now_ms = unix_now_ms();
+  const auto now_ms = ctx.clock->now_ms();
   const auto plant = ctx.plant ? ctx.plant->latest() : nullptr;
   const auto derived = ctx.derived ? ctx.derived->latest() : nullptr;
   std::string out;

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "history/history_store.hpp"
+#include "model/clock.hpp"
 #include "model/snapshot.hpp"
 #include "model/topology.hpp"
 #include "web/http_counters.hpp"
@@ -23,9 +24,12 @@ struct ApiContext {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   const HttpCounters* counters = nullptr;
   std::shared_ptr<history::HistoryStore> history;  // null = none; its write failures show
+  // The gateway's clock (values' ages are measured on the clock they were stamped with).
+  std::shared_ptr<const model::Clock> clock = model::system_clock();
 };
 
-// Wall-clock now in Unix ms (the same clock snapshots are stamped with).
+// System time in Unix ms: for logins, sessions and the audit log, which are about real people
+// and stay on real time. Data (ages, default ranges) takes the gateway's clock from its context.
 std::int64_t unix_now_ms();
 
 // A channel prefix a client may ask for: only [a-z0-9_/] (empty = everything).

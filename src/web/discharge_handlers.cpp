@@ -113,7 +113,7 @@ std::vector<model::DischargeRecord> running_of(const OperatorContext& ctx) {
 
 Response list_discharges(const OperatorContext& ctx, const Request& request) {
   if (!ctx.history) return no_store_error(503, kNoHistory);
-  const auto now_ms = unix_now_ms();
+  const auto now_ms = ctx.clock->now_ms();
   auto parsed = parse_list_query(request.target, now_ms);
   if (auto* reason = std::get_if<std::string>(&parsed)) return no_store_error(400, *reason);
   const auto& q = std::get<ListQuery>(parsed);
@@ -210,7 +210,7 @@ Response one_discharge(const OperatorContext& ctx, const ParsedTarget& target) {
     return no_store_error(500, fmt::format("history store: {}", e.what()));
   }
   if (!record) return no_store_error(404, fmt::format("no such discharge: '{}'", id));
-  const auto now_ms = unix_now_ms();
+  const auto now_ms = ctx.clock->now_ms();
   if (!csv) return no_store_json(200, record_json(*record, now_ms));
 
   int batteries = static_cast<int>(record->min_battery_voltage_V.size());

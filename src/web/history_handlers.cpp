@@ -212,6 +212,8 @@ std::string_view kind_name(model::EventKind kind) {
       return "discharge_ended";
     case K::note:
       return "note";
+    case K::config_changed:
+      return "config_changed";
   }
   return "unknown";
 }
@@ -225,7 +227,7 @@ Response no_store(Response r) {
 std::variant<std::vector<history::ChannelSeries>, Response> run_history_query(
     const HistoryContext& ctx, const Request& request, HistoryQuery& query) {
   if (!ctx.store) return json_error(503, "no history store configured");
-  auto parsed = parse_history_query(request.target, unix_now_ms());
+  auto parsed = parse_history_query(request.target, ctx.clock->now_ms());
   if (auto* error = std::get_if<std::string>(&parsed)) return json_error(400, *error);
   query = std::move(std::get<HistoryQuery>(parsed));
   try {
@@ -484,7 +486,7 @@ void add_history_routes(Router& router, const HistoryContext& ctx) {
   router.add(Route{
       "/api/v1/events", {"GET"}, Role::viewer, [&ctx](const Request& request, const ParsedTarget&) {
         if (!ctx.store) return json_error(503, "no history store configured");
-        auto parsed = parse_events_query(request.target, unix_now_ms());
+        auto parsed = parse_events_query(request.target, ctx.clock->now_ms());
         if (auto* error = std::get_if<std::string>(&parsed)) return json_error(400, *error);
         const auto& query = std::get<EventsQuery>(parsed);
         Response r;

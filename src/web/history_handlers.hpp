@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "history/history_store.hpp"
+#include "model/clock.hpp"
 #include "model/snapshot.hpp"
 #include "web/router.hpp"
 
@@ -30,6 +31,8 @@ struct HistoryContext {
   // Only for the unit of each channel; either may be null.
   std::shared_ptr<const model::SnapshotPublisher> plant;
   std::shared_ptr<const model::SnapshotPublisher> derived;
+  // Default ranges ("the last hour") end at the gateway clock's now.
+  std::shared_ptr<const model::Clock> clock = model::system_clock();
 };
 
 // Unix ms from either an integer of ms or ISO-8601 UTC / with offset:

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -60,10 +61,21 @@ void audit(const OperatorContext& ctx, const engine::Actor& who, security::Audit
 struct Outcome {
   int status = 200;
   std::string message;
+  std::optional<bool> durable = std::nullopt;  // set when the gateway keeps a durable event log
 };
 
-bool is_unknown_target(std::string_view message) {
-  return message.starts_with("unknown alarm") || message.starts_with("unknown string");
+int http_status(engine::ActionStatus status) {
+  switch (status) {
+    case engine::ActionStatus::done:
+      return 200;
+    case engine::ActionStatus::not_found:
+      return 404;
+    case engine::ActionStatus::engine_stopped:
+      return 503;
+    case engine::ActionStatus::refused:
+      return 409;
+  }
+  return 409;
 }
 
 // Queues the action and waits for the engine's verdict, at most ctx.action_timeout.
@@ -79,9 +91,22 @@ Outcome carry_out(const OperatorContext& ctx, engine::Action action, const engin
   } catch (const std::exception& e) {  // a broken promise: the engine went away
     return {503, fmt::format("{}: {}", kNoEngine, e.what())};
   }
-  if (result.ok) return {200, result.message};
-  if (result.message == "engine stopped") return {503, std::string(kNoEngine)};
-  return {is_unknown_target(result.message) ? 404 : 409, result.message};
+  if (result.status == engine::ActionStatus::engine_stopped) {
+    return {503, std::string(kNoEngine), std::nullopt};
+  }
+  if (!result.ok) return {http_status(result.status), result.message, std::nullopt};
+  Outcome outcome{200, result.message, std::nullopt};
+  // Durable before the answer: this worker (never the engine thread) waits for the history
+  // recorder to commit the action's events.
+  if (ctx.durability) {
+    outcome.durable = ctx.durability->wait_committed(
+        result.event_id, std::chrono::steady_clock::now() + ctx.durable_timeout);
+    if (!*outcome.durable) {
+      outcome.message +=
+          fmt::format(" (not yet stored in the history: it may be lost if the gateway fails now)");
+    }
+  }
+  return outcome;
 }
 
 // Audits the action with its result and answers it.
@@ -89,8 +114,11 @@ Response finish(const OperatorContext& ctx, const engine::Actor& who, security::
                 std::string_view target, std::string_view what, const Outcome& outcome) {
   audit(ctx, who, action, target,
         fmt::format("{}; result: {} {}", what, outcome.status, outcome.message));
-  if (outcome.status == 200)
-    return no_store_json(200, json{{"ok", true}, {"message", outcome.message}});
+  if (outcome.status == 200) {
+    json body{{"ok", true}, {"message", outcome.message}};
+    if (outcome.durable) body["durable"] = *outcome.durable;
+    return no_store_json(200, body);
+  }
   return no_store_error(outcome.status, outcome.message);
 }
 

@@ -10,7 +10,9 @@
 #include <memory>
 
 #include "engine/engine_service.hpp"
+#include "engine/event_durability.hpp"
 #include "history/history_store.hpp"
+#include "model/clock.hpp"
 #include "model/topology.hpp"
 #include "web/auth_handlers.hpp"
 #include "web/router.hpp"
@@ -30,6 +32,14 @@ struct OperatorContext {
   // Longest wait for the engine to carry out an action (it takes at most one engine cycle);
   // after that the answer is 503 "engine busy" (the action stays queued).
   std::chrono::milliseconds action_timeout{2000};
+  // Where the history recorder reports committed events. Set: an action that was carried out
+  // is answered only once its events are committed to the history store (at most
+  // durable_timeout more), so an acknowledgement answered "done" survives a crash; the answer
+  // carries "durable": true/false. Null: answered without waiting ("durable" absent).
+  std::shared_ptr<engine::EventDurability> durability;
+  std::chrono::milliseconds durable_timeout{2000};
+  // Discharges' default ranges and running durations follow the gateway's clock.
+  std::shared_ptr<const model::Clock> clock = model::system_clock();
 };
 
 // ctx must outlive the router; its pointers may be set (before serving starts) after the routes

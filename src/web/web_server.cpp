@@ -21,7 +21,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
@@ -31,6 +30,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <nlohmann/json.hpp>
 
+#include "engine/step_publication.hpp"
 #include "web/api_handlers.hpp"
 #include "web/auth_handlers.hpp"
 #include "web/history_handlers.hpp"
@@ -61,19 +61,12 @@ constexpr auto kTlsShutdownTimeout = 5s;
 constexpr std::size_t kMaxHeader_bytes = 16 * 1024;
 constexpr const char* kStreamPath = "/api/v1/stream";
 constexpr int kMaxBlockingInFlight = 32;
-// How often the server looks for a newly published snapshot to wake the stream clients with.
-// The publisher (src/model) has no notification, and its latest() is a mutex and a pointer
-// copy, so looking every few ms is cheap and keeps the wait for an update well under the
-// stream's 100 ms latency target (the per-session stream_poll_ms timer alone added up to its
-// whole period).
-constexpr auto kSnapshotWatchInterval = 5ms;
-
 // Something the server can close on stop().
 class Closable {
  public:
   virtual ~Closable() = default;
   virtual void close() = 0;
-  // A new snapshot was published: stream sessions send what changed now.
+  // A new step was published: stream sessions send what changed (values, events) now.
   virtual void wake() {}
 };
 
@@ -92,6 +85,18 @@ struct ServerCore {
   std::unique_ptr<net::thread_pool> workers;
   std::atomic<int> blocking_in_flight{0};
   std::atomic<bool> stopping{false};
+  // The engine's step bundles (set_publication): stream sessions read the plant and derived
+  // snapshots of one step, as a pair. Null: each publisher's latest (tests without engine).
+  std::shared_ptr<const engine::StepPublication> publication;
+
+  std::pair<std::shared_ptr<const model::Snapshot>, std::shared_ptr<const model::Snapshot>>
+  snapshots() const {
+    if (publication) {
+      if (auto bundle = publication->latest()) return {bundle->plant, bundle->derived};
+    }
+    return {api.plant ? api.plant->latest() : nullptr,
+            api.derived ? api.derived->latest() : nullptr};
+  }
 
   std::mutex sessions_mutex;
   std::list<std::weak_ptr<Closable>> sessions;
@@ -136,7 +141,6 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
  public:
   WsSession(Stream&& stream, ServerCore& core)
       : ws_(std::move(stream)),
-        timer_(ws_.get_executor()),
         core_(core),
         differ_(core.stream_cache),
         events_(core.operator_ctx.engine) {}
@@ -169,7 +173,6 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
   void close() override {
     net::dispatch(ws_.get_executor(), [self = this->shared_from_this()] {
       self->closed_ = true;
-      self->timer_.cancel();
       beast::error_code ec;
       beast::get_lowest_layer(self->ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
       beast::get_lowest_layer(self->ws_).close();
@@ -182,7 +185,9 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
     core_.counters.record(101);
     core_.track(this->shared_from_this());
     do_read();
-    arm_timer();
+    // Nothing polls: the first state goes now, every later one when a step is published
+    // (ServerCore::wake_all) or when the client's own write or request completes.
+    pump();
   }
 
   void do_read() {
@@ -192,7 +197,6 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
   void on_read(beast::error_code ec, std::size_t) {
     if (ec || closed_) {
       closed_ = true;
-      timer_.cancel();
       return;
     }
     const auto text = beast::buffers_to_string(rbuf_.data());
@@ -209,15 +213,6 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
     do_read();
   }
 
-  void arm_timer() {
-    timer_.expires_after(std::chrono::milliseconds(core_.options.stream_poll_ms));
-    timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
-      if (ec || self->closed_ || self->core_.stopping) return;
-      self->pump();
-      self->arm_timer();
-    });
-  }
-
   // Sends the next message when no write is in flight. A client that reads slowly keeps a write
   // in flight; meanwhile nothing is queued and the next diff carries the newest state. Engine
   // events go before values (they are rarer and matter more); they are taken from the engine
@@ -232,8 +227,7 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
       more_events_ = true;
     } else {
       more_events_ = false;
-      auto plant = core_.api.plant ? core_.api.plant->latest() : nullptr;
-      auto derived = core_.api.derived ? core_.api.derived->latest() : nullptr;
+      auto [plant, derived] = core_.snapshots();
       auto msg = differ_.next_shared_message(plant, derived);
       if (!msg) return;
       out_ = std::move(msg);
@@ -248,14 +242,14 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
     writing_ = false;
     if (ec) {
       closed_ = true;
-      timer_.cancel();
       return;
     }
-    if (pending_error_ || more_events_) pump();
+    // Whatever was published while this write was in flight goes now (the wake-up found the
+    // write busy and left it to this completion).
+    pump();
   }
 
   websocket::stream<Stream> ws_;
-  net::steady_timer timer_;
   ServerCore& core_;
   http::request<http::string_body> request_;
   beast::flat_buffer rbuf_;
@@ -504,23 +498,21 @@ struct WebServer::Impl {
   std::vector<std::future<void>> finished;
   int bound_port = 0;
   bool running = false;
-  // Wakes the stream sessions when a new snapshot is published (see kSnapshotWatchInterval).
-  net::steady_timer snapshot_watch{net::make_strand(ioc)};
-  std::shared_ptr<const model::Snapshot> watched_plant, watched_derived;
+  // Wakes the stream sessions when something is published: a step bundle when the engine is
+  // attached, else either snapshot publisher. The wake-up runs on the publishing thread and
+  // only posts to the io context.
+  std::vector<model::PublishListeners::Subscription> wake_subscriptions;
 
-  void watch_snapshots() {
-    snapshot_watch.expires_after(kSnapshotWatchInterval);
-    snapshot_watch.async_wait([this](beast::error_code ec) {
-      if (ec || core.stopping) return;
-      auto plant = core.api.plant ? core.api.plant->latest() : nullptr;
-      auto derived = core.api.derived ? core.api.derived->latest() : nullptr;
-      if (plant != watched_plant || derived != watched_derived) {
-        watched_plant = std::move(plant);
-        watched_derived = std::move(derived);
-        core.wake_all();
-      }
-      watch_snapshots();
-    });
+  void subscribe_wake_ups() {
+    const auto wake = [this] {
+      if (!core.stopping) net::post(ioc, [this] { core.wake_all(); });
+    };
+    if (core.publication) {
+      wake_subscriptions.push_back(core.publication->on_publish(wake));
+      return;
+    }
+    if (core.api.plant) wake_subscriptions.push_back(core.api.plant->on_publish(wake));
+    if (core.api.derived) wake_subscriptions.push_back(core.api.derived->on_publish(wake));
   }
 
   void do_accept() {
@@ -548,6 +540,10 @@ WebServer::WebServer(WebOptions options, std::shared_ptr<const model::SnapshotPu
   core.api.derived = std::move(derived);
   core.api.site = std::move(site);
   core.api.counters = &core.counters;
+  if (!core.options.clock) core.options.clock = model::system_clock();
+  core.api.clock = core.options.clock;
+  core.history.clock = core.options.clock;
+  core.operator_ctx.clock = core.options.clock;
   add_api_routes(core.router, core.api);
   // Secure cookies with TLS, and on any non-loopback address (where plain HTTP must not carry
   // a session); only the plain-HTTP loopback demo sends them without Secure, which browsers
@@ -613,7 +609,7 @@ void WebServer::start() {
   impl.core.workers = std::make_unique<net::thread_pool>(
       static_cast<std::size_t>(std::max(1, opt.auth.hash_threads)));
   impl.do_accept();
-  impl.watch_snapshots();
+  impl.subscribe_wake_ups();
   const int threads = std::max(1, opt.io_threads);
   for (int i = 0; i < threads; ++i) {
     std::packaged_task<void()> task([&impl] { impl.ioc.run(); });
@@ -634,7 +630,7 @@ void WebServer::stop() {
     impl.acceptor.close(ec);
     impl.core.close_all();
   });
-  net::post(impl.snapshot_watch.get_executor(), [&impl] { impl.snapshot_watch.cancel(); });
+  impl.wake_subscriptions.clear();  // no wake-up is posted after this
   // Finishes the hashes in progress; their replies go to the io threads still running below.
   impl.core.workers->join();
   impl.core.workers.reset();
@@ -664,6 +660,16 @@ void WebServer::set_history(std::shared_ptr<history::HistoryStore> store) {
 void WebServer::set_engine(std::shared_ptr<engine::EngineService> engine) {
   if (impl_->running) throw std::logic_error("web: set_engine must be called before start()");
   impl_->core.operator_ctx.engine = std::move(engine);
+}
+
+void WebServer::set_publication(std::shared_ptr<const engine::StepPublication> publication) {
+  if (impl_->running) throw std::logic_error("web: set_publication must be called before start()");
+  impl_->core.publication = std::move(publication);
+}
+
+void WebServer::set_durability(std::shared_ptr<engine::EventDurability> durability) {
+  if (impl_->running) throw std::logic_error("web: set_durability must be called before start()");
+  impl_->core.operator_ctx.durability = std::move(durability);
 }
 
 int WebServer::port() const {

@@ -6,12 +6,15 @@
 #include <memory>
 #include <string>
 
+#include "model/clock.hpp"
 #include "model/snapshot.hpp"
 #include "model/topology.hpp"
 #include "web/auth_handlers.hpp"
 
 namespace btms::engine {
 class EngineService;
+class StepPublication;
+class EventDurability;
 }  // namespace btms::engine
 
 namespace btms::history {
@@ -48,11 +51,12 @@ struct WebOptions {
   // reads above are served and every route needing a session answers 503.
   std::string data_dir;
   AuthTuning auth;  // Argon2 cost, lockout and session timeouts (defaults = production)
-  // How often the stream checks for engine events and errors; new snapshots wake it within 5 ms.
-  int stream_poll_ms = 100;
   int ws_ping_interval_ms = 15'000;  // idle time before a ping; no answer in as long = dropped
   int io_threads = 1;
   TlsOptions tls;  // enabled: HTTPS/WSS only (TLS 1.2+), session cookies Secure
+  // The gateway's clock for data: values' ages, default history and discharge ranges. Logins,
+  // sessions and the audit log stay on system time (real people, real expiry).
+  std::shared_ptr<const model::Clock> clock = model::system_clock();
 };
 
 class WebServer {
@@ -78,6 +82,13 @@ class WebServer {
   // Alarm, string, discharge and configuration endpoints act through this; without it they
   // answer 503. Call before start().
   void set_engine(std::shared_ptr<engine::EngineService> engine);
+  // The engine's step bundles: the stream is woken by each and sends the plant and derived
+  // snapshots of one step. Without it, each snapshot publisher's publish wakes the stream.
+  // Call before start().
+  void set_publication(std::shared_ptr<const engine::StepPublication> publication);
+  // Operator actions are answered once their events are committed (see OperatorContext).
+  // Call before start().
+  void set_durability(std::shared_ptr<engine::EventDurability> durability);
 
  private:
   struct Impl;

@@ -35,10 +35,21 @@ class RecordingSink : public model::CommandSink {
   std::vector<model::Command> commands;
 };
 
+// Reads the fixture's now_ms: the test moves time, not the wall clock.
+class FixtureClock final : public model::Clock {
+ public:
+  explicit FixtureClock(const std::int64_t& now_ms) : now_ms_(now_ms) {}
+  std::int64_t now_ms() const override { return now_ms_; }
+  double rate() const override { return 1.0; }
+
+ private:
+  const std::int64_t& now_ms_;
+};
+
 class EngineRunnerTest : public testing::PlantFixture {
  protected:
   std::unique_ptr<EngineRunner> make_runner(EngineRunnerOptions options = {}) {
-    options.clock = [this] { return now_ms; };
+    options.clock = std::make_shared<FixtureClock>(now_ms);
     return std::make_unique<EngineRunner>(std::make_unique<Engine>(site, plant), plant_pub,
                                           derived_pub, sink, std::move(options));
   }
@@ -118,12 +129,19 @@ TEST_F(EngineRunnerTest, AcknowledgementIsCarriedOutBetweenStepsAndShowsAtOnce) 
   ASSERT_NE(alarm, nullptr);
   EXPECT_TRUE(alarm->acknowledged);
   EXPECT_EQ(alarm->acknowledged_by, "olga");
-  // The acknowledgement event went out with the action, not with the next step.
+  // The acknowledgement event went out with the action, not with the next step, and the answer
+  // names it (an operator's answer waits for that id to be durable).
   bool seen = false;
-  for (const auto& e : r->take_events()) {
-    if (e.kind == model::EventKind::alarm_acknowledged && e.user == "olga") seen = true;
+  std::uint64_t ack_id = 0;
+  for (const auto& e : r->event_log()->read(0, 1000).items) {
+    if (e.kind == model::EventKind::alarm_acknowledged && e.user == "olga") {
+      seen = true;
+      ack_id = e.id;
+    }
   }
   EXPECT_TRUE(seen);
+  EXPECT_EQ(result.status, ActionStatus::done);
+  EXPECT_GE(result.event_id, ack_id);
 }
 
 TEST_F(EngineRunnerTest, RefusedActionsCarryTheEnginesReason) {
@@ -135,12 +153,14 @@ TEST_F(EngineRunnerTest, RefusedActionsCarryTheEnginesReason) {
   const auto a = unknown.get();
   const auto b = not_tripped.get();
   EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.status, ActionStatus::not_found);
   EXPECT_NE(a.message.find("unknown alarm"), std::string::npos) << a.message;
   EXPECT_FALSE(b.ok);
+  EXPECT_EQ(b.status, ActionStatus::refused);
   EXPECT_NE(b.message.find("not tripped"), std::string::npos) << b.message;
 }
 
-TEST_F(EngineRunnerTest, EventsAfterAndTakeEvents) {
+TEST_F(EngineRunnerTest, EventsAfterAndTheEventLog) {
   auto r = make_runner();
   set_battery(1, 1, "temperature", 40.0);
   set_battery(1, 2, "temperature", 40.0);
@@ -151,21 +171,24 @@ TEST_F(EngineRunnerTest, EventsAfterAndTakeEvents) {
   const auto after_first = r->events_after(all.front().id, 100);
   EXPECT_EQ(after_first.size(), all.size() - 1);
   EXPECT_EQ(r->events_after(0, 1).size(), 1u);
-  EXPECT_EQ(r->take_events().size(), all.size());
-  EXPECT_TRUE(r->take_events().empty());                  // taken once
-  EXPECT_EQ(r->events_after(0, 100).size(), all.size());  // the ring keeps them
+  // Every reader of the log sees every event: reading takes nothing away.
+  EXPECT_EQ(r->event_log()->read(0, 100).items.size(), all.size());
+  EXPECT_EQ(r->event_log()->read(0, 100).items.size(), all.size());
+  EXPECT_EQ(r->events_after(0, 100).size(), all.size());
 }
 
 TEST_F(EngineRunnerTest, RecentEventRingIsBounded) {
   EngineRunnerOptions options;
   options.recent_events = 2;
-  options.consumer_queue_max = 3;
+  options.event_log_capacity = 3;
   auto r = make_runner(options);
   for (int p = 1; p <= 4; ++p) set_battery(1, p, "temperature", 40.0);
   cycles(*r, 5);
   EXPECT_EQ(r->events_after(0, 100).size(), 2u);
-  EXPECT_EQ(r->take_events().size(), 3u);
-  EXPECT_GT(r->consumer_items_dropped(), 0u);
+  const auto batch = r->event_log()->read(0, 100);
+  EXPECT_EQ(batch.items.size(), 3u);
+  EXPECT_EQ(batch.missed, r->event_log()->end() - 3);  // a reader from the start is told
+  EXPECT_GT(batch.missed, 0u);
 }
 
 TEST_F(EngineRunnerTest, NewConfigurationIsSavedBeforeItApplies) {
@@ -222,9 +245,9 @@ TEST_F(EngineRunnerTest, StopAnswersQueuedAndLaterActions) {
   auto r = make_runner();
   auto queued = r->submit(AcknowledgeAlarm{"*", ""}, Actor{"olga", ""});
   r->stop();
-  EXPECT_EQ(queued.get().message, "engine stopped");
-  EXPECT_EQ(r->submit(AcknowledgeAlarm{"*", ""}, Actor{"olga", ""}).get().message,
-            "engine stopped");
+  EXPECT_EQ(queued.get().status, ActionStatus::engine_stopped);
+  EXPECT_EQ(r->submit(AcknowledgeAlarm{"*", ""}, Actor{"olga", ""}).get().status,
+            ActionStatus::engine_stopped);
 }
 
 TEST_F(EngineRunnerTest, ThreadCarriesOutActionsWithoutNewSnapshots) {

@@ -36,7 +36,6 @@ class ScadaServerTest : public ::testing::Test {
     derived->publish(f.derived);
     ScadaOptions options;
     options.port = 0;
-    options.image_period_ms = 20;
     server = std::make_unique<ScadaServer>(options, plant, derived, f.site);
     server->start();
   }

@@ -282,11 +282,18 @@ TEST_F(OperatorApiTest, EngineAnswersMapToStatuses) {
     const char* text;
   };
   const std::vector<Case> cases = {
-      {engine::ActionResult{true, "string 1 reset"}, 200, "string 1 reset"},
-      {engine::ActionResult{false, "trip cause persists: cell 7 at 61 °C"}, 409,
-       "trip cause persists"},
-      {engine::ActionResult{false, "unknown string 1"}, 404, "unknown string 1"},
-      {engine::ActionResult{false, "engine stopped"}, 503, "engine not running"},
+      // The status decides, never the text (the engine runner sets it on every answer).
+      {engine::ActionResult{true, "string 1 reset", engine::ActionStatus::done}, 200,
+       "string 1 reset"},
+      {engine::ActionResult{false, "trip cause persists: cell 7 at 61 °C",
+                            engine::ActionStatus::refused},
+       409, "trip cause persists"},
+      {engine::ActionResult{false, "unknown string 1", engine::ActionStatus::not_found}, 404,
+       "unknown string 1"},
+      {engine::ActionResult{false, "no such thing", engine::ActionStatus::not_found}, 404,
+       "no such thing"},
+      {engine::ActionResult{false, "engine stopped", engine::ActionStatus::engine_stopped}, 503,
+       "engine not running"},
       {std::nullopt, 503, "engine busy"},  // never answered within action_timeout
   };
   for (const auto& c : cases) {
@@ -491,6 +498,43 @@ TEST(DischargeId, RoundTripAndRejects) {
   for (const char* bad : {"", "-", "1-", "-5", "0-5", "1-x", "1-5-6", "1000-5", "a-5"}) {
     EXPECT_FALSE(parse_discharge_id(bad)) << bad;
   }
+}
+
+}  // namespace
+}  // namespace btms::web
+
+namespace btms::web {
+namespace {
+
+// Durable before the answer: the worker waits for the history recorder's commit of the
+// action's events (EventDurability) and the answer says whether it came in time.
+TEST_F(OperatorApiTest, AnswerWaitsForTheActionsEventsToBeCommitted) {
+  auto durability = std::make_shared<engine::EventDurability>();
+  durability->attach();
+  ctx.durability = durability;
+  ctx.durable_timeout = std::chrono::milliseconds(50);
+  engine->answer =
+      engine::ActionResult{true, "1 alarm acknowledged", engine::ActionStatus::done, 7};
+  struct Case {
+    std::uint64_t committed;  // what the recorder reported before the answer
+    bool durable;
+  };
+  for (const auto& c : {Case{7, true}, Case{9, true}}) {
+    durability->committed(c.committed);
+    const auto r =
+        send("POST", "/api/v1/alarms/acknowledge", json{{"key", kAlarmKey}}.dump(), Who::operator_);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(json::parse(r.body).at("durable"), c.durable) << r.body;
+  }
+  // Event 12 never committed: carried out (200) but the answer says it is not durable.
+  engine->answer =
+      engine::ActionResult{true, "1 alarm acknowledged", engine::ActionStatus::done, 12};
+  const auto r =
+      send("POST", "/api/v1/alarms/acknowledge", json{{"key", kAlarmKey}}.dump(), Who::operator_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body).at("durable"), false) << r.body;
+  EXPECT_NE(r.body.find("not yet stored"), std::string::npos) << r.body;
+  EXPECT_EQ(durability->wanted_id(), 12u);  // the recorder was asked to commit it
 }
 
 }  // namespace

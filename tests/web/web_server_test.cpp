@@ -299,7 +299,6 @@ json read_json(test::WsClient& ws, std::chrono::milliseconds timeout = 3s) {
 
 TEST_F(WebServerTest, StreamSendsSubscribedValuesThenOnlyChanges) {
   WebOptions options;
-  options.stream_poll_ms = 20;
   start(options);
   test::WsClient ws;
   ASSERT_EQ(ws.connect(server->port(), "/api/v1/stream"), 101);
