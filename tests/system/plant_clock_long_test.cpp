@@ -1,5 +1,5 @@
 // The same 10-minute outage in real time (speed 1): 11+ minutes of wall time, so it carries
-// the ctest label "long" (ctest -L long runs it; -LE long skips it).
+// the ctest label "long" only (ctest -L long runs it; -L system does not).
 #include <gtest/gtest.h>
 
 #include <cstdio>

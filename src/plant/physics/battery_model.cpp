@@ -37,12 +37,10 @@ constexpr double kMassPerAhCell_kg = 0.05;
 constexpr double kHeatCapacity_J_per_kgK = 800.0;
 constexpr double kCoolingPerKg_W_per_K = 0.08;
 constexpr double kMaxTemperature_C = 300.0;
-// Thermal runaway (docs/battery-physics.md). A dried-out VRLA block recombines nearly all of
-// its oxygen: its float current at a given voltage is many times a healthy block's and doubles
-// every ~8 K (a healthy block's every 10 K), and the recombination turns the charge current's
-// energy into heat; here heat released per ampere of charge current, growing with temperature
-// faster than the block can shed it to the room (3.75 W/K per 0.15 A against ~2.4 W/K of
-// cooling), so temperature and current rise together while the string is charged.
+// Thermal runaway (docs/battery-physics.md). The block that starts it has dried out: it
+// recombines nearly all of its oxygen, so its float current at a given voltage is many times a
+// healthy block's and doubles every ~8 K (a healthy block's every 10 K); all of that current's
+// electrical power becomes heat (gassing heat below). The rest of its heat comes from soft shorts.
 constexpr double kDriedLeakFactor = 20.0;
 constexpr double kDriedLeakPerKelvin = 0.0866;  // ln 2 / 8 K
 // As it dries and heats, its cells soft-short one after another (dry separators, softening
@@ -58,8 +56,9 @@ constexpr double kSoftShortMin_Ohm = 0.1;
 constexpr double kRunawayShortStart_C = 35.0;
 constexpr double kRunawayShortSpan_K = 85.0;
 constexpr double kRunawayShortMax = 0.95;
-// A block that reaches this temperature vents through its valve and dries out in turn: a
-// runaway spreads to the blocks beside it (they touch on the shelf: Battery conduction below).
+// A block that reaches this temperature vents through its valve and dries out in turn (soft
+// shorts included): a runaway spreads to the blocks beside it, which it heats through the shelf
+// (the string's conduction in plant_model.cpp).
 constexpr double kVentingStart_C = 70.0;
 // Healthy calendar ageing in a controlled climate: < 5 %/year resistance rise, capacity fade.
 constexpr double kAgeResistancePerYear = 0.04;

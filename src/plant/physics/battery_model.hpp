@@ -1,7 +1,8 @@
 // One lead-acid (VRLA / flooded) battery block: state of charge, open-circuit voltage, ohmic
 // resistance, one RC polarization term, a charge/float overpotential with Tafel gassing
-// (what makes float voltages spread in a series string), Peukert capacity, heat balance,
-// thermal runaway, ageing. Figures: /work/shared/ANCHORS.md "Battery physics".
+// (what makes float voltages spread in a series string), capacity by discharge rate from the
+// maker's constant-current table (model/battery_rating), heat balance, thermal runaway, ageing.
+// Figures and sources: docs/battery-physics.md.
 #pragma once
 
 #include <algorithm>

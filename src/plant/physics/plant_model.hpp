@@ -73,6 +73,8 @@ class PlantModel {
   void set_ups_load_current_A(int ups_id, double current_A);
   void scale_resistance(int string_id, int position, double factor);  // ageing / bad connection
   void add_heat_W(int string_id, int position, double watts);         // local heat source
+  // The string dries out (aged: several times the float current) and this block starts a
+  // runaway (soft shorts); docs/battery-physics.md.
   void start_thermal_runaway(int string_id, int position);
   void open_battery(int string_id, int position);
   void set_insulation_kOhm(int string_id, double pos_kOhm, double neg_kOhm);

@@ -152,3 +152,35 @@ TEST(Battery, OpenBatteryCarriesNoCurrentAndReadsZero) {
 
 }  // namespace
 }  // namespace btms::plant::physics
+
+namespace btms::plant::physics {
+namespace {
+
+// Constant-power table of the same 12 V 100 Ah AGM blocks to 1.75 V/cell at 25 °C, the way
+// UPS vendors size strings (docs/battery-physics.md: about 300, 195 and 115 W per cell for 15,
+// 30 and 60 minutes): the plant's constant-power runtime is within 10 % of it.
+struct PowerCase {
+  const char* name;
+  double runtime_min;
+  double table_W_per_cell;
+};
+
+class ConstantPowerTable : public ::testing::TestWithParam<PowerCase> {};
+
+TEST_P(ConstantPowerTable, PowerForTheRuntimeIsTheTables) {
+  const PowerCase& c = GetParam();
+  model::BatteryType type;
+  type.capacity_Ah = 100.0;
+  type.cells = 6;
+  const double w_per_cell = power_for_runtime_W(type, c.runtime_min * 60.0) / 6.0;
+  EXPECT_NEAR(w_per_cell, c.table_W_per_cell, 0.10 * c.table_W_per_cell) << c.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Agm100Ah, ConstantPowerTable,
+                         ::testing::Values(PowerCase{"Min15", 15.0, 300.0},
+                                           PowerCase{"Min30", 30.0, 195.0},
+                                           PowerCase{"H1", 60.0, 115.0}),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace btms::plant::physics
