@@ -22,6 +22,14 @@ std::optional<std::string> StreamEventFeed::next_message() {
   if (pending_.empty()) {
     const auto events = engine_->events_after(last_event_id_, kBatch);
     if (!events.empty()) {
+      // The engine numbers its events one by one: a hole before the oldest one still kept is
+      // what this client lost. (Without a first event there is nothing to count from.)
+      if (last_event_id_ != 0 && events.front().id > last_event_id_ + 1) {
+        pending_.push_back(nlohmann::json{
+            {"type", "events_missed"},
+            {"count", events.front().id - last_event_id_ -
+                          1}}.dump());
+      }
       last_event_id_ = events.back().id;
       // events_json is what /api/v1/events answers: the stream's events carry the same fields.
       const auto listed = nlohmann::json::parse(events_json(events, EventsQuery{}));

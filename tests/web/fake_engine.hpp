@@ -2,6 +2,8 @@
 // refused with "fake engine"; configuration reads give the defaults.
 #pragma once
 
+#include <algorithm>
+
 #include <future>
 #include <memory>
 #include <mutex>
@@ -47,6 +49,12 @@ class FakeEngine : public engine::EngineService {
     e.value = value;
     events_.push_back(e);
     return e;
+  }
+  // As the engine's recent-event ring overflowing: the oldest n events are gone.
+  void forget_oldest(std::size_t n) {
+    std::lock_guard lock(mutex_);
+    events_.erase(events_.begin(),
+                  events_.begin() + static_cast<std::ptrdiff_t>(std::min(n, events_.size())));
   }
   void set_alarms(std::size_t count, std::size_t acknowledged) {
     auto list = std::make_shared<engine::AlarmList>();

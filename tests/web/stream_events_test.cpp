@@ -62,6 +62,20 @@ TEST(StreamEventFeed, SendsCountsFirstThenNewEventsInOrderThenChangedCounts) {
   EXPECT_FALSE(feed.next_message());
 }
 
+// A client that fell behind the engine's recent-event ring is told how many events it lost
+// (then it reads them from /api/v1/events), and goes on with the ones still kept.
+TEST(StreamEventFeed, ClientThatFellBehindTheRingIsToldHowManyItMissed) {
+  auto engine = std::make_shared<FakeEngine>();
+  engine->add_event(model::EventKind::note, "mc", 0.0);  // id 1: the client's starting point
+  StreamEventFeed feed(engine);
+  (void)next(feed);                                                                 // counts
+  for (int i = 0; i < 10; ++i) engine->add_event(model::EventKind::note, "mc", i);  // ids 2..11
+  engine->forget_oldest(7);  // ids 1..7 are gone: 2..7 (six) were never sent to this client
+  EXPECT_EQ(next(feed), json({{"type", "events_missed"}, {"count", 6}}));
+  for (int id = 8; id <= 11; ++id) EXPECT_EQ(next(feed)["event"]["id"], id);
+  EXPECT_FALSE(feed.next_message());
+}
+
 TEST(StreamEventFeed, ManyEventsComeOutOneMessageEachInOrder) {
   auto engine = std::make_shared<FakeEngine>();
   StreamEventFeed feed(engine);
