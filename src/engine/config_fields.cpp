@@ -248,6 +248,10 @@ void add_global_entries(std::vector<Entry>& table) {
       {global("equalization.max_temperature_C", "°C", 0.0, 80.0,
               "No balancing while any battery of the string is warmer"),
        equalization(&Q::max_temperature_C)},
+      {global("equalization.average_ms", "ms", 0.0, 3600e3,
+              "Balancing decides on each battery's voltage averaged over this time constant",
+              "integer"),
+       equalization(&Q::average_ms)},
   };
   table.insert(table.end(), std::begin(rows), std::end(rows));
 }

@@ -118,6 +118,8 @@ void Engine::Impl::build_string(const model::String& s, const model::DerivedStri
   const auto n = static_cast<std::size_t>(s.batteries);
   ctx.facts = std::make_unique<BatteryFacts>(s.batteries);
   ctx.balancing_on.assign(n, false);
+  ctx.volts_avg.resize(n);
+  ctx.volts_for_eq.resize(n);
   ctx.readings.resize(n);
   ctx.volts.resize(n);
   ctx.temps.resize(n);
@@ -200,7 +202,7 @@ EngineOutput Engine::Impl::step(const model::Snapshot& snap, std::int64_t now_ms
   site_inputs_stage(snap, now_ms, out);
   for (auto& ctx : strings) {
     protection_stage(ctx, now_ms, out);
-    equalization_stage(ctx, out);
+    equalization_stage(ctx, now_ms, out);
     publish_string(ctx, *derived, now_ms);
   }
   publish_upses(*derived, now_ms);
@@ -380,7 +382,7 @@ void Engine::Impl::protection_stage(StringCtx& ctx, std::int64_t now_ms, EngineO
   scan(ctx.first_battery_slot, n_battery_slots);
   std::string cause;
   if (first_fatal != nullptr) {
-    cause = "fatal: " + first_fatal->raised_text;
+    cause = first_fatal->raised_text;
   } else if (first_trip != nullptr) {
     cause = first_trip->raised_text;
   }
@@ -399,13 +401,26 @@ void Engine::Impl::protection_stage(StringCtx& ctx, std::int64_t now_ms, EngineO
   board.feed_flag(ctx.mismatch_slot, mismatch, now_ms, out.events);
 }
 
-void Engine::Impl::equalization_stage(StringCtx& ctx, EngineOutput& out) {
+void Engine::Impl::equalization_stage(StringCtx& ctx, std::int64_t now_ms, EngineOutput& out) {
   if (!equalization) return;
+  // Each battery's voltage averaged (first reading as is); a battery without a good reading
+  // this step is not balanced on an old average.
+  const double tau_ms = static_cast<double>(config.equalization.average_ms);
+  const double dt_ms = ctx.volts_avg_ms && now_ms > *ctx.volts_avg_ms
+                           ? static_cast<double>(now_ms - *ctx.volts_avg_ms)
+                           : 0.0;
+  const double a = tau_ms > 0.0 ? 1.0 - std::exp(-dt_ms / tau_ms) : 1.0;
+  ctx.volts_avg_ms = now_ms;
+  for (std::size_t k = 0; k < ctx.volts.size(); ++k) {
+    auto& avg = ctx.volts_avg[k];
+    if (ctx.volts[k]) avg = avg ? *avg + a * (*ctx.volts[k] - *avg) : *ctx.volts[k];
+    ctx.volts_for_eq[k] = ctx.volts[k] ? avg : std::nullopt;
+  }
   EqualizationInput eq;
   eq.string_id = ctx.cfg->id;
   eq.state = config.equalization_enabled ? ctx.step.state : model::StringState::idle;
   eq.cells_per_battery = ctx.type->cells;
-  eq.voltage_V = ctx.volts;
+  eq.voltage_V = ctx.volts_for_eq;
   eq.temperature_C = ctx.temps;
   eq.balancing_on = ctx.balancing_on;
   const auto n = ctx.balancing_on.size();

@@ -48,6 +48,9 @@ struct StringCtx {
   std::unique_ptr<Protection> protection;
   std::unique_ptr<StringEstimator> estimator;
   std::vector<bool> balancing_on;
+  // Battery voltages averaged for equalization (VoltageEqualizationConfig::average_ms).
+  std::vector<std::optional<double>> volts_avg, volts_for_eq;
+  std::optional<std::int64_t> volts_avg_ms;
   // Finished discharges kept until the consumer stored them (discharge_stored()).
   std::deque<model::DischargeRecord> awaiting_storage;
   // Per-step scratch, kept to avoid allocating each step.
@@ -95,7 +98,7 @@ struct Engine::Impl {
   void alarms_stage(StringCtx& ctx, std::int64_t now_ms, EngineOutput& out);
   void site_inputs_stage(const model::Snapshot& snap, std::int64_t now_ms, EngineOutput& out);
   void protection_stage(StringCtx& ctx, std::int64_t now_ms, EngineOutput& out);
-  void equalization_stage(StringCtx& ctx, EngineOutput& out);
+  void equalization_stage(StringCtx& ctx, std::int64_t now_ms, EngineOutput& out);
   void publish_string(StringCtx& ctx, model::Snapshot& derived, std::int64_t now_ms);
   void publish_batteries(StringCtx& ctx, model::Snapshot& derived, std::int64_t now_ms);
   void publish_upses(model::Snapshot& derived, std::int64_t now_ms);

@@ -160,6 +160,7 @@ std::shared_ptr<const RegisterImage> RegisterImageBuilder::build(const model::Sn
   for (const auto& group : plan_->groups) {
     auto& regs = image->units_[static_cast<std::size_t>(group.unit_id)];
     std::uint16_t quality = group.exists ? 0 : kQualityMissing;
+    std::uint16_t plant_quality = 0;  // of the counted values read from the field devices
     const Slot* status_slot = nullptr;
     const Slot* quality_slot = nullptr;
     for (const auto& slot : group.slots) {
@@ -184,7 +185,10 @@ std::shared_ptr<const RegisterImage> RegisterImageBuilder::build(const model::Sn
             put(regs, slot.address, def.type, encode(def.type, found.sample->value, def.scale));
           } else {
             put(regs, slot.address, def.type, not_available(def.type));
-            if (configured && def.counts_for_status) quality |= found.why_not;
+            if (configured && def.counts_for_status) {
+              quality |= found.why_not;
+              if (def.source == Source::plant) plant_quality |= found.why_not;
+            }
           }
           break;
         }
@@ -203,6 +207,8 @@ std::shared_ptr<const RegisterImage> RegisterImageBuilder::build(const model::Sn
             status = 0;
           } else if (engine == 1 && quality == 0) {
             status = 1;
+          } else if (engine == 3 && plant_quality == 0) {
+            status = 3;  // initializing: values still being learned are not an error
           } else {
             status = 2;
           }

@@ -90,7 +90,8 @@ constexpr std::array kStringDefs{
 // Battery b (1..120) of a string unit, at 100 * b + k. k = 0..5 are the seed's layout.
 constexpr std::array kBatteryDefs{
     RegisterDef{0, "status", status, "battery/{s}/{b}/status", u16, 1, "", true, false,
-                "0 disabled (no such battery), 1 OK, 2 error"},
+                "0 disabled (no such battery), 1 OK, 2 error, 3 initializing (resistance baseline "
+                "still being learned after a start)"},
     RegisterDef{1, "voltage", plant, "battery/{s}/{b}/voltage", u16, 0.001, "V", true, true,
                 "battery voltage"},
     RegisterDef{2, "resistance", plant, "battery/{s}/{b}/resistance", s32, 0.001, "mΩ", true, true,
@@ -347,9 +348,12 @@ std::string render_scada_docs() {
   out += "  never produces these codes.\n";
   out +=
       "- **Status** (UPS, string, battery): 0 disabled when the unit or battery does not exist\n";
-  out += "  in the configuration (or the engine reports it disabled); 2 error when the engine\n";
-  out += "  reports an error, the engine's status is not available, or any value marked *counts*\n";
-  out += "  below is not available; else 1 OK.\n";
+  out += "  in the configuration (or the engine reports it disabled); 3 initializing when the\n";
+  out +=
+      "  engine reports a battery still learning its resistance baseline after a start (not an\n";
+  out += "  error; its field values are all available, its learned values not yet); 2 error when\n";
+  out += "  the engine reports an error, the engine's status is not available, or any value\n";
+  out += "  marked *counts* below is not available; else 1 OK.\n";
   out +=
       "- **Quality code** (bits): b0 a value is stale, b1 a device does not answer (comm lost),\n";
   out += "  b2 a value is invalid, b3 a channel is missing or the engine's values are not\n";

@@ -130,6 +130,22 @@ TEST(RegisterImage, EngineErrorAndAlarmBits) {
   EXPECT_EQ(long_at(image->unit(1), 3), -25050);
 }
 
+// After a start the engine reports a battery initializing while it learns the resistance
+// baseline (SOH and baseline not available yet): status 3, not error, as long as the field
+// values are there.
+TEST(RegisterImage, InitializingIsNotAnError) {
+  Fixture f;
+  f.set_derived("battery/2/1/status", 3);
+  f.set_derived("battery/2/1/soh", 0.0, model::Quality::invalid);
+  f.set_derived("battery/2/1/resistance_baseline", 0.0, model::Quality::invalid);
+  auto image = build_register_image(f.plant.get(), f.derived.get(), *f.site);
+  EXPECT_EQ(image->unit(102)[100], 3);
+  EXPECT_EQ(image->unit(102)[200], 1);                                 // its neighbour, learned: OK
+  f.set_plant("battery/2/1/voltage", 0.0, model::Quality::comm_lost);  // a field value lost
+  image = build_register_image(f.plant.get(), f.derived.get(), *f.site);
+  EXPECT_EQ(image->unit(102)[100], 2);
+}
+
 TEST(RegisterImageBuilder, ReusesThePlanAndFollowsNewValues) {
   Fixture f;
   RegisterImageBuilder builder(f.site);

@@ -7,7 +7,9 @@
 #include <chrono>
 #include <cstdio>
 #include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "engine/engine.hpp"
 #include "fieldbus/acquisition.hpp"
@@ -82,6 +84,45 @@ TEST(SystemFast, ThermalRunawayOpensOnlyItsString) {
   EXPECT_TRUE(runaway_bit);
 }
 
+// A runaway on the only string of its UPS: the runaway rule is fatal, so protection opens
+// the string although the UPS then has no battery backup (a held trip would watch it burn).
+TEST(SystemFast, ThermalRunawayOpensTheOnlyStringOfItsUps) {
+  SiteShape shape;
+  shape.strings = 1;
+  shape.batteries = 12;
+  FastPlant sim(make_site(shape), 23);
+  sim.run_for(600.0);
+  sim.model().start_thermal_runaway(1, kPosition);
+  std::optional<double> open_s;
+  int string_bits = 0;
+  std::string trip_text;
+  while (!open_s && sim.now_ms() < 6 * 3600 * 1000) {
+    const auto out = sim.cycle();
+    for (const auto& e : out.events) {
+      if (e.kind == model::EventKind::string_tripped) trip_text = e.text;
+    }
+    if (!sim.model().string(1).contactor_closed) {
+      open_s = static_cast<double>(sim.now_ms()) / 1000.0;
+      const auto id = out.derived->channels->find("string/1/alarm_bits");
+      ASSERT_TRUE(id.has_value());
+      string_bits = static_cast<int>(out.derived->samples[*id].value);
+    }
+  }
+  ASSERT_TRUE(open_s.has_value()) << "the only string of the UPS was never opened";
+  EXPECT_LT(sim.model().battery(1, kPosition).temperature_C,
+            engine::BatteryLimits{}.temperature_trip_C);
+  EXPECT_EQ(sim.engine().protection_state(1), model::ProtectionState::tripped);
+  EXPECT_TRUE(string_bits & model::kStringThermalRunaway);
+  EXPECT_NE(trip_text.find("LAST CLOSED STRING"), std::string::npos) << trip_text;
+  EXPECT_NE(trip_text.find("thermal runaway"), std::string::npos) << trip_text;
+  bool rule_raised = false;
+  for (const auto& e : sim.events()) {
+    rule_raised = rule_raised || (e.kind == model::EventKind::alarm_raised &&
+                                  e.rule == "string_thermal_runaway" && e.source == "string/1");
+  }
+  EXPECT_TRUE(rule_raised);
+}
+
 // The full path at accelerated time. Simulated seconds are the engine's clock (it is given
 // the plant's simulated time), so the rule's hold is in plant time like the physics.
 TEST(SystemFullPath, ThermalRunawayOpensOnlyItsString) {
@@ -115,6 +156,7 @@ TEST(SystemFullPath, ThermalRunawayOpensOnlyItsString) {
   std::optional<double> trip_event_s;
   std::uint64_t cycles_at_condition = 0;
   std::uint64_t cycles_at_open = 0;
+  std::vector<std::string> raised_rules;
   // The engine's clock is the model's simulated time (which the fast-forward moves too).
   const auto model_time_s = [&] {
     double t_s = 0.0;
@@ -130,6 +172,7 @@ TEST(SystemFullPath, ThermalRunawayOpensOnlyItsString) {
     for (const auto& c : out.commands) acquisition.submit(c);
     for (const auto& e : out.events) {
       if (e.kind == model::EventKind::string_tripped && !trip_event_s) trip_event_s = now_s;
+      if (e.kind == model::EventKind::alarm_raised) raised_rules.push_back(e.source + ":" + e.rule);
     }
   };
   const auto wall_end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -202,6 +245,9 @@ TEST(SystemFullPath, ThermalRunawayOpensOnlyItsString) {
   EXPECT_EQ(engine.protection_state(kString), model::ProtectionState::tripped);
   EXPECT_EQ(engine.protection_state(2), model::ProtectionState::closed);
   EXPECT_EQ(engine.protection_state(3), model::ProtectionState::closed);
+  // The rule that opened it: the runaway rule of string 1.
+  EXPECT_NE(std::find(raised_rules.begin(), raised_rules.end(), "string/1:string_thermal_runaway"),
+            raised_rules.end());
 }
 
 }  // namespace
