@@ -139,7 +139,7 @@ class ProbeStore final : public history::HistoryStore {
     inner_->append(std::move(s));
   }
   void append_event(const model::Event& e) override { inner_->append_event(e); }
-  void flush() override { inner_->flush(); }
+  bool flush() override { return inner_->flush(); }
   std::vector<history::ChannelSeries> query(const std::vector<std::string>& c, std::int64_t f,
                                             std::int64_t t, int p) override {
     return inner_->query(c, f, t, p);

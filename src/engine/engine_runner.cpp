@@ -200,6 +200,11 @@ ActionResult EngineRunner::carry_out(const Action& action, const Actor& who, std
             return ActionResult{true,
                                 a.source + ":" + a.rule + (a.active ? " raised" : " cleared")};
           },
+          [&](const DischargeStored& a) {
+            e.discharge_stored(a.string_id, a.start_ms);
+            return ActionResult{true,
+                                "discharge of string " + std::to_string(a.string_id) + " stored"};
+          },
       },
       action);
 }
@@ -228,7 +233,10 @@ void EngineRunner::publish_views(std::int64_t now_ms) {
   auto list = std::make_shared<AlarmList>();
   list->time_ms = now_ms;
   list->alarms = engine_->active_alarms();
+  // Running discharges and those finished but not yet stored: the list a reader merges with the
+  // store never loses one between its end and its storage.
   auto running = engine_->running_discharges();
+  for (auto& r : engine_->discharges_awaiting_storage()) running.push_back(std::move(r));
   std::optional<EngineConfig> config;  // copied only when it changed, not every step
   if (config_changed_) config = engine_->config();
   config_changed_ = false;

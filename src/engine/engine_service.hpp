@@ -89,8 +89,17 @@ struct SetSystemCondition {
   std::string text;
 };
 
-using Action = std::variant<AcknowledgeAlarm, AcknowledgeAlarmsOf, ResetString, OpenString,
-                            ResetResistanceBaseline, ReplaceConfig, SetSystemCondition>;
+// The history store has committed a finished discharge: the engine stops listing it among the
+// discharges awaiting storage, so a reader never sees a discharge vanish between its end and its
+// storage.
+struct DischargeStored {
+  int string_id = 0;
+  std::int64_t start_ms = 0;
+};
+
+using Action =
+    std::variant<AcknowledgeAlarm, AcknowledgeAlarmsOf, ResetString, OpenString,
+                 ResetResistanceBaseline, ReplaceConfig, SetSystemCondition, DischargeStored>;
 
 struct AlarmList {
   std::int64_t time_ms = 0;  // the step that produced it
@@ -108,7 +117,8 @@ class EngineService {
   // first, at most `limit`. The full log is in the history store.
   virtual std::vector<model::Event> events_after(std::uint64_t after_id,
                                                  std::size_t limit) const = 0;
-  // Discharges running now (end_ms = 0), one per discharging string.
+  // Discharges running now (end_ms = 0), one per discharging string, followed by those that
+  // ended and are not yet committed to the history store (end_ms set).
   virtual std::vector<model::DischargeRecord> running_discharges() const = 0;
   virtual EngineConfig config() const = 0;
 

@@ -84,8 +84,7 @@ void HistoryRecorder::loop() {
   }
   lock.unlock();
   drain_once();
-  if (store_) store_->flush();
-  if (durability_ && store_) durability_->committed(last_event_id_);
+  if (store_ && store_->flush() && durability_) durability_->committed(last_event_id_);
 }
 
 void HistoryRecorder::drain_once() {
@@ -116,7 +115,13 @@ void HistoryRecorder::drain_once() {
   for (const auto& record : discharge_cursor_.next(options_.batch_max).items) {
     spdlog::info("discharge of string {} recorded: {:.1f} Ah, weakest battery {}", record.string_id,
                  record.ah_out, record.weakest_position);
-    if (store_) store_->append_discharge(record);
+    if (!store_) continue;
+    store_->append_discharge(record);
+    // Committed now (a discharge ends rarely), then the engine may stop listing it as awaiting.
+    if (store_->flush() && sources_.engine) {
+      sources_.engine->submit(engine::DischargeStored{record.string_id, record.start_ms},
+                              engine::Actor{"system", "history"});
+    }
   }
   if (store_ && sources_.publication) {
     if (auto bundle = sources_.publication->latest(); bundle && bundle->step != bundle_step_) {
@@ -136,8 +141,8 @@ void HistoryRecorder::drain_once() {
   // commit. Only this thread waits for the disk.
   if (store_ && durability_ && durability_->wanted_id() > durability_->committed_id() &&
       last_event_id_ > durability_->committed_id()) {
-    store_->flush();
-    durability_->committed(last_event_id_);
+    // A failed commit (disk full) leaves the operator's answer saying "not durable".
+    if (store_->flush()) durability_->committed(last_event_id_);
   }
 }
 

@@ -15,7 +15,7 @@ export function stringState(code: number | undefined): string {
   return STRING_STATES[code] ?? `state ${code}`;
 }
 
-export const STATUS_CLASS: Record<number, string> = { 0: 'disabled', 1: 'ok', 2: 'error' };
+export const STATUS_CLASS: Record<number, string> = { 0: 'disabled', 1: 'ok', 2: 'error', 3: 'initializing' };
 
 /**
  * "+12 % above baseline" from a live resistance and its learned baseline; says why not when
