@@ -3,6 +3,7 @@
 // io thread, so a slow or hostile client can never delay acquisition or the engine.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -52,7 +53,16 @@ struct WebOptions {
   int stream_poll_ms = 100;
   int ws_ping_interval_ms = 15'000;  // idle time before a ping; no answer in as long = dropped
   int io_threads = 1;
+  // Connections open at once (HTTP and WebSocket); more are closed at once, so a flood cannot
+  // take every file descriptor of the gateway.
+  int max_connections = 512;
   TlsOptions tls;  // enabled: HTTPS/WSS only (TLS 1.2+), session cookies Secure
+};
+
+struct WebConnectionStats {
+  int open = 0;
+  std::uint64_t refused = 0;        // over max_connections
+  std::uint64_t accept_errors = 0;  // accept() failed (EMFILE, ENFILE, ...): backed off
 };
 
 class WebServer {
@@ -71,6 +81,7 @@ class WebServer {
   void stop();
   // The bound port (useful with port 0); 0 before start().
   int port() const;
+  WebConnectionStats connection_stats() const;
 
   // History endpoints (/api/v1/history, /history.csv, /events) read this store; without one
   // they answer 503. Call before start().
