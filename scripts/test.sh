@@ -14,7 +14,7 @@ echo "== release tests"
 ctest --preset release -j"$jobs" --timeout 600 -LE long
 echo "== asan+ubsan tests"
 ctest --preset asan -j"$jobs" --timeout 900 -LE "no-sanitizer|long"
-echo "== fuzz (libFuzzer, clang; ${FUZZ_SECONDS:-30} s per target)"
+echo "== fuzz (libFuzzer, clang; ${FUZZ_TOTAL_SECONDS:-90} s split over the targets)"
 bash scripts/fuzz.sh
 if [ -f web/package.json ]; then
   echo "== web tests"

@@ -13,6 +13,7 @@
 #include "app/site_loading.hpp"
 #include "app/static_dir.hpp"
 #include "plant/virtual_plant.hpp"
+#include "web/auth_handlers.hpp"
 
 namespace btms::app {
 
@@ -57,6 +58,7 @@ int run_demo(const DemoArgs& args) {
 
     GatewayOptions options;
     options.web_bind = args.bind;
+    options.scada_bind = args.bind;  // --bind is documented for both listeners
     options.web_port = args.port;
     options.scada_port = args.scada_port;
     options.scada_write_allow = args.scada_write_allow;
@@ -84,14 +86,34 @@ int run_demo(const DemoArgs& args) {
                                    ? fmt::format("tcp://{}:{}", bus.host, bus.port)
                                    : bus.device);
     }
+    // A wildcard address is where the server listens, not an address to browse to.
+    const bool wildcard = args.bind == "0.0.0.0" || args.bind == "::";
+    const std::string host = wildcard ? std::string("<this machine's address>")
+                             : args.bind.find(':') != std::string::npos ? "[" + args.bind + "]"
+                                                                        : args.bind;
     if (gateway.scada_port() >= 0) {
-      std::cout << fmt::format("SCADA Modbus TCP: {}:{} ({})\n", args.bind, gateway.scada_port(),
+      std::cout << fmt::format("SCADA Modbus TCP: {}:{} ({})\n", host, gateway.scada_port(),
                                scada_access(args.scada_write_allow));
     }
     std::cout << "History and event log: " << options.data_dir << "\n";
-    std::cout << "Read-only views are served without a login (demo only).\n";
-    std::cout << fmt::format("Web UI: {}://{}:{}/\n", args.tls ? "https" : "http", args.bind,
-                             gateway.web_port());
+    // Anonymous reads are only ever served to loopback peers (web::AuthContext::authorize).
+    if (web::is_loopback_address(args.bind)) {
+      std::cout << "Read-only views are served without a login (demo only).\n";
+    } else {
+      std::cout << "Read-only views are served without a login to this machine only; other "
+                   "machines log in (create a user with 'btms user add NAME --role viewer "
+                   "--data-dir "
+                << options.data_dir << "').\n";
+    }
+    if (wildcard) {
+      std::cout << fmt::format(
+          "Web UI: {}://127.0.0.1:{}/ here, or this machine's address from "
+          "elsewhere\n",
+          args.tls ? "https" : "http", gateway.web_port());
+    } else {
+      std::cout << fmt::format("Web UI: {}://{}:{}/\n", args.tls ? "https" : "http", host,
+                               gateway.web_port());
+    }
     std::cout << "Press Ctrl-C to stop." << std::endl;
     wait_for_stop_signal();
     std::cout << "Stopping..." << std::endl;

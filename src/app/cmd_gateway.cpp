@@ -102,6 +102,7 @@ void register_gateway(CLI::App& app, Registry& registry) {
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
   gw->add_option("--data-dir", args->data_dir, "Folder of the history, users and audit log")
+      ->check(non_empty_folder)
       ->capture_default_str();
   gw->add_option("--scada-write-allow", args->scada_write_allow,
                  "SCADA client (IPv4 address or CIDR range) allowed to acknowledge alarms by "

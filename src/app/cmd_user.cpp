@@ -25,7 +25,9 @@ void register_user(CLI::App& app, Registry& registry) {
   add->add_option("--role", args->role, "viewer, operator or admin")
       ->check(CLI::IsMember({"viewer", "operator", "admin"}))
       ->capture_default_str();
-  add->add_option("--data-dir", args->data_dir, "The gateway's data folder")->capture_default_str();
+  add->add_option("--data-dir", args->data_dir, "The gateway's data folder")
+      ->check(non_empty_folder)
+      ->capture_default_str();
   add->callback([&registry, args] {
     registry.set_action([args] {
       return web::add_user_interactive(args->data_dir, args->name, args->role, std::cin, std::cout,

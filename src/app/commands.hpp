@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <string>
 
 namespace btms::app {
 
@@ -26,5 +27,13 @@ void register_scan(CLI::App& app, Registry& registry);
 void register_user(CLI::App& app, Registry& registry);
 
 void block_stop_signals();
+
+// --data-dir "" would put the databases into the working directory: refused.
+inline std::string non_empty_folder(const std::string& value) {
+  return value.empty() ? std::string(
+                             "must name a folder (an empty path would write into the "
+                             "working directory)")
+                       : std::string();
+}
 
 }  // namespace btms::app

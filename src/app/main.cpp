@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <string>
 
 #include "app/commands.hpp"
 
@@ -23,6 +24,16 @@ int main(int argc, char** argv) {
   btms::app::register_user(app, registry);
   btms::app::register_docs(app, registry);
 
+  // "btms UNKNOWN --help" would print the main help and exit 0 (help is handled before the
+  // unknown word is refused): name the unknown command first.
+  const auto known = [&app](const std::string& name) {
+    return !app.get_subcommands([&name](CLI::App* sub) { return sub->check_name(name); }).empty();
+  };
+  if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
+    std::cerr << "btms: unknown command '" << argv[1] << "'\n";
+    std::cerr << "Run 'btms --help' for the list of commands.\n";
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -2,8 +2,10 @@
 
 #include <toml++/toml.h>
 
+#include <cmath>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 namespace btms::plant {
@@ -61,13 +63,18 @@ class EventReader {
 
   template <class T>
   std::optional<T> get(const char* key) {
+    used_.insert(key);
     const auto node = t_[key];
     if (!node) {
       fail(std::string("missing '") + key + "'");
       return std::nullopt;
     }
     if constexpr (std::is_same_v<T, double>) {
-      if (auto v = node.value<double>()) return v;  // accepts integers too
+      if (auto v = node.value<double>()) {  // accepts integers too
+        if (std::isfinite(*v)) return v;
+        fail(std::string("'") + key + "' must be a finite number");
+        return std::nullopt;
+      }
     } else {
       if (auto v = node.value_exact<T>()) return v;
     }
@@ -76,6 +83,7 @@ class EventReader {
   }
   template <class T>
   T get_or(const char* key, T fallback) {
+    used_.insert(key);
     return t_.contains(key) ? get<T>(key).value_or(fallback) : fallback;
   }
 
@@ -109,6 +117,19 @@ class EventReader {
     }
     e.position = static_cast<int>(*pos);
     return true;
+  }
+
+  // A key of the event table that read() never looked at: a typo ("positon") or a key of
+  // another event type would otherwise be ignored silently.
+  bool unknown_keys() {
+    bool found = false;
+    for (const auto& [key, value] : t_) {
+      if (!used_.contains(std::string(key.str()))) {
+        fail("unknown key '" + std::string(key.str()) + "' in this event");
+        found = true;
+      }
+    }
+    return found;
   }
 
   std::optional<ScenarioEvent> read() {
@@ -274,6 +295,7 @@ class EventReader {
   const std::string& file_;
   int line_;
   std::vector<ScenarioError>& errors_;
+  std::set<std::string> used_;  // keys read() looked at
 };
 
 void read_expectation(toml::node_view<toml::node> node, const model::Site& site,
@@ -357,11 +379,16 @@ ScenarioResult parse_scenario_string(std::string_view toml_text, const model::Si
   double previous_s = 0.0;
   if (const toml::array* events = root["event"].as_array()) {
     for (const auto& node : *events) {
+      if (!node.is_table()) {
+        result.errors.push_back({source_name, static_cast<int>(node.source().begin.line),
+                                 "'event' must be an array of tables ([[event]])"});
+        continue;
+      }
       const auto& table = *node.as_table();
       const int line = static_cast<int>(table.source().begin.line);
       EventReader reader(table, site, source_name, line, result.errors);
       auto event = reader.read();
-      if (!event) continue;
+      if (!event || reader.unknown_keys()) continue;
       if (event->at_s < previous_s) {
         reader.fail("time goes backwards: " + std::to_string(event->at_s) + " s after " +
                     std::to_string(previous_s) + " s");
@@ -375,7 +402,10 @@ ScenarioResult parse_scenario_string(std::string_view toml_text, const model::Si
     read_expectation(node, site, source_name, scenario.expect, result.errors);
   }
   for (const auto& [key, value] : root) {
-    if (key.str() != "event" && key.str() != "expect") {
+    if (key.str() == "event" && !value.is_array()) {
+      result.errors.push_back({source_name, static_cast<int>(value.source().begin.line),
+                               "'event' must be an array of tables ([[event]])"});
+    } else if (key.str() != "event" && key.str() != "expect") {
       result.errors.push_back({source_name, static_cast<int>(value.source().begin.line),
                                "unknown key '" + std::string(key.str()) + "'"});
     }

@@ -1,6 +1,9 @@
 #include "web/api_handlers.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -131,8 +134,22 @@ std::string escape_label(std::string_view text) {
   return out;
 }
 
+// The bus statistics that count (bus/<name>/<kind>): exported as counters of their own, by the
+// Prometheus conventions, not as gauge values of a channel.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kBusCounters{{
+    {"/errors", "btms_bus_errors_total"},
+    {"/timeouts", "btms_bus_timeouts_total"},
+    {"/crc_errors", "btms_bus_crc_errors_total"},
+}};
+
+bool is_bus_counter(std::string_view name) {
+  if (!name.starts_with("bus/") || std::count(name.begin(), name.end(), '/') != 2) return false;
+  return std::any_of(kBusCounters.begin(), kBusCounters.end(),
+                     [&](const auto& c) { return name.ends_with(c.first); });
+}
+
 bool exported_as_metric(std::string_view name) {
-  if (name.starts_with("bus/")) return true;
+  if (name.starts_with("bus/")) return !is_bus_counter(name);
   if (!name.starts_with("string/")) return false;
   return name.ends_with("/voltage") || name.ends_with("/current");
 }
@@ -153,6 +170,23 @@ void add_metric_channels(std::string& out, const model::Snapshot* snap, bool val
     } else {
       out += fmt::format("btms_channel_quality_ok{{channel=\"{}\"}} {}\n", label,
                          s.quality == model::Quality::ok ? 1 : 0);
+    }
+  }
+}
+
+void add_bus_counters(std::string& out, const model::Snapshot* snap) {
+  for (const auto& [suffix, metric] : kBusCounters) {
+    out += fmt::format(
+        "# HELP {} Field bus {} since the gateway started, per bus.\n# TYPE {} counter\n", metric,
+        suffix.substr(1), metric);
+    if (snap == nullptr || !snap->channels) continue;
+    for (model::ChannelId id = 0; id < snap->channels->size() && id < snap->samples.size(); ++id) {
+      const auto& name = snap->channels->info(id).name;
+      if (!is_bus_counter(name) || !name.ends_with(suffix)) continue;
+      const auto& s = snap->samples[id];
+      if (!std::isfinite(s.value)) continue;
+      const auto bus = std::string_view(name).substr(4, name.size() - 4 - suffix.size());
+      out += fmt::format("{}{{bus=\"{}\"}} {}\n", metric, escape_label(bus), s.value);
     }
   }
 }
@@ -313,6 +347,7 @@ std::string metrics_text(const ApiContext& ctx) {
       "# TYPE btms_channel_quality_ok gauge\n";
   add_metric_channels(out, plant.get(), false);
   add_metric_channels(out, derived.get(), false);
+  add_bus_counters(out, plant.get());
   out +=
       "# HELP btms_snapshot_age_seconds Age of the latest published snapshot.\n"
       "# TYPE btms_snapshot_age_seconds gauge\n";
@@ -325,12 +360,16 @@ std::string metrics_text(const ApiContext& ctx) {
                        static_cast<double>(now_ms - derived->time_ms) / 1000.0);
   }
   out +=
-      "# HELP btms_snapshot_sequence Sequence number of the latest published snapshot.\n"
-      "# TYPE btms_snapshot_sequence counter\n";
-  if (plant)
-    out += fmt::format("btms_snapshot_sequence{{snapshot=\"plant\"}} {}\n", plant->sequence);
+      "# HELP btms_snapshots_published_total Snapshots published (the latest one's sequence "
+      "number).\n"
+      "# TYPE btms_snapshots_published_total counter\n";
+  if (plant) {
+    out +=
+        fmt::format("btms_snapshots_published_total{{snapshot=\"plant\"}} {}\n", plant->sequence);
+  }
   if (derived) {
-    out += fmt::format("btms_snapshot_sequence{{snapshot=\"derived\"}} {}\n", derived->sequence);
+    out += fmt::format("btms_snapshots_published_total{{snapshot=\"derived\"}} {}\n",
+                       derived->sequence);
   }
   out +=
       "# HELP btms_http_requests_total HTTP requests answered, by status code.\n"

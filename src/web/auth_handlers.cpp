@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 #include <system_error>
@@ -237,6 +239,19 @@ Response audit_entries(AuthContext& auth, const ParsedTarget& target) {
   return no_store_json(200, out);
 }
 
+// Sets `mode` on path when it exists and allows more than that; a file that is not there yet
+// is fine.
+void restrict_to_owner(const std::string& path, mode_t mode) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return;
+  if ((st.st_mode & 07777) & ~mode) {
+    if (::chmod(path.c_str(), mode) != 0) {
+      throw std::runtime_error(
+          fmt::format("web: cannot restrict '{}' to its owner: {}", path, std::strerror(errno)));
+    }
+  }
+}
+
 security::SessionConfig session_config(const AuthTuning& tuning, bool secure_cookie) {
   auto config = tuning.session;
   config.secure_cookie = secure_cookie;
@@ -276,16 +291,21 @@ AuthContext::AuthContext(const std::string& data_dir, bool allow_anonymous_read,
       limiter_(tuning.rate_limit) {
   if (data_dir.empty()) return;
   std::error_code ec;
-  if (std::filesystem::create_directories(data_dir, ec)) {
-    // Password hashes and the audit trail are nobody else's business.
-    ::chmod(data_dir.c_str(), 0700);
-  }
+  std::filesystem::create_directories(data_dir, ec);
   if (ec) {
     throw std::runtime_error(
         fmt::format("web: cannot create data directory '{}': {}", data_dir, ec.message()));
   }
+  // Password hashes, the audit trail and the history are nobody else's business: the folder is
+  // the gateway's alone (0700) even when someone else created it first (with the usual umask,
+  // 0755), and the databases in it are 0600.
+  restrict_to_owner(data_dir, 0700);
   users_ = std::make_unique<security::UserStore>(users_db_path(data_dir), tuning.password_cost);
   audit_ = std::make_unique<security::AuditLog>(audit_db_path(data_dir));
+  for (const auto& db : {users_db_path(data_dir), audit_db_path(data_dir)}) {
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+      restrict_to_owner(db + suffix, 0600);
+  }
   login_ = std::make_unique<security::LoginService>(*users_, sessions_, limiter_, *audit_);
 }
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/config_fields.hpp"
+#include "model/ids.hpp"
 #include "web/api_handlers.hpp"
 #include "web/discharge_handlers.hpp"
 #include "web/history_handlers.hpp"
@@ -162,6 +163,36 @@ Response list_alarms(const OperatorContext& ctx, const ParsedTarget& target) {
                                  {"alarms", std::move(alarms)}});
 }
 
+// A source an acknowledgement may name: the whole site (""), a UPS, string, battery or ambient
+// sensor of the site, or anything an alarm of the list is raised on or under ("mc" for
+// "mc/input/2"). Checked here, so an unknown source is a 404 naming it, whatever the engine
+// answers for an acknowledgement that matched nothing.
+bool source_known(const OperatorContext& ctx, const std::string& source,
+                  const engine::AlarmList& list) {
+  if (source.empty()) return true;
+  for (const auto& a : list.alarms) {
+    if (a.source == source || a.source.starts_with(source + "/")) return true;
+  }
+  if (!ctx.site) return true;  // no topology to check against: the engine decides
+  for (const auto& u : ctx.site->upses) {
+    if (source == model::ups_id(u.id)) return true;
+  }
+  for (const auto& s : ctx.site->strings) {
+    if (source == model::string_id(s.id)) return true;
+  }
+  if (const auto battery = model::parse_battery_id(source)) {
+    for (const auto& s : ctx.site->strings) {
+      if (s.id == battery->string && battery->position >= 1 && battery->position <= s.batteries) {
+        return true;
+      }
+    }
+  }
+  for (const auto& th : ctx.site->mc.th) {
+    if (source == model::ambient_id(th.index)) return true;
+  }
+  return false;
+}
+
 Response acknowledge(const OperatorContext& ctx, const Request& request) {
   auto parsed = parse_object_body(request.body, kMaxActionBody_bytes, {"key", "source", "comment"});
   if (auto* reason = std::get_if<std::string>(&parsed)) return no_store_error(400, *reason);
@@ -183,6 +214,10 @@ Response acknowledge(const OperatorContext& ctx, const Request& request) {
   const auto who = actor_of(ctx, request);
   const std::string target = by_key ? key : (source.empty() ? "site" : source);
   const std::string what = comment.empty() ? "acknowledge" : "acknowledge, comment: " + comment;
+  if (!by_key && !source_known(ctx, source, *ctx.engine->alarms())) {
+    return finish(ctx, who, security::AuditAction::acknowledge, target, what,
+                  {404, "unknown source " + source});
+  }
   if (by_key && key != "*") {
     const auto list = ctx.engine->alarms();
     const bool known = std::any_of(list->alarms.begin(), list->alarms.end(),

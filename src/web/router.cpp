@@ -132,6 +132,19 @@ std::optional<Response> Router::authorize(const Request& request, Role role) con
   return authorizer_(request, role);
 }
 
+std::optional<Response> Router::authorize_route(const Request& request) const {
+  if (!authorizer_) return std::nullopt;
+  const auto parsed = parse_target(request.target);
+  if (!parsed) return std::nullopt;
+  const Route* route = match(parsed->path);
+  if (route == nullptr) return std::nullopt;
+  if (!route->methods.empty() && std::find(route->methods.begin(), route->methods.end(),
+                                           request.method) == route->methods.end()) {
+    return std::nullopt;
+  }
+  return authorizer_(request, route->required_role);
+}
+
 void Router::mark_blocking(std::string path, std::string method) {
   blocking_.emplace_back(std::move(path), std::move(method));
 }

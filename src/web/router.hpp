@@ -55,6 +55,9 @@ class Router {
   Response handle(const Request& request) const;
   // The authorizer's verdict alone (for the WebSocket upgrade); nullopt = allowed.
   std::optional<Response> authorize(const Request& request, Role role) const;
+  // The authorizer's verdict for the route the request goes to (nullopt = allowed, or no such
+  // route or method: handle() answers those). Lets the server refuse before queueing work.
+  std::optional<Response> authorize_route(const Request& request) const;
 
   // Marks path + method as slow (Argon2 password hashing): the server runs such requests on a
   // worker thread instead of an io thread.

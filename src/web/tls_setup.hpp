@@ -30,8 +30,13 @@ struct SslCtxDeleter {
 };
 using SslCtxPtr = std::unique_ptr<ssl_ctx_st, SslCtxDeleter>;
 
+// TLS 1.2 suites offered (Mozilla "intermediate", ECDHE + AEAD only; OpenSSL names).
+inline constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
 // A server context with the certificate chain and key loaded and checked against each other;
-// TLS 1.2 and 1.3 only, no compression, no renegotiation. Throws std::runtime_error
+// TLS 1.2 (AEAD suites only) and 1.3, no compression, no renegotiation. Throws std::runtime_error
 // ("TLS certificate file '/x' cannot be read: ...", "... does not match ...").
 SslCtxPtr make_server_tls_context(const TlsFiles& files);
 

@@ -60,14 +60,34 @@ constexpr auto kTlsHandshakeTimeout = 10s;
 constexpr auto kTlsShutdownTimeout = 5s;
 constexpr std::size_t kMaxHeader_bytes = 16 * 1024;
 constexpr const char* kStreamPath = "/api/v1/stream";
+// Requests queued or running per worker lane (see WorkerLane).
 constexpr int kMaxBlockingInFlight = 32;
+// accept() failing for want of descriptors or memory: wait before trying again (growing to
+// the maximum) instead of spinning on a listener that stays readable.
+constexpr auto kAcceptBackoffMin = 50ms;
+constexpr auto kAcceptBackoffMax = 1000ms;
+constexpr auto kAcceptErrorLogPeriod = 10s;
+
 // Something the server can close on stop().
 class Closable {
  public:
   virtual ~Closable() = default;
+  // One of WebOptions::max_connections, released with the last session that holds it (the
+  // HTTP session hands it to the WebSocket session on an upgrade).
+  std::shared_ptr<void> connection_slot;
   virtual void close() = 0;
   // A new step was published: stream sessions send what changed (values, events) now.
   virtual void wake() {}
+};
+
+// A worker pool with its own in-flight budget. Anonymous work (logins, first-admin setup:
+// Argon2) and work of a valid session (operator actions waiting for the engine, discharge
+// exports) get one each, so a login flood can never make an operator's acknowledgement wait
+// or answer 503.
+struct WorkerLane {
+  std::unique_ptr<net::thread_pool> pool;
+  std::atomic<int> in_flight{0};
+  const char* busy_reason = "";
 };
 
 // State shared by the listener and all sessions.
@@ -80,10 +100,10 @@ struct ServerCore {
   Router router;
   std::unique_ptr<AuthContext> auth;
   std::unique_ptr<net::ssl::context> tls;  // set by start() when options.tls.enabled
-  // Runs the routes the router marks blocking (Argon2 hashing), so logins never stall the io
-  // threads; bounded so a login flood queues at most kMaxBlockingInFlight hashes.
-  std::unique_ptr<net::thread_pool> workers;
-  std::atomic<int> blocking_in_flight{0};
+  // Run the routes the router marks blocking (Argon2 hashing, engine waits) off the io threads;
+  // each bounded to kMaxBlockingInFlight. Requests are authorized before they are queued.
+  WorkerLane anonymous_lane{{}, {}, "too many logins in progress; try again"};
+  WorkerLane session_lane{{}, {}, "too many actions in progress; try again"};
   std::atomic<bool> stopping{false};
   // The engine's step bundles (set_publication): stream sessions read the plant and derived
   // snapshots of one step, as a pair. Null: each publisher's latest (tests without engine).
@@ -97,6 +117,9 @@ struct ServerCore {
     return {api.plant ? api.plant->latest() : nullptr,
             api.derived ? api.derived->latest() : nullptr};
   }
+  std::atomic<int> open_connections{0};
+  std::atomic<std::uint64_t> refused_connections{0};
+  std::atomic<std::uint64_t> accept_errors{0};
 
   std::mutex sessions_mutex;
   std::list<std::weak_ptr<Closable>> sessions;
@@ -387,16 +410,30 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
         if (auto denied = core_.router.authorize(request, Role::viewer)) {
           return send(std::move(*denied), req.version(), false);
         }
+        if (!same_origin(request)) {
+          // A page of another site must not read the stream with the user's cookie
+          // (cross-site WebSocket hijacking): browsers always send Origin on an upgrade.
+          return send(error_response(403, "WebSocket from another origin refused"), req.version(),
+                      false);
+        }
         // Bytes the client sent after the upgrade request would be lost with the buffer;
         // a client must wait for the 101 anyway, so none are expected.
         handed_off_ = true;
-        std::make_shared<WsSession<Stream>>(std::move(stream_), core_)->run(parser_->release());
+        auto ws = std::make_shared<WsSession<Stream>>(std::move(stream_), core_);
+        ws->connection_slot = std::move(connection_slot);
+        ws->run(parser_->release());
         return;
       }
       return send(error_response(404, "no WebSocket endpoint here"), req.version(), false);
     }
-    if (core_.workers && core_.router.is_blocking(request)) {
-      return handle_on_worker(std::move(request), req.version(), req.keep_alive());
+    if (core_.anonymous_lane.pool && core_.router.is_blocking(request)) {
+      // Authorized first, on the io thread (a session lookup): a request that will be refused
+      // never takes a worker, and a valid session's work never queues behind anonymous work.
+      if (auto denied = core_.router.authorize_route(request)) {
+        return send(std::move(*denied), req.version(), req.keep_alive());
+      }
+      auto& lane = core_.auth->session_of(request) ? core_.session_lane : core_.anonymous_lane;
+      return handle_on_worker(lane, std::move(request), req.version(), req.keep_alive());
     }
     Response response;
     if (request.target == kStreamPath) {
@@ -414,15 +451,15 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
   }
 
   // Answers asynchronously: the worker computes the response, the session's strand sends it.
-  void handle_on_worker(Request request, unsigned version, bool keep_alive) {
-    if (core_.blocking_in_flight.fetch_add(1) >= kMaxBlockingInFlight) {
-      --core_.blocking_in_flight;
-      auto busy = error_response(503, "too many logins in progress; try again");
+  void handle_on_worker(WorkerLane& lane, Request request, unsigned version, bool keep_alive) {
+    if (lane.in_flight.fetch_add(1) >= kMaxBlockingInFlight) {
+      --lane.in_flight;
+      auto busy = error_response(503, lane.busy_reason);
       busy.headers.emplace_back("Retry-After", "1");
       return send(std::move(busy), version, keep_alive);
     }
-    net::post(*core_.workers, [self = this->shared_from_this(), request = std::move(request),
-                               version, keep_alive]() mutable {
+    net::post(*lane.pool, [self = this->shared_from_this(), &lane, request = std::move(request),
+                           version, keep_alive]() mutable {
       Response response;
       try {
         response = self->core_.router.handle(request);
@@ -430,12 +467,33 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
         spdlog::error("web: handler for {} failed: {}", request.target, e.what());
         response = error_response(500, "internal error");
       }
-      --self->core_.blocking_in_flight;
+      --lane.in_flight;
       net::post(self->executor_,
                 [self, response = std::move(response), version, keep_alive]() mutable {
                   self->send(std::move(response), version, keep_alive);
                 });
     });
+  }
+
+  // No Origin (a script, not a browser), or an Origin whose host[:port] is the Host the
+  // request was sent to.
+  static bool same_origin(const Request& request) {
+    const auto origin = request.headers.find("origin");
+    if (origin == request.headers.end()) return true;
+    const auto host = request.headers.find("host");
+    if (host == request.headers.end()) return false;
+    std::string_view o = origin->second;
+    const auto scheme_end = o.find("://");
+    if (scheme_end == std::string_view::npos) return false;
+    o.remove_prefix(scheme_end + 3);
+    if (o.size() != host->second.size()) return false;
+    for (std::size_t i = 0; i < o.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(o[i])) !=
+          std::tolower(static_cast<unsigned char>(host->second[i]))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   void send(Response response, unsigned version, bool keep_alive) {
@@ -515,18 +573,63 @@ struct WebServer::Impl {
     if (core.api.derived) wake_subscriptions.push_back(core.api.derived->on_publish(wake));
   }
 
+  // Waits before the next accept() after running out of descriptors (see kAcceptBackoffMin).
+  net::steady_timer accept_backoff_timer{acceptor.get_executor()};
+  std::chrono::milliseconds accept_backoff = kAcceptBackoffMin;
+  std::chrono::steady_clock::time_point last_accept_error_log{};
+  std::chrono::steady_clock::time_point last_refusal_log{};
+
   void do_accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
-      if (!ec && !core.stopping) {
-        if (core.tls) {
-          std::make_shared<HttpSession<TlsStream>>(std::move(socket), core, *core.tls)->start();
-        } else {
-          std::make_shared<HttpSession<PlainStream>>(std::move(socket), core)->start();
+      const auto now = std::chrono::steady_clock::now();
+      if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space ||
+          ec == net::error::no_memory || ec.value() == ENFILE) {
+        // The pending connection stays in the backlog and the listener readable: accepting
+        // again at once would spin. Rest, log (not on every try), keep serving the others.
+        ++core.accept_errors;
+        if (now - last_accept_error_log >= kAcceptErrorLogPeriod) {
+          spdlog::warn("web: cannot accept connections: {} ({} open); pausing for {} ms",
+                       ec.message(), core.open_connections.load(), accept_backoff.count());
+          last_accept_error_log = now;
         }
+        accept_backoff_timer.expires_after(accept_backoff);
+        accept_backoff = std::min(accept_backoff * 2, std::chrono::milliseconds(kAcceptBackoffMax));
+        accept_backoff_timer.async_wait([this](beast::error_code wait_ec) {
+          if (!wait_ec && acceptor.is_open()) do_accept();
+        });
+        return;
       }
+      if (!ec) accept_backoff = kAcceptBackoffMin;
+      if (!ec && !core.stopping) start_session(std::move(socket), now);
       do_accept();
     });
+  }
+
+  void start_session(tcp::socket socket, std::chrono::steady_clock::time_point now) {
+    if (core.open_connections.load() >= core.options.max_connections) {
+      // Over the cap: close at once (the backlog must not fill), the open ones are served.
+      ++core.refused_connections;
+      if (now - last_refusal_log >= kAcceptErrorLogPeriod) {
+        spdlog::warn("web: {} connections open, the maximum ({}); refusing new ones",
+                     core.open_connections.load(), core.options.max_connections);
+        last_refusal_log = now;
+      }
+      beast::error_code ignored;
+      socket.close(ignored);
+      return;
+    }
+    ++core.open_connections;
+    auto slot = std::shared_ptr<void>(nullptr, [&core = core](void*) { --core.open_connections; });
+    if (core.tls) {
+      auto session = std::make_shared<HttpSession<TlsStream>>(std::move(socket), core, *core.tls);
+      session->connection_slot = std::move(slot);
+      session->start();
+    } else {
+      auto session = std::make_shared<HttpSession<PlainStream>>(std::move(socket), core);
+      session->connection_slot = std::move(slot);
+      session->start();
+    }
   }
 };
 
@@ -606,7 +709,9 @@ void WebServer::start() {
   impl.bound_port = impl.acceptor.local_endpoint().port();
   impl.core.stopping = false;
   impl.core.api.started = std::chrono::steady_clock::now();
-  impl.core.workers = std::make_unique<net::thread_pool>(
+  impl.core.anonymous_lane.pool = std::make_unique<net::thread_pool>(
+      static_cast<std::size_t>(std::max(1, opt.auth.hash_threads)));
+  impl.core.session_lane.pool = std::make_unique<net::thread_pool>(
       static_cast<std::size_t>(std::max(1, opt.auth.hash_threads)));
   impl.do_accept();
   impl.subscribe_wake_ups();
@@ -631,9 +736,13 @@ void WebServer::stop() {
     impl.core.close_all();
   });
   impl.wake_subscriptions.clear();  // no wake-up is posted after this
+  net::post(impl.accept_backoff_timer.get_executor(),
+            [&impl] { impl.accept_backoff_timer.cancel(); });
   // Finishes the hashes in progress; their replies go to the io threads still running below.
-  impl.core.workers->join();
-  impl.core.workers.reset();
+  for (auto* lane : {&impl.core.anonymous_lane, &impl.core.session_lane}) {
+    lane->pool->join();
+    lane->pool.reset();
+  }
   // Every session stops once its socket is closed; the io threads then run out of work. A
   // handler that somehow keeps work alive must not hang shutdown: force it after a while.
   for (auto& f : impl.finished) {
@@ -674,6 +783,12 @@ void WebServer::set_durability(std::shared_ptr<engine::EventDurability> durabili
 
 int WebServer::port() const {
   return impl_->bound_port;
+}
+
+WebConnectionStats WebServer::connection_stats() const {
+  const auto& core = impl_->core;
+  return WebConnectionStats{core.open_connections.load(), core.refused_connections.load(),
+                            core.accept_errors.load()};
 }
 
 }  // namespace btms::web

@@ -3,6 +3,7 @@
 // io thread, so a slow or hostile client can never delay acquisition or the engine.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -53,10 +54,19 @@ struct WebOptions {
   AuthTuning auth;  // Argon2 cost, lockout and session timeouts (defaults = production)
   int ws_ping_interval_ms = 15'000;  // idle time before a ping; no answer in as long = dropped
   int io_threads = 1;
+  // Connections open at once (HTTP and WebSocket); more are closed at once, so a flood cannot
+  // take every file descriptor of the gateway.
+  int max_connections = 512;
   TlsOptions tls;  // enabled: HTTPS/WSS only (TLS 1.2+), session cookies Secure
   // The gateway's clock for data: values' ages, default history and discharge ranges. Logins,
   // sessions and the audit log stay on system time (real people, real expiry).
   std::shared_ptr<const model::Clock> clock = model::system_clock();
+};
+
+struct WebConnectionStats {
+  int open = 0;
+  std::uint64_t refused = 0;        // over max_connections
+  std::uint64_t accept_errors = 0;  // accept() failed (EMFILE, ENFILE, ...): backed off
 };
 
 class WebServer {
@@ -75,6 +85,7 @@ class WebServer {
   void stop();
   // The bound port (useful with port 0); 0 before start().
   int port() const;
+  WebConnectionStats connection_stats() const;
 
   // History endpoints (/api/v1/history, /history.csv, /events) read this store; without one
   // they answer 503. Call before start().

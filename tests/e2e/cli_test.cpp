@@ -42,6 +42,22 @@ TEST(Cli, UnknownSubcommandIsExitStatus2) {
   EXPECT_NE(r.output.find("frobnicate"), std::string::npos) << r.output;
 }
 
+// Issue 17 item 14: "btms UNKNOWN --help" printed the main help and exited 0.
+TEST(Cli, HelpOfAnUnknownSubcommandIsExitStatus2) {
+  const auto r = run("frobnicate --help");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("unknown command 'frobnicate'"), std::string::npos) << r.output;
+}
+
+// Issue 17 item 11: --data-dir "" wrote the databases into the working directory.
+TEST(Cli, EmptyDataDirIsRefused) {
+  for (const char* command : {"gateway --data-dir ''", "user add someone --data-dir ''"}) {
+    const auto r = run(command);
+    EXPECT_EQ(r.status, 2) << command << ": " << r.output;
+    EXPECT_NE(r.output.find("must name a folder"), std::string::npos) << r.output;
+  }
+}
+
 TEST(Cli, UnknownFlagIsExitStatus2) {
   const auto r = run("demo --no-such-flag");
   EXPECT_EQ(r.status, 2);

@@ -134,6 +134,23 @@ const ErrorCase kCases[] = {
     {"parity", "", "", std::string(kRtuBus) + "parity = \"X\"\n", 37, "bus[2].parity",
      "must be \"N\", \"E\" or \"O\""},
     {"port_range", "port = 1502", "port = 0", "", 10, "bus[1].port", "out of range 1..65535"},
+    // Issue 17 item 10: empty or invalid hosts, empty RTU devices and names with control
+    // characters were accepted.
+    {"host_empty", "port = 1502", "host = \"\"", "", 10, "bus[1].host", "must not be empty"},
+    {"host_invalid", "port = 1502", "host = \"plc one\"", "", 10, "bus[1].host",
+     "neither an IP address nor a host name"},
+    {"host_bad_label", "port = 1502", "host = \"-plc.example\"", "", 10, "bus[1].host",
+     "neither an IP address nor a host name"},
+    {"host_empty_label", "port = 1502", "host = \"plc..example\"", "", 10, "bus[1].host",
+     "neither an IP address nor a host name"},
+    {"rtu_device_empty", "", "", "[[bus]]\nname = \"r\"\ntype = \"rtu\"\ndevice = \"\"\n", 36,
+     "bus[2].device", "must not be empty"},
+    {"rtu_device_relative", "", "", "[[bus]]\nname = \"r\"\ntype = \"rtu\"\ndevice = \"ttyS0\"\n",
+     36, "bus[2].device", "absolute path"},
+    {"name_control_char", "name = \"T\"", "name = \"T\\nforged log line\"", "", 2, "site.name",
+     "control character (code 10)"},
+    {"input_name_escape", "name = \"Door\"", "name = \"Door\\u001b[31m\"", "", 21,
+     "mc.input[1].name", "control character (code 27)"},
     {"tcp_key_on_rtu", "", "", std::string(kRtuBus) + "port = 1502\n", 37, "bus[2].port",
      "applies only to type = \"tcp\""},
     {"bus_type", "type = \"tcp\"", "type = \"udp\"", "", 9, "bus[1].type", "\"tcp\" or \"rtu\""},
@@ -228,6 +245,15 @@ TEST_P(ConfigErrorTest, ReportsLineKeyAndReason) {
 
 INSTANTIATE_TEST_SUITE_P(AllKinds, ConfigErrorTest, ::testing::ValuesIn(kCases),
                          [](const auto& info) { return std::string(info.param.name); });
+
+TEST(ConfigParser, HostsThatAreValid) {
+  for (const char* host : {"127.0.0.1", "::1", "fe80::1", "plc-1.site.example", "gw", "10.0.0.5"}) {
+    std::string text(kBase);
+    text.replace(text.find("port = 1502"), 11, std::string("host = \"") + host + "\"");
+    const auto result = parse_config_string(text, "site.toml");
+    EXPECT_TRUE(result.site.has_value()) << host;
+  }
+}
 
 TEST(ConfigParser, BaseIsValid) {
   const auto result = parse_config_string(kBase, "site.toml");

@@ -2,6 +2,7 @@
 // cost so the tests stay fast under AddressSanitizer.
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <set>
@@ -164,6 +165,26 @@ TEST_F(AuthTest, SetupOnlyWhileNoUserExistsAndCookieAttributes) {
   EXPECT_EQ(send(port(), "POST", "/api/v1/login", {}, login_body("mallory", kAdminPassword).dump())
                 .status,
             401);
+}
+
+// Issue 17 item 11: the data directory stayed 0755 when it existed before (the gateway creates
+// it for the history first) and the databases were 0644, world-readable.
+TEST_F(AuthTest, DataDirectoryAndDatabasesAreTheOwnersOnly) {
+  auto o = options();
+  std::filesystem::create_directories(o.data_dir);
+  ::chmod(o.data_dir.c_str(), 0755);
+  start(o);
+  ASSERT_EQ(
+      send(port(), "POST", "/api/v1/setup", {}, login_body("admin", kAdminPassword).dump()).status,
+      201);
+  const auto mode = [](const std::string& path) {
+    struct stat st {};
+    EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+    return st.st_mode & 07777;
+  };
+  EXPECT_EQ(mode(o.data_dir), 0700u);
+  EXPECT_EQ(mode(users_db_path(o.data_dir)), 0600u);
+  EXPECT_EQ(mode(audit_db_path(o.data_dir)), 0600u);
 }
 
 TEST_F(AuthTest, SecureCookieWhenNotOnLoopback) {

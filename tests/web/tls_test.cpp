@@ -159,6 +159,29 @@ TEST_F(TlsServerTest, ClientLimitedToTls11IsRefused) {
   EXPECT_EQ(https_request(server->port(), good, "GET", "/api/v1/health").status, 200u);
 }
 
+// Issue 17 item 12: TLS 1.2 CBC suites were offered. A TLS 1.2 client offering only CBC suites
+// is refused; one offering an AEAD suite of Mozilla's intermediate list is served.
+TEST_F(TlsServerTest, Tls12OffersAeadSuitesOnly) {
+  start(tls_options());
+  // Each list names the suite for an ECDSA and an RSA certificate.
+  for (const char* cbc : {"ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA",
+                          "ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384", "AES128-SHA256"}) {
+    auto ctx = client_context(tls_cert_path(dir.path().string()));
+    SSL_CTX_set_max_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+    ASSERT_EQ(SSL_CTX_set_cipher_list(ctx.native_handle(), cbc), 1) << cbc;
+    EXPECT_THROW(https_request(server->port(), ctx, "GET", "/api/v1/health"),
+                 boost::system::system_error)
+        << cbc;
+  }
+  for (const char* aead : {"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256",
+                           "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"}) {
+    auto ctx = client_context(tls_cert_path(dir.path().string()));
+    SSL_CTX_set_max_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+    ASSERT_EQ(SSL_CTX_set_cipher_list(ctx.native_handle(), aead), 1) << aead;
+    EXPECT_EQ(https_request(server->port(), ctx, "GET", "/api/v1/health").status, 200u) << aead;
+  }
+}
+
 TEST_F(TlsServerTest, PlainHttpToTheTlsPortIsRefusedCleanly) {
   start(tls_options());
   const auto raw = test::exchange_raw(

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -224,6 +226,38 @@ TEST_F(StaticFilesTest, PathTraversalRefused) {
     EXPECT_TRUE(reply.status == 400 || reply.status == 404) << target << " " << reply.status;
     EXPECT_EQ(reply.body.find("top secret"), std::string::npos) << target;
   }
+}
+
+// Issue 17 item 13: `promtool check metrics` found a counter without _total, and the bus error
+// counters were exported as gauge values. Lints what promtool checks for names and types.
+TEST_F(WebServerTest, MetricsFollowThePrometheusConventions) {
+  start();
+  const auto m = http_request(server->port(), "GET", "/metrics").body;
+  std::map<std::string, std::string> types;
+  std::size_t pos = 0;
+  while (pos < m.size()) {
+    const auto eol = m.find('\n', pos);
+    const auto line = m.substr(pos, eol - pos);
+    pos = eol + 1;
+    if (line.starts_with("# TYPE ")) {
+      const auto rest = line.substr(7);
+      const auto space = rest.find(' ');
+      types[rest.substr(0, space)] = rest.substr(space + 1);
+    } else if (!line.starts_with("#")) {
+      const auto name = line.substr(0, line.find_first_of("{ "));
+      EXPECT_TRUE(types.contains(name)) << "sample before its TYPE: " << line;
+    }
+  }
+  for (const auto& [name, type] : types) {
+    if (type == "counter") {
+      EXPECT_TRUE(name.ends_with("_total")) << name;
+    } else {
+      EXPECT_FALSE(name.ends_with("_total")) << name << " is a " << type;
+    }
+  }
+  EXPECT_EQ(types["btms_bus_crc_errors_total"], "counter");
+  EXPECT_NE(m.find("btms_bus_crc_errors_total{bus=\"bus1\"} "), std::string::npos) << m;
+  EXPECT_EQ(m.find("channel=\"bus/bus1/crc_errors\""), std::string::npos) << m;
 }
 
 TEST_F(WebServerTest, MetricsFormat) {

@@ -1,5 +1,6 @@
 #include "model/config/config_parser.hpp"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -22,6 +23,32 @@ namespace btms::model {
 namespace {
 
 enum class Need { optional, required };
+
+// An IPv4 or IPv6 literal, or a DNS host name (RFC 1123: labels of letters, digits and '-',
+// not starting or ending with '-', at most 63 characters each, 253 in all).
+bool is_host_name_or_address(const std::string& host) {
+  in6_addr v6{};
+  in_addr v4{};
+  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1 ||
+      ::inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    return true;
+  }
+  if (host.size() > 253) return false;
+  std::size_t label = 0;
+  char previous = '.';
+  for (const char c : host) {
+    if (c == '.') {
+      if (label == 0 || previous == '-') return false;
+      label = 0;
+    } else {
+      const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      if (!alnum && !(c == '-' && label > 0)) return false;
+      if (++label > 63) return false;
+    }
+    previous = c;
+  }
+  return label > 0 && previous != '-';
+}
 
 // Where errors go; shared by every reader of one file.
 struct Context {
@@ -92,7 +119,17 @@ class TableReader {
     const auto* n = node(key, need);
     if (!n) return false;
     if (!n->is_string()) return wrong_type(key, *n, "string");
-    out = n->as_string()->get();
+    const auto& text = n->as_string()->get();
+    // Names end up in logs, the UI, CSV headers and SCADA texts: a control character (a
+    // newline, an escape sequence) would forge or garble them.
+    for (const char c : text) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+        error(key, fmt::format("control character (code {}) in the value",
+                               static_cast<int>(static_cast<unsigned char>(c))));
+        return false;
+      }
+    }
+    out = text;
     return true;
   }
 
@@ -367,10 +404,23 @@ void read_bus(TableReader& r, Site& site) {
     }
     return true;
   };
-  if (only_for("host", "tcp")) r.read("host", b.host);
+  if (only_for("host", "tcp") && r.read("host", b.host)) {
+    if (b.host.empty()) {
+      r.error("host", "must not be empty");
+    } else if (!is_host_name_or_address(b.host)) {
+      r.error("host", fmt::format("'{}' is neither an IP address nor a host name", b.host));
+    }
+  }
   if (only_for("port", "tcp")) r.read("port", b.port, 1, 65535);
   if (only_for("device", "rtu")) {
-    r.read("device", b.device, kind == "rtu" ? Need::required : Need::optional);
+    if (r.read("device", b.device, kind == "rtu" ? Need::required : Need::optional)) {
+      if (b.device.empty()) {
+        r.error("device", "must not be empty");
+      } else if (b.device.front() != '/') {
+        r.error("device",
+                fmt::format("must be an absolute path such as /dev/ttyUSB0, got '{}'", b.device));
+      }
+    }
   }
   if (only_for("baud", "rtu") && r.read("baud", b.baud, 1, 10'000'000)) {
     if (!one_of(b.baud, kStandardBauds)) {

@@ -126,7 +126,28 @@ INSTANTIATE_TEST_SUITE_P(
                 "does not exist"},
         BadCase{"negative time", "at_s = -5\ntype = \"mains_fail\"\nups = 1\n", "negative"},
         BadCase{"decreasing time", "at_s = 0.5\ntype = \"mains_fail\"\nups = 1\n", "backwards"},
-        BadCase{"missing key", "at_s = 2\ntype = \"relay_welded\"\n", "missing 'string'"}));
+        BadCase{"missing key", "at_s = 2\ntype = \"relay_welded\"\n", "missing 'string'"},
+        // Issue 17 item 10: NaN and infinity were accepted, unknown keys ignored.
+        BadCase{"nan time", "at_s = nan\ntype = \"mains_fail\"\nups = 1\n", "finite"},
+        BadCase{"infinite time", "at_s = inf\ntype = \"mains_fail\"\nups = 1\n", "finite"},
+        BadCase{"nan factor",
+                "at_s = 2\ntype = \"resistance_rise\"\nstring = 1\nposition = 1\nfactor = nan\n",
+                "finite"},
+        BadCase{"infinite factor",
+                "at_s = 2\ntype = \"resistance_rise\"\nstring = 1\nposition = 1\nfactor = inf\n",
+                "finite"},
+        BadCase{"unknown key", "at_s = 2\ntype = \"mains_fail\"\nups = 1\nupss = 2\n",
+                "unknown key 'upss'"},
+        BadCase{"key of another event", "at_s = 2\ntype = \"mains_fail\"\nups = 1\nstring = 1\n",
+                "unknown key 'string'"}));
+
+TEST(Scenario, EventThatIsNotATableIsAnError) {
+  for (const char* text : {"event = 5\n", "event = [1, 2]\n"}) {
+    const auto result = parse_scenario_string(text, two_string_site(), "s.toml");
+    ASSERT_FALSE(result.ok()) << text;
+    EXPECT_NE(result.errors.front().reason.find("array of tables"), std::string::npos) << text;
+  }
+}
 
 TEST(Scenario, SyntaxErrorHasLine) {
   const auto result = parse_scenario_string("[[event]]\nat_s = = 3\n", two_string_site(), "s.toml");
