@@ -316,6 +316,8 @@ void QueuedStore::map_directory(const std::shared_ptr<const model::ChannelDirect
     }
     directory_map_[id] = it->second;
   }
+  // Channels are added at start-up only: no slack kept for growth (43k states at full size).
+  states_.shrink_to_fit();
   mapped_directory_ = directory;
 }
 
@@ -671,7 +673,7 @@ void QueuedStore::commit_pending(const std::function<void()>& also) {
     state.listed = false;
     if (state.open) state.committed = state.open->mark();
     state.pending.clear();
-    if (state.pending.capacity() > 16) state.pending.shrink_to_fit();
+    if (state.pending.capacity() > 4) state.pending.shrink_to_fit();
   }
   pending_channels_.clear();
   update_buffered_bytes();
