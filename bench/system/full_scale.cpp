@@ -349,8 +349,10 @@ int main(int argc, char** argv) {
   const auto threads = btms::bench::thread_cpu_by_name(idle.first, idle.last);
   const double writer_pct =
       threads.contains("hist:writer") ? 100.0 * threads.at("hist:writer") / window_s : 0.0;
-  if (idle.history_first && idle.history_last) {
-    const auto& a = *idle.history_first;
+  if (idle.history_last) {
+    // No line yet when the window started (the first comes a minute after the writer
+    // started): the totals were zero when the writer started.
+    const auto a = idle.history_first.value_or(HistoryTotals{});
     const auto& b = *idle.history_last;
     // The stats line comes once a minute: rates over the span between the two lines read.
     const double span_s = std::max(1.0, b.writer_s - a.writer_s);
