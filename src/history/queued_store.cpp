@@ -714,11 +714,14 @@ void QueuedStore::relieve_disk() {
 void QueuedStore::log_stats() {
   const auto written = stats_.values_written.load();
   const auto unchanged = stats_.values_unchanged.load();
+  const double writer_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - writer_started_).count();
   spdlog::info(
-      "history stats: offered={} stored={} sealed_values={} sealed_bytes={} journal_bytes={} "
-      "buffered_bytes={} write_failures={}",
-      written + unchanged, written, sealed_values_total_, sealed_bytes_total_, journal_bytes_total_,
-      stats_.buffered_bytes.load(), stats_.write_failures.load());
+      "history stats: writer_s={:.3f} offered={} stored={} sealed_values={} sealed_bytes={} "
+      "journal_bytes={} buffered_bytes={} write_failures={}",
+      writer_s, written + unchanged, written, sealed_values_total_, sealed_bytes_total_,
+      journal_bytes_total_, stats_.buffered_bytes.load(), stats_.write_failures.load());
+  spdlog::default_logger()->flush();  // a reader of the log sees it now, not at exit
 }
 
 void QueuedStore::writer_loop() {
