@@ -123,7 +123,9 @@ pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
   for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   pid_t pid = -1;
-  if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid = -1;
+  if (!fs::exists(args.front()) ||
+      posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0)
+    pid = -1;
   posix_spawn_file_actions_destroy(&actions);
   return pid;
 }
@@ -310,11 +312,12 @@ int main(int argc, char** argv) {
     const pid_t scada = spawn({(bin / "scada/bench_scada_load_client").string(),
                                std::to_string(scada_port), "32", load_ms, "100000"},
                               dir / "scada_clients.log");
+    if (stream <= 0 || scada <= 0) std::fprintf(stderr, "could not start the load clients\n");
     std::this_thread::sleep_for(10s);  // connected and subscribed
     loaded = measure(gateway, web_port, cookie, dir / "gateway.log", window_length);
     int status = 0;
-    ::waitpid(stream, &status, 0);
-    ::waitpid(scada, &status, 0);
+    if (stream > 0) ::waitpid(stream, &status, 0);  // never -1: that would wait for any child
+    if (scada > 0) ::waitpid(scada, &status, 0);
     std::ifstream s1(dir / "stream_clients.log"), s2(dir / "scada_clients.log");
     for (std::string line; std::getline(s1, line);) stream_report = line;
     for (std::string line; std::getline(s2, line);) scada_report = line;
@@ -346,8 +349,10 @@ int main(int argc, char** argv) {
   const auto threads = btms::bench::thread_cpu_by_name(idle.first, idle.last);
   const double writer_pct =
       threads.contains("hist:writer") ? 100.0 * threads.at("hist:writer") / window_s : 0.0;
-  if (idle.history_first && idle.history_last) {
-    const auto& a = *idle.history_first;
+  if (idle.history_last) {
+    // No line yet when the window started (the first comes a minute after the writer
+    // started): the totals were zero when the writer started.
+    const auto a = idle.history_first.value_or(HistoryTotals{});
     const auto& b = *idle.history_last;
     // The stats line comes once a minute: rates over the span between the two lines read.
     const double span_s = std::max(1.0, b.writer_s - a.writer_s);

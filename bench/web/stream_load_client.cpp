@@ -67,14 +67,14 @@ int main(int argc, char** argv) {
   const auto run_for = milliseconds(std::atoi(argv[3]));
   // "battery/1/,string/1/" -> "battery/1/","string/1/" (the JSON array's items).
   std::string prefix = argv[4];
-  for (std::size_t at = prefix.find(','); at != std::string::npos; at = prefix.find(',', at + 3))
-    prefix.replace(at, 1, R"(",")");
-  const std::string cookie = argc > 5 ? argv[5] : "";
   if (port <= 0 || clients <= 0 || clients > 256 || run_for.count() <= 0 || run_for > minutes(5) ||
       prefix.empty() || prefix.find('"') != std::string::npos) {
     std::fprintf(stderr, "bad arguments\n");
     return 1;
   }
+  const std::string cookie = argc > 5 ? argv[5] : "";
+  for (std::size_t at = prefix.find(','); at != std::string::npos; at = prefix.find(',', at + 3))
+    prefix.replace(at, 1, R"(",")");
 
   std::vector<ClientResult> results(static_cast<std::size_t>(clients));
   std::atomic<int> ready_or_failed{0};

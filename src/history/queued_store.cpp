@@ -316,6 +316,8 @@ void QueuedStore::map_directory(const std::shared_ptr<const model::ChannelDirect
     }
     directory_map_[id] = it->second;
   }
+  // Channels are added at start-up only: no slack kept for growth (43k states at full size).
+  states_.shrink_to_fit();
   mapped_directory_ = directory;
 }
 
@@ -671,7 +673,7 @@ void QueuedStore::commit_pending(const std::function<void()>& also) {
     state.listed = false;
     if (state.open) state.committed = state.open->mark();
     state.pending.clear();
-    if (state.pending.capacity() > 16) state.pending.shrink_to_fit();
+    if (state.pending.capacity() > 4) state.pending.shrink_to_fit();
   }
   pending_channels_.clear();
   update_buffered_bytes();
@@ -712,11 +714,14 @@ void QueuedStore::relieve_disk() {
 void QueuedStore::log_stats() {
   const auto written = stats_.values_written.load();
   const auto unchanged = stats_.values_unchanged.load();
+  const double writer_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - writer_started_).count();
   spdlog::info(
-      "history stats: offered={} stored={} sealed_values={} sealed_bytes={} journal_bytes={} "
-      "buffered_bytes={} write_failures={}",
-      written + unchanged, written, sealed_values_total_, sealed_bytes_total_, journal_bytes_total_,
-      stats_.buffered_bytes.load(), stats_.write_failures.load());
+      "history stats: writer_s={:.3f} offered={} stored={} sealed_values={} sealed_bytes={} "
+      "journal_bytes={} buffered_bytes={} write_failures={}",
+      writer_s, written + unchanged, written, sealed_values_total_, sealed_bytes_total_,
+      journal_bytes_total_, stats_.buffered_bytes.load(), stats_.write_failures.load());
+  spdlog::default_logger()->flush();  // a reader of the log sees it now, not at exit
 }
 
 void QueuedStore::writer_loop() {
