@@ -361,7 +361,12 @@ int main(int argc, char** argv) {
     info("values offered to history", fmt::format("{:.0f} /s", offered_per_s));
     info("values stored (changed or heartbeat)", fmt::format("{:.0f} /s", stored_per_s));
     const double per_value = b.sealed_values > 0 ? b.sealed_bytes / b.sealed_values : 0.0;
-    report("bytes per stored value (sealed chunks)", per_value, "B", kBytesPerValueLimit);
+    // Chunks seal at their 10 min span: a short window has too few for a figure.
+    if (b.sealed_values >= 100'000)
+      report("bytes per stored value (sealed chunks)", per_value, "B", kBytesPerValueLimit);
+    else
+      info("bytes per stored value (sealed chunks)",
+           fmt::format("not measured: {:.0f} values sealed so far", b.sealed_values));
     info("compressed data rate (stored x B/value)",
          fmt::format("{:.1f} kB/s; disk writes are {:.1f}x that", stored_per_s * per_value / 1e3,
                      stored_per_s * per_value > 0 ? write_bps / (stored_per_s * per_value) : 0.0));
