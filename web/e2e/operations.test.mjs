@@ -151,6 +151,11 @@ describe('120-battery string, alarms, history and settings (thermal-runaway scen
     await page.goto(`${base}#/alarms`);
     await page.locator('[data-testid="event-history"] tbody tr').first().waitFor();
     await page.fill('[data-testid="filter-source"]', 'string/2');
+    // The filtered list is asked of the server again: wait for its answer, not the old rows.
+    await page.waitForFunction(() => {
+      const cells = [...document.querySelectorAll('[data-testid="event-history"] tbody tr td:nth-child(4)')];
+      return cells.length > 0 && cells.every((c) => /^(string\/2|battery\/2\/\d+)$/.test(c.textContent.trim()));
+    }, undefined, { timeout: 15_000 });
     const sources = await page.locator('[data-testid="event-history"] tbody tr td:nth-child(4)').allInnerTexts();
     assert.ok(sources.length > 0);
     for (const s of sources) assert.match(s, /^(string\/2|battery\/2\/\d+)$/);
