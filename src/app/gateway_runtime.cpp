@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "engine/alarm_restore.hpp"
 #include "engine/engine_config_store.hpp"
@@ -17,6 +19,11 @@
 #include "web/web_server.hpp"
 
 namespace btms::app {
+
+namespace {
+// How long the start waits for every bus's first cycle before the engine judges what it has.
+constexpr auto kFirstReadBound = std::chrono::seconds(10);
+}  // namespace
 
 struct GatewayRuntime::Impl {
   std::shared_ptr<const model::Site> site;
@@ -119,8 +126,16 @@ void GatewayRuntime::start() {
   impl_->web->start();
   if (impl_->scada) impl_->scada->start();
   impl_->recorder->start();
-  impl_->engine->start();
   impl_->acquisition->start();
+  // The engine starts once every bus has been read once: before that a device is not yet
+  // known, which is no communication loss (at a fast plant clock, connecting alone takes
+  // clock seconds). A bus that does not answer within the bound is judged as it is.
+  const auto wall_end = std::chrono::steady_clock::now() + kFirstReadBound;
+  for (const auto& bus : impl_->site->buses) {
+    while (impl_->acquisition->cycles(bus.name) < 1 && std::chrono::steady_clock::now() < wall_end)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  impl_->engine->start();
 }
 
 void GatewayRuntime::stop() {

@@ -110,7 +110,8 @@ void BatteryFacts::voltage_facts(std::size_t k, const BatteryReading& r,
   const bool far_high = v25 && *v25 > bl.voltage_always_high_per_cell_V * cells;
   const bool far_low = v25 && *v25 < bl.voltage_always_low_per_cell_V * cells;
   set_fact(v, kFactVoltageForHigh, (!v.float_suppressed || far_high) ? v25 : std::nullopt, missing);
-  const bool low_judged = !context.discharge_suppressed && (!v.float_suppressed || far_low);
+  const bool low_judged =
+      !context.discharge_suppressed && (!(v.float_suppressed || context.resting) || far_low);
   set_fact(v, kFactVoltageForLow, low_judged ? v25 : std::nullopt, missing);
 }
 

@@ -29,6 +29,10 @@ struct BatteryFactsContext {
   std::optional<double> ambient_C;              // the string's BM-TH, when good
   bool discharge_suppressed = false;            // in a discharge or not yet recovered from one
   std::optional<double> measured_capacity_pct;  // latest qualifying discharge
+  // The string is open: its blocks rest at their open-circuit voltage (12.7-13.0 V for a full
+  // 12 V block), below the float band by nature. Only what is below the open-circuit voltage
+  // of a discharged block (voltage_always_low) is low then.
+  bool resting = false;
 };
 
 struct BatteryFactValues {

@@ -282,10 +282,11 @@ void Engine::Impl::facts_stage(StringCtx& ctx, std::int64_t now_ms, EngineOutput
   const bool discharge_suppressed = ctx.discharge.update(
       f.state, string_voltage_or_sum(f.voltage_V, ctx.volts), cells_in_string,
       ctx.type->float_voltage_per_cell_V, EstimationConfig{}.float_band_below_per_cell_V);
-  ctx.facts->update(ctx.readings,
-                    BatteryFactsContext{f.ambient_C, discharge_suppressed,
-                                        ctx.estimator->measured_capacity_pct()},
-                    *ctx.limits, *ctx.type, now_ms);
+  ctx.facts->update(
+      ctx.readings,
+      BatteryFactsContext{f.ambient_C, discharge_suppressed, ctx.estimator->measured_capacity_pct(),
+                          f.state == model::StringState::disconnected},
+      *ctx.limits, *ctx.type, now_ms);
   RunawayWatch::Inputs rw;
   rw.current_A = f.current_A;
   rw.state = f.state;

@@ -113,6 +113,33 @@ INSTANTIATE_TEST_SUITE_P(
                       JudgedRow{11.00, false, true, true, false},  // a discharge: low side off
                       JudgedRow{11.00, true, true, false, false}));
 
+// An open string rests at its blocks' open-circuit voltage, below the float band by nature: only
+// what is below the open-circuit voltage of a discharged block (2.00 V/cell) is low then.
+struct RestingRow {
+  double voltage_V;
+  bool resting;
+  bool low_judged;
+};
+class VoltageWhileResting : public ::testing::TestWithParam<RestingRow> {};
+
+TEST_P(VoltageWhileResting, OnlyBelowADischargedBlocksOpenCircuitVoltage) {
+  const auto& x = GetParam();
+  Rig rig;
+  rig.context.resting = x.resting;
+  rig.step(13.62, 25.0, 4.0);
+  const auto& v = rig.step(x.voltage_V, 25.0, 4.0);
+  EXPECT_EQ(v.value[kFactVoltageForLow].has_value(), x.low_judged) << x.voltage_V;
+  EXPECT_TRUE(v.value[kFactVoltageForHigh].has_value()) << x.voltage_V;
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, VoltageWhileResting,
+                         ::testing::Values(RestingRow{13.07, false, true},  // on float: judged
+                                           RestingRow{13.07, true, false},  // full block at rest
+                                           RestingRow{12.30, true, false},  // half charged
+                                           RestingRow{12.01, true, false},
+                                           RestingRow{11.99, true, true},  // below discharged OCV
+                                           RestingRow{9.50, true, true}));
+
 // Above the trip limit and still rising: a ramp, against steady heat.
 struct RisingRow {
   const char* name;
