@@ -59,10 +59,13 @@ TEST(AcquisitionClock, StampsAndScheduleFollowTheInjectedClock) {
   acquisition.stop();
   plant.stop();
   ASSERT_EQ(snapshot_ms.size(), 5u) << "the 10 s cycle did not run on the plant's clock";
-  // One snapshot per cycle: never closer than the cycle in clock time (a late wake-up on a busy
-  // machine only makes them further apart).
+  // One snapshot per cycle of 10 s clock time. The schedule is absolute (a cycle that woke late
+  // is followed by one on time), so a single gap may be shorter on a busy machine; the mean
+  // gap is the cycle, and no gap is near what back-to-back polling gives (0.1 s at rate 100).
+  const auto span_ms = snapshot_ms.back() - snapshot_ms.front();
+  EXPECT_GE(span_ms / static_cast<std::int64_t>(snapshot_ms.size() - 1), 9'500);
   for (std::size_t i = 1; i < snapshot_ms.size(); ++i) {
-    EXPECT_GE(snapshot_ms[i] - snapshot_ms[i - 1], 9'500) << i;
+    EXPECT_GE(snapshot_ms[i] - snapshot_ms[i - 1], 5'000) << i;
   }
 }
 
