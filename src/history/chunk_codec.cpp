@@ -302,6 +302,7 @@ std::vector<RawPoint> decode_chunk(std::span<const std::uint8_t> blob) {
   std::size_t pos = 0;
   const std::uint8_t mode = blob[pos++];
   if (mode > kModeGridInline) throw std::runtime_error("history chunk: bad mode");
+  static_assert(kModeXor == 0 && kModeGrid == 1, "old modes keep their numbers");
   const std::uint64_t count = get_varint(blob, pos);
   // Each point costs at least one bit after the first, so a count beyond that is corrupt.
   if (count > blob.size() * 8 + 1) throw std::runtime_error("history chunk: bad count");

@@ -13,6 +13,7 @@ import { HistoryExplorer } from './pages/HistoryExplorer';
 import { SettingsPage } from './pages/SettingsPage';
 import { ActiveAlarm } from './lib/events';
 import './style.css';
+import { serverNow } from './lib/clock';
 
 /** Counts for the header badge when the stream has said nothing yet (or cannot). */
 const ALARM_POLL_MS = 30_000;
@@ -113,7 +114,7 @@ function App() {
     localStorage.setItem('btms-theme', theme);
   }, [theme]);
 
-  const now = Date.now();
+  const now = serverNow();
   let page;
   if (login) page = <LoginPage setup={login.setup} />;
   else if (route[0] === 'login') page = <LoginPage setup={session?.setup_required === true} />;

@@ -1,6 +1,7 @@
 // Talks to the gateway: topology and live values over REST, changes over the WebSocket stream
 // (reconnects by itself; the connection state is shown, never hidden).
 import { Channels, LiveStore } from './live';
+import { noteServerTime } from './clock';
 
 export interface UpsInfo {
   id: number;
@@ -111,7 +112,7 @@ export async function fetchTopology(): Promise<Topology> {
   };
 }
 
-export async function fetchLive(prefix = ''): Promise<{ sequence: number; channels: Channels }> {
+export async function fetchLive(prefix = ''): Promise<{ sequence: number; time_ms: number; channels: Channels }> {
   const q = prefix ? `?prefix=${encodeURIComponent(prefix)}` : '';
   return getJson(`/api/v1/live${q}`);
 }
@@ -144,7 +145,10 @@ export function connectStream(
     };
     socket.onmessage = (e) => {
       const msg = JSON.parse(e.data);
-      if (msg.type === 'values') store.apply(msg.channels, msg.sequence);
+      if (msg.type === 'values') {
+        noteServerTime(msg.time_ms);
+        store.apply(msg.channels, msg.sequence);
+      }
       else if (msg.type === 'alarms') handlers.onAlarms?.({ count: msg.count, unacknowledged: msg.unacknowledged });
       else if (msg.type === 'event') handlers.onEvent?.(msg.event);
     };
@@ -161,6 +165,7 @@ export function connectStream(
     .then((live) => {
       // User Timing mark: when the page's data arrived (browser tools; the e2e render figure).
       performance.mark('btms-live-filled');
+      noteServerTime(live.time_ms);
       store.apply(live.channels, live.sequence);
     })
     .catch(() => undefined)

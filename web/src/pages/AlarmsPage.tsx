@@ -19,6 +19,7 @@ import {
 import { formatAge } from '../lib/live';
 import { PresetKey, TimeRange, presetRange } from '../lib/ranges';
 import { RangePicker } from './RangePicker';
+import { serverNow } from '../lib/clock';
 
 const time = (ms: number) => new Date(ms).toLocaleString();
 
@@ -218,7 +219,7 @@ export function AlarmsPage(props: { session?: Session; now: number; changeTick: 
 /** The event log with filters; each raised alarm unfolds into what followed it. */
 function AlarmHistory(props: { now: number; changeTick: number }) {
   const changeTick = useDebounced(props.changeTick, 300);
-  const [range, setRange] = useState<TimeRange>(() => presetRange('24h', Date.now()));
+  const [range, setRange] = useState<TimeRange>(() => presetRange('24h', serverNow()));
   const [preset, setPreset] = useState<PresetKey | undefined>('24h');
   const [filter, setFilter] = useState<EventFilter>({ severities: [], sourcePrefix: '', kinds: [] });
   const [events, setEvents] = useState<LogEvent[]>([]);
@@ -227,7 +228,7 @@ function AlarmHistory(props: { now: number; changeTick: number }) {
   const [open, setOpen] = useState<number | undefined>();
   useEffect(() => {
     // A preset follows "now" so new events appear; a custom range stays where it was put.
-    const r = preset ? presetRange(preset, Date.now()) : range;
+    const r = preset ? presetRange(preset, serverNow()) : range;
     getJson(eventsUrl(r.from_ms, r.to_ms + (preset ? 60_000 : 0))).then(
       (a) => {
         setEvents(a.events);

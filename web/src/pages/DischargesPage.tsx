@@ -6,6 +6,7 @@ import { ChannelValue } from '../lib/live';
 import { Discharge, runtimeVersusPrediction, timeline, valuesAt, weakestPositions } from '../lib/playback';
 import { BarChart } from './BarChart';
 import { HistoryPlot, Loaded, useHistory } from './Plot';
+import { serverNow } from '../lib/clock';
 
 const time = (ms: number) => new Date(ms).toLocaleString();
 // Values the gateway could not measure come as null (or 0 for "unknown").
@@ -115,7 +116,7 @@ export function DischargePlayback(props: { id: string; topology: Topology }) {
   }, [d]);
   const batteries = props.topology.strings.find((s) => s.id === d?.string_id)?.batteries ?? d?.min_battery_voltage_V.length ?? 0;
   // The span of the discharge, and a running one up to now (fixed when the page opened).
-  const span = useMemo(() => (d ? { from_ms: d.start_ms, to_ms: d.end_ms > d.start_ms ? d.end_ms : Date.now() } : { from_ms: 0, to_ms: 1 }), [d]);
+  const span = useMemo(() => (d ? { from_ms: d.start_ms, to_ms: d.end_ms > d.start_ms ? d.end_ms : serverNow() } : { from_ms: 0, to_ms: 1 }), [d]);
   const weakest = d ? weakestPositions(d.min_battery_voltage_V, 5) : [];
   const stringCurves = useHistory(d ? [`string/${d.string_id}/voltage`, `string/${d.string_id}/current`] : [], span, 600);
   const weakCurves = useHistory(d ? weakest.map((p) => `battery/${d.string_id}/${p}/voltage`) : [], span, 600);

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { PRESETS, PresetKey, TimeRange, parseLocalRange, presetOf, presetRange, toLocalInput } from '../lib/ranges';
+import { serverNow } from '../lib/clock';
 
 /** Preset buttons (1 h .. all) and a custom from/to in the browser's time zone. */
 export function RangePicker(props: { range: TimeRange; onChange: (r: TimeRange, preset?: PresetKey) => void; now: number; preset?: PresetKey }) {
@@ -29,7 +30,7 @@ export function RangePicker(props: { range: TimeRange; onChange: (r: TimeRange, 
           class={active === p.key ? 'active' : ''}
           data-testid={`range-${p.key}`}
           onClick={() => {
-            const r = presetRange(p.key, Date.now());
+            const r = presetRange(p.key, serverNow());
             setFrom(toLocalInput(r.from_ms));
             setTo(toLocalInput(r.to_ms));
             props.onChange(r, p.key);
@@ -58,11 +59,11 @@ const FOLLOW_NOW_MS = 60_000;
  * zoomed range stays where it was put.
  */
 export function useRangeState(initial: PresetKey): [TimeRange, PresetKey | undefined, (r: TimeRange, p?: PresetKey) => void] {
-  const [state, setState] = useState<{ range: TimeRange; preset?: PresetKey }>(() => ({ range: presetRange(initial, Date.now()), preset: initial }));
+  const [state, setState] = useState<{ range: TimeRange; preset?: PresetKey }>(() => ({ range: presetRange(initial, serverNow()), preset: initial }));
   useEffect(() => {
     if (!state.preset) return;
     const preset = state.preset;
-    const timer = setInterval(() => setState({ range: presetRange(preset, Date.now()), preset }), FOLLOW_NOW_MS);
+    const timer = setInterval(() => setState({ range: presetRange(preset, serverNow()), preset }), FOLLOW_NOW_MS);
     return () => clearInterval(timer);
   }, [state.preset]);
   return [state.range, state.preset, (range, preset) => setState({ range, preset })];
