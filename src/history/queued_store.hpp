@@ -273,7 +273,6 @@ class QueuedStore : public HistoryStore {
   void write_events_first();
   mutable std::mutex failure_mutex_;
   std::string write_failure_;      // why the last commit failed; "" once one succeeded again
-  bool failure_reported_ = false;  // health() saw the current failure
   std::uint64_t drops_seen_by_health_ = 0;  // under health_mutex_
   std::mutex health_mutex_;
   std::atomic<bool> disk_low_{false};
