@@ -24,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (result.site) {
     const auto again = btms::model::parse_config_string(text, "fuzz.toml");
-    if (!again.site || btms::model::summarize(*again.site) != btms::model::summarize(*result.site)) {
+    if (!again.site ||
+        btms::model::summarize(*again.site) != btms::model::summarize(*result.site)) {
       std::fprintf(stderr, "fuzz_site_toml: the same text parsed differently\n");
       std::abort();
     }

@@ -19,8 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (const auto* prefixes = std::get_if<std::vector<std::string>>(&parsed)) {
     for (const auto& prefix : *prefixes) {
       if (!btms::web::is_valid_channel_prefix(prefix)) {
-        std::fprintf(stderr, "fuzz_ws_messages: accepted an invalid prefix '%s'\n",
-                     prefix.c_str());
+        std::fprintf(stderr, "fuzz_ws_messages: accepted an invalid prefix '%s'\n", prefix.c_str());
         std::abort();
       }
     }

@@ -272,7 +272,7 @@ class QueuedStore : public HistoryStore {
   std::chrono::steady_clock::time_point writer_started_;
   void write_events_first();
   mutable std::mutex failure_mutex_;
-  std::string write_failure_;      // why the last commit failed; "" once one succeeded again
+  std::string write_failure_;  // why the last commit failed; "" once one succeeded again
   std::uint64_t drops_seen_by_health_ = 0;  // under health_mutex_
   std::mutex health_mutex_;
   std::atomic<bool> disk_low_{false};
