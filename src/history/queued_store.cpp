@@ -400,8 +400,12 @@ void QueuedStore::seal(ChannelState& state) {
     state.open.reset();
     return;
   }
-  SealedChunk chunk{state.db_id, state.open->first_time_ms(), state.open->last_time_ms(),
-                    static_cast<std::int64_t>(state.open->size()), state.open->blob()};
+  SealedChunk chunk{state.db_id,
+                    state.open->first_time_ms(),
+                    state.open->last_time_ms(),
+                    static_cast<std::int64_t>(state.open->size()),
+                    state.open->blob(),
+                    state.committed.points};
   sealed_pending_bytes_ += chunk.blob.size();
   sealed_pending_.push_back(std::move(chunk));
   state.sealed_end_ms = state.open->last_time_ms();
@@ -787,22 +791,40 @@ void QueuedStore::writer_loop() {
   }
 }
 
-// The committed points of each channel's open chunk, copied under the write lock in one go
-// before the read transaction starts (see query()).
-std::vector<std::vector<RawPoint>> QueuedStore::open_points(const std::vector<std::int64_t>& ids) {
-  std::vector<std::vector<std::uint8_t>> blobs(ids.size());
+// The committed points of each channel that are only in memory, copied under the write lock in
+// one go before the read transaction starts (see query()): chunks sealed since the last commit
+// (sealing and writing happen in different commits' time) and the open chunk.
+std::vector<std::vector<std::vector<RawPoint>>> QueuedStore::unstored_points(
+    const std::vector<std::int64_t>& ids) {
+  struct Piece {
+    std::vector<std::uint8_t> blob;
+    std::size_t keep_points = 0;  // of a sealed chunk: its committed prefix
+  };
+  std::vector<std::vector<Piece>> pieces(ids.size());
   {
     std::lock_guard lock(write_mutex_);
+    std::unordered_map<std::int64_t, std::size_t> wanted;
+    for (std::size_t i = 0; i < ids.size(); ++i) wanted.emplace(ids[i], i);
+    for (const auto& chunk : sealed_pending_) {
+      const auto found = wanted.find(chunk.db_id);
+      if (found != wanted.end() && chunk.committed_points > 0)
+        pieces[found->second].push_back({chunk.blob, chunk.committed_points});
+    }
     for (std::size_t i = 0; i < ids.size(); ++i) {
       const auto found = by_db_id_.find(ids[i]);
       if (found == by_db_id_.end()) continue;
       const auto& state = states_[found->second];
-      if (state.open && state.committed.points > 0) blobs[i] = state.open->blob(state.committed);
+      if (state.open && state.committed.points > 0)
+        pieces[i].push_back({state.open->blob(state.committed), state.committed.points});
     }
   }
-  std::vector<std::vector<RawPoint>> out(ids.size());
+  std::vector<std::vector<std::vector<RawPoint>>> out(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i)
-    if (!blobs[i].empty()) out[i] = decode_chunk(blobs[i]);
+    for (const auto& piece : pieces[i]) {
+      auto points = decode_chunk(piece.blob);
+      if (points.size() > piece.keep_points) points.resize(piece.keep_points);
+      out[i].push_back(std::move(points));
+    }
   return out;
 }
 
@@ -837,25 +859,28 @@ std::vector<ChannelSeries> QueuedStore::query(const std::vector<std::string>& ch
     ids.push_back(*id);
   }
 
-  // Open chunks live in memory. Copied before the read transaction takes its snapshot, so the
-  // snapshot holds every commit made before the copy: a copied chunk sealed since is then
-  // found stored (and its copy dropped), and one sealed later is only in the copy. Never a
-  // gap, never counted twice.
-  auto open = open_points(ids);
+  // Open chunks (and chunks sealed but not yet written) live in memory. Copied before the read
+  // transaction takes its snapshot, so the snapshot holds every commit made before the copy: a
+  // copied chunk written since is then found stored (and its copy dropped), and one written
+  // later is only in the copy. Never a gap, never counted twice.
+  auto unstored = unstored_points(ids);
   // One read transaction for the whole answer, so all channels see the same commit.
   const std::int64_t horizon_ms = raw_horizon_ms_;
   begin_read();
   std::vector<ChannelSeries> result;
   try {
     for (std::size_t i = 0; i < channels.size(); ++i) {
-      if (!open[i].empty()) {
-        bool sealed = false;
-        const auto first_ms = open[i].front().time_ms;
+      // A piece written by a commit made since the copy is found stored: its copy goes.
+      std::vector<RawPoint> open;
+      for (auto& piece : unstored[i]) {
+        if (piece.empty()) continue;
+        bool stored = false;
+        const auto first_ms = piece.front().time_ms;
         read_chunks(ids[i], first_ms, first_ms + 1,
-                    [&](std::span<const std::uint8_t>) { sealed = true; });
-        if (sealed) open[i].clear();
+                    [&](std::span<const std::uint8_t>) { stored = true; });
+        if (!stored) open.insert(open.end(), piece.begin(), piece.end());
       }
-      open_points_ = &open[i];
+      open_points_ = &open;
       ChannelSeries series{channels[i], tier, width_ms, {}};
       // Raw asked where retention or low disk already dropped it (and no discharge kept it):
       // the minute tier answers, at whole minutes, rather than an empty series.

@@ -183,6 +183,9 @@ class QueuedStore : public HistoryStore {
     std::int64_t end_ms = 0;
     std::int64_t count = 0;
     std::vector<std::uint8_t> blob;
+    // Points of the chunk already in a committed journal record: a query shows these while
+    // the chunk waits for the commit that writes it (the open chunk is gone by then).
+    std::size_t committed_points = 0;
   };
   using QueueItem = std::variant<std::shared_ptr<const model::Snapshot>, model::Event,
                                  model::DischargeRecord, std::shared_ptr<FlushRequest>>;
@@ -203,7 +206,10 @@ class QueuedStore : public HistoryStore {
   // pending is lost: it is retried at the next commit; the failure is logged and reported.
   void commit_pending(const std::function<void()>& also = {});
   void note_write_failure(const std::string& what);
-  std::vector<std::vector<RawPoint>> open_points(const std::vector<std::int64_t>& ids);
+  // Per channel, its committed points not (yet) in the chunks table: each sealed chunk waiting
+  // for its commit, then the open chunk; one piece each, oldest first.
+  std::vector<std::vector<std::vector<RawPoint>>> unstored_points(
+      const std::vector<std::int64_t>& ids);
   const std::vector<RawPoint>* open_points_ = nullptr;  // query()'s current channel (read lock)
   void store_discharge(const model::DischargeRecord& record);
   void relieve_disk();
