@@ -205,6 +205,7 @@ int main() {
   scada::ScadaServer scada(scada_options, plant.publisher, derived, plant.site);
 #ifndef BTMS_BENCH_POLLING_WIRING
   web.set_publication(runner->publication());
+  web.set_event_log(runner->event_log());
   scada.set_publication(runner->publication());
   history::HistoryRecorder recorder(
       store,

@@ -4,7 +4,8 @@
 // gateway's resident memory and open file descriptors every 5 s and checks, after a warm-up of
 // a fifth of the run: no crash, RSS and descriptors flat, every acknowledgement answered 200
 // and recorded in the audit log. Prints each figure next to its limit; exit 1 on a miss.
-//   soak_bench [seconds]   (default 3600; BTMS_SOAK_SECONDS also sets it)
+//   soak_bench [seconds]   (default 3600; BTMS_SOAK_SECONDS also sets it; BTMS_SOAK_BINARY
+//   names another btms binary than the build's)
 #include <modbus.h>
 #include <signal.h>
 #include <unistd.h>
@@ -59,6 +60,9 @@ int main(int argc, char** argv) {
   int seconds = 3600;
   if (const char* env = std::getenv("BTMS_SOAK_SECONDS")) seconds = std::atoi(env);
   if (argc > 1) seconds = std::atoi(argv[1]);
+  // BTMS_SOAK_BINARY: soak a copy of the binary while the build tree is rebuilt.
+  const char* binary =
+      std::getenv("BTMS_SOAK_BINARY") ? std::getenv("BTMS_SOAK_BINARY") : BTMS_BINARY;
   seconds = std::max(seconds, 30);
   ::signal(SIGPIPE, SIG_IGN);
 
@@ -66,8 +70,8 @@ int main(int argc, char** argv) {
   const std::string scenario = data.path() + "/noise.toml";
   std::ofstream(scenario) << "[[event]]\nat_s = 1\ntype = \"bus_noise\"\nbus = \"string1\"\n"
                              "percent = 1\n";
-  btms::e2e::ChildProcess demo({BTMS_BINARY, "demo", "--speed", "60", "--port", "0", "--scada-port",
-                                "0", "--data-dir", data.path() + "/gw", "--scenario", scenario});
+  btms::e2e::ChildProcess demo({binary, "demo", "--speed", "60", "--port", "0", "--scada-port", "0",
+                                "--data-dir", data.path() + "/gw", "--scenario", scenario});
   const int scada_port = btms::e2e::wait_for_port(demo, R"(SCADA Modbus TCP: 127\.0\.0\.1:(\d+))");
   const int port = btms::e2e::wait_for_port(demo, R"(http://127\.0\.0\.1:(\d+)/)");
   if (port <= 0 || scada_port <= 0) {

@@ -103,6 +103,7 @@ GatewayRuntime::GatewayRuntime(const model::Site& site, GatewayOptions options)
   if (im.history) im.web->set_history(im.history);
   im.web->set_engine(im.engine);
   im.web->set_publication(im.engine->publication());
+  im.web->set_event_log(im.engine->event_log());
   if (im.history) im.web->set_durability(im.durability);
   if (im.options.scada_port >= 0) {
     scada::ScadaOptions scada_options;

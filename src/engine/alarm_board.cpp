@@ -100,7 +100,7 @@ ActionResult AlarmBoard::acknowledge_key(std::string_view key, const std::string
     return {true, std::to_string(n) + " alarm(s) acknowledged"};
   }
   const auto index = find(std::string(key));
-  if (!index) return {false, "unknown alarm " + std::string(key)};
+  if (!index) return {false, "unknown alarm " + std::string(key), ActionStatus::not_found};
   auto& s = slots_[*index];
   if (!s.rule.is_active()) return {false, "alarm " + s.key + " is not active"};
   if (s.rule.acknowledged()) return {true, "alarm " + s.key + " was already acknowledged"};

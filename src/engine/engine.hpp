@@ -111,7 +111,7 @@ class Engine {
   std::vector<ActiveAlarm> active_alarms() const;
 
   // Forget the learned resistance baseline (after a battery replacement); position 0 = all.
-  void reset_resistance_baseline(int string_id, int position);
+  ActionResult reset_resistance_baseline(int string_id, int position);
   model::ProtectionState protection_state(int string_id) const;
   std::optional<DischargeRecord> last_discharge(int string_id) const;
   void set_equalization_strategy(std::unique_ptr<EqualizationStrategy> strategy);

@@ -89,7 +89,8 @@ ActionResult Engine::open_string(int string_id, const std::string& user, const s
                                  std::int64_t now_ms) {
   auto& im = *impl_;
   auto* ctx = im.find_string(string_id);
-  if (ctx == nullptr) return {false, "unknown string " + std::to_string(string_id)};
+  if (ctx == nullptr)
+    return {false, "unknown string " + std::to_string(string_id), ActionStatus::not_found};
   ProtectionOutput po;
   if (const auto refused =
           ctx->protection->open_manually(user, reason, im.last_closed_of_ups(*ctx), now_ms, po))
@@ -102,7 +103,8 @@ ActionResult Engine::reset_string(int string_id, const std::string& user, const 
                                   std::int64_t now_ms) {
   auto& im = *impl_;
   auto* ctx = im.find_string(string_id);
-  if (ctx == nullptr) return {false, "unknown string " + std::to_string(string_id)};
+  if (ctx == nullptr)
+    return {false, "unknown string " + std::to_string(string_id), ActionStatus::not_found};
   ProtectionOutput po;
   if (const auto refused = ctx->protection->reset(user, reason, now_ms, po))
     return {false, *refused};
@@ -185,8 +187,18 @@ std::vector<ActiveAlarm> Engine::active_alarms() const {
   return impl_->board.active_alarms();
 }
 
-void Engine::reset_resistance_baseline(int string_id, int position) {
-  if (auto* ctx = impl_->find_string(string_id)) ctx->facts->reset_baseline(position);
+ActionResult Engine::reset_resistance_baseline(int string_id, int position) {
+  auto* ctx = impl_->find_string(string_id);
+  if (ctx == nullptr)
+    return {false, "unknown string " + std::to_string(string_id), ActionStatus::not_found};
+  if (position < 0 || position > ctx->cfg->batteries)
+    return {false, "unknown battery " + std::to_string(string_id) + "/" + std::to_string(position),
+            ActionStatus::not_found};
+  ctx->facts->reset_baseline(position);
+  return {true, position == 0 ? "resistance baselines of string " + std::to_string(string_id) +
+                                    " will be learned again"
+                              : "resistance baseline of battery " + std::to_string(string_id) +
+                                    "/" + std::to_string(position) + " will be learned again"};
 }
 
 model::ProtectionState Engine::protection_state(int string_id) const {

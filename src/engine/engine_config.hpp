@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/equalization.hpp"
+#include "engine/equalization_config.hpp"
 #include "model/topology.hpp"
 
 namespace btms::engine {

@@ -14,7 +14,6 @@ if(TARGET btms_plant_physics)
     ${CMAKE_CURRENT_LIST_DIR}/virtual_plant.cpp
     ${CMAKE_CURRENT_LIST_DIR}/truth_server.cpp
   )
-  target_include_directories(btms_plant PUBLIC ${CMAKE_SOURCE_DIR}/src)
   target_link_libraries(btms_plant PUBLIC btms_plant_physics btms_devices btms_model
                                           PkgConfig::MODBUS PkgConfig::TOMLPP
                                           Threads::Threads)

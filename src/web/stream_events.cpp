@@ -10,27 +10,23 @@
 
 namespace btms::web {
 
-StreamEventFeed::StreamEventFeed(std::shared_ptr<engine::EngineService> engine)
+StreamEventFeed::StreamEventFeed(std::shared_ptr<engine::EngineService> engine,
+                                 std::shared_ptr<const engine::AppendLog<model::Event>> event_log)
     : engine_(std::move(engine)) {
-  if (!engine_) return;
-  const auto existing = engine_->events_after(0, std::numeric_limits<std::size_t>::max());
-  if (!existing.empty()) last_event_id_ = existing.back().id;
+  if (event_log) {
+    const auto end = event_log->end();
+    events_.emplace(std::move(event_log), end);
+  }
 }
 
 std::optional<std::string> StreamEventFeed::next_message() {
-  if (!engine_) return std::nullopt;
-  if (pending_.empty()) {
-    const auto events = engine_->events_after(last_event_id_, kBatch);
+  if (pending_.empty() && events_ && events_->has_more()) {
+    const auto batch = events_->next(kBatch);
+    if (batch.missed > 0) {
+      pending_.push_back(nlohmann::json{{"type", "events_missed"}, {"count", batch.missed}}.dump());
+    }
+    const auto& events = batch.items;
     if (!events.empty()) {
-      // The engine numbers its events one by one: a hole before the oldest one still kept is
-      // what this client lost. (Without a first event there is nothing to count from.)
-      if (last_event_id_ != 0 && events.front().id > last_event_id_ + 1) {
-        pending_.push_back(nlohmann::json{
-            {"type", "events_missed"},
-            {"count", events.front().id - last_event_id_ -
-                          1}}.dump());
-      }
-      last_event_id_ = events.back().id;
       // events_json is what /api/v1/events answers: the stream's events carry the same fields.
       const auto listed = nlohmann::json::parse(events_json(events, EventsQuery{}));
       for (const auto& event : listed.at("events")) {
@@ -44,6 +40,7 @@ std::optional<std::string> StreamEventFeed::next_message() {
     pending_.pop_front();
     return message;
   }
+  if (!engine_) return std::nullopt;
   const auto alarms = engine_->alarms();
   const std::size_t count = alarms ? alarms->alarms.size() : 0;
   std::size_t unacknowledged = 0;

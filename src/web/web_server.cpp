@@ -108,6 +108,8 @@ struct ServerCore {
   // The engine's step bundles (set_publication): stream sessions read the plant and derived
   // snapshots of one step, as a pair. Null: each publisher's latest (tests without engine).
   std::shared_ptr<const engine::StepPublication> publication;
+  // The engine's event log (set_event_log): each stream client reads it with its own cursor.
+  std::shared_ptr<const engine::AppendLog<model::Event>> event_log;
 
   std::pair<std::shared_ptr<const model::Snapshot>, std::shared_ptr<const model::Snapshot>>
   snapshots() const {
@@ -166,7 +168,7 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
       : ws_(std::move(stream)),
         core_(core),
         differ_(core.stream_cache),
-        events_(core.operator_ctx.engine) {}
+        events_(core.operator_ctx.engine, core.event_log) {}
 
   void run(http::request<http::string_body> request) {
     request_ = std::move(request);
@@ -569,6 +571,7 @@ struct WebServer::Impl {
       wake_subscriptions.push_back(core.publication->on_publish(wake));
       return;
     }
+    if (core.event_log) wake_subscriptions.push_back(core.event_log->on_append(wake));
     if (core.api.plant) wake_subscriptions.push_back(core.api.plant->on_publish(wake));
     if (core.api.derived) wake_subscriptions.push_back(core.api.derived->on_publish(wake));
   }
@@ -774,6 +777,11 @@ void WebServer::set_engine(std::shared_ptr<engine::EngineService> engine) {
 void WebServer::set_publication(std::shared_ptr<const engine::StepPublication> publication) {
   if (impl_->running) throw std::logic_error("web: set_publication must be called before start()");
   impl_->core.publication = std::move(publication);
+}
+
+void WebServer::set_event_log(std::shared_ptr<const engine::AppendLog<model::Event>> event_log) {
+  if (impl_->running) throw std::logic_error("web: set_event_log must be called before start()");
+  impl_->core.event_log = std::move(event_log);
 }
 
 void WebServer::set_durability(std::shared_ptr<engine::EventDurability> durability) {

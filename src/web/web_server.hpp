@@ -7,7 +7,9 @@
 #include <memory>
 #include <string>
 
+#include "engine/append_log.hpp"
 #include "model/clock.hpp"
+#include "model/events.hpp"
 #include "model/snapshot.hpp"
 #include "model/topology.hpp"
 #include "web/auth_handlers.hpp"
@@ -97,6 +99,9 @@ class WebServer {
   // snapshots of one step. Without it, each snapshot publisher's publish wakes the stream.
   // Call before start().
   void set_publication(std::shared_ptr<const engine::StepPublication> publication);
+  // The engine's event log: each stream client reads it with a cursor of its own (events and
+  // how many it missed). Without it the stream sends no events. Call before start().
+  void set_event_log(std::shared_ptr<const engine::AppendLog<model::Event>> event_log);
   // Operator actions are answered once their events are committed (see OperatorContext).
   // Call before start().
   void set_durability(std::shared_ptr<engine::EventDurability> durability);

@@ -263,5 +263,30 @@ TEST_F(EngineRunnerTest, ThreadCarriesOutActionsWithoutNewSnapshots) {
   r->stop();
 }
 
+// Each bus worker publishes after its own cycle: publishes soon after a step are gathered into
+// one step at the end of the interval, on the newest snapshot. An operator action is not held.
+TEST_F(EngineRunnerTest, PublishesInsideTheStepIntervalAreGatheredIntoOneStep) {
+  EngineRunnerOptions options;
+  options.min_step_interval_ms = 10LL * 60 * 1000;  // far longer than the test runs
+  auto r = make_runner(options);
+  publish_next();
+  r->start();
+  const auto first = r->publication()->wait_after(0, std::chrono::steady_clock::now() + 10s);
+  ASSERT_NE(first, nullptr);
+  // Three more bus publishes (the fixture's clock stands still: the runner thread reads it).
+  for (int i = 0; i < 3; ++i) {
+    snap.sequence = ++sequence;
+    plant_pub->publish(std::make_shared<const model::Snapshot>(snap));
+  }
+  auto done = r->submit(AcknowledgeAlarmsOf{"", ""}, Actor{"olga", ""});
+  ASSERT_EQ(done.wait_for(10s), std::future_status::ready);
+  EXPECT_TRUE(done.get().ok);
+  const auto latest = r->publication()->latest();
+  ASSERT_NE(latest, nullptr);
+  EXPECT_EQ(latest->step, first->step + 1);      // one step for the three publishes
+  EXPECT_EQ(latest->plant->sequence, sequence);  // on the newest of them
+  r->stop();
+}
+
 }  // namespace
 }  // namespace btms::engine

@@ -369,7 +369,11 @@ TEST_F(EngineTest, ResistanceAgainstLearnedBaseline) {
   EXPECT_EQ(count(o, EventKind::alarm_raised, "battery_resistance_alarm"), 1);
   EXPECT_NEAR(derived(o, "battery/2/1/soh"), 100.0 - 40.0 * 0.525, 1e-9);
   // New battery: relearn the baseline from the new readings.
-  e.reset_resistance_baseline(2, 1);
+  EXPECT_TRUE(e.reset_resistance_baseline(2, 1).ok);
+  // An unknown string or position is named, not silently accepted.
+  EXPECT_EQ(e.reset_resistance_baseline(99, 1).status, btms::engine::ActionStatus::not_found);
+  EXPECT_EQ(e.reset_resistance_baseline(2, 9999).status, btms::engine::ActionStatus::not_found);
+  EXPECT_EQ(e.reset_resistance_baseline(2, -1).status, btms::engine::ActionStatus::not_found);
   set_battery(2, 1, "resistance", 3.0);
   o = run(e, 10);
   EXPECT_NEAR(derived(o, "battery/2/1/resistance_baseline"), 3.0, 1e-9);

@@ -10,12 +10,17 @@
 #include <string>
 #include <vector>
 
+#include "engine/append_log.hpp"
 #include "engine/engine_service.hpp"
 
 namespace btms::web::test {
 
 class FakeEngine : public engine::EngineService {
  public:
+  // The engine's event log as stream clients read it; a small capacity makes it overflow.
+  explicit FakeEngine(std::size_t event_log_capacity = 1024)
+      : event_log(std::make_shared<engine::AppendLog<model::Event>>(event_log_capacity)) {}
+
   std::shared_ptr<const engine::AlarmList> alarms() const override {
     std::lock_guard lock(mutex_);
     return alarms_;
@@ -48,14 +53,11 @@ class FakeEngine : public engine::EngineService {
     e.text = "Battery temperature high: " + std::to_string(value);
     e.value = value;
     events_.push_back(e);
+    event_log->append({e});
     return e;
   }
-  // As the engine's recent-event ring overflowing: the oldest n events are gone.
-  void forget_oldest(std::size_t n) {
-    std::lock_guard lock(mutex_);
-    events_.erase(events_.begin(),
-                  events_.begin() + static_cast<std::ptrdiff_t>(std::min(n, events_.size())));
-  }
+  const std::shared_ptr<engine::AppendLog<model::Event>> event_log;
+
   void set_alarms(std::size_t count, std::size_t acknowledged) {
     auto list = std::make_shared<engine::AlarmList>();
     for (std::size_t i = 0; i < count; ++i) {

@@ -27,7 +27,7 @@ json next(StreamEventFeed& feed) {
 }
 
 TEST(StreamEventFeed, WithoutEngineNothingIsSent) {
-  StreamEventFeed feed(nullptr);
+  StreamEventFeed feed(nullptr, nullptr);
   EXPECT_FALSE(feed.next_message());
 }
 
@@ -35,7 +35,7 @@ TEST(StreamEventFeed, SendsCountsFirstThenNewEventsInOrderThenChangedCounts) {
   auto engine = std::make_shared<FakeEngine>();
   engine->add_event(model::EventKind::note, "mc", 0.0);  // before the client: not sent
   engine->set_alarms(2, 1);
-  StreamEventFeed feed(engine);
+  StreamEventFeed feed(engine, engine->event_log);
   EXPECT_EQ(next(feed), json({{"type", "alarms"}, {"count", 2}, {"unacknowledged", 1}}));
   EXPECT_FALSE(feed.next_message());
 
@@ -62,23 +62,38 @@ TEST(StreamEventFeed, SendsCountsFirstThenNewEventsInOrderThenChangedCounts) {
   EXPECT_FALSE(feed.next_message());
 }
 
-// A client that fell behind the engine's recent-event ring is told how many events it lost
-// (then it reads them from /api/v1/events), and goes on with the ones still kept.
+// A client that fell behind the event log's ring is told how many events it lost (then it reads
+// them from /api/v1/events), and goes on with the ones still kept.
 TEST(StreamEventFeed, ClientThatFellBehindTheRingIsToldHowManyItMissed) {
-  auto engine = std::make_shared<FakeEngine>();
+  auto engine = std::make_shared<FakeEngine>(4);         // the log keeps the newest four
   engine->add_event(model::EventKind::note, "mc", 0.0);  // id 1: the client's starting point
-  StreamEventFeed feed(engine);
+  StreamEventFeed feed(engine, engine->event_log);
   (void)next(feed);                                                                 // counts
   for (int i = 0; i < 10; ++i) engine->add_event(model::EventKind::note, "mc", i);  // ids 2..11
-  engine->forget_oldest(7);  // ids 1..7 are gone: 2..7 (six) were never sent to this client
+  // The ring holds 8..11: 2..7 (six) were never sent to this client.
   EXPECT_EQ(next(feed), json({{"type", "events_missed"}, {"count", 6}}));
   for (int id = 8; id <= 11; ++id) EXPECT_EQ(next(feed)["event"]["id"], id);
   EXPECT_FALSE(feed.next_message());
 }
 
+// Two clients read the same log at their own pace: one reading nothing for a while takes nothing
+// from the other.
+TEST(StreamEventFeed, EachClientHasItsOwnPlaceInTheLog) {
+  auto engine = std::make_shared<FakeEngine>();
+  StreamEventFeed quick(engine, engine->event_log);
+  StreamEventFeed slow(engine, engine->event_log);
+  (void)next(quick);
+  (void)next(slow);
+  for (int i = 0; i < 3; ++i) engine->add_event(model::EventKind::note, "mc", i);
+  for (int id = 1; id <= 3; ++id) EXPECT_EQ(next(quick)["event"]["id"], id);
+  EXPECT_FALSE(quick.next_message());
+  for (int id = 1; id <= 3; ++id) EXPECT_EQ(next(slow)["event"]["id"], id);
+  EXPECT_FALSE(slow.next_message());
+}
+
 TEST(StreamEventFeed, ManyEventsComeOutOneMessageEachInOrder) {
   auto engine = std::make_shared<FakeEngine>();
-  StreamEventFeed feed(engine);
+  StreamEventFeed feed(engine, engine->event_log);
   (void)next(feed);  // counts
   for (int i = 0; i < 40; ++i) engine->add_event(model::EventKind::note, "mc", i);
   for (int i = 0; i < 40; ++i) {
@@ -98,12 +113,15 @@ class StreamEventsServerTest : public ::testing::Test {
   void TearDown() override {
     if (server) server->stop();
   }
-  void start(std::shared_ptr<engine::EngineService> with_engine) {
+  void start(std::shared_ptr<FakeEngine> with_engine) {
     WebOptions options;
     options.port = 0;
     options.allow_anonymous_read = true;
     server = std::make_unique<WebServer>(options, plant.plant, plant.derived, plant.site);
-    if (with_engine) server->set_engine(std::move(with_engine));
+    if (with_engine) {
+      server->set_event_log(with_engine->event_log);
+      server->set_engine(std::move(with_engine));
+    }
     server->start();
   }
   json read(test::WsClient& ws) {
