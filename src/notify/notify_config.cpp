@@ -353,4 +353,13 @@ NotifyConfigResult parse_notify_config_file(const std::string& path) {
   return parse_notify_config_string(text.str(), path);
 }
 
+std::optional<NotifySettings> load_notify_settings(const std::string& site_file,
+                                                   std::ostream& errors) {
+  if (site_file.empty()) return NotifySettings{};
+  auto result = parse_notify_config_file(site_file);
+  for (const auto& e : result.errors) errors << model::format_error(e) << "\n";
+  if (!result.errors.empty()) return std::nullopt;
+  return std::move(result.settings);
+}
+
 }  // namespace btms::notify

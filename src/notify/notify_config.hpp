@@ -3,6 +3,8 @@
 // (model::ConfigError), all in one pass, as the site parser does.
 #pragma once
 
+#include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +21,11 @@ struct NotifyConfigResult {
 
 NotifyConfigResult parse_notify_config_string(std::string_view toml_text, std::string file_name);
 NotifyConfigResult parse_notify_config_file(const std::string& path);
+
+// For the CLI: the [notify] settings of a site file, or nullopt after printing every problem
+// (file:line: key: reason) to `errors`. An empty path (the built-in demo site) = off.
+std::optional<NotifySettings> load_notify_settings(const std::string& site_file,
+                                                   std::ostream& errors);
 
 // "22:00-06:00" -> start and end minute of the day; false when malformed.
 bool parse_quiet_hours(std::string_view text, int& start_min, int& end_min);
