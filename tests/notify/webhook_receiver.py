@@ -10,23 +10,31 @@ import hashlib
 import hmac
 import json
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SECRET = sys.argv[1].encode()
 FAIL_FIRST = int(sys.argv[2]) if len(sys.argv) > 2 else 0
 seen = 0
+# Requests are handled on several threads: one lock keeps each output line whole.
+lock = threading.Lock()
 
 
 class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         global seen
-        seen += 1
+        with lock:
+            seen += 1
+            number = seen
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         expected = "sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest()
         ok = hmac.compare_digest(expected, self.headers.get("X-BTMS-Signature", ""))
-        status = 503 if seen <= FAIL_FIRST else (200 if ok else 401)
-        print(json.dumps({"signature_ok": ok, "status": status,
-                          "body": json.loads(body.decode("utf-8"))}), flush=True)
+        status = 503 if number <= FAIL_FIRST else (200 if ok else 401)
+        line = json.dumps({"signature_ok": ok, "status": status,
+                           "body": json.loads(body.decode("utf-8"))})
+        with lock:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
         self.send_response(status)
         self.send_header("Content-Length", "0")
         self.end_headers()
