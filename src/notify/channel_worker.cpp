@@ -12,7 +12,9 @@ ChannelWorker::ChannelWorker(Recipient recipient, std::unique_ptr<Sender> sender
       delivery_(delivery),
       log_(std::move(log)),
       clock_(clock ? std::move(clock) : model::system_clock()),
-      queue_limit_(queue_limit == 0 ? 1 : queue_limit) {}
+      queue_limit_(queue_limit == 0 ? 1 : queue_limit) {
+  if (sender_) sender_->set_cancel(&cancel_);
+}
 
 ChannelWorker::~ChannelWorker() {
   stop();
@@ -29,6 +31,7 @@ void ChannelWorker::stop() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
+  cancel_ = true;
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
@@ -85,6 +88,7 @@ void ChannelWorker::loop() {
       } catch (const std::exception& e) {
         outcome = {false, true, e.what()};
       }
+      if (cancel_) return;  // stopped during the try: nothing to report
       if (outcome.ok) {
         log_try(n, DeliveryResult::sent, outcome.detail, attempt);
         break;

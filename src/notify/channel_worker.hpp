@@ -3,6 +3,7 @@
 // recipient. Tries each message up to `attempts` times with doubling backoff, logging every try.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -46,6 +47,7 @@ class ChannelWorker {
   std::condition_variable wake_;
   std::deque<Notification> queue_;
   bool stopping_ = false;
+  std::atomic<bool> cancel_{false};  // aborts the sender's try in progress on stop()
   std::thread thread_;
 };
 

@@ -73,6 +73,11 @@ class MailSender final : public Sender {
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, server_.timeout_ms);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, server_.timeout_ms);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (cancel_) {
+      curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+      curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, curl_cancel_check);
+      curl_easy_setopt(c, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(cancel_));
+    }
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 

@@ -2,6 +2,7 @@
 // says whether another try could help; the channel worker does the retries and the logging.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -21,6 +22,12 @@ class Sender {
  public:
   virtual ~Sender() = default;
   virtual SendOutcome send(const Notification& n, const Recipient& recipient) = 0;
+  // A try in progress ends soon after *cancel turns true (the gateway stopping must not wait
+  // for a hung server's timeout). Set once before the first send.
+  void set_cancel(const std::atomic<bool>* cancel) { cancel_ = cancel; }
+
+ protected:
+  const std::atomic<bool>* cancel_ = nullptr;
 };
 
 std::unique_ptr<Sender> make_mail_sender(MailServer server);

@@ -17,6 +17,10 @@ void curl_global_once() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+int curl_cancel_check(void* data, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(data)->load() ? 1 : 0;
+}
+
 namespace {
 
 std::size_t discard(char*, std::size_t size, std::size_t count, void*) {
@@ -61,6 +65,11 @@ class WebhookSender final : public Sender {
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms_);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms_);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (cancel_) {
+      curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+      curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, curl_cancel_check);
+      curl_easy_setopt(c, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(cancel_));
+    }
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");

@@ -242,6 +242,31 @@ TEST(ChannelWorker, ADeadReceiverDelaysNoOtherRecipient) {
   EXPECT_TRUE(sent_before_failed);
 }
 
+TEST(ChannelWorker, StopCutsATryToAHungServerShort) {
+  // A listener that never accepts: the connection completes in the backlog, no answer comes.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 8), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  auto log = std::make_shared<DeliveryLog>();
+  // The try's own timeout (100 s) is longer than this test may run (ctest TIMEOUT 60): only
+  // the cancellation can end it in time.
+  ChannelWorker worker(webhook_recipient(ntohs(addr.sin_port), "k"),
+                       make_webhook_sender(routing(), names(), 100'000), DeliverySettings{}, log,
+                       model::system_clock());
+  worker.start();
+  worker.enqueue(trip_notification("dcim"));
+  while (worker.queued() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the try is under way
+  worker.stop();
+  EXPECT_EQ(log->newest(10).size(), 0u);  // a cancelled try is not reported as a failure
+  ::close(fd);
+}
+
 TEST(Mail, PlainAndHtmlWithLogin) {
   int port = 0;
   auto receiver = smtp_receiver({"--auth", "btms", "pa55"}, port);
