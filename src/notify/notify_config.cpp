@@ -288,6 +288,16 @@ void read_notify(Reader& root, const std::string& file, std::vector<model::Confi
       }
     }
   }
+  // Every message links to the alarm in the web UI; a link without the address recipients
+  // reach the gateway at would be useless in a mail read on a phone at night.
+  if (!settings.recipients.empty() && routing.base_url.empty()) {
+    root.error(nullptr, "base_url",
+               "required with recipients: the web UI's address as recipients reach it, e.g. "
+               "\"https://btms.example.net:8443\"");
+  } else if (!routing.base_url.empty() && !routing.base_url.starts_with("http://") &&
+             !routing.base_url.starts_with("https://")) {
+    root.error(root.last("base_url"), "base_url", "expected an http:// or https:// URL");
+  }
   if (wants_mail && !has_mail) {
     errors.push_back({file, first_mail_recipient ? line_of(first_mail_recipient->source()) : 0,
                       "notify.mail", "mail recipients need a [notify.mail] server"});

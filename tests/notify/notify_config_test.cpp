@@ -130,33 +130,47 @@ TEST(NotifyConfig, BadInputIsRefusedWithLineKeyAndReason) {
       {"[notify]\ngroup_wait_s = -1\n", 2, "notify.group_wait_s", "out of range"},
       {"[notify]\ngroup_wait_s = \"30\"\n", 2, "notify.group_wait_s", "expected an integer"},
       {"[notify]\nbogus = 1\n", 2, "notify.bogus", "unknown key"},
-      {"[notify]\n[[notify.recipient]]\nchannel = \"mail\"\nto = \"a@b\"\n", 2,
-       "notify.recipient[1].name", "missing required key"},
-      {"[notify]\n[[notify.recipient]]\nname = \"a\"\nchannel = \"pager\"\n", 4,
-       "notify.recipient[1].channel", "expected \"mail\" or \"webhook\""},
-      {"[notify]\n[[notify.recipient]]\nname = \"a\"\nchannel = \"webhook\"\nurl = \"ftp://x\"\n",
-       5, "notify.recipient[1].url", "http://"},
-      {"[notify]\n[[notify.recipient]]\nname = \"a\"\nchannel = \"webhook\"\n", 2,
-       "notify.recipient[1].url", "missing required key"},
-      {"[notify]\n[[notify.recipient]]\nname = \"a\"\nchannel = \"mail\"\nto = \"a@b\"\n", 2,
-       "notify.mail", "need a [notify.mail] server"},
-      {"[notify]\n[[notify.recipient]]\nname = \"a\"\nchannel = \"mail\"\nto = \"nobody\"\n", 5,
-       "notify.recipient[1].to", "mail address"},
-      {"[notify]\n[[notify.recipient]]\nname = \"a\"\nchannel = \"webhook\"\nurl = \"http://x\"\n"
+      {"[notify]\n[[notify.recipient]]\nname = \"a\"\nchannel = \"webhook\"\nurl = \"http://x\"\n",
+       1, "notify.base_url", "required with recipients"},
+      {"[notify]\nbase_url = \"btms.local\"\n", 2, "notify.base_url", "http://"},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nchannel = \"mail\"\nto = "
+       "\"a@b\"\n",
+       3, "notify.recipient[1].name", "missing required key"},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = "
+       "\"pager\"\n",
+       5, "notify.recipient[1].channel", "expected \"mail\" or \"webhook\""},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = "
+       "\"webhook\"\nurl = \"ftp://x\"\n",
+       6, "notify.recipient[1].url", "http://"},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = "
+       "\"webhook\"\n",
+       3, "notify.recipient[1].url", "missing required key"},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = "
+       "\"mail\"\nto = \"a@b\"\n",
+       3, "notify.mail", "need a [notify.mail] server"},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = "
+       "\"mail\"\nto = \"nobody\"\n",
+       6, "notify.recipient[1].to", "mail address"},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = "
+       "\"webhook\"\nurl = \"http://x\"\n"
        "level = \"all\"\n",
-       6, "notify.recipient[1].level", "expected \"warnings\""},
-      {"[notify]\n[[notify.recipient]]\nname = \"a\"\nchannel = \"webhook\"\nurl = \"http://x\"\n"
+       7, "notify.recipient[1].level", "expected \"warnings\""},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = "
+       "\"webhook\"\nurl = \"http://x\"\n"
        "sources = [\"rack/1\"]\n",
-       6, "notify.recipient[1].sources", "\"rack/1\" is not"},
-      {"[notify]\n[[notify.recipient]]\nname = \"a\"\nchannel = \"webhook\"\nurl = \"http://x\"\n"
+       7, "notify.recipient[1].sources", "\"rack/1\" is not"},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = "
+       "\"webhook\"\nurl = \"http://x\"\n"
        "tier = 0\n",
-       6, "notify.recipient[1].tier", "out of range"},
-      {"[notify]\n[[notify.recipient]]\nname = \"a\"\nchannel = \"webhook\"\nurl = \"http://x\"\n"
+       7, "notify.recipient[1].tier", "out of range"},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = "
+       "\"webhook\"\nurl = \"http://x\"\n"
        "quiet_hours = \"22-6\"\n",
-       6, "notify.recipient[1].quiet_hours", "HH:MM-HH:MM"},
-      {"[notify]\n[[notify.recipient]]\nname = \"a\"\nchannel = \"webhook\"\nurl = \"http://x\"\n"
+       7, "notify.recipient[1].quiet_hours", "HH:MM-HH:MM"},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = "
+       "\"webhook\"\nurl = \"http://x\"\n"
        "[[notify.recipient]]\nname = \"a\"\nchannel = \"webhook\"\nurl = \"http://y\"\n",
-       7, "notify.recipient[2].name", "used twice"},
+       8, "notify.recipient[2].name", "used twice"},
       {"[notify.mail]\nurl = \"http://mail\"\nfrom = \"a@b\"\n", 2, "notify.mail.url", "smtp://"},
       {"[notify.mail]\nurl = \"smtps://mail\"\nfrom = \"a@b\"\n", 2, "notify.mail.security",
        "implicit"},
