@@ -109,7 +109,8 @@ GatewayRuntime::GatewayRuntime(const model::Site& site, GatewayOptions options)
   if (im.options.notify.enabled) {
     im.notifier = std::make_shared<notify::Notifier>(
         im.options.notify, notify::SiteNames::from(site),
-        notify::NotifierSources{im.engine->event_log(), im.engine}, im.options.clock);
+        notify::NotifierSources{im.engine->event_log(), im.engine, im.engine->publication()},
+        im.options.clock);
     im.web->set_notifier(im.notifier);
   }
   if (im.options.scada_port >= 0) {

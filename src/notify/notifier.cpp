@@ -16,7 +16,8 @@ std::shared_ptr<const engine::AppendLog<model::Event>> or_empty_log(
 Notifier::Notifier(NotifySettings settings, SiteNames names, NotifierSources sources,
                    std::shared_ptr<const model::Clock> clock, SenderFactory make_sender)
     : settings_(std::move(settings)),
-      sources_{or_empty_log(std::move(sources.events)), std::move(sources.engine)},
+      sources_{or_empty_log(std::move(sources.events)), std::move(sources.engine),
+               std::move(sources.publication)},
       clock_(clock ? std::move(clock) : model::system_clock()),
       router_(settings_.routing, settings_.recipients, names, clock_),
       log_(std::make_shared<DeliveryLog>()),
@@ -47,12 +48,22 @@ void Notifier::start() {
     }
     wake_.notify_all();
   });
+  if (sources_.publication) {
+    first_step_subscription_ = sources_.publication->on_publish([this] {
+      {
+        std::lock_guard lock(mutex_);
+        news_ = true;
+      }
+      wake_.notify_all();
+    });
+  }
   for (auto& w : workers_) w->start();
   thread_ = std::thread([this] { loop(); });
 }
 
 void Notifier::stop() {
   subscription_.reset();
+  first_step_subscription_.reset();
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -74,9 +85,21 @@ bool Notifier::send_test(const std::string& recipient) {
 }
 
 void Notifier::loop() {
-  // Alarms active before we started (a restart) are told like new ones.
-  if (sources_.engine) router_.sync_active(sources_.engine->alarms()->alarms);
   for (;;) {
+    // Alarms active before we started (restored after a restart) are told like new ones, from
+    // the first published step on; then only the event log counts.
+    if (!synced_) {
+      if (sources_.publication) {
+        if (const auto bundle = sources_.publication->latest()) {
+          router_.sync_active(bundle->alarms->alarms);
+          synced_ = true;
+          first_step_subscription_.reset();  // this thread, not the callback: safe to reset
+        }
+      } else {
+        if (sources_.engine) router_.sync_active(sources_.engine->alarms()->alarms);
+        synced_ = true;
+      }
+    }
     for (;;) {
       auto batch = cursor_.next(4096);
       if (batch.missed > 0) {

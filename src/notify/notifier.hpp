@@ -13,6 +13,7 @@
 
 #include "engine/append_log.hpp"
 #include "engine/engine_service.hpp"
+#include "engine/step_publication.hpp"
 #include "model/clock.hpp"
 #include "model/events.hpp"
 #include "model/publish_listeners.hpp"
@@ -25,8 +26,11 @@ namespace btms::notify {
 
 struct NotifierSources {
   std::shared_ptr<const engine::AppendLog<model::Event>> events;
-  // Active alarms at start-up and after the cursor fell a whole log behind; may be null.
+  // Active alarms after the cursor fell a whole log behind; may be null.
   std::shared_ptr<const engine::EngineService> engine;
+  // The first published step's alarm list is where the notifier starts (alarms restored after
+  // a restart included); may be null (then: the engine's list at start, or nothing).
+  std::shared_ptr<const engine::StepPublication> publication;
 };
 
 // Makes the sender of a recipient (tests put fakes here); default: mail or webhook.
@@ -59,6 +63,8 @@ class Notifier {
   std::vector<std::unique_ptr<ChannelWorker>> workers_;  // one per recipient, same order
   engine::LogCursor<model::Event> cursor_;
   model::PublishListeners::Subscription subscription_;
+  model::PublishListeners::Subscription first_step_subscription_;  // until the first sync
+  bool synced_ = false;                                            // notifier thread only
   std::mutex mutex_;
   std::condition_variable wake_;
   bool news_ = false;

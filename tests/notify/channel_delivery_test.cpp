@@ -233,7 +233,6 @@ TEST(ChannelWorker, ADeadReceiverDelaysNoOtherRecipient) {
   EXPECT_EQ(entries.front().attempt, 3);
   EXPECT_NE(entries.front().detail.find("onnect"), std::string::npos) << entries.front().detail;
   EXPECT_EQ(log->count(DeliveryResult::sent), 1u);
-  EXPECT_EQ(log->newest(10).back().recipient, "dead");  // its first failed try came first...
   bool sent_before_failed = false;
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
     if (it->result == DeliveryResult::sent) sent_before_failed = true;
@@ -364,7 +363,7 @@ TEST(Notifier, StormIsOneMessagePerRecipientThenOneRecovery) {
   settings.delivery.first_backoff_ms = 50;
   settings.recipients = {mail_recipient(), webhook_recipient(hook_port, "k")};
   auto log = std::make_shared<engine::AppendLog<model::Event>>(4096);
-  Notifier notifier(settings, names(), {log, nullptr}, model::system_clock());
+  Notifier notifier(settings, names(), {log, nullptr, nullptr}, model::system_clock());
   notifier.start();
 
   const auto now = model::system_clock()->now_ms();
@@ -415,7 +414,7 @@ TEST(Notifier, TestMessagePerRecipient) {
   settings.enabled = true;
   settings.routing = routing();
   settings.recipients = {webhook_recipient(port, "k")};
-  Notifier notifier(settings, names(), {nullptr, nullptr}, model::system_clock());
+  Notifier notifier(settings, names(), {nullptr, nullptr, nullptr}, model::system_clock());
   notifier.start();
   EXPECT_FALSE(notifier.send_test("nobody"));
   EXPECT_TRUE(notifier.send_test("dcim"));
