@@ -168,7 +168,17 @@ void AlarmRouter::clear(const std::string& key, std::int64_t when_ms) {
   it->second.active = false;
   it->second.cleared_ms = when_ms;
   group.changed_ms[key] = when_ms;
-  forget_told_cleared();
+  // Only this alarm can have become forgettable (a storm's clears stay linear).
+  const bool told = std::any_of(group.progress.begin(), group.progress.end(),
+                                [&](const Progress& p) { return p.told_active.contains(key); });
+  if (!told) {
+    group.changed_ms.erase(key);
+    group.alarms.erase(it);
+    const bool anyone_told =
+        std::any_of(group.progress.begin(), group.progress.end(),
+                    [](const Progress& p) { return !p.told_active.empty(); });
+    if (group.alarms.empty() && !anyone_told) groups_.erase(group_it);
+  }
 }
 
 void AlarmRouter::on_event(const model::Event& event) {
