@@ -174,9 +174,8 @@ void AlarmRouter::clear(const std::string& key, std::int64_t when_ms) {
   if (!told) {
     group.changed_ms.erase(key);
     group.alarms.erase(it);
-    const bool anyone_told =
-        std::any_of(group.progress.begin(), group.progress.end(),
-                    [](const Progress& p) { return !p.told_active.empty(); });
+    const bool anyone_told = std::any_of(group.progress.begin(), group.progress.end(),
+                                         [](const Progress& p) { return !p.told_active.empty(); });
     if (group.alarms.empty() && !anyone_told) groups_.erase(group_it);
   }
 }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <random>
 
+#include "model/clock.hpp"
 #include "notify/curl_global.hpp"
 #include "notify/sender.hpp"
 
@@ -32,8 +33,9 @@ std::string encoded_header_text(std::string_view text) {
   return "=?UTF-8?B?" + base64(text) + "?=";
 }
 
+// Real time, not the plant's: mail servers and clients judge the Date header.
 std::string rfc5322_date() {
-  const std::time_t now = std::time(nullptr);
+  const auto now = static_cast<std::time_t>(model::system_clock()->now_ms() / 1000);
   std::tm tm{};
   gmtime_r(&now, &tm);
   char buffer[64];

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 
+#include "model/clock.hpp"
 #include "notify/curl_global.hpp"
 #include "notify/sender.hpp"
 #include "notify/webhook_payload.hpp"
@@ -43,12 +44,9 @@ class WebhookSender final : public Sender {
     headers = curl_slist_append(headers, "User-Agent: btms-notify");
     // The receiver checks the signature over the exact bytes of the body; the timestamp lets it
     // refuse replays.
-    headers = curl_slist_append(
-        headers,
-        fmt::format("X-BTMS-Timestamp: {}", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                std::chrono::system_clock::now().time_since_epoch())
-                                                .count())
-            .c_str());
+    // Real time, not the plant's: it is about this request's age at the receiver.
+    const auto stamp = fmt::format("X-BTMS-Timestamp: {}", model::system_clock()->now_ms());
+    headers = curl_slist_append(headers, stamp.c_str());
     if (!recipient.secret.empty()) {
       headers = curl_slist_append(headers, fmt::format("{}: sha256={}", kSignatureHeader,
                                                        hmac_sha256_hex(recipient.secret, body))
