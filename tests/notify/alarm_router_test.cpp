@@ -415,6 +415,38 @@ TEST(AlarmRouter, TripSkipsTheGroupInterval) {
   EXPECT_NE(sent[0].subject.find("TRIP"), std::string::npos);
 }
 
+TEST(AlarmRouter, TripLifecycleResetAcknowledgesReconnectRecovers) {
+  Fixture f({recipient("ops")});
+  Event trip;
+  trip.kind = EventKind::string_tripped;
+  trip.severity = Severity::trip;
+  trip.source = "string/2";
+  trip.time_ms = kNoon;
+  trip.text = "String 2 tripped (opened): battery 2/7 temperature above trip limit";
+  f.router.on_event(trip);
+  auto sent = f.at(kNoon + 30 * kSecond);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].alarms[0].rule, "string_tripped");
+  EXPECT_NE(sent[0].text.find("Find the cause before resetting"), std::string::npos);
+  // The operator's reset acknowledges it: no repeat after the repeat interval.
+  Event reset = trip;
+  reset.kind = EventKind::string_reset;
+  reset.severity = Severity::info;
+  reset.user = "ana";
+  reset.time_ms = kNoon + kMinute;
+  f.router.on_event(reset);
+  EXPECT_TRUE(f.at(kNoon + 5 * kHour).empty());
+  // Reconnected: the recovery notice.
+  Event reconnected = reset;
+  reconnected.kind = EventKind::string_reconnected;
+  reconnected.time_ms = kNoon + 5 * kHour;
+  f.router.on_event(reconnected);
+  sent = f.at(kNoon + 5 * kHour + 30 * kSecond);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].reason, Reason::recovery);
+  EXPECT_EQ(f.router.tracked_alarms(), 0u);
+}
+
 TEST(AlarmRouter, InhibitedAlarmsAreLeftOut) {
   Fixture f({recipient("ops")});
   f.router.on_event(raised("battery/1/4", "battery_comm_lost", Severity::alarm, kNoon));
