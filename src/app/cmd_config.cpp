@@ -4,6 +4,7 @@
 #include "app/commands.hpp"
 #include "app/engine_config_loading.hpp"
 #include "model/config/config_parser.hpp"
+#include "notify/notify_config.hpp"
 
 namespace btms::app {
 
@@ -29,7 +30,11 @@ void register_config(CLI::App& app, Registry& registry) {
         std::cerr << "errors in the [limits] tables of " << *file << "\n";
         return 1;
       }
+      const auto notify_settings = notify::load_notify_settings(*file, std::cerr);
+      if (!notify_settings) return 1;
       std::cout << model::summarize(*result.site);
+      if (notify_settings->enabled)
+        std::cout << "Notifications: " << notify_settings->recipients.size() << " recipient(s)\n";
       std::cout << *file << ": OK\n";
       return 0;
     });

@@ -12,6 +12,7 @@
 #include "app/scenario_loading.hpp"
 #include "app/site_loading.hpp"
 #include "app/static_dir.hpp"
+#include "notify/notify_config.hpp"
 #include "plant/virtual_plant.hpp"
 #include "web/auth_handlers.hpp"
 
@@ -70,6 +71,9 @@ int run_demo(const DemoArgs& args) {
     const auto engine_config = load_engine_config(*site, args.config, options.data_dir);
     if (!engine_config) return 1;
     options.engine_config = *engine_config;
+    const auto notify_settings = notify::load_notify_settings(args.config, std::cerr);
+    if (!notify_settings) return 1;
+    options.notify = *notify_settings;
     if (site->history.backend == model::HistorySettings::Backend::postgresql)
       options.history_postgres = site->history.postgresql;
     // Plant and gateway in one process: the gateway lives on the plant's simulated time.

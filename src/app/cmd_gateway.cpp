@@ -9,6 +9,7 @@
 #include "app/plant_clock_follow.hpp"
 #include "app/site_loading.hpp"
 #include "app/static_dir.hpp"
+#include "notify/notify_config.hpp"
 #include "security/user_store.hpp"
 #include "web/auth_handlers.hpp"
 #include "web/web_server.hpp"
@@ -49,6 +50,9 @@ int run_gateway(const GatewayArgs& args) {
     const auto engine_config = load_engine_config(*site, args.config, args.data_dir);
     if (!engine_config) return 1;
     options.engine_config = *engine_config;
+    const auto notify_settings = notify::load_notify_settings(args.config, std::cerr);
+    if (!notify_settings) return 1;
+    options.notify = *notify_settings;
     if (site->history.backend == model::HistorySettings::Backend::postgresql)
       options.history_postgres = site->history.postgresql;
     if (!args.plant_clock.empty()) {

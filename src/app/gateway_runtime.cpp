@@ -15,6 +15,7 @@
 #include "history/history_store.hpp"
 #include "model/plant_channels.hpp"
 #include "model/snapshot.hpp"
+#include "notify/notifier.hpp"
 #include "scada/scada_server.hpp"
 #include "web/web_server.hpp"
 
@@ -40,6 +41,7 @@ struct GatewayRuntime::Impl {
   std::unique_ptr<scada::ScadaServer> scada;
   std::shared_ptr<history::HistoryStore> history;
   std::unique_ptr<history::HistoryRecorder> recorder;
+  std::shared_ptr<notify::Notifier> notifier;  // null without [notify]
 
   std::shared_ptr<history::HistoryStore> open_history() const {
     if (!options.history_postgres.empty()) {
@@ -105,6 +107,13 @@ GatewayRuntime::GatewayRuntime(const model::Site& site, GatewayOptions options)
   im.web->set_publication(im.engine->publication());
   im.web->set_event_log(im.engine->event_log());
   if (im.history) im.web->set_durability(im.durability);
+  if (im.options.notify.enabled) {
+    im.notifier = std::make_shared<notify::Notifier>(
+        im.options.notify, notify::SiteNames::from(site),
+        notify::NotifierSources{im.engine->event_log(), im.engine, im.engine->publication()},
+        im.options.clock);
+    im.web->set_notifier(im.notifier);
+  }
   if (im.options.scada_port >= 0) {
     scada::ScadaOptions scada_options;
     scada_options.bind_address = im.options.scada_bind;
@@ -137,6 +146,7 @@ void GatewayRuntime::start() {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   impl_->engine->start();
+  if (impl_->notifier) impl_->notifier->start();
 }
 
 void GatewayRuntime::stop() {
@@ -146,6 +156,7 @@ void GatewayRuntime::stop() {
   if (impl_->scada) impl_->scada->stop();
   if (impl_->web) impl_->web->stop();
   if (impl_->engine) impl_->engine->stop();
+  if (impl_->notifier) impl_->notifier->stop();
   if (impl_->recorder) impl_->recorder->stop();
   if (impl_->acquisition) impl_->acquisition->stop();
 }

@@ -9,6 +9,7 @@
 #include "engine/engine_config.hpp"
 #include "model/clock.hpp"
 #include "model/topology.hpp"
+#include "notify/notify_settings.hpp"
 
 namespace btms::app {
 
@@ -35,6 +36,8 @@ struct GatewayOptions {
   // ranges and SCADA: the system clock, or the virtual plant's (accelerated) clock. Logins,
   // sessions and the audit log stay on real time (they are about real people). Never null.
   std::shared_ptr<const model::Clock> clock = model::system_clock();
+  // Alarm notifications (site file [notify], docs/notifications.md); off unless enabled.
+  notify::NotifySettings notify;
 };
 
 // TLS for a bind address: "on", "off", or "auto" = on unless the address is loopback (a gateway

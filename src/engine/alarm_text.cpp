@@ -6,18 +6,6 @@ namespace btms::engine {
 
 namespace {
 
-bool starts_with(std::string_view text, std::string_view prefix) {
-  return text.substr(0, prefix.size()) == prefix;
-}
-
-std::string slash_to_space(std::string_view rest) {
-  std::string out(rest);
-  for (auto& c : out) {
-    if (c == '/') c = ' ';
-  }
-  return out;
-}
-
 std::string with_unit(const std::string& number, std::string_view unit) {
   if (unit.empty()) return number;
   if (unit == "%") return number + " %";
@@ -25,16 +13,6 @@ std::string with_unit(const std::string& number, std::string_view unit) {
 }
 
 }  // namespace
-
-std::string source_label(std::string_view source) {
-  if (starts_with(source, "battery/")) return "Battery " + std::string(source.substr(8));
-  if (starts_with(source, "string/")) return "String " + std::string(source.substr(7));
-  if (starts_with(source, "ups/")) return "UPS " + std::string(source.substr(4));
-  if (starts_with(source, "mc/")) return "MC " + slash_to_space(source.substr(3));
-  if (starts_with(source, "lc/")) return "LC " + slash_to_space(source.substr(3));
-  if (source == "mc") return "Master controller";
-  return std::string(source);
-}
 
 std::string number_text(double value, int decimals, bool trim) {
   char buf[48];

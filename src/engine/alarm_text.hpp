@@ -7,12 +7,11 @@
 
 #include "engine/alarm_rule.hpp"
 #include "engine/rule_table.hpp"
+#include "model/ids.hpp"
 
 namespace btms::engine {
 
-// battery/3/17 -> "Battery 3/17", string/3 -> "String 3", ups/1 -> "UPS 1", mc/input/2 -> "MC
-// input 2", lc/1/input/3 -> "LC 1 input 3", mc -> "Master controller"; anything else as is.
-std::string source_label(std::string_view source);
+using model::source_label;  // model/ids.hpp: every consumer names sources the same way
 
 // decimals fixed; trim = drop trailing zeros (limits read "55 °C", values keep their digits).
 std::string number_text(double value, int decimals, bool trim);

@@ -6,6 +6,28 @@
 
 namespace btms::model {
 
+namespace {
+
+std::string slash_to_space(std::string_view rest) {
+  std::string out(rest);
+  for (auto& c : out) {
+    if (c == '/') c = ' ';
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string source_label(std::string_view source) {
+  if (source.starts_with("battery/")) return "Battery " + std::string(source.substr(8));
+  if (source.starts_with("string/")) return "String " + std::string(source.substr(7));
+  if (source.starts_with("ups/")) return "UPS " + std::string(source.substr(4));
+  if (source.starts_with("mc/")) return "MC " + slash_to_space(source.substr(3));
+  if (source.starts_with("lc/")) return "LC " + slash_to_space(source.substr(3));
+  if (source == "mc") return "Master controller";
+  return std::string(source);
+}
+
 std::string ups_id(int ups) {
   return "ups/" + std::to_string(ups);
 }

@@ -15,6 +15,11 @@ std::string ambient_id(int th_index);
 // "<id>/<quantity>", e.g. channel_name(battery_id(3, 17), "voltage").
 std::string channel_name(std::string_view id, std::string_view quantity);
 
+// How people read a source: battery/3/17 -> "Battery 3/17", string/3 -> "String 3", ups/1 ->
+// "UPS 1", mc/input/2 -> "MC input 2", lc/1/input/3 -> "LC 1 input 3", mc -> "Master
+// controller"; anything else as is.
+std::string source_label(std::string_view source);
+
 struct ParsedBatteryId {
   int string = 0;
   int position = 0;

@@ -35,6 +35,7 @@
 #include "web/auth_handlers.hpp"
 #include "web/history_handlers.hpp"
 #include "web/http_counters.hpp"
+#include "web/notification_handlers.hpp"
 #include "web/operator_handlers.hpp"
 #include "web/router.hpp"
 #include "web/static_files.hpp"
@@ -94,8 +95,9 @@ struct WorkerLane {
 struct ServerCore {
   WebOptions options;
   ApiContext api;
-  HistoryContext history;        // store set by WebServer::set_history
-  OperatorContext operator_ctx;  // engine set by WebServer::set_engine
+  HistoryContext history;             // store set by WebServer::set_history
+  OperatorContext operator_ctx;       // engine set by WebServer::set_engine
+  NotificationContext notifications;  // notifier set by WebServer::set_notifier
   HttpCounters counters;
   Router router;
   std::unique_ptr<AuthContext> auth;
@@ -665,6 +667,7 @@ WebServer::WebServer(WebOptions options, std::shared_ptr<const model::SnapshotPu
   core.operator_ctx.auth = core.auth.get();
   core.operator_ctx.site = core.api.site;
   add_operator_routes(core.router, core.operator_ctx);
+  add_notification_routes(core.router, core.notifications);
   add_static_route(core.router, core.options.static_dir);
 }
 
@@ -772,6 +775,11 @@ void WebServer::set_history(std::shared_ptr<history::HistoryStore> store) {
 void WebServer::set_engine(std::shared_ptr<engine::EngineService> engine) {
   if (impl_->running) throw std::logic_error("web: set_engine must be called before start()");
   impl_->core.operator_ctx.engine = std::move(engine);
+}
+
+void WebServer::set_notifier(std::shared_ptr<notify::Notifier> notifier) {
+  if (impl_->running) throw std::logic_error("web: set_notifier must be called before start()");
+  impl_->core.notifications.notifier = std::move(notifier);
 }
 
 void WebServer::set_publication(std::shared_ptr<const engine::StepPublication> publication) {

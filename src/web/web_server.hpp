@@ -24,6 +24,10 @@ namespace btms::history {
 class HistoryStore;
 }  // namespace btms::history
 
+namespace btms::notify {
+class Notifier;
+}
+
 namespace btms::web {
 
 // HTTPS for the listener (and WSS for the stream). Plain HTTP stays for the loopback demo.
@@ -105,6 +109,9 @@ class WebServer {
   // Operator actions are answered once their events are committed (see OperatorContext).
   // Call before start().
   void set_durability(std::shared_ptr<engine::EventDurability> durability);
+  // Delivery log and test messages (/api/v1/notifications/...); without it they answer 404.
+  // Call before start().
+  void set_notifier(std::shared_ptr<notify::Notifier> notifier);
 
  private:
   struct Impl;

@@ -634,6 +634,10 @@ void read_root(Context& ctx, const toml::table& root_table, Site& site) {
   if (const auto* limits = root.node("limits", Need::optional); limits && !limits->is_table()) {
     root.error("limits", "expected a table");
   }
+  // [notify...] belongs to the notifications (notify/notify_config.hpp reads the same file).
+  if (const auto* notify = root.node("notify", Need::optional); notify && !notify->is_table()) {
+    root.error("notify", "expected a table");
+  }
   check_count(ctx, root_table, "ups", kMaxUpsPerGateway, "UPSs");
   check_count(ctx, root_table, "string", kMaxStringsPerGateway, "strings");
   if (site.strings.empty() && !root_table.get("string")) {

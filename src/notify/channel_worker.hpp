@@ -1,0 +1,54 @@
+// One recipient's delivery: its own thread and queue, so a dead mail server or webhook receiver
+// only makes this recipient's messages late, never the engine, the notifier or another
+// recipient. Tries each message up to `attempts` times with doubling backoff, logging every try.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "model/clock.hpp"
+#include "notify/delivery_log.hpp"
+#include "notify/sender.hpp"
+
+namespace btms::notify {
+
+class ChannelWorker {
+ public:
+  ChannelWorker(Recipient recipient, std::unique_ptr<Sender> sender, DeliverySettings delivery,
+                std::shared_ptr<DeliveryLog> log, std::shared_ptr<const model::Clock> clock,
+                std::size_t queue_limit = 256);
+  ~ChannelWorker();  // stops
+  ChannelWorker(const ChannelWorker&) = delete;
+  ChannelWorker& operator=(const ChannelWorker&) = delete;
+
+  void start();
+  // Ends the current try's backoff at once; a try in progress ends within its timeout.
+  void stop();
+  // Never blocks on the sender. A full queue drops its oldest message (logged as failed).
+  void enqueue(Notification n);
+  const Recipient& recipient() const { return recipient_; }
+  std::size_t queued() const;
+
+ private:
+  void loop();
+  void log_try(const Notification& n, DeliveryResult result, std::string detail, int attempt);
+
+  Recipient recipient_;
+  std::unique_ptr<Sender> sender_;
+  DeliverySettings delivery_;
+  std::shared_ptr<DeliveryLog> log_;
+  std::shared_ptr<const model::Clock> clock_;
+  std::size_t queue_limit_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Notification> queue_;
+  bool stopping_ = false;
+  std::atomic<bool> cancel_{false};  // aborts the sender's try in progress on stop()
+  std::thread thread_;
+};
+
+}  // namespace btms::notify

@@ -1,0 +1,375 @@
+#include "notify/notify_config.hpp"
+
+#include <fmt/format.h>
+
+#include <toml++/toml.h>
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace btms::notify {
+namespace {
+
+int line_of(const toml::source_region& region) {
+  return static_cast<int>(region.begin.line);
+}
+
+// Reads one table, remembering which keys it knew so the rest are reported as unknown.
+class Reader {
+ public:
+  Reader(std::vector<model::ConfigError>& errors, const std::string& file, const toml::table& table,
+         std::string path)
+      : errors_(errors), file_(file), table_(table), path_(std::move(path)) {}
+
+  void error(const toml::node* at, std::string_view key, std::string reason) const {
+    errors_.push_back({file_, at ? line_of(at->source()) : line_of(table_.source()),
+                       key.empty() ? path_ : path_ + "." + std::string(key), std::move(reason)});
+  }
+
+  const toml::node* node(std::string_view key) {
+    known_.emplace(key);
+    return table_.get(key);
+  }
+
+  bool text(std::string_view key, std::string& out, bool required = false) {
+    const auto* n = node(key);
+    if (!n) {
+      if (required) error(nullptr, key, "missing required key");
+      return false;
+    }
+    if (!n->is_string()) {
+      error(n, key, "expected a string");
+      return false;
+    }
+    const auto& value = n->as_string()->get();
+    for (const unsigned char c : value) {
+      if (c < 0x20 || c == 0x7f) {
+        error(n, key, "control characters are not allowed");
+        return false;
+      }
+    }
+    if (required && value.empty()) {
+      error(n, key, "must not be empty");
+      return false;
+    }
+    out = value;
+    return true;
+  }
+
+  bool integer(std::string_view key, std::int64_t& out, std::int64_t min, std::int64_t max) {
+    const auto* n = node(key);
+    if (!n) return false;
+    if (!n->is_integer()) {
+      error(n, key, "expected an integer");
+      return false;
+    }
+    const auto value = n->as_integer()->get();
+    if (value < min || value > max) {
+      error(n, key, fmt::format("{} is out of range {}..{}", value, min, max));
+      return false;
+    }
+    out = value;
+    return true;
+  }
+
+  bool texts(std::string_view key, std::vector<std::string>& out) {
+    const auto* n = node(key);
+    if (!n) return false;
+    if (!n->is_array()) {
+      error(n, key, "expected an array of strings");
+      return false;
+    }
+    std::vector<std::string> values;
+    for (const auto& element : *n->as_array()) {
+      if (!element.is_string() || element.as_string()->get().empty()) {
+        error(&element, key, "expected a non-empty string");
+        return false;
+      }
+      values.push_back(element.as_string()->get());
+    }
+    out = std::move(values);
+    return true;
+  }
+
+  void finish() const {
+    for (const auto& [key, value] : table_) {
+      if (!known_.contains(std::string(key.str()))) error(&value, key.str(), "unknown key");
+    }
+  }
+
+  const toml::node* last(std::string_view key) const { return table_.get(key); }
+
+ private:
+  std::vector<model::ConfigError>& errors_;
+  const std::string& file_;
+  const toml::table& table_;
+  std::string path_;
+  std::set<std::string, std::less<>> known_;
+};
+
+std::optional<int> whole_number(std::string_view text) {
+  int value = 0;
+  const auto* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end || value < 1) return std::nullopt;
+  return value;
+}
+
+// site, mc, mc/..., ups/N, string/N, battery/N/M.
+bool valid_source(std::string_view s) {
+  if (s == "site" || s == "mc" || s.starts_with("mc/")) return true;
+  if (s.starts_with("ups/")) return whole_number(s.substr(4)).has_value();
+  if (s.starts_with("string/")) return whole_number(s.substr(7)).has_value();
+  if (s.starts_with("battery/")) {
+    const auto rest = s.substr(8);
+    const auto slash = rest.find('/');
+    return slash != std::string_view::npos && whole_number(rest.substr(0, slash)) &&
+           whole_number(rest.substr(slash + 1));
+  }
+  return false;
+}
+
+void read_mail(Reader& r, MailServer& mail) {
+  r.text("url", mail.url, true);
+  r.text("from", mail.from, true);
+  r.text("username", mail.username);
+  r.text("password", mail.password);
+  r.text("ca_file", mail.ca_file);
+  std::int64_t timeout_ms = mail.timeout_ms;
+  if (r.integer("timeout_ms", timeout_ms, 100, 600'000))
+    mail.timeout_ms = static_cast<long>(timeout_ms);
+  std::string security = "starttls";
+  const bool given = r.text("security", security);
+  if (security == "starttls") {
+    mail.security = MailSecurity::starttls;
+  } else if (security == "implicit") {
+    mail.security = MailSecurity::implicit_tls;
+  } else if (security == "none") {
+    mail.security = MailSecurity::none;
+  } else {
+    r.error(r.last("security"), "security", "expected \"starttls\", \"implicit\" or \"none\"");
+  }
+  if (!mail.url.empty()) {
+    const bool smtps = mail.url.starts_with("smtps://");
+    if (!smtps && !mail.url.starts_with("smtp://")) {
+      r.error(r.last("url"), "url", "expected smtp://host[:port] or smtps://host[:port]");
+    } else if (smtps && mail.security != MailSecurity::implicit_tls) {
+      r.error(given ? r.last("security") : r.last("url"), "security",
+              "an smtps:// server needs security = \"implicit\"");
+    } else if (!smtps && mail.security == MailSecurity::implicit_tls) {
+      r.error(r.last("security"), "security", "implicit TLS needs an smtps:// url (port 465)");
+    }
+  }
+  if (!mail.password.empty() && mail.username.empty()) {
+    r.error(r.last("password"), "username", "a password needs a username");
+  }
+  if (!mail.from.empty() && mail.from.find('@') == std::string::npos) {
+    r.error(r.last("from"), "from", "expected a mail address");
+  }
+}
+
+void read_recipient(Reader& r, Recipient& out, bool& wants_mail) {
+  r.text("name", out.name, true);
+  std::string channel;
+  r.text("channel", channel, true);
+  if (channel == "mail") {
+    out.channel = ChannelKind::mail;
+    wants_mail = true;
+    if (r.text("to", out.address, true) && out.address.find('@') == std::string::npos) {
+      r.error(r.last("to"), "to", "expected a mail address");
+    }
+  } else if (channel == "webhook") {
+    out.channel = ChannelKind::webhook;
+    if (r.text("url", out.address, true) && !out.address.starts_with("http://") &&
+        !out.address.starts_with("https://")) {
+      r.error(r.last("url"), "url", "expected an http:// or https:// URL");
+    }
+    r.text("secret", out.secret);
+  } else if (!channel.empty()) {
+    r.error(r.last("channel"), "channel", "expected \"mail\" or \"webhook\"");
+  }
+  std::string level = "alarms";
+  if (r.text("level", level)) {
+    if (level == "warnings") {
+      out.min_severity = model::Severity::warning;
+    } else if (level == "alarms") {
+      out.min_severity = model::Severity::alarm;
+    } else if (level == "trips") {
+      out.min_severity = model::Severity::trip;
+    } else {
+      r.error(r.last("level"), "level", "expected \"warnings\", \"alarms\" or \"trips\"");
+    }
+  }
+  if (r.texts("sources", out.sources)) {
+    for (const auto& s : out.sources) {
+      if (!valid_source(s)) {
+        r.error(r.last("sources"), "sources",
+                fmt::format("\"{}\" is not site, ups/N, string/N, battery/N/M or mc", s));
+      }
+    }
+  }
+  r.texts("rules", out.rules);
+  std::int64_t tier = 1;
+  if (r.integer("tier", tier, 1, 9)) out.tier = static_cast<int>(tier);
+  std::string quiet;
+  if (r.text("quiet_hours", quiet) &&
+      !parse_quiet_hours(quiet, out.quiet.start_min, out.quiet.end_min)) {
+    r.error(r.last("quiet_hours"), "quiet_hours", "expected \"HH:MM-HH:MM\", e.g. \"22:00-06:00\"");
+  }
+  std::int64_t offset = 0;
+  if (r.integer("utc_offset_min", offset, -12 * 60, 14 * 60)) {
+    out.quiet.utc_offset_min = static_cast<int>(offset);
+  }
+}
+
+void read_notify(Reader& root, const std::string& file, std::vector<model::ConfigError>& errors,
+                 NotifySettings& settings) {
+  auto& routing = settings.routing;
+  root.text("base_url", routing.base_url);
+  root.text("site_name", routing.site_name);
+  const auto seconds = [&](std::string_view key, std::int64_t& out_ms, std::int64_t min_s,
+                           std::int64_t max_s) {
+    std::int64_t s = 0;
+    if (root.integer(key, s, min_s, max_s)) out_ms = s * 1000;
+  };
+  seconds("group_wait_s", routing.group_wait_ms, 0, 3600);
+  seconds("group_interval_s", routing.group_interval_ms, 1, 86'400);
+  seconds("repeat_interval_s", routing.repeat_interval_ms, 60, 7 * 86'400);
+  seconds("escalate_after_s", routing.escalate_after_ms, 60, 7 * 86'400);
+  std::int64_t attempts = settings.delivery.attempts;
+  if (root.integer("attempts", attempts, 1, 20))
+    settings.delivery.attempts = static_cast<int>(attempts);
+  root.integer("first_backoff_ms", settings.delivery.first_backoff_ms, 10, 600'000);
+  std::int64_t webhook_timeout = settings.delivery.webhook_timeout_ms;
+  if (root.integer("webhook_timeout_ms", webhook_timeout, 100, 600'000)) {
+    settings.delivery.webhook_timeout_ms = static_cast<long>(webhook_timeout);
+  }
+
+  bool has_mail = false;
+  if (const auto* mail = root.node("mail")) {
+    if (!mail->is_table()) {
+      root.error(mail, "mail", "expected a table ([notify.mail])");
+    } else {
+      has_mail = true;
+      Reader r(errors, file, *mail->as_table(), "notify.mail");
+      read_mail(r, settings.mail);
+      r.finish();
+    }
+  }
+
+  bool wants_mail = false;
+  const toml::node* first_mail_recipient = nullptr;
+  if (const auto* list = root.node("recipient")) {
+    if (!list->is_array()) {
+      root.error(list, "recipient", "expected an array of tables ([[notify.recipient]])");
+    } else {
+      std::set<std::string> names;
+      int position = 0;
+      for (const auto& element : *list->as_array()) {
+        ++position;
+        const auto path = fmt::format("notify.recipient[{}]", position);
+        if (!element.is_table()) {
+          errors.push_back({file, line_of(element.source()), path, "expected a table"});
+          continue;
+        }
+        Reader r(errors, file, *element.as_table(), path);
+        Recipient recipient;
+        bool mail = false;
+        read_recipient(r, recipient, mail);
+        if (mail && !first_mail_recipient) first_mail_recipient = &element;
+        wants_mail |= mail;
+        if (!recipient.name.empty() && !names.insert(recipient.name).second) {
+          r.error(r.last("name"), "name", fmt::format("\"{}\" is used twice", recipient.name));
+        }
+        r.finish();
+        settings.recipients.push_back(std::move(recipient));
+      }
+    }
+  }
+  // Every message links to the alarm in the web UI; a link without the address recipients
+  // reach the gateway at would be useless in a mail read on a phone at night.
+  if (!settings.recipients.empty() && routing.base_url.empty()) {
+    root.error(nullptr, "base_url",
+               "required with recipients: the web UI's address as recipients reach it, e.g. "
+               "\"https://btms.example.net:8443\"");
+  } else if (!routing.base_url.empty() && !routing.base_url.starts_with("http://") &&
+             !routing.base_url.starts_with("https://")) {
+    root.error(root.last("base_url"), "base_url", "expected an http:// or https:// URL");
+  }
+  if (wants_mail && !has_mail) {
+    errors.push_back({file, first_mail_recipient ? line_of(first_mail_recipient->source()) : 0,
+                      "notify.mail", "mail recipients need a [notify.mail] server"});
+  }
+}
+
+}  // namespace
+
+bool parse_quiet_hours(std::string_view text, int& start_min, int& end_min) {
+  const auto minute_of = [](std::string_view hhmm) -> std::optional<int> {
+    if (hhmm.size() != 5 || hhmm[2] != ':') return std::nullopt;
+    int h = 0, m = 0;
+    const auto digits = [](std::string_view s, int& v) {
+      const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+      return ec == std::errc() && p == s.data() + s.size();
+    };
+    if (!digits(hhmm.substr(0, 2), h) || !digits(hhmm.substr(3, 2), m)) return std::nullopt;
+    if (h > 24 || m > 59 || (h == 24 && m != 0)) return std::nullopt;
+    return (h * 60 + m) % (24 * 60);
+  };
+  const auto dash = text.find('-');
+  if (dash == std::string_view::npos) return false;
+  const auto start = minute_of(text.substr(0, dash));
+  const auto end = minute_of(text.substr(dash + 1));
+  if (!start || !end) return false;
+  start_min = *start;
+  end_min = *end;
+  return true;
+}
+
+NotifyConfigResult parse_notify_config_string(std::string_view toml_text, std::string file_name) {
+  NotifyConfigResult result;
+  try {
+    const toml::table root = toml::parse(toml_text, file_name);
+    if (const auto* notify = root.get("notify")) {
+      if (!notify->is_table()) {
+        result.errors.push_back(
+            {file_name, line_of(notify->source()), "notify", "expected a table"});
+      } else {
+        result.settings.enabled = true;
+        Reader r(result.errors, file_name, *notify->as_table(), "notify");
+        read_notify(r, file_name, result.errors, result.settings);
+        r.finish();
+      }
+    }
+  } catch (const toml::parse_error& e) {
+    result.errors.push_back({file_name, line_of(e.source()), "", std::string(e.description())});
+  }
+  std::stable_sort(result.errors.begin(), result.errors.end(),
+                   [](const auto& a, const auto& b) { return a.line < b.line; });
+  return result;
+}
+
+NotifyConfigResult parse_notify_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    NotifyConfigResult result;
+    result.errors.push_back({path, 0, "", "cannot read the file"});
+    return result;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_notify_config_string(text.str(), path);
+}
+
+std::optional<NotifySettings> load_notify_settings(const std::string& site_file,
+                                                   std::ostream& errors) {
+  if (site_file.empty()) return NotifySettings{};
+  auto result = parse_notify_config_file(site_file);
+  for (const auto& e : result.errors) errors << model::format_error(e) << "\n";
+  if (!result.errors.empty()) return std::nullopt;
+  return std::move(result.settings);
+}
+
+}  // namespace btms::notify
