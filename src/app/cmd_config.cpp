@@ -3,6 +3,7 @@
 
 #include "app/commands.hpp"
 #include "app/engine_config_loading.hpp"
+#include "cloud/cloud_config.hpp"
 #include "model/config/config_parser.hpp"
 
 namespace btms::app {
@@ -27,6 +28,13 @@ void register_config(CLI::App& app, Registry& registry) {
       // The [limits] tables belong to the engine; their problems are printed as they are found.
       if (!load_engine_config(*result.site, *file, "")) {
         std::cerr << "errors in the [limits] tables of " << *file << "\n";
+        return 1;
+      }
+      // So is [cloud] to the cloud link.
+      std::vector<std::string> cloud_errors;
+      if (!cloud::load_cloud_config(*file, result.site->name, "", &cloud_errors)) {
+        for (const auto& e : cloud_errors) std::cerr << e << "\n";
+        std::cerr << "errors in the [cloud] table of " << *file << "\n";
         return 1;
       }
       std::cout << model::summarize(*result.site);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cloud/cloud_config.hpp"
 #include "engine/engine_config.hpp"
 #include "model/clock.hpp"
 #include "model/topology.hpp"
@@ -35,6 +36,9 @@ struct GatewayOptions {
   // ranges and SCADA: the system clock, or the virtual plant's (accelerated) clock. Logins,
   // sessions and the audit log stay on real time (they are about real people). Never null.
   std::shared_ptr<const model::Clock> clock = model::system_clock();
+  // MQTT uplink (load_cloud_config: the site file's [cloud], --mqtt); its outbox lives in
+  // data_dir. Off unless enabled.
+  cloud::CloudConfig cloud;
 };
 
 // TLS for a bind address: "on", "off", or "auto" = on unless the address is loopback (a gateway

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -100,6 +101,9 @@ class WebServer {
   // Operator actions are answered once their events are committed (see OperatorContext).
   // Call before start().
   void set_durability(std::shared_ptr<engine::EventDurability> durability);
+  // Appends another part's Prometheus text to /metrics (called on a web thread per scrape; it
+  // must only read). Call before start().
+  void add_metrics_source(std::function<std::string()> metrics);
 
  private:
   struct Impl;

@@ -634,6 +634,10 @@ void read_root(Context& ctx, const toml::table& root_table, Site& site) {
   if (const auto* limits = root.node("limits", Need::optional); limits && !limits->is_table()) {
     root.error("limits", "expected a table");
   }
+  // [cloud] belongs to the cloud link (cloud/cloud_config.hpp reads it from the same file).
+  if (const auto* cloud = root.node("cloud", Need::optional); cloud && !cloud->is_table()) {
+    root.error("cloud", "expected a table");
+  }
   check_count(ctx, root_table, "ups", kMaxUpsPerGateway, "UPSs");
   check_count(ctx, root_table, "string", kMaxStringsPerGateway, "strings");
   if (site.strings.empty() && !root_table.get("string")) {
