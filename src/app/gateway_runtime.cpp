@@ -113,7 +113,7 @@ GatewayRuntime::GatewayRuntime(const model::Site& site, GatewayOptions options)
     std::filesystem::create_directories(im.options.data_dir);
     im.cloud = std::make_unique<cloud::CloudLink>(
         im.options.cloud, site,
-        cloud::CloudSources{im.engine->publication(), im.engine->event_log()},
+        cloud::CloudSources{im.engine->publication(), im.engine->event_log(), im.engine},
         im.options.data_dir + "/cloud-outbox.db", im.options.clock);
     im.web->add_metrics_source([link = im.cloud.get()] { return link->metrics_text(); });
   }

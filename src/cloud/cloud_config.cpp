@@ -237,6 +237,7 @@ std::vector<CloudConfigProblem> read_cloud_table(std::string_view toml_text,
   config.outbox.max_age_ms = max_age_h * 3'600'000;
   r.integer("backlog_messages_per_s", config.backlog_messages_per_s, 1, 100'000);
   r.integer("max_in_flight", config.max_in_flight, 1, 65'535);
+  r.integer("offline_warning_s", config.offline_warning_s, 1, 7 * 86'400);
   std::string format = "json";
   r.text("format", format);
   if (const auto* n = table->get("format"); n && format != "json") {

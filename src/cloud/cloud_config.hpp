@@ -59,6 +59,8 @@ struct CloudConfig {
   // Backlog after an outage: at most this many messages per second (live data goes first).
   int backlog_messages_per_s = 200;
   int max_in_flight = 64;  // QoS 1 messages sent and not yet acknowledged
+  // A broker out of reach this long (gateway clock) raises the warning cloud_broker_unreachable.
+  int offline_warning_s = 300;
 };
 
 struct CloudConfigProblem {

@@ -193,8 +193,32 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
     return sent;
   };
 
+  // The warning alarm for a broker out of reach: raised once after offline_warning_s, cleared
+  // on the next connect. Submitted, never waited for.
+  bool warning_raised = false;
+  std::int64_t offline_since_ms = clock_->now_ms();
+  auto set_warning = [&](bool active) {
+    warning_raised = active;
+    if (!sources_.engine) return;
+    sources_.engine->submit(
+        engine::SetSystemCondition{
+            "cloud", "cloud_broker_unreachable", active, model::Severity::warning,
+            active
+                ? fmt::format("Cloud broker {}:{} unreachable for more than {} s",
+                              config_.broker.host, config_.broker.port, config_.offline_warning_s)
+                : fmt::format("Cloud broker {}:{} reachable again", config_.broker.host,
+                              config_.broker.port)},
+        engine::Actor{"system", "cloud"});
+  };
+
   while (!stopping_) {
     const auto now_ms = clock_->now_ms();
+    if (connected) {
+      offline_since_ms = now_ms;
+      if (warning_raised) set_warning(false);
+    } else if (!warning_raised && now_ms - offline_since_ms >= config_.offline_warning_s * 1000LL) {
+      set_warning(true);
+    }
     // 1. What was published since the last turn goes into the outbox first.
     std::vector<OutgoingMessage> messages;
     auto batch = cursor.next(4096);

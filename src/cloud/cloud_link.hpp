@@ -32,6 +32,9 @@ namespace btms::cloud {
 struct CloudSources {
   std::shared_ptr<const engine::StepPublication> publication;
   std::shared_ptr<const engine::AppendLog<model::Event>> events;
+  // Where "broker unreachable" goes as a warning alarm (a SetSystemCondition, never waited
+  // for); null = not raised.
+  std::shared_ptr<engine::EngineService> engine;
 };
 
 struct CloudHealth {

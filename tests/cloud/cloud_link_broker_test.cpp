@@ -44,7 +44,7 @@ struct Bus {
   std::shared_ptr<engine::AppendLog<model::Event>> events =
       std::make_shared<engine::AppendLog<model::Event>>(100'000);
   std::uint64_t next_event_id = 1;
-  CloudSources sources() const { return {publication, events}; }
+  CloudSources sources() const { return {publication, events, nullptr}; }
   void append_events(int n, std::int64_t time_ms) {
     std::vector<model::Event> batch;
     for (int i = 0; i < n; ++i) {
@@ -330,6 +330,71 @@ TEST(CloudLinkBroker, OutboxSurvivesAKilledGateway) {
   const auto events = payloads_on(sub.messages(), "btms/dc1/gw1/event");
   for (std::size_t i = 0; i < kEvents; ++i) EXPECT_EQ(events[i]["id"], i + 1);
   ASSERT_TRUE(wait_until([&] { return link.health().outbox.rows == 0; }, 10s));
+  link.stop();
+}
+
+}  // namespace
+}  // namespace btms::cloud
+
+namespace btms::cloud {
+namespace {
+
+// Records the conditions the link submits (the engine would turn them into alarms).
+class RecordingEngine final : public engine::EngineService {
+ public:
+  std::shared_ptr<const engine::AlarmList> alarms() const override {
+    return std::make_shared<engine::AlarmList>();
+  }
+  std::vector<model::Event> events_after(std::uint64_t, std::size_t) const override { return {}; }
+  std::vector<model::DischargeRecord> running_discharges() const override { return {}; }
+  engine::EngineConfig config() const override { return {}; }
+  std::future<engine::ActionResult> submit(engine::Action action, engine::Actor) override {
+    if (const auto* c = std::get_if<engine::SetSystemCondition>(&action)) {
+      std::lock_guard lock(mutex_);
+      conditions_.push_back(*c);
+    }
+    std::promise<engine::ActionResult> done;
+    done.set_value({true, "", engine::ActionStatus::done, 0});
+    return done.get_future();
+  }
+  std::vector<engine::SetSystemCondition> conditions() const {
+    std::lock_guard lock(mutex_);
+    return conditions_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<engine::SetSystemCondition> conditions_;
+};
+
+// A broker out of reach for offline_warning_s (gateway clock) raises the warning once; the next
+// connect clears it.
+TEST(CloudLinkBroker, UnreachableBrokerRaisesAWarningThatClearsOnConnect) {
+  e2e::TempFolder folder;
+  const int port = test::free_loopback_port();
+  auto engine = std::make_shared<RecordingEngine>();
+  Bus bus;
+  auto config = link_config(port);
+  config.offline_warning_s = 60;
+  // At 600x, a minute of gateway time passes in 0.1 s of real time.
+  auto clock = std::make_shared<model::ScaledClock>(1'700'000'000'000, 600.0);
+  CloudLink link(config, test::make_site(1, 1), {bus.publication, bus.events, engine},
+                 folder.path() + "/outbox.db", clock);
+  link.start();
+  ASSERT_TRUE(wait_until([&] { return !engine->conditions().empty(); }, 10s));
+  auto conditions = engine->conditions();
+  ASSERT_EQ(conditions.size(), 1u);
+  EXPECT_EQ(conditions[0].source, "cloud");
+  EXPECT_EQ(conditions[0].rule, "cloud_broker_unreachable");
+  EXPECT_TRUE(conditions[0].active);
+  EXPECT_EQ(conditions[0].severity, model::Severity::warning);
+  test::MosquittoBroker::Options options;
+  options.port = port;
+  test::MosquittoBroker broker(folder.path(), options);
+  ASSERT_TRUE(wait_until([&] { return engine->conditions().size() >= 2; }, 10s));
+  conditions = engine->conditions();
+  EXPECT_FALSE(conditions[1].active);
+  EXPECT_EQ(conditions.size(), 2u);
   link.stop();
 }
 
