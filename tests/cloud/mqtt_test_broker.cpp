@@ -157,7 +157,7 @@ Subscriber::Subscriber(int port, const std::string& filter, const std::string& c
 
 Subscriber::~Subscriber() {
   mosquitto_disconnect(mosq_);
-  mosquitto_loop_stop(mosq_, true);
+  mosquitto_loop_stop(mosq_, false);  // the loop ends after the disconnect (no thread cancel)
   mosquitto_destroy(mosq_);
 }
 
