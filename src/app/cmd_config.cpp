@@ -3,6 +3,7 @@
 
 #include "app/commands.hpp"
 #include "app/engine_config_loading.hpp"
+#include "cloud/cloud_config.hpp"
 #include "model/config/config_parser.hpp"
 #include "notify/notify_config.hpp"
 
@@ -32,6 +33,13 @@ void register_config(CLI::App& app, Registry& registry) {
       }
       const auto notify_settings = notify::load_notify_settings(*file, std::cerr);
       if (!notify_settings) return 1;
+      // So is [cloud] to the cloud link.
+      std::vector<std::string> cloud_errors;
+      if (!cloud::load_cloud_config(*file, result.site->name, "", &cloud_errors)) {
+        for (const auto& e : cloud_errors) std::cerr << e << "\n";
+        std::cerr << "errors in the [cloud] table of " << *file << "\n";
+        return 1;
+      }
       std::cout << model::summarize(*result.site);
       if (notify_settings->enabled)
         std::cout << "Notifications: " << notify_settings->recipients.size() << " recipient(s)\n";

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "app/cloud_settings.hpp"
 #include "app/commands.hpp"
 #include "app/engine_config_loading.hpp"
 #include "app/gateway_runtime.hpp"
@@ -31,6 +32,7 @@ struct DemoArgs {
   std::vector<std::string> scada_write_allow;
   bool tls = false;
   std::string data_dir;
+  std::string mqtt;  // mqtt://HOST:PORT or mqtts://; overrides the site file's [cloud] broker
 };
 
 // The demo keeps its history in a fresh folder of its own unless told where, so several demos
@@ -74,6 +76,11 @@ int run_demo(const DemoArgs& args) {
     const auto notify_settings = notify::load_notify_settings(args.config, std::cerr);
     if (!notify_settings) return 1;
     options.notify = *notify_settings;
+    if (auto cloud = load_cloud_settings(args.config, site->name, args.mqtt)) {
+      options.cloud = *cloud;
+    } else {
+      return 1;
+    }
     if (site->history.backend == model::HistorySettings::Backend::postgresql)
       options.history_postgres = site->history.postgresql;
     // Plant and gateway in one process: the gateway lives on the plant's simulated time.
@@ -162,6 +169,9 @@ void register_demo(CLI::App& app, Registry& registry) {
                    "writing; repeatable; none = SCADA is read-only (docs/scada-modbus.md)");
   demo->add_flag("--tls", args->tls,
                  "Serve HTTPS/WSS with a self-signed certificate generated into the data folder");
+  demo->add_option("--mqtt", args->mqtt,
+                   "Publish to an MQTT broker: mqtt://HOST:PORT, or mqtts://HOST:PORT for TLS "
+                   "(docs/cloud.md; other settings in the site file's [cloud] table)");
   demo->add_option("--static-dir", args->static_dir, "Directory of the built web UI");
   demo->callback([&registry, args] { registry.set_action([args] { return run_demo(*args); }); });
 }

@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "app/cloud_settings.hpp"
 #include "app/commands.hpp"
 #include "app/engine_config_loading.hpp"
 #include "app/gateway_runtime.hpp"
@@ -29,6 +30,7 @@ struct GatewayArgs {
   std::string tls_cert;
   std::string tls_key;
   std::string plant_clock;
+  std::string mqtt;  // mqtt://HOST:PORT or mqtts://; overrides the site file's [cloud] broker
 };
 
 int run_gateway(const GatewayArgs& args) {
@@ -53,6 +55,11 @@ int run_gateway(const GatewayArgs& args) {
     const auto notify_settings = notify::load_notify_settings(args.config, std::cerr);
     if (!notify_settings) return 1;
     options.notify = *notify_settings;
+    if (auto cloud = load_cloud_settings(args.config, site->name, args.mqtt)) {
+      options.cloud = *cloud;
+    } else {
+      return 1;
+    }
     if (site->history.backend == model::HistorySettings::Backend::postgresql)
       options.history_postgres = site->history.postgresql;
     if (!args.plant_clock.empty()) {
@@ -122,6 +129,9 @@ void register_gateway(CLI::App& app, Registry& registry) {
                   ->check(CLI::ExistingFile);
   cert->needs(key);
   key->needs(cert);
+  gw->add_option("--mqtt", args->mqtt,
+                 "Publish to an MQTT broker: mqtt://HOST:PORT, or mqtts://HOST:PORT for TLS "
+                 "(docs/cloud.md; other settings in the site file's [cloud] table)");
   gw->add_option("--static-dir", args->static_dir, "Directory of the built web UI");
   gw->add_option("--plant-clock", args->plant_clock,
                  "Run on a virtual plant's clock instead of the system clock: the URL btms sim "

@@ -4,8 +4,10 @@
 
 #include <chrono>
 #include <filesystem>
+#include <stdexcept>
 #include <thread>
 
+#include "cloud/cloud_link.hpp"
 #include "engine/alarm_restore.hpp"
 #include "engine/engine_config_store.hpp"
 #include "engine/engine_runner.hpp"
@@ -42,6 +44,7 @@ struct GatewayRuntime::Impl {
   std::shared_ptr<history::HistoryStore> history;
   std::unique_ptr<history::HistoryRecorder> recorder;
   std::shared_ptr<notify::Notifier> notifier;  // null without [notify]
+  std::unique_ptr<cloud::CloudLink> cloud;
 
   std::shared_ptr<history::HistoryStore> open_history() const {
     if (!options.history_postgres.empty()) {
@@ -114,6 +117,16 @@ GatewayRuntime::GatewayRuntime(const model::Site& site, GatewayOptions options)
         im.options.clock);
     im.web->set_notifier(im.notifier);
   }
+  if (im.options.cloud.enabled) {
+    if (im.options.data_dir.empty())
+      throw std::runtime_error("the cloud link needs a data folder for its outbox");
+    std::filesystem::create_directories(im.options.data_dir);
+    im.cloud = std::make_unique<cloud::CloudLink>(
+        im.options.cloud, site,
+        cloud::CloudSources{im.engine->publication(), im.engine->event_log(), im.engine},
+        im.options.data_dir + "/cloud-outbox.db", im.options.clock);
+    im.web->add_metrics_source([link = im.cloud.get()] { return link->metrics_text(); });
+  }
   if (im.options.scada_port >= 0) {
     scada::ScadaOptions scada_options;
     scada_options.bind_address = im.options.scada_bind;
@@ -136,6 +149,7 @@ void GatewayRuntime::start() {
   impl_->web->start();
   if (impl_->scada) impl_->scada->start();
   impl_->recorder->start();
+  if (impl_->cloud) impl_->cloud->start();
   impl_->acquisition->start();
   // The engine starts once every bus has been read once: before that a device is not yet
   // known, which is no communication loss (at a fast plant clock, connecting alone takes
@@ -158,6 +172,7 @@ void GatewayRuntime::stop() {
   if (impl_->engine) impl_->engine->stop();
   if (impl_->notifier) impl_->notifier->stop();
   if (impl_->recorder) impl_->recorder->stop();
+  if (impl_->cloud) impl_->cloud->stop();  // after the engine: its last events still go out
   if (impl_->acquisition) impl_->acquisition->stop();
 }
 

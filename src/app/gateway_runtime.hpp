@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cloud/cloud_config.hpp"
 #include "engine/engine_config.hpp"
 #include "model/clock.hpp"
 #include "model/topology.hpp"
@@ -38,6 +39,9 @@ struct GatewayOptions {
   std::shared_ptr<const model::Clock> clock = model::system_clock();
   // Alarm notifications (site file [notify], docs/notifications.md); off unless enabled.
   notify::NotifySettings notify;
+  // MQTT uplink (load_cloud_config: the site file's [cloud], --mqtt); its outbox lives in
+  // data_dir. Off unless enabled.
+  cloud::CloudConfig cloud;
 };
 
 // TLS for a bind address: "on", "off", or "auto" = on unless the address is loopback (a gateway

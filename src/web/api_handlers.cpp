@@ -384,6 +384,7 @@ std::string metrics_text(const ApiContext& ctx) {
       "# HELP btms_uptime_seconds Time since the web server started.\n"
       "# TYPE btms_uptime_seconds gauge\nbtms_uptime_seconds {:.3f}\n",
       uptime.count());
+  for (const auto& extra : ctx.extra_metrics) out += extra();
   return out;
 }
 

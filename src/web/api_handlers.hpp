@@ -4,9 +4,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "history/history_store.hpp"
 #include "model/clock.hpp"
@@ -26,6 +28,8 @@ struct ApiContext {
   std::shared_ptr<history::HistoryStore> history;  // null = none; its write failures show
   // The gateway's clock (values' ages are measured on the clock they were stamped with).
   std::shared_ptr<const model::Clock> clock = model::system_clock();
+  // More Prometheus text from other parts (the cloud link's health), appended to /metrics.
+  std::vector<std::function<std::string()>> extra_metrics;
 };
 
 // System time in Unix ms: for logins, sessions and the audit log, which are about real people

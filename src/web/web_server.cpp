@@ -797,6 +797,12 @@ void WebServer::set_durability(std::shared_ptr<engine::EventDurability> durabili
   impl_->core.operator_ctx.durability = std::move(durability);
 }
 
+void WebServer::add_metrics_source(std::function<std::string()> metrics) {
+  if (impl_->running)
+    throw std::logic_error("web: add_metrics_source must be called before start()");
+  impl_->core.api.extra_metrics.push_back(std::move(metrics));
+}
+
 int WebServer::port() const {
   return impl_->bound_port;
 }

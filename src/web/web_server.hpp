@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -112,6 +113,9 @@ class WebServer {
   // Delivery log and test messages (/api/v1/notifications/...); without it they answer 404.
   // Call before start().
   void set_notifier(std::shared_ptr<notify::Notifier> notifier);
+  // Appends another part's Prometheus text to /metrics (called on a web thread per scrape; it
+  // must only read). Call before start().
+  void add_metrics_source(std::function<std::string()> metrics);
 
  private:
   struct Impl;

@@ -260,6 +260,28 @@ TEST_F(WebServerTest, MetricsFollowThePrometheusConventions) {
   EXPECT_EQ(m.find("channel=\"bus/bus1/crc_errors\""), std::string::npos) << m;
 }
 
+// Another part's health (the cloud link's) joins /metrics through add_metrics_source, read on
+// each scrape; adding one after start() is refused.
+TEST_F(WebServerTest, MetricsIncludeOtherPartsText) {
+  WebOptions options;
+  options.port = 0;
+  options.allow_anonymous_read = true;
+  server = std::make_unique<WebServer>(options, plant.plant, plant.derived, plant.site);
+  int scrapes = 0;
+  server->add_metrics_source([&scrapes] {
+    ++scrapes;
+    return "# HELP btms_cloud_connected x\n# TYPE btms_cloud_connected gauge\n"
+           "btms_cloud_connected " +
+           std::to_string(scrapes) + "\n";
+  });
+  server->start();
+  EXPECT_NE(http_request(server->port(), "GET", "/metrics").body.find("btms_cloud_connected 1\n"),
+            std::string::npos);
+  EXPECT_NE(http_request(server->port(), "GET", "/metrics").body.find("btms_cloud_connected 2\n"),
+            std::string::npos);
+  EXPECT_THROW(server->add_metrics_source([] { return std::string(); }), std::logic_error);
+}
+
 TEST_F(WebServerTest, MetricsFormat) {
   start();
   EXPECT_EQ(http_request(server->port(), "GET", "/api/v1/health").status, 200);

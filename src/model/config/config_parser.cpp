@@ -638,6 +638,10 @@ void read_root(Context& ctx, const toml::table& root_table, Site& site) {
   if (const auto* notify = root.node("notify", Need::optional); notify && !notify->is_table()) {
     root.error("notify", "expected a table");
   }
+  // [cloud] belongs to the cloud link (cloud/cloud_config.hpp reads it from the same file).
+  if (const auto* cloud = root.node("cloud", Need::optional); cloud && !cloud->is_table()) {
+    root.error("cloud", "expected a table");
+  }
   check_count(ctx, root_table, "ups", kMaxUpsPerGateway, "UPSs");
   check_count(ctx, root_table, "string", kMaxStringsPerGateway, "strings");
   if (site.strings.empty() && !root_table.get("string")) {

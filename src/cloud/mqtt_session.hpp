@@ -1,0 +1,64 @@
+// One MQTT client connection over libmosquitto, driven from its owner's thread (no thread of
+// its own): the owner polls socket() for readable/writable and calls service(). Carries the
+// broker settings (TLS with server verification, user/password or client certificate,
+// keep-alive, the retained "offline" will) and reports CONNACK, disconnects and PUBACKs through
+// callbacks that run inside connect()/service() on the owner's thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "cloud/cloud_config.hpp"
+
+struct mosquitto;
+
+namespace btms::cloud {
+
+class MqttSession {
+ public:
+  struct Callbacks {
+    std::function<void(bool accepted, int code)> connected;  // CONNACK
+    std::function<void(int code)> disconnected;              // link lost or closed
+    std::function<void(int message_id)> acknowledged;        // PUBACK of a QoS 1 publish
+  };
+
+  // will_topic gets "offline" (retained, QoS 1) from the broker when the link dies.
+  MqttSession(const CloudConfig& config, std::string will_topic, Callbacks callbacks);
+  ~MqttSession();
+  MqttSession(const MqttSession&) = delete;
+  MqttSession& operator=(const MqttSession&) = delete;
+
+  // Opens TCP (and TLS) and sends CONNECT; blocks for the TCP/TLS handshake only. False with a
+  // reason in last_error() when the broker cannot be reached.
+  bool connect();
+  // Publishes at QoS 1; the broker's PUBACK comes back through acknowledged(message_id). False
+  // when not connected or the client refused (then nothing was sent).
+  bool publish(const std::string& topic, const std::string& payload, bool retain, int* message_id);
+  // Sends DISCONNECT (no will) after the caller published its own "offline".
+  void disconnect();
+
+  // Descriptor to poll (-1 when not connected) and whether to poll it for writing too.
+  int socket() const;
+  bool wants_write() const;
+  // Reads and writes what the socket allows and does keep-alive duties; reports a lost link
+  // through disconnected(). Call when the socket is ready and at least every second.
+  void service(bool readable, bool writable);
+
+  const std::string& last_error() const { return last_error_; }
+
+ private:
+  static void on_connect(mosquitto*, void* self, int code);
+  static void on_disconnect(mosquitto*, void* self, int code);
+  static void on_publish(mosquitto*, void* self, int message_id);
+  void lost(int code);
+
+  CloudConfig config_;
+  std::string will_topic_;
+  Callbacks callbacks_;
+  mosquitto* mosq_ = nullptr;
+  bool open_ = false;  // a socket exists (CONNECT sent or connected)
+  std::string last_error_;
+};
+
+}  // namespace btms::cloud
