@@ -12,6 +12,7 @@ packages=(
   libtomlplusplus-dev libsodium-dev libssl-dev libsqlite3-dev sqlite3 libpqxx-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   mbpoll socat curl
+  libncurses-dev tmux
 )
 # Browser tests drive Debian's Chromium through playwright-core (never a downloaded browser).
 if [ "${1:-}" = "--with-tests" ]; then packages+=(chromium fonts-dejavu-core fonts-liberation postgresql); fi
