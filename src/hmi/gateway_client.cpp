@@ -209,6 +209,43 @@ void GatewayClient::acknowledge(const std::string& key, const std::string& sourc
       net::detached);
 }
 
+std::shared_ptr<GatewayClient::Loop> GatewayClient::connected_loop(std::string_view action) {
+  std::shared_ptr<Loop> loop;
+  {
+    std::lock_guard lock(mutex_);
+    if (loop_ && view_.link.state == LinkState::connected) return loop_;
+    view_.notice = fmt::format("not {}: no link to the gateway", action);
+  }
+  wake_();
+  return nullptr;
+}
+
+void GatewayClient::rename(const std::string& target, const std::string& name) {
+  const auto loop = connected_loop("renamed");
+  if (!loop) return;
+  const json body{{target, name}};
+  net::co_spawn(
+      loop->io,
+      [this, body, target]() -> net::awaitable<void> {
+        std::string notice;
+        try {
+          const auto answer = co_await http_request(address_, token_, http::verb::put,
+                                                    "/api/v1/names", body.dump());
+          if (answer.status == 200) {
+            notice = target + " renamed";
+            const auto topology = co_await get_json(address_, token_, "/api/v1/topology");
+            update([&](SiteView& v) { v.apply_topology(topology); });
+          } else {
+            notice = "not renamed: " + error_text(answer);
+          }
+        } catch (const std::exception& e) {
+          notice = std::string("not renamed: ") + e.what();
+        }
+        update([&](SiteView& v) { v.notice = notice; });
+      },
+      net::detached);
+}
+
 void GatewayClient::run() {
   auto retry = kFirstRetry;
   while (true) {

@@ -49,9 +49,14 @@ class GatewayClient {
   // Acknowledges one alarm (key) or every alarm of a source ("" = site) on the gateway; the
   // outcome appears as the view's notice. Ignored while the link is down (the notice says so).
   void acknowledge(const std::string& key, const std::string& source);
+  // Gives a UPS ("ups/3") or string ("string/5") a display name on the gateway (PUT
+  // /api/v1/names, operator); an empty name goes back to the site file's. Outcome as notice.
+  void rename(const std::string& target, const std::string& name);
 
  private:
   struct Loop;
+  // The loop of the current connection, or null (and a notice saying why) when the link is down.
+  std::shared_ptr<Loop> connected_loop(std::string_view action);
   void run();
   template <class F>
   void update(F&& change);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "hmi/char_grid.hpp"
+
 namespace btms::hmi {
 
 namespace {
@@ -67,15 +69,70 @@ int batteries_per_page(int width, int height) {
   return battery_rows(height) * battery_columns(width);
 }
 
+void type_character(Nav& nav, char32_t ch) {
+  if (!nav.editing || ch < 0x20 || ch == 0x7F || nav.edit_text.size() >= kMaxNameChars) return;
+  nav.edit_text.push_back(ch);
+}
+
+namespace {
+
+// Starts naming what is selected on the tiles or UPS screen, with its current name to edit.
+void start_rename(Nav& nav, const SiteView& site) {
+  std::string target;
+  std::string current;
+  if (nav.screen == Screen::tiles && !site.upses().empty()) {
+    const auto& u = site.upses()[static_cast<std::size_t>(
+        clamp_index(nav.tile, static_cast<int>(site.upses().size())))];
+    target = "ups/" + std::to_string(u.id);
+    current = u.name;
+  } else if (nav.screen == Screen::ups) {
+    const auto* ups = site.find_ups(nav.ups_id);
+    if (!ups || ups->string_ids.empty()) return;
+    const auto* s = site.find_string(ups->string_ids[static_cast<std::size_t>(
+        clamp_index(nav.string_row, static_cast<int>(ups->string_ids.size())))]);
+    if (!s) return;
+    target = "string/" + std::to_string(s->id);
+    current = s->name;
+  } else {
+    return;
+  }
+  nav.editing = true;
+  nav.edit_target = target;
+  nav.edit_text.clear();
+  nav.edit_text = decode_utf8(current);
+}
+
+}  // namespace
+
 Command handle_key(Nav& nav, Key key, const SiteView& site, int width, int height) {
-  if (key == Key::quit) return {Command::Kind::quit, {}, {}};
+  if (nav.editing) {
+    // Only Enter, Esc and Backspace act while naming; the rest is typed (type_character).
+    if (key == Key::escape) {
+      nav.editing = false;
+    } else if (key == Key::backspace && !nav.edit_text.empty()) {
+      nav.edit_text.pop_back();
+    } else if (key == Key::enter) {
+      nav.editing = false;
+      Command command;
+      command.kind = Command::Kind::rename;
+      command.target = nav.edit_target;
+      command.name = encode_utf8(nav.edit_text);
+      return command;
+    }
+    return {};
+  }
+  if (key == Key::quit) return {Command::Kind::quit, {}, {}, {}, {}};
+  if (key == Key::rename) {
+    start_rename(nav, site);
+    return {};
+  }
   if (key == Key::alarms && nav.screen != Screen::alarms) {
     nav.before_alarms = nav.screen;
     nav.screen = Screen::alarms;
     nav.alarm_row = 0;
     return {};
   }
-  if (key == Key::acknowledge_all) return {Command::Kind::acknowledge, {}, ""};
+  if (key == Key::acknowledge_all) return {Command::Kind::acknowledge, {}, "", {}, {}};
   switch (nav.screen) {
     case Screen::tiles: {
       const int count = static_cast<int>(site.upses().size());
@@ -154,7 +211,7 @@ Command handle_key(Nav& nav, Key key, const SiteView& site, int width, int heigh
       } else if ((key == Key::enter || key == Key::acknowledge) && count > 0) {
         const auto& alarm =
             site.alarms()[static_cast<std::size_t>(clamp_index(nav.alarm_row, count))];
-        if (!alarm.acknowledged) return {Command::Kind::acknowledge, alarm.key, {}};
+        if (!alarm.acknowledged) return {Command::Kind::acknowledge, alarm.key, {}, {}, {}};
       } else {
         move(nav.alarm_row, count, std::max(1, height - 7), key);
       }

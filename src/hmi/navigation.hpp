@@ -29,6 +29,8 @@ enum class Key {
   acknowledge,      // 'a': the selected alarm
   acknowledge_all,  // 'A': every unacknowledged alarm of the site
   alarms,           // '!': go to the alarm screen
+  rename,           // 'r': name the selected UPS (tiles) or string (UPS screen)
+  backspace,        // while naming
   quit,             // 'q'
 };
 
@@ -44,13 +46,25 @@ struct Nav {
   // Alarm keys already seen: a key not in here that is an unacknowledged alarm or trip takes the
   // screen over (once; Esc leaves it).
   std::set<std::string> seen_alarm_keys;
+  // Naming a UPS or string: the keyboard types into edit_text until Enter (save) or Esc.
+  bool editing = false;
+  std::string edit_target;  // "ups/3", "string/5"
+  std::u32string edit_text;
 };
 
 struct Command {
-  enum class Kind { none, acknowledge, quit } kind = Kind::none;
+  enum class Kind { none, acknowledge, rename, quit } kind = Kind::none;
   std::string key;     // acknowledge one alarm (by key)...
   std::string source;  // ...or every alarm of a source ("" = the whole site) when key is empty
+  std::string target;  // rename: "ups/3" or "string/5"
+  std::string name;    // rename: the new name (UTF-8)
 };
+
+// Longest name typed on the panel (the gateway's limit).
+inline constexpr std::size_t kMaxNameChars = 40;
+
+// A printable character typed while naming.
+void type_character(Nav& nav, char32_t ch);
 
 // Rows and columns of batteries on the string screen for a terminal of width x height, and
 // batteries per page (rows x columns).

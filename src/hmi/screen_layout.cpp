@@ -139,11 +139,10 @@ void draw_help(Canvas& c) {
   std::string text;
   switch (c.nav.screen) {
     case Screen::tiles:
-      text =
-          " ←→↑↓ select  Enter open  Home first  PgUp prev  PgDn next  End last  ! alarms  q quit";
+      text = " ←→↑↓ Enter open  Home/PgUp/PgDn/End pages  r rename  ! alarms  q quit";
       break;
     case Screen::ups:
-      text = " ↑↓ select string  Enter open  Esc back  ! alarms  q quit";
+      text = " ↑↓ select string  Enter open  r rename  Esc back  ! alarms  q quit";
       break;
     case Screen::string:
       text = " ←→↑↓ Enter detail  Home/PgUp/PgDn/End pages  Esc back  ! alarms  q quit";
@@ -156,6 +155,11 @@ void draw_help(Canvas& c) {
                  ? " ↑↓ select  Enter/a acknowledge  A acknowledge all  Esc back  q quit"
                  : " ↑↓ select  Esc back  q quit  (acknowledging needs an operator token)";
       break;
+  }
+  if (c.nav.editing) {
+    // The name being typed, with a cursor; Enter saves it on the gateway.
+    text = fmt::format(" Name of {}: {}_   Enter save  Esc cancel", c.nav.edit_target,
+                       encode_utf8(c.nav.edit_text));
   }
   g.fill_row(y, Style::help);
   g.put(0, y, text, Style::help);

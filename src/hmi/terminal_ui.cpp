@@ -129,10 +129,15 @@ std::optional<Key> to_key(int ch) {
     case KEY_ENTER:
       return Key::enter;
     case 27:
-    case KEY_BACKSPACE:
       return Key::escape;
+    case KEY_BACKSPACE:
+    case 127:
+    case 8:
+      return Key::backspace;
     case 'a':
       return Key::acknowledge;
+    case 'r':
+      return Key::rename;
     case 'A':
       return Key::acknowledge_all;
     case '!':
@@ -256,10 +261,13 @@ int run_hmi(const HmiOptions& options, std::ostream& err) {
     const int wait_ms = static_cast<int>(1000 - now_ms % 1000);
     if (::poll(fds, 2, wait_ms) < 0 && errno != EINTR) break;
     if (fds[1].revents & POLLIN) drain(g_wake_pipe[0]);
-    for (int ch = getch(); ch != ERR; ch = getch()) {
+    wint_t ch = 0;
+    for (int kind = get_wch(&ch); kind != ERR; kind = get_wch(&ch)) {
       Command command;
-      if (ch == KEY_RESIZE) continue;  // the next render reads the new size
-      if (ch == KEY_MOUSE) {
+      const bool function_key = kind == KEY_CODE_YES;
+      const int code = static_cast<int>(ch);
+      if (function_key && code == KEY_RESIZE) continue;  // the next render reads the new size
+      if (function_key && code == KEY_MOUSE) {
         MEVENT event{};
         if (getmouse(&event) != OK) continue;
         if (!(event.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED))) continue;
@@ -270,13 +278,17 @@ int run_hmi(const HmiOptions& options, std::ostream& err) {
             break;
           }
         }
-      } else if (const auto key = to_key(ch)) {
+      } else if (nav.editing && !function_key && code >= 0x20 && code != 0x7F) {
+        type_character(nav, static_cast<char32_t>(ch));  // typed into the name
+      } else if (const auto key = (function_key || code < 0x80) ? to_key(code) : std::nullopt) {
+        // Function key codes overlap wide characters: only they and ASCII are keys.
         command = handle_key(nav, *key, site, width, height);
       }
       if (command.kind == Command::Kind::quit) quit = true;
       if (command.kind == Command::Kind::acknowledge) {
         client.acknowledge(command.key, command.source);
       }
+      if (command.kind == Command::Kind::rename) client.rename(command.target, command.name);
     }
   }
   endwin();

@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "http_client.hpp"
 #include "process.hpp"
 #include "security/audit_log.hpp"
 
@@ -204,7 +205,7 @@ TEST_F(HmiInTmux, PagesSixteenUpsTilesEntersAStringAndFollowsTheLinkDownAndUp) {
   keys("q");
 }
 
-TEST_F(HmiInTmux, AnAlarmTakesOverAndItsAcknowledgementReachesTheAuditLog) {
+TEST_F(HmiInTmux, AnAlarmTakesOverAcknowledgementAndRenameReachTheGateway) {
   start_demo(0, "[[event]]\nat_s = 2\ntype = \"sensor_silent\"\nstring = 3\nposition = 2\n");
   start_hmi(132, 43);
   auto text = wait_for("ALARM battery/3/2: Battery 3/2 sensor not answering");
@@ -227,6 +228,26 @@ TEST_F(HmiInTmux, AnAlarmTakesOverAndItsAcknowledgementReachesTheAuditLog) {
   EXPECT_TRUE(found) << "no acknowledgement by token:hmi in the audit log";
   keys("Escape");
   wait_for("UPS overview");
+
+  // Renaming UPS 1 on the panel: saved on the gateway, in its topology answer and audited.
+  keys("r");
+  wait_for("Name of ups/1: Hall 1_");
+  keys("BSpace BSpace BSpace BSpace BSpace BSpace");
+  keys("-l " + shell_quote("Sál A"));
+  wait_for("Name of ups/1: Sál A_");
+  keys("Enter");
+  text = wait_for("ups/1 renamed");
+  EXPECT_NE(row(text, 3).find("│ Sál A"), std::string::npos) << text;
+  const auto topology = e2e::http_get(demo_port, "/api/v1/topology");
+  EXPECT_NE(topology.body.find(R"("name":"Sál A")"), std::string::npos) << topology.body;
+  bool renamed = false;
+  for (const auto& e : audit.query(0, INT64_MAX, 100)) {
+    if (e.action == security::AuditAction::config_change && e.user == "token:hmi" &&
+        e.detail.find("ups/1: 'Hall 1' -> 'Sál A'") != std::string::npos) {
+      renamed = true;
+    }
+  }
+  EXPECT_TRUE(renamed) << "no rename by token:hmi in the audit log";
   keys("q");
 }
 

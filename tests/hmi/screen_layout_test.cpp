@@ -97,7 +97,7 @@ TEST(TilesScreen, SameContentAt132x43) {
   const auto text = frame.grid.text();
   EXPECT_TRUE(has(text, "Page 1/2   UPS 1-8 of 16")) << text;
   EXPECT_EQ(frame.hotspots.size(), 8u);
-  EXPECT_TRUE(has(frame.grid.row_text(42), "PgDn next"));
+  EXPECT_TRUE(has(frame.grid.row_text(42), "r rename"));
 }
 
 TEST(UpsScreen, ListsItsStringsAndEntersOne) {
@@ -273,6 +273,44 @@ TEST(SiteView, RefusesAWrongDocumentAndIgnoresUnknownChannels) {
   EXPECT_FALSE(site.find_battery(1, 1)->voltage.known());
   EXPECT_EQ(site.find_battery(1, 1)->voltage.quality, "comm_lost");
   EXPECT_EQ(site.find_battery(1, 3), nullptr);
+}
+
+}  // namespace
+}  // namespace btms::hmi
+
+namespace btms::hmi {
+namespace {
+
+TEST(Rename, TypesANameForTheSelectedUpsOrStringAndSavesOnEnter) {
+  auto site = test::connected_site(2, 2);
+  Nav nav;
+  handle_key(nav, Key::right, site, 80, 24);  // UPS 2
+  handle_key(nav, Key::rename, site, 80, 24);
+  ASSERT_TRUE(nav.editing);
+  EXPECT_EQ(nav.edit_target, "ups/2");
+  EXPECT_EQ(encode_utf8(nav.edit_text), "Hall 2");
+  for (int k = 0; k < 6; ++k) handle_key(nav, Key::backspace, site, 80, 24);
+  for (const char32_t ch : std::u32string(U"Sál B\x1b")) type_character(nav, ch);
+  // While naming, 'q' is a letter, not quit.
+  type_character(nav, U'q');
+  EXPECT_EQ(handle_key(nav, Key::quit, site, 80, 24).kind, Command::Kind::none);
+  const auto text = render(site, nav, RenderInput{80, 24, "", 0, 0}).grid.row_text(23);
+  EXPECT_EQ(text, " Name of ups/2: Sál Bq_   Enter save  Esc cancel");
+  const auto command = handle_key(nav, Key::enter, site, 80, 24);
+  EXPECT_FALSE(nav.editing);
+  EXPECT_EQ(command.kind, Command::Kind::rename);
+  EXPECT_EQ(command.target, "ups/2");
+  EXPECT_EQ(command.name, "Sál Bq");
+
+  handle_key(nav, Key::enter, site, 80, 24);  // UPS 2's screen
+  handle_key(nav, Key::down, site, 80, 24);   // string 4
+  handle_key(nav, Key::rename, site, 80, 24);
+  EXPECT_EQ(nav.edit_target, "string/4");
+  handle_key(nav, Key::escape, site, 80, 24);
+  EXPECT_FALSE(nav.editing);
+  EXPECT_EQ(nav.screen, Screen::ups);                      // Esc only cancelled the naming
+  for (int k = 0; k < 50; ++k) type_character(nav, U'x');  // not editing: ignored
+  EXPECT_TRUE(nav.edit_text.empty() || !nav.editing);
 }
 
 }  // namespace

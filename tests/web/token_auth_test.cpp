@@ -146,5 +146,45 @@ TEST_F(TokenAuthTest, CommandLineRefusesAdminTokensAndDuplicates) {
   EXPECT_EQ(add_token(data_dir(), "Bad Name", "viewer", kNow_ms, out, err), 1);
 }
 
+TEST_F(TokenAuthTest, DisplayNamesNeedAnOperatorShowInTopologyAndSurviveARestart) {
+  const auto viewer = add("panel-view", "viewer");
+  const auto op = add("panel-op", "operator");
+  start();
+  struct Case {
+    std::string token;
+    std::string body;
+    int status;
+  };
+  const Case cases[] = {
+      {viewer, R"({"ups/1":"Hall A"})", 403},
+      {"", R"({"ups/1":"Hall A"})", 401},
+      {op, R"({"ups/9":"x"})", 404},
+      {op, R"({"string/x":"x"})", 404},
+      {op, R"({"ups/1":5})", 400},
+      {op, R"({"ups/1":")" + std::string(41, 'x') + R"("})", 400},
+      {op, R"({"ups/1":"ab"})", 400},
+      {op, "[]", 400},
+      {op, R"({"ups/1":"Hall A","string/2":"Row 2"})", 200},
+  };
+  for (const auto& c : cases) {
+    const auto reply = send_with_token(port(), "PUT", "/api/v1/names", c.token, c.body);
+    EXPECT_EQ(reply.status, c.status) << c.body << ": " << reply.body;
+  }
+  const auto names = [&] {
+    const auto topology =
+        json::parse(send_with_token(port(), "GET", "/api/v1/topology", viewer).body);
+    return std::make_pair(topology["upses"][0]["name"].get<std::string>(),
+                          topology["strings"][1]["name"].get<std::string>());
+  };
+  EXPECT_EQ(names(), std::make_pair(std::string("Hall A"), std::string("Row 2")));
+  server->stop();
+  server.reset();
+  start();
+  EXPECT_EQ(names(), std::make_pair(std::string("Hall A"), std::string("Row 2")));
+  // The configured name again (or "") goes back to the site file's.
+  EXPECT_EQ(send_with_token(port(), "PUT", "/api/v1/names", op, R"({"ups/1":""})").status, 200);
+  EXPECT_EQ(names().first, "UPS A");
+}
+
 }  // namespace
 }  // namespace btms::web
