@@ -14,6 +14,7 @@ packages=(
   libmosquitto-dev mosquitto mosquitto-clients
   mbpoll socat curl
   libcurl4-openssl-dev python3-aiosmtpd openssl
+  libncurses-dev tmux
 )
 # Browser tests drive Debian's Chromium through playwright-core (never a downloaded browser).
 if [ "${1:-}" = "--with-tests" ]; then packages+=(chromium fonts-dejavu-core fonts-liberation postgresql); fi

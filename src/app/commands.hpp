@@ -25,6 +25,8 @@ void register_sim(CLI::App& app, Registry& registry);
 void register_gateway(CLI::App& app, Registry& registry);
 void register_scan(CLI::App& app, Registry& registry);
 void register_user(CLI::App& app, Registry& registry);
+void register_token(CLI::App& app, Registry& registry);
+void register_hmi(CLI::App& app, Registry& registry);
 
 void block_stop_signals();
 

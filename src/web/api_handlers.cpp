@@ -234,7 +234,11 @@ std::string health_json(const ApiContext& ctx) {
   return j.dump();
 }
 
-std::string topology_json(const model::Site& site) {
+std::string topology_json(const model::Site& site, const DisplayNames* names) {
+  const auto name_of = [names](std::string_view kind, int id, const std::string& configured) {
+    if (names == nullptr) return configured;
+    return names->name_of(fmt::format("{}/{}", kind, id)).value_or(configured);
+  };
   json upses = json::array();
   for (const auto& u : site.upses) {
     json strings = json::array();
@@ -242,7 +246,7 @@ std::string topology_json(const model::Site& site) {
       if (s.ups_id == u.id) strings.push_back(s.id);
     }
     upses.push_back(json{{"id", u.id},
-                         {"name", u.name},
+                         {"name", name_of("ups", u.id, u.name)},
                          {"rated_power_kW", u.rated_power_kW},
                          {"strings", std::move(strings)}});
   }
@@ -259,7 +263,7 @@ std::string topology_json(const model::Site& site) {
     }
     json js{{"id", s.id},
             {"ups_id", s.ups_id},
-            {"name", s.name},
+            {"name", name_of("string", s.id, s.name)},
             {"batteries", s.batteries},
             {"battery_type", std::move(type)},
             {"bus", s.bus},
@@ -405,7 +409,7 @@ void add_api_routes(Router& router, const ApiContext& ctx) {
                    Role::viewer,
                    [&ctx, json_ok](const Request&, const ParsedTarget&) {
                      if (!ctx.site) return json_error(503, "no site configuration loaded");
-                     return json_ok(topology_json(*ctx.site));
+                     return json_ok(topology_json(*ctx.site, ctx.names.get()));
                    }});
   router.add(Route{"/api/v1/live",
                    {"GET"},

@@ -14,6 +14,7 @@
 #include "model/clock.hpp"
 #include "model/snapshot.hpp"
 #include "model/topology.hpp"
+#include "web/display_names.hpp"
 #include "web/http_counters.hpp"
 #include "web/router.hpp"
 
@@ -30,6 +31,8 @@ struct ApiContext {
   std::shared_ptr<const model::Clock> clock = model::system_clock();
   // More Prometheus text from other parts (the cloud link's health), appended to /metrics.
   std::vector<std::function<std::string()>> extra_metrics;
+  // Operators' display names of UPSs and strings over the site file's (null = none).
+  std::shared_ptr<DisplayNames> names;
 };
 
 // System time in Unix ms: for logins, sessions and the audit log, which are about real people
@@ -44,7 +47,8 @@ bool is_valid_channel_prefix(std::string_view prefix);
 void append_number(std::string& out, double value, double resolution);
 
 std::string health_json(const ApiContext& ctx);
-std::string topology_json(const model::Site& site);
+// names (may be null) override the site file's names of UPSs and strings.
+std::string topology_json(const model::Site& site, const DisplayNames* names = nullptr);
 // Channels of plant and derived whose names start with prefix; quality is always reported.
 std::string live_json(const ApiContext& ctx, std::string_view prefix);
 std::string metrics_text(const ApiContext& ctx);

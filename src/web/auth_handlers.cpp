@@ -301,6 +301,7 @@ AuthContext::AuthContext(const std::string& data_dir, bool allow_anonymous_read,
   // 0755), and the databases in it are 0600.
   restrict_to_owner(data_dir, 0700);
   users_ = std::make_unique<security::UserStore>(users_db_path(data_dir), tuning.password_cost);
+  tokens_ = std::make_unique<security::TokenStore>(users_db_path(data_dir));
   audit_ = std::make_unique<security::AuditLog>(audit_db_path(data_dir));
   for (const auto& db : {users_db_path(data_dir), audit_db_path(data_dir)}) {
     for (const char* suffix : {"", "-wal", "-shm", "-journal"})
@@ -311,7 +312,23 @@ AuthContext::AuthContext(const std::string& data_dir, bool allow_anonymous_read,
 
 AuthContext::~AuthContext() = default;
 
+std::optional<security::Session> AuthContext::bearer_session(const Request& request) {
+  if (!tokens_) return std::nullopt;
+  const std::string authorization = header(request, "authorization");  // token views into it
+  const auto token = security::bearer_token(authorization);
+  if (token.empty()) return std::nullopt;
+  const auto info = tokens_->verify(token, unix_now_ms());
+  if (!info) return std::nullopt;
+  security::Session session;
+  session.user = "token:" + info->name;
+  session.role = info->role;
+  session.created_ms = info->created_ms;
+  session.last_seen_ms = info->last_used_ms;
+  return session;
+}
+
 std::optional<security::Session> AuthContext::session_of(const Request& request) {
+  if (const auto token = bearer_session(request)) return token;
   const auto id = security::SessionManager::session_id_from_cookie(header(request, "cookie"));
   if (id.empty()) return std::nullopt;
   return sessions_.lookup(id, unix_now_ms());
@@ -326,6 +343,17 @@ std::optional<Response> AuthContext::authorize(const Request& request, Role need
   }
   if (!users_) return no_store_error(503, kNoUserStore);
   const auto now_ms = unix_now_ms();
+  if (!security::bearer_token(header(request, "authorization")).empty()) {
+    // A machine client: no cookie is sent by a browser on its own, so no CSRF check either.
+    const auto token = bearer_session(request);
+    if (!token) return no_store_error(401, "invalid or revoked API token");
+    if (security::allows(token->role, to_security_role(need))) return std::nullopt;
+    const auto parsed = parse_target(request.target);
+    audit_->append(
+        now_ms, token->user, request.remote_address, security::AuditAction::access_denied,
+        request.method + " " + (parsed ? parsed->path : request.target), "insufficient role");
+    return no_store_error(403, "insufficient role");
+  }
   const auto result = security::authorize(sessions_, request.method, header(request, "cookie"),
                                           header(request, std::string(security::kCsrfHeaderName)),
                                           to_security_role(need), now_ms);

@@ -14,6 +14,7 @@
 #include "security/login_rate_limiter.hpp"
 #include "security/login_service.hpp"
 #include "security/session_manager.hpp"
+#include "security/token_store.hpp"
 #include "security/user_store.hpp"
 #include "web/router.hpp"
 
@@ -51,20 +52,25 @@ class AuthContext {
   // The router's authorizer: nullopt = allowed, otherwise the 401/403/503 answer.
   std::optional<Response> authorize(const Request& request, Role need);
 
-  // Valid session of the request's cookie (refreshes its idle timer).
+  // Valid session of the request's cookie (refreshes its idle timer), or of its
+  // "Authorization: Bearer" API token: then user is "token:NAME" and csrf_token is empty.
   std::optional<security::Session> session_of(const Request& request);
 
   security::SessionManager& sessions() { return sessions_; }
   security::UserStore* users() { return users_.get(); }
+  security::TokenStore* tokens() { return tokens_.get(); }
   security::AuditLog* audit() { return audit_.get(); }
   security::LoginService* login_service() { return login_.get(); }
   bool allow_anonymous_read() const { return allow_anonymous_read_; }
 
  private:
+  std::optional<security::Session> bearer_session(const Request& request);
+
   bool allow_anonymous_read_;
   security::SessionManager sessions_;
   security::LoginRateLimiter limiter_;
   std::unique_ptr<security::UserStore> users_;
+  std::unique_ptr<security::TokenStore> tokens_;
   std::unique_ptr<security::AuditLog> audit_;
   std::unique_ptr<security::LoginService> login_;
 };

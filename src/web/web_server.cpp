@@ -35,6 +35,7 @@
 #include "web/auth_handlers.hpp"
 #include "web/history_handlers.hpp"
 #include "web/http_counters.hpp"
+#include "web/name_handlers.hpp"
 #include "web/notification_handlers.hpp"
 #include "web/operator_handlers.hpp"
 #include "web/router.hpp"
@@ -661,6 +662,10 @@ WebServer::WebServer(WebOptions options, std::shared_ptr<const model::SnapshotPu
   core.auth = std::make_unique<AuthContext>(
       core.options.data_dir, core.options.allow_anonymous_read, secure_cookie, core.options.auth);
   add_auth_routes(core.router, *core.auth);
+  core.api.names = std::make_shared<DisplayNames>(
+      core.options.data_dir.empty() ? std::string{}
+                                    : core.options.data_dir + "/display-names.json");
+  if (core.api.site) add_name_routes(core.router, core.api, *core.auth);
   core.history.plant = core.api.plant;
   core.history.derived = core.api.derived;
   add_history_routes(core.router, core.history);

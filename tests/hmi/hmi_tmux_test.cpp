@@ -1,0 +1,255 @@
+// `btms hmi` in a real terminal: tmux runs the display against a running `btms demo` of 16 UPSs;
+// keys go in with send-keys, screens come out with capture-pane and are compared row by row with
+// the expected ones (the clock masked, live values not compared). Each test starts and ends its
+// own tmux server (its own socket), demo and data folder.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "http_client.hpp"
+#include "process.hpp"
+#include "security/audit_log.hpp"
+
+namespace btms::hmi {
+namespace {
+
+using e2e::ChildProcess;
+using e2e::TempFolder;
+
+std::string shell_quote(const std::string& text) {
+  std::string out = "'";
+  for (const char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string run(const std::string& command) {
+  std::string out;
+  if (FILE* pipe = ::popen(command.c_str(), "r")) {
+    std::array<char, 4096> buffer{};
+    for (std::size_t n; (n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0;) {
+      out.append(buffer.data(), n);
+    }
+    ::pclose(pipe);
+  }
+  return out;
+}
+
+// A 16-UPS site, one string of four batteries each, every string on its own plant bus.
+std::string sixteen_ups_site() {
+  std::ostringstream out;
+  out << "[site]\nname = \"HMI test site\"\n\n"
+         "[[battery_type]]\nname = \"VRLA 12V 100Ah\"\nnominal_voltage_V = 12\ncells = 6\n"
+         "capacity_Ah = 100\nchemistry = \"vrla_agm\"\nfloat_voltage_per_cell_V = 2.27\n"
+         "resistance_new_mOhm = 3.5\n\n";
+  for (int k = 1; k <= 16; ++k) {
+    out << "[[ups]]\nid = " << k << "\nname = \"Hall " << k << "\"\nrated_power_kW = 120\n\n"
+        << "[[bus]]\nname = \"s" << k
+        << "\"\ntype = \"tcp\"\nhost = \"127.0.0.1\"\nport = " << 16000 + k << "\n\n"
+        << "[[string]]\nid = " << k << "\nups = " << k << "\nname = \"Row " << k
+        << "\"\nbattery_type = \"VRLA 12V 100Ah\"\nbatteries = 4\nbus = \"s" << k
+        << "\"\nfirst_cs_address = 1\ngs_address = 201\nhs_address = 202\n"
+           "current_range_A = 400\n\n";
+  }
+  return out.str();
+}
+
+// A demo with its data folder, an operator token in a file, and the display in tmux.
+class HmiInTmux : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::ofstream(folder.path() + "/site.toml") << sixteen_ups_site();
+    ChildProcess add(
+        {BTMS_BINARY, "token", "add", "hmi", "--role", "operator", "--data-dir", data_dir()});
+    const auto token = add.read_line(10'000);
+    ASSERT_EQ(token.rfind("btms_", 0), 0u) << token;
+    std::ofstream(folder.path() + "/token") << token << "\n";
+  }
+  void TearDown() override {
+    if (!socket.empty()) run("tmux -L " + socket + " kill-server 2>/dev/null");
+  }
+
+  std::string data_dir() const { return folder.path() + "/data"; }
+
+  void start_demo(int port, const std::string& scenario = "") {
+    std::vector<std::string> argv{BTMS_BINARY,    "demo",
+                                  "--config",     folder.path() + "/site.toml",
+                                  "--port",       std::to_string(port),
+                                  "--scada-port", "0",
+                                  "--data-dir",   data_dir()};
+    if (!scenario.empty()) {
+      std::ofstream(folder.path() + "/scenario.toml") << scenario;
+      argv.push_back("--scenario");
+      argv.push_back(folder.path() + "/scenario.toml");
+    }
+    demo = std::make_unique<ChildProcess>(argv);
+    demo_port = e2e::wait_for_port(*demo, R"(http://127\.0\.0\.1:(\d+)/)");
+    ASSERT_GT(demo_port, 0);
+  }
+
+  void start_hmi(int width, int height) {
+    socket = "btms-hmi-test-" + std::to_string(::getpid()) + "-" +
+             std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+    const std::string hmi = std::string(BTMS_BINARY) +
+                            " hmi --gateway http://127.0.0.1:" + std::to_string(demo_port) +
+                            " --token " + shell_quote(folder.path() + "/token");
+    run("tmux -L " + socket + " -f /dev/null new-session -d -s hmi -x " + std::to_string(width) +
+        " -y " + std::to_string(height) + " " + shell_quote(hmi));
+  }
+
+  void keys(const std::string& names) { run("tmux -L " + socket + " send-keys -t hmi " + names); }
+
+  // The screen with the clock masked.
+  std::string screen() {
+    static const std::regex clock(R"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)");
+    return std::regex_replace(run("tmux -L " + socket + " capture-pane -p -t hmi"), clock,
+                              "YYYY-MM-DD hh:mm:ss");
+  }
+
+  // Waits (at most 15 s) until the screen shows `part`; returns the screen it last saw.
+  std::string wait_for(const std::string& part) {
+    std::string text;
+    for (int i = 0; i < 150; ++i) {
+      text = screen();
+      if (text.find(part) != std::string::npos) return text;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ADD_FAILURE() << "never shown: " << part << "\n" << text;
+    return text;
+  }
+
+  static std::string row(const std::string& text, int y) {
+    std::istringstream in(text);
+    std::string line;
+    for (int i = 0; i <= y && std::getline(in, line); ++i) {
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    return line;
+  }
+
+  TempFolder folder;
+  std::unique_ptr<ChildProcess> demo;
+  int demo_port = 0;
+  std::string socket;
+};
+
+TEST_F(HmiInTmux, PagesSixteenUpsTilesEntersAStringAndFollowsTheLinkDownAndUp) {
+  start_demo(0);
+  start_hmi(80, 24);
+  auto text = wait_for("Page 1/2   UPS 1-8 of 16");
+  EXPECT_EQ(row(text, 0),
+            " BTMS · HMI test site › UPS overview                        YYYY-MM-DD hh:mm:ss");
+  EXPECT_EQ(row(text, 2),
+            "┌─ UPS 1 ─────────┐ ┌─ UPS 2 ─────────┐ ┌─ UPS 3 ─────────┐ ┌─ UPS 4 ─────────┐");
+  EXPECT_EQ(row(text, 3),
+            "│ Hall 1          │ │ Hall 2          │ │ Hall 3          │ │ Hall 4          │");
+  EXPECT_EQ(row(text, 4),
+            "│ 1 strings       │ │ 1 strings       │ │ 1 strings       │ │ 1 strings       │");
+  EXPECT_EQ(row(text, 11),
+            "┌─ UPS 5 ─────────┐ ┌─ UPS 6 ─────────┐ ┌─ UPS 7 ─────────┐ ┌─ UPS 8 ─────────┐");
+  text = wait_for("● link ok");
+  EXPECT_EQ(row(text, 22).rfind(" ● link ok │ gateway 127.0.0.1:" + std::to_string(demo_port) +
+                                    " │ operator │ alarms 0 (0 unacknowledged)",
+                                0),
+            0u)
+      << text;
+
+  keys("PageDown");
+  text = wait_for("Page 2/2   UPS 9-16 of 16");
+  EXPECT_EQ(row(text, 2),
+            "┌─ UPS 9 ─────────┐ ┌─ UPS 10 ────────┐ ┌─ UPS 11 ────────┐ ┌─ UPS 12 ────────┐");
+  keys("Home");
+  wait_for("Page 1/2   UPS 1-8 of 16");
+  keys("End");
+  wait_for("Page 2/2   UPS 9-16 of 16");
+  keys("PageUp");
+  wait_for("Page 1/2   UPS 1-8 of 16");
+  keys("PageDown");
+  wait_for("Page 2/2");
+
+  keys("Right Enter");  // UPS 10
+  text = wait_for("› UPS 10 Hall 10");
+  EXPECT_EQ(row(text, 3).rfind(" #   Name                  State", 0), 0u) << text;
+  EXPECT_EQ(row(text, 4).rfind(" 10  Row 10                float", 0), 0u) << text;
+  keys("Enter");
+  text = wait_for("Page 1/1  batteries 1-4 of 4");
+  EXPECT_EQ(row(text, 0),
+            " BTMS · HMI test site › UPS 10 Hall 10 › String 10 Row 10   YYYY-MM-DD hh:mm:ss");
+  EXPECT_EQ(row(text, 3),
+            "   #  Volt V    °C   R mΩ  SOC  SOH        #  Volt V    °C   R mΩ  SOC  SOH");
+  EXPECT_EQ(row(text, 4).substr(0, 6), "   1  ");
+  EXPECT_EQ(row(text, 7).substr(0, 6), "   4  ");
+
+  // The gateway goes away: banner, link down, the last values stay on the screen.
+  ASSERT_EQ(demo->interrupt_and_wait(10'000), 0);
+  text = wait_for("LINK LOST for");
+  EXPECT_NE(row(text, 22).find("○ link down"), std::string::npos) << text;
+  EXPECT_EQ(row(text, 4).substr(0, 6), "   1  ");
+  // ...and comes back on the same port: the display reconnects by itself.
+  start_demo(demo_port);
+  text = wait_for("● link ok");
+  EXPECT_EQ(row(text, 1), "") << text;
+
+  // A bigger terminal: redrawn to the new size with more batteries per page.
+  run("tmux -L " + socket + " resize-window -t hmi -x 132 -y 43");
+  text = wait_for("Page 1/1  batteries 1-4 of 4");
+  EXPECT_NE(row(text, 42).find("Esc back"), std::string::npos) << text;
+  keys("q");
+}
+
+TEST_F(HmiInTmux, AnAlarmTakesOverAcknowledgementAndRenameReachTheGateway) {
+  start_demo(0, "[[event]]\nat_s = 2\ntype = \"sensor_silent\"\nstring = 3\nposition = 2\n");
+  start_hmi(132, 43);
+  auto text = wait_for("ALARM battery/3/2: Battery 3/2 sensor not answering");
+  EXPECT_EQ(row(text, 0).rfind(" BTMS · HMI test site › Alarms", 0), 0u) << text;
+  EXPECT_NE(row(text, 3).find("alarm   battery/3/2   NO   Battery 3/2 sensor not answering"),
+            std::string::npos)
+      << text;
+  keys("Enter");
+  text = wait_for("acknowledged");
+  EXPECT_NE(row(text, 3).find("battery/3/2   yes"), std::string::npos) << text;
+
+  security::AuditLog audit(data_dir() + "/audit.sqlite");
+  bool found = false;
+  for (const auto& e : audit.query(0, INT64_MAX, 100)) {
+    if (e.action == security::AuditAction::acknowledge && e.user == "token:hmi" &&
+        e.target == "battery/3/2:battery_comm_lost") {
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found) << "no acknowledgement by token:hmi in the audit log";
+  keys("Escape");
+  wait_for("UPS overview");
+
+  // Renaming UPS 1 on the panel: saved on the gateway, in its topology answer and audited.
+  keys("r");
+  wait_for("Name of ups/1: Hall 1_");
+  keys("BSpace BSpace BSpace BSpace BSpace BSpace");
+  keys("-l " + shell_quote("Sál A"));
+  wait_for("Name of ups/1: Sál A_");
+  keys("Enter");
+  text = wait_for("ups/1 renamed");
+  EXPECT_NE(row(text, 3).find("│ Sál A"), std::string::npos) << text;
+  const auto topology = e2e::http_get(demo_port, "/api/v1/topology");
+  EXPECT_NE(topology.body.find(R"("name":"Sál A")"), std::string::npos) << topology.body;
+  bool renamed = false;
+  for (const auto& e : audit.query(0, INT64_MAX, 100)) {
+    if (e.action == security::AuditAction::config_change && e.user == "token:hmi" &&
+        e.detail.find("ups/1: 'Hall 1' -> 'Sál A'") != std::string::npos) {
+      renamed = true;
+    }
+  }
+  EXPECT_TRUE(renamed) << "no rename by token:hmi in the audit log";
+  keys("q");
+}
+
+}  // namespace
+}  // namespace btms::hmi
