@@ -25,6 +25,7 @@ void register_sim(CLI::App& app, Registry& registry);
 void register_gateway(CLI::App& app, Registry& registry);
 void register_scan(CLI::App& app, Registry& registry);
 void register_user(CLI::App& app, Registry& registry);
+void register_backup(CLI::App& app, Registry& registry);
 
 void block_stop_signals();
 

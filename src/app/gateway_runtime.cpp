@@ -15,6 +15,7 @@
 #include "history/history_store.hpp"
 #include "model/plant_channels.hpp"
 #include "model/snapshot.hpp"
+#include "ops/systemd_notifier.hpp"
 #include "scada/scada_server.hpp"
 #include "web/web_server.hpp"
 
@@ -40,6 +41,7 @@ struct GatewayRuntime::Impl {
   std::unique_ptr<scada::ScadaServer> scada;
   std::shared_ptr<history::HistoryStore> history;
   std::unique_ptr<history::HistoryRecorder> recorder;
+  std::unique_ptr<ops::SystemdNotifier> systemd;  // READY and the watchdog fed by engine steps
 
   std::shared_ptr<history::HistoryStore> open_history() const {
     if (!options.history_postgres.empty()) {
@@ -136,10 +138,14 @@ void GatewayRuntime::start() {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   impl_->engine->start();
+  impl_->systemd = std::make_unique<ops::SystemdNotifier>(impl_->engine->publication());
+  impl_->systemd->ready("serving on web port " + std::to_string(impl_->web->port()));
 }
 
 void GatewayRuntime::stop() {
   if (!impl_) return;
+  if (impl_->systemd) impl_->systemd->stopping();
+  impl_->systemd.reset();
   // Servers first, so no action arrives for an engine that is gone; the recorder after the
   // engine, so it stores the engine's last events.
   if (impl_->scada) impl_->scada->stop();
