@@ -276,7 +276,17 @@ RestoreReport restore_data_dir(const std::string& archive, const std::string& da
       fs::remove(folder / (file.name + suffix), ignored);
     }
   }
-  for (const auto& name : report.files) fs::rename(staging.path() / name, folder / name);
+  // Run as root (the usual way to restore /var/lib/btms), the files would belong to root and
+  // the service's user could not open them: they take the owner of the folder they land in.
+  struct stat folder_stat {};
+  const bool adopt_owner = ::geteuid() == 0 && ::stat(folder.c_str(), &folder_stat) == 0;
+  for (const auto& name : report.files) {
+    fs::rename(staging.path() / name, folder / name);
+    if (adopt_owner &&
+        ::chown((folder / name).c_str(), folder_stat.st_uid, folder_stat.st_gid) != 0)
+      throw std::runtime_error(fmt::format("restored {} but cannot give it to the folder's owner",
+                                           (folder / name).string()));
+  }
   return report;
 }
 

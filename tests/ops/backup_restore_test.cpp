@@ -2,6 +2,8 @@
 // taken at rest restores every value and event; a damaged, newer or misplaced backup is refused
 // before anything in the target changes.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <array>
 #include <atomic>
@@ -358,8 +360,18 @@ TEST(BackupRestore, RefusesDamagedNewerOrMisplacedBackupsWithoutTouchingTheTarge
   std::ofstream(occupied / "history.db") << "old";
   EXPECT_THROW(restore_data_dir(good.string(), occupied.string(), {}), std::runtime_error);
   EXPECT_EQ(read_all(occupied / "history.db"), "old");
+  if (::geteuid() == 0) {
+    // Restored by root into a folder of the service's user: the files are the user's.
+    ASSERT_EQ(::chown(occupied.c_str(), 4242, 4343), 0);
+  }
   restore_data_dir(good.string(), occupied.string(), {.force = true});
   EXPECT_EQ(integrity(occupied / "history.db"), "ok");
+  if (::geteuid() == 0) {
+    struct stat st {};
+    ASSERT_EQ(::stat((occupied / "users.sqlite").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 4242u);
+    EXPECT_EQ(st.st_gid, 4343u);
+  }
   EXPECT_FALSE(fs::exists(occupied / ".btms-restore"));
 }
 
