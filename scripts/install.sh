@@ -10,11 +10,12 @@ packages=(
   clang clang-format clang-tidy libclang-rt-14-dev
   libmodbus-dev libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libtomlplusplus-dev libsodium-dev libssl-dev libsqlite3-dev sqlite3 libpqxx-dev zlib1g-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libsystemd-dev
   libmosquitto-dev mosquitto mosquitto-clients
   mbpoll socat curl
   libcurl4-openssl-dev python3-aiosmtpd openssl
   libncurses-dev tmux
+  debhelper lintian help2man
 )
 # Browser tests drive Debian's Chromium through playwright-core (never a downloaded browser).
 if [ "${1:-}" = "--with-tests" ]; then packages+=(chromium fonts-dejavu-core fonts-liberation postgresql); fi

@@ -27,6 +27,7 @@ void register_scan(CLI::App& app, Registry& registry);
 void register_user(CLI::App& app, Registry& registry);
 void register_token(CLI::App& app, Registry& registry);
 void register_hmi(CLI::App& app, Registry& registry);
+void register_backup(CLI::App& app, Registry& registry);
 
 void block_stop_signals();
 

@@ -18,6 +18,7 @@
 #include "model/plant_channels.hpp"
 #include "model/snapshot.hpp"
 #include "notify/notifier.hpp"
+#include "ops/systemd_notifier.hpp"
 #include "scada/scada_server.hpp"
 #include "web/web_server.hpp"
 
@@ -45,6 +46,7 @@ struct GatewayRuntime::Impl {
   std::unique_ptr<history::HistoryRecorder> recorder;
   std::shared_ptr<notify::Notifier> notifier;  // null without [notify]
   std::unique_ptr<cloud::CloudLink> cloud;
+  std::unique_ptr<ops::SystemdNotifier> systemd;  // READY and the watchdog fed by engine steps
 
   std::shared_ptr<history::HistoryStore> open_history() const {
     if (!options.history_postgres.empty()) {
@@ -161,10 +163,14 @@ void GatewayRuntime::start() {
   }
   impl_->engine->start();
   if (impl_->notifier) impl_->notifier->start();
+  impl_->systemd = std::make_unique<ops::SystemdNotifier>(impl_->engine->publication());
+  impl_->systemd->ready("serving on web port " + std::to_string(impl_->web->port()));
 }
 
 void GatewayRuntime::stop() {
   if (!impl_) return;
+  if (impl_->systemd) impl_->systemd->stopping();
+  impl_->systemd.reset();
   // Servers first, so no action arrives for an engine that is gone; the recorder after the
   // engine, so it stores the engine's last events.
   if (impl_->scada) impl_->scada->stop();

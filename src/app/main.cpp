@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   btms::app::register_user(app, registry);
   btms::app::register_token(app, registry);
   btms::app::register_hmi(app, registry);
+  btms::app::register_backup(app, registry);
   btms::app::register_docs(app, registry);
 
   // "btms UNKNOWN --help" would print the main help and exit 0 (help is handled before the

@@ -1,6 +1,7 @@
 #include "engine/engine_config_store.hpp"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -28,7 +29,24 @@ std::optional<EngineConfig> load_engine_config(const model::Site& site,
   if (saved_path.empty() || !std::filesystem::exists(saved_path)) return config;
   try {
     std::ifstream in(saved_path);
-    config = config_from_json(nlohmann::json::parse(in), config, &site);
+    auto document = nlohmann::json::parse(in);
+    // A file without the key predates versioning and has the layout of version 1.
+    if (document.is_object() && document.contains(kSettingsVersionKey)) {
+      const auto& version = document[kSettingsVersionKey];
+      if (!version.is_number_integer() || version.get<std::int64_t>() < 1) {
+        problems << saved_path << ": " << kSettingsVersionKey << " must be a positive integer\n";
+        return std::nullopt;
+      }
+      if (version.get<std::int64_t>() > kSettingsVersion) {
+        problems << saved_path << ": saved by a newer BTMS (" << kSettingsVersionKey << " "
+                 << version.get<std::int64_t>() << ", this one knows up to " << kSettingsVersion
+                 << "); refusing to start on settings it cannot read: install that version "
+                    "again or restore a backup made by this one\n";
+        return std::nullopt;
+      }
+      document.erase(kSettingsVersionKey);
+    }
+    config = config_from_json(document, config, &site);
   } catch (const ConfigValidationError& e) {
     for (const auto& problem : e.problems()) problems << saved_path << ": " << problem << "\n";
     return std::nullopt;
@@ -44,7 +62,9 @@ std::string save_engine_config(const std::string& path, const EngineConfig& conf
   {
     std::ofstream out(tmp, std::ios::trunc);
     if (!out) return "cannot write " + tmp;
-    out << config_to_json(config).dump(2) << '\n';
+    auto document = config_to_json(config);
+    document[kSettingsVersionKey] = kSettingsVersion;
+    out << document.dump(2) << '\n';
     out.flush();
     if (!out) return "cannot write " + tmp;
   }

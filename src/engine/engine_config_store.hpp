@@ -12,6 +12,11 @@
 
 namespace btms::engine {
 
+// Version of the saved settings file's layout, stored in it as "settings_version". Loading a
+// file of a newer BTMS is refused (with a problem line), never half-read.
+inline constexpr int kSettingsVersion = 1;
+inline constexpr const char* kSettingsVersionKey = "settings_version";
+
 // The file an admin's changes are saved to (and loaded from at the next start).
 std::string saved_config_path(const std::string& data_dir);
 

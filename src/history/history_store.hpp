@@ -150,8 +150,13 @@ class HistoryStore {
   virtual HistoryStats stats() const = 0;
 };
 
+// Schema version (row of table schema_version) of the SQLite history this build writes; backups and
+// restores compare against it (src/ops).
+inline constexpr int kSqliteHistorySchemaVersion = 1;
+
 // Opens (creating when absent) the SQLite database at path and starts its writer thread.
-// An existing file is continued: channel ids stay those of the stored names.
+// An existing file is continued: channel ids stay those of the stored names. An older file is
+// migrated forward in one transaction; a file of a newer BTMS throws ops::SchemaTooNewError.
 std::unique_ptr<HistoryStore> open_sqlite_store(const std::string& path,
                                                 HistoryOptions options = {});
 

@@ -13,6 +13,7 @@
 
 #include "history/queued_store.hpp"
 #include "history/sqlite_db.hpp"
+#include "ops/schema_version.hpp"
 
 namespace btms::history {
 namespace {
@@ -76,8 +77,15 @@ class SqliteStore final : public QueuedStore {
       write_db_.exec(fmt::format("PRAGMA max_page_count = {}",
                                  std::max<std::uint64_t>(options.max_database_bytes / 4096, 16))
                          .c_str());
-    write_db_.exec(kSchema);
-    add_string_id_column();
+    // Version 1: the layout of the first release, including files written before versions
+    // were kept (no version row; they may lack channels.string_id). A new version appends a
+    // step here and raises kSqliteHistorySchemaVersion.
+    const ops::Schema schema{"history", path, {{1, [this](sqlite3*) {
+                                                  write_db_.exec(kSchema);
+                                                  add_string_id_column();
+                                                }}}};
+    static_assert(kSqliteHistorySchemaVersion == 1, "add the new schema step above");
+    ops::migrate_schema(write_db_.handle(), schema);
     insert_channel_ = std::make_unique<SqliteStmt>(
         write_db_, "INSERT INTO channels(name, unit, string_id) VALUES(?, ?, ?)");
     insert_chunk_ = std::make_unique<SqliteStmt>(

@@ -7,6 +7,7 @@
 #include <limits>
 #include <utility>
 
+#include "ops/schema_version.hpp"
 #include "security/sqlite_handle.hpp"
 
 namespace btms::security {
@@ -50,16 +51,22 @@ std::optional<AuditAction> parse_audit_action(std::string_view text) {
 
 AuditLog::AuditLog(const std::string& path, AuditConfig config)
     : db_(std::make_unique<detail::SqliteHandle>(path)) {
-  db_->exec(
-      "CREATE TABLE IF NOT EXISTS audit ("
-      " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-      " time_ms INTEGER NOT NULL,"
-      " user TEXT NOT NULL,"
-      " source_address TEXT NOT NULL,"
-      " action TEXT NOT NULL,"
-      " target TEXT NOT NULL,"
-      " detail TEXT NOT NULL);"
-      "CREATE INDEX IF NOT EXISTS audit_time ON audit(time_ms);");
+  // Version 1: the first release's table (files from before versions were kept have it too).
+  const ops::Schema schema{
+      "audit", path, {{1, [](sqlite3* db) {
+                         ops::exec_sql(db,
+                                       "CREATE TABLE IF NOT EXISTS audit ("
+                                       " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                                       " time_ms INTEGER NOT NULL,"
+                                       " user TEXT NOT NULL,"
+                                       " source_address TEXT NOT NULL,"
+                                       " action TEXT NOT NULL,"
+                                       " target TEXT NOT NULL,"
+                                       " detail TEXT NOT NULL);"
+                                       "CREATE INDEX IF NOT EXISTS audit_time ON audit(time_ms);");
+                       }}}};
+  static_assert(kAuditSchemaVersion == 1, "add the new schema step above");
+  ops::migrate_schema(db_->get(), schema);
   if (config.max_page_count > 0) {
     db_->exec(fmt::format("PRAGMA max_page_count = {}", config.max_page_count).c_str());
   }

@@ -50,6 +50,11 @@ struct AuditConfig {
   std::int64_t max_page_count = 0;
 };
 
+// Schema version (row of table schema_version) of the audit log database this build writes; opening
+// an older file migrates it forward, a newer one throws ops::SchemaTooNewError
+// (src/ops/schema_version).
+inline constexpr int kAuditSchemaVersion = 1;
+
 class AuditLog {
  public:
   // Opens or creates the audit table in `path` (may be the users file). Throws on open failure:

@@ -9,6 +9,7 @@
 
 #include <stdexcept>
 
+#include "ops/schema_version.hpp"
 #include "security/sodium_init.hpp"
 #include "security/sqlite_handle.hpp"
 
@@ -60,13 +61,19 @@ UserStore::UserStore(const std::string& path, PasswordHashCost cost) : cost_(cos
   // Hashes are still worth stealing for offline guessing: owner-only, like the TLS key.
   // SQLite gives its journal files the database's mode. Best effort (":memory:" has no file).
   if (path != ":memory:" && !path.empty()) ::chmod(path.c_str(), 0600);
-  db_->exec(
-      "CREATE TABLE IF NOT EXISTS users ("
-      " name TEXT PRIMARY KEY NOT NULL,"
-      " role TEXT NOT NULL,"
-      " password_hash TEXT NOT NULL,"
-      " created_ms INTEGER NOT NULL,"
-      " disabled INTEGER NOT NULL DEFAULT 0)");
+  // Version 1: the first release's table (files from before versions were kept have it too).
+  const ops::Schema schema{"users", path, {{1, [](sqlite3* db) {
+                                              ops::exec_sql(
+                                                  db,
+                                                  "CREATE TABLE IF NOT EXISTS users ("
+                                                  " name TEXT PRIMARY KEY NOT NULL,"
+                                                  " role TEXT NOT NULL,"
+                                                  " password_hash TEXT NOT NULL,"
+                                                  " created_ms INTEGER NOT NULL,"
+                                                  " disabled INTEGER NOT NULL DEFAULT 0)");
+                                            }}}};
+  static_assert(kUsersSchemaVersion == 1, "add the new schema step above");
+  ops::migrate_schema(db_->get(), schema);
 }
 
 UserStore::~UserStore() = default;

@@ -51,6 +51,11 @@ struct UserInfo {
 void validate_user_name(std::string_view name);
 void validate_password(std::string_view password);
 
+// Schema version (row of table schema_version) of the users database this build writes; opening an
+// older file migrates it forward, a newer one throws ops::SchemaTooNewError
+// (src/ops/schema_version).
+inline constexpr int kUsersSchemaVersion = 1;
+
 class UserStore {
  public:
   // Opens or creates the database at `path` (":memory:" works for tests) and makes the file
