@@ -2,8 +2,8 @@
 #include <iostream>
 
 #include "app/commands.hpp"
-#include "app/engine_config_loading.hpp"
 #include "cloud/cloud_config.hpp"
+#include "engine/engine_config_store.hpp"
 #include "model/config/config_parser.hpp"
 #include "notify/notify_config.hpp"
 
@@ -27,7 +27,7 @@ void register_config(CLI::App& app, Registry& registry) {
         return 1;
       }
       // The [limits] tables belong to the engine; their problems are printed as they are found.
-      if (!load_engine_config(*result.site, *file, "")) {
+      if (!engine::load_engine_config(*result.site, *file, "", std::cerr)) {
         std::cerr << "errors in the [limits] tables of " << *file << "\n";
         return 1;
       }

@@ -5,11 +5,11 @@
 
 #include "app/cloud_settings.hpp"
 #include "app/commands.hpp"
-#include "app/engine_config_loading.hpp"
 #include "app/gateway_runtime.hpp"
 #include "app/plant_clock_follow.hpp"
 #include "app/site_loading.hpp"
 #include "app/static_dir.hpp"
+#include "engine/engine_config_store.hpp"
 #include "notify/notify_config.hpp"
 #include "security/user_store.hpp"
 #include "web/auth_handlers.hpp"
@@ -49,7 +49,10 @@ int run_gateway(const GatewayArgs& args) {
     options.tls_key_file = args.tls_key;
     options.data_dir = args.data_dir;
     options.static_dir = args.static_dir.empty() ? default_static_dir() : args.static_dir;
-    const auto engine_config = load_engine_config(*site, args.config, args.data_dir);
+    const auto engine_config = engine::load_engine_config(
+        *site, args.config,
+        args.data_dir.empty() ? std::string() : engine::saved_config_path(args.data_dir),
+        std::cerr);
     if (!engine_config) return 1;
     options.engine_config = *engine_config;
     const auto notify_settings = notify::load_notify_settings(args.config, std::cerr);

@@ -80,7 +80,7 @@ GatewayRuntime::GatewayRuntime(const model::Site& site, GatewayOptions options)
   engine::EngineRunnerOptions runner_options;
   runner_options.clock = im.options.clock;
   if (!im.options.data_dir.empty())
-    runner_options.config_path = engine_config_path(im.options.data_dir);
+    runner_options.config_path = engine::saved_config_path(im.options.data_dir);
   im.engine = std::make_shared<engine::EngineRunner>(
       engine::make_restored_engine(site, im.channels, im.options.engine_config, stored,
                                    im.options.clock->now_ms()),
@@ -201,10 +201,6 @@ std::string scada_access(const std::vector<std::string>& write_allow) {
   std::string out = "acknowledgement writes from ";
   for (std::size_t i = 0; i < write_allow.size(); ++i) out += (i ? ", " : "") + write_allow[i];
   return out;
-}
-
-std::string engine_config_path(const std::string& data_dir) {
-  return engine::saved_config_path(data_dir);
 }
 
 }  // namespace btms::app

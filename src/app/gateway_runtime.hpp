@@ -29,7 +29,7 @@ struct GatewayOptions {
   bool tls = false;
   std::string tls_cert_file;
   std::string tls_key_file;
-  // Limits and timings (load_engine_config: defaults, site file [limits], saved changes).
+  // Limits and timings (engine::load_engine_config: defaults, site file [limits], saved changes).
   engine::EngineConfig engine_config;
   // libpq connection string: history in PostgreSQL instead of data_dir/history.db.
   std::string history_postgres;
@@ -51,9 +51,6 @@ bool tls_wanted(const std::string& mode, const std::string& bind_address);
 
 // "read-only", or "acknowledgement writes from 10.0.0.5, 10.0.1.0/24" for the start-up banner.
 std::string scada_access(const std::vector<std::string>& write_allow);
-
-// Where an admin's configuration changes are saved (and loaded from at the next start).
-std::string engine_config_path(const std::string& data_dir);
 
 class GatewayRuntime {
  public:
