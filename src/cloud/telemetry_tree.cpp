@@ -108,49 +108,6 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
 }
 
-std::string_view to_string(model::EventKind kind) {
-  using K = model::EventKind;
-  switch (kind) {
-    case K::alarm_raised:
-      return "alarm_raised";
-    case K::alarm_cleared:
-      return "alarm_cleared";
-    case K::alarm_acknowledged:
-      return "alarm_acknowledged";
-    case K::string_tripped:
-      return "string_tripped";
-    case K::string_reset:
-      return "string_reset";
-    case K::string_reconnected:
-      return "string_reconnected";
-    case K::relay_mismatch:
-      return "relay_mismatch";
-    case K::discharge_started:
-      return "discharge_started";
-    case K::discharge_ended:
-      return "discharge_ended";
-    case K::note:
-      return "note";
-    case K::config_changed:
-      return "config_changed";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(model::Severity severity) {
-  switch (severity) {
-    case model::Severity::info:
-      return "info";
-    case model::Severity::warning:
-      return "warning";
-    case model::Severity::alarm:
-      return "alarm";
-    case model::Severity::trip:
-      return "trip";
-  }
-  return "unknown";
-}
-
 TelemetryTree::TelemetryTree(const CloudConfig& config, const model::Site& site)
     : config_(config),
       site_(std::make_shared<const model::Site>(site)),
@@ -289,7 +246,7 @@ void TelemetryTree::add_alarms(const engine::StepBundle& b, std::vector<Outgoing
     fmt::format_to(std::back_inserter(payload),
                    ",\"severity\":\"{}\",\"active\":true,\"since\":{},\"acknowledged\":{},"
                    "\"waiting_for_ack\":{},\"value\":",
-                   to_string(a.severity), a.since_ms, a.acknowledged, a.waiting_for_ack);
+                   model::to_string(a.severity), a.since_ms, a.acknowledged, a.waiting_for_ack);
     append_json_number(payload, a.value, 0.0);
     payload += ",\"acknowledged_by\":";
     append_json_string(payload, a.acknowledged_by);
@@ -324,7 +281,7 @@ std::vector<OutgoingMessage> TelemetryTree::on_events(
     std::string payload = "{";
     fmt::format_to(std::back_inserter(payload),
                    "\"id\":{},\"ts\":{},\"kind\":\"{}\",\"severity\":\"{}\",\"source\":", e.id,
-                   e.time_ms, to_string(e.kind), to_string(e.severity));
+                   e.time_ms, model::to_string(e.kind), model::to_string(e.severity));
     append_json_string(payload, e.source);
     payload += ",\"rule\":";
     append_json_string(payload, e.rule);

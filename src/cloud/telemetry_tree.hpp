@@ -111,7 +111,4 @@ class TelemetryTree {
   std::map<std::string, AlarmState> alarms_;  // by alarm key
 };
 
-std::string_view to_string(model::EventKind kind);
-std::string_view to_string(model::Severity severity);
-
 }  // namespace btms::cloud

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace btms::model {
 
@@ -23,6 +24,11 @@ enum class EventKind : std::uint8_t {
   note,            // anything else worth logging (start-up, protection notes)
   config_changed,  // an operator replaced limits and timings (user, address and version in text)
 };
+
+// As the API, the stream, the cloud and the history spell them: "info", "warning", "alarm",
+// "trip"; "alarm_raised", "string_tripped", ...
+std::string_view to_string(Severity severity);
+std::string_view to_string(EventKind kind);
 
 struct Event {
   std::uint64_t id = 0;      // unique, increasing

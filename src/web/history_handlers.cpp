@@ -189,35 +189,6 @@ void append_csv_field(std::string& out, std::string_view text) {
   out.push_back('"');
 }
 
-std::string_view kind_name(model::EventKind kind) {
-  using K = model::EventKind;
-  switch (kind) {
-    case K::alarm_raised:
-      return "alarm_raised";
-    case K::alarm_cleared:
-      return "alarm_cleared";
-    case K::alarm_acknowledged:
-      return "alarm_acknowledged";
-    case K::string_tripped:
-      return "string_tripped";
-    case K::string_reset:
-      return "string_reset";
-    case K::string_reconnected:
-      return "string_reconnected";
-    case K::relay_mismatch:
-      return "relay_mismatch";
-    case K::discharge_started:
-      return "discharge_started";
-    case K::discharge_ended:
-      return "discharge_ended";
-    case K::note:
-      return "note";
-    case K::config_changed:
-      return "config_changed";
-  }
-  return "unknown";
-}
-
 Response no_store(Response r) {
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
@@ -258,20 +229,6 @@ std::string format_iso_ms(std::int64_t time_ms) {
   const auto c = civil_from_days(days);
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", c.year, c.month, c.day,
                      rem / 3'600'000, rem / 60'000 % 60, rem / 1000 % 60, rem % 1000);
-}
-
-std::string_view to_string(model::Severity severity) {
-  switch (severity) {
-    case model::Severity::info:
-      return "info";
-    case model::Severity::warning:
-      return "warning";
-    case model::Severity::alarm:
-      return "alarm";
-    case model::Severity::trip:
-      return "trip";
-  }
-  return "unknown";
 }
 
 std::string_view to_string(history::Tier tier) {
@@ -427,8 +384,8 @@ std::string events_json(const std::vector<model::Event>& events, const EventsQue
         {"id", e.id},
         {"time_ms", e.time_ms},
         {"time_iso", format_iso_ms(e.time_ms)},
-        {"kind", kind_name(e.kind)},
-        {"severity", to_string(e.severity)},
+        {"kind", model::to_string(e.kind)},
+        {"severity", model::to_string(e.severity)},
         {"source", e.source},
         {"rule", e.rule},
         {"text", e.text},

@@ -71,8 +71,6 @@ std::string history_csv(const std::vector<history::ChannelSeries>& series);
 std::string events_json(const std::vector<model::Event>& events, const EventsQuery& query);
 
 std::string_view to_string(history::Tier tier);
-// "info", "warning", "alarm", "trip": as the API spells severities everywhere.
-std::string_view to_string(model::Severity severity);
 
 // Adds /api/v1/history, /api/v1/history.csv and /api/v1/events. ctx must outlive the router;
 // ctx.store may be set (before serving starts) after the routes are added.

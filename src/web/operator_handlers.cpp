@@ -129,7 +129,7 @@ json alarm_json(const engine::ActiveAlarm& a) {
   return json{{"key", a.key},
               {"source", a.source},
               {"rule", a.rule},
-              {"severity", to_string(a.severity)},
+              {"severity", model::to_string(a.severity)},
               {"text", a.text},
               {"since_ms", a.since_ms},
               {"value", finite_or_null(a.value)},
