@@ -5,15 +5,13 @@
 #include <filesystem>
 #include <iostream>
 
-#include "app/cloud_settings.hpp"
 #include "app/commands.hpp"
 #include "app/gateway_runtime.hpp"
+#include "app/gateway_settings.hpp"
 #include "app/plant_clock_follow.hpp"
 #include "app/scenario_loading.hpp"
 #include "app/site_loading.hpp"
 #include "app/static_dir.hpp"
-#include "engine/engine_config_store.hpp"
-#include "notify/notify_config.hpp"
 #include "plant/virtual_plant.hpp"
 #include "web/auth_handlers.hpp"
 
@@ -70,22 +68,7 @@ int run_demo(const DemoArgs& args) {
     // The demo serves read-only views without a login, and only on loopback by default.
     options.allow_anonymous_read = true;
     options.data_dir = demo_data_dir(args.data_dir);
-    const auto engine_config = engine::load_engine_config(
-        *site, args.config,
-        options.data_dir.empty() ? std::string() : engine::saved_config_path(options.data_dir),
-        std::cerr);
-    if (!engine_config) return 1;
-    options.engine_config = *engine_config;
-    const auto notify_settings = notify::load_notify_settings(args.config, std::cerr);
-    if (!notify_settings) return 1;
-    options.notify = *notify_settings;
-    if (auto cloud = load_cloud_settings(args.config, site->name, args.mqtt)) {
-      options.cloud = *cloud;
-    } else {
-      return 1;
-    }
-    if (site->history.backend == model::HistorySettings::Backend::postgresql)
-      options.history_postgres = site->history.postgresql;
+    if (!load_gateway_settings(*site, args.config, args.mqtt, options)) return 1;
     // Plant and gateway in one process: the gateway lives on the plant's simulated time.
     options.clock = plant.clock();
     GatewayRuntime gateway(plant.site_for_gateway(), options);

@@ -3,14 +3,12 @@
 
 #include <iostream>
 
-#include "app/cloud_settings.hpp"
 #include "app/commands.hpp"
 #include "app/gateway_runtime.hpp"
+#include "app/gateway_settings.hpp"
 #include "app/plant_clock_follow.hpp"
 #include "app/site_loading.hpp"
 #include "app/static_dir.hpp"
-#include "engine/engine_config_store.hpp"
-#include "notify/notify_config.hpp"
 #include "security/user_store.hpp"
 #include "web/auth_handlers.hpp"
 #include "web/web_server.hpp"
@@ -49,22 +47,7 @@ int run_gateway(const GatewayArgs& args) {
     options.tls_key_file = args.tls_key;
     options.data_dir = args.data_dir;
     options.static_dir = args.static_dir.empty() ? default_static_dir() : args.static_dir;
-    const auto engine_config = engine::load_engine_config(
-        *site, args.config,
-        args.data_dir.empty() ? std::string() : engine::saved_config_path(args.data_dir),
-        std::cerr);
-    if (!engine_config) return 1;
-    options.engine_config = *engine_config;
-    const auto notify_settings = notify::load_notify_settings(args.config, std::cerr);
-    if (!notify_settings) return 1;
-    options.notify = *notify_settings;
-    if (auto cloud = load_cloud_settings(args.config, site->name, args.mqtt)) {
-      options.cloud = *cloud;
-    } else {
-      return 1;
-    }
-    if (site->history.backend == model::HistorySettings::Backend::postgresql)
-      options.history_postgres = site->history.postgresql;
+    if (!load_gateway_settings(*site, args.config, args.mqtt, options)) return 1;
     if (!args.plant_clock.empty()) {
       options.clock = follow_plant_clock(args.plant_clock);
       std::cout << fmt::format("Clock: following the virtual plant at {} (speed x{:g})\n",
