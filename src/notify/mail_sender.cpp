@@ -73,15 +73,7 @@ class MailSender final : public Sender {
       curl_easy_setopt(c, CURLOPT_PASSWORD, server_.password.c_str());
     }
     if (!server_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, server_.ca_file.c_str());
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, server_.timeout_ms);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, server_.timeout_ms);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    if (cancel_) {
-      curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-      curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, curl_cancel_check);
-      curl_easy_setopt(c, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(cancel_));
-    }
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+    set_transfer_limits(c, server_.timeout_ms, cancel_, error);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 
     curl_slist* headers = nullptr;

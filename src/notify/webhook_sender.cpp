@@ -13,15 +13,6 @@
 
 namespace btms::notify {
 
-void curl_global_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-int curl_cancel_check(void* data, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  return static_cast<const std::atomic<bool>*>(data)->load() ? 1 : 0;
-}
-
 namespace {
 
 std::size_t discard(char*, std::size_t size, std::size_t count, void*) {
@@ -60,15 +51,7 @@ class WebhookSender final : public Sender {
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms_);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms_);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    if (cancel_) {
-      curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-      curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, curl_cancel_check);
-      curl_easy_setopt(c, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(cancel_));
-    }
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+    set_transfer_limits(c, timeout_ms_, cancel_, error);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     const CURLcode rc = curl_easy_perform(c);
