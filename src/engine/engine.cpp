@@ -115,6 +115,14 @@ void Engine::Impl::build_string(const model::String& s, const model::DerivedStri
     }
   }
   if (s.relay_feedback) ctx.feedback = io_input(plant, *s.relay_feedback);
+  ctx.input_channels = {ctx.ch->current, ctx.ch->voltage, ctx.ch->insulation_pos,
+                        ctx.ch->insulation_neg};
+  if (ctx.ambient) ctx.input_channels.push_back(*ctx.ambient);
+  if (ctx.feedback) ctx.input_channels.push_back(*ctx.feedback);
+  for (const auto& bc : ctx.ch->batteries) {
+    ctx.input_channels.insert(ctx.input_channels.end(),
+                              {bc.voltage, bc.temperature, bc.resistance});
+  }
   const auto n = static_cast<std::size_t>(s.batteries);
   ctx.facts = std::make_unique<BatteryFacts>(s.batteries);
   ctx.balancing_on.assign(n, false);
@@ -195,6 +203,7 @@ EngineOutput Engine::Impl::step(const model::Snapshot& snap, std::int64_t now_ms
   derived->time_ms = now_ms;
 
   for (auto& ctx : strings) {
+    if (!inputs_changed(ctx, snap)) continue;  // its facts and alarms stand as they are
     read_inputs(ctx, snap);
     facts_stage(ctx, now_ms, out);
     alarms_stage(ctx, now_ms, out);
@@ -209,6 +218,21 @@ EngineOutput Engine::Impl::step(const model::Snapshot& snap, std::int64_t now_ms
   publish_site(*derived, now_ms, out);
   out.derived = std::move(derived);
   return out;
+}
+
+bool Engine::Impl::inputs_changed(StringCtx& ctx, const model::Snapshot& snap) {
+  bool changed = ctx.input_stamps.size() != ctx.input_channels.size();
+  ctx.input_stamps.resize(ctx.input_channels.size());
+  for (std::size_t i = 0; i < ctx.input_channels.size(); ++i) {
+    const auto& sample = sample_at(snap, ctx.input_channels[i]);
+    // A device that stops answering keeps its last time but changes quality: both count.
+    const std::pair stamp{sample.time_ms, sample.quality};
+    if (ctx.input_stamps[i] != stamp) {
+      ctx.input_stamps[i] = stamp;
+      changed = true;
+    }
+  }
+  return changed;
 }
 
 void Engine::Impl::read_inputs(StringCtx& ctx, const model::Snapshot& snap) {
