@@ -197,6 +197,43 @@ describe('a tripped string (thermal-runaway scenario)', { skip: skipReason, time
     await message.waitFor();
     assert.match(await message.innerText(), /persists|acknowledge/);
   });
+
+  test('alarms in words with units: raised value, current value and limit labelled, key apart', async () => {
+    await page.goto(`${base}#/alarms`);
+    const rows = page.locator('[data-testid="active-alarms"] tbody tr');
+    await rows.first().waitFor();
+    const api = (await (await fetch(`${base}api/v1/alarms`)).json()).alarms;
+    // Gateways that send unit and limit get raised/now/limit with units; others the current value.
+    const withLimit = api.find((a) => a.limit !== undefined && a.limit !== null && a.unit) ?? api.find((a) => a.source.startsWith('battery/')) ?? api[0];
+    const row = page.locator(`[data-testid="alarm-${withLimit.key}"]`);
+    const values = await row.locator('[data-testid="alarm-values"]').innerText();
+    if (withLimit.limit !== undefined && withLimit.limit !== null) {
+      assert.match(values, new RegExp(`raised at\\s+[-\\d.]+ ${withLimit.unit}`));
+      assert.match(values, new RegExp(`limit\\s+[-\\d.]+ ${withLimit.unit}`));
+    }
+    assert.match(values, /now/);
+    assert.match(await row.locator('[data-testid="alarm-text"]').innerText(), /\d+(\.\d+)? (°C|K|A|V|mΩ|%)/);
+    assert.equal((await row.locator('[data-testid="alarm-key"]').innerText()).trim(), `key ${withLimit.key}`);
+    assert.ok(!(await row.locator('[data-testid="alarm-text"]').innerText()).includes(withLimit.rule), 'the text is words, not the rule key');
+    await shot(page, 'state-alarms-with-units');
+  });
+
+  test('acknowledge with a comment from the battery page', async () => {
+    const api = (await (await fetch(`${base}api/v1/alarms`)).json()).alarms;
+    const target = api.find((a) => a.source.startsWith('battery/') && !a.acknowledged);
+    assert.ok(target, 'an unacknowledged battery alarm');
+    await page.goto(`${base}#/${target.source}`);
+    const list = page.locator('[data-testid="battery-alarms"]');
+    await list.locator('[data-testid="battery-ack"]').first().click();
+    await list.locator('[data-testid="battery-ack-text"]').fill('e2e: checked the battery on site');
+    await list.locator('[data-testid="battery-ack-confirm"]').click();
+    await page.waitForFunction(
+      (key) => fetch('/api/v1/alarms').then((r) => r.json()).then((b) => b.alarms.some((a) => a.key === key && a.acknowledged)),
+      target.key,
+    );
+    const events = (await (await fetch(`${base}api/v1/events?limit=200`)).json()).events;
+    assert.ok(events.some((e) => e.kind === 'alarm_acknowledged' && e.text.includes('e2e: checked the battery on site')), 'the comment is in the event log');
+  });
 });
 
 describe('mains outage (mains-outage scenario)', { skip: skipReason, timeout: 90_000 }, () => {

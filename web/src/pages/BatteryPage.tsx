@@ -9,6 +9,7 @@ import { HistoryPlot, Loaded, useHistory } from './Plot';
 import { RangePicker, useRangeState } from './RangePicker';
 import { resistanceVersusBaseline } from '../lib/format';
 import { OpenStringBanner } from './OpenStringBanner';
+import { BatteryAlarms } from './BatteryAlarms';
 import { axisStroke, themeTextColour } from '../lib/theme';
 import { ActiveAlarm } from '../lib/events';
 import { Session } from '../lib/api';
@@ -94,6 +95,7 @@ export function BatteryPage(props: {
       </nav>
       <h1>Battery {props.string}/{props.position}</h1>
       <OpenStringBanner stringId={props.string} store={store} alarms={props.alarms} session={props.session} changeTick={props.changeTick ?? 0} now={now} />
+      <BatteryAlarms source={id} alarms={props.alarms} session={props.session} />
       <dl class="battery">
         {field('Voltage', 'voltage', 3)}
         {field('Temperature', 'temperature', 1)}
