@@ -82,7 +82,16 @@ class SnmpSender final : public Sender {
       config.version = SNMP_VERSION_2c;
       config.community = reinterpret_cast<u_char*>(strings.community.data());
       config.community_len = strings.community.size();
-    } else {
+    }
+    // snmp_sess_open copies the protocol OIDs set_usm allocates: ours are freed on every path.
+    struct ProtocolOids {
+      netsnmp_session& session;
+      ~ProtocolOids() {
+        SNMP_FREE(session.securityAuthProto);
+        SNMP_FREE(session.securityPrivProto);
+      }
+    } free_protocol_oids{config};
+    if (target.version != SnmpVersion::v2c) {
       if (auto problem = set_usm(config, target, strings); !problem.empty()) {
         return {false, false, problem};
       }
