@@ -27,6 +27,11 @@ std::uint16_t be16(std::span<const std::uint8_t> bytes, std::size_t at) {
 constexpr std::size_t kMbapSize = 7;  // transaction, protocol, length, unit id
 constexpr std::size_t kMaxTcpAdu = 260;
 
+// The bus's answer timeout; 100 ms when the site file sets none.
+int response_timeout_ms(const model::Bus& bus) {
+  return bus.timeout_ms > 0 ? bus.timeout_ms : 100;
+}
+
 }  // namespace
 
 AnswerCheck check_read_answer(std::span<const std::uint8_t> adu, std::uint16_t transaction,
@@ -55,7 +60,7 @@ ModbusLink::ModbusLink(const model::Bus& bus) : bus_(bus) {
   }
   if (ctx_ == nullptr)
     throw std::runtime_error("bus '" + bus_.name + "': cannot create Modbus context");
-  const int timeout_ms = bus_.timeout_ms > 0 ? bus_.timeout_ms : 100;
+  const int timeout_ms = response_timeout_ms(bus_);
   const auto sec = static_cast<std::uint32_t>(timeout_ms / 1000);
   const auto usec = static_cast<std::uint32_t>((timeout_ms % 1000) * 1000);
   modbus_set_response_timeout(ctx_, sec, usec);
@@ -84,7 +89,7 @@ bool ModbusLink::ensure_connected() {
     // reads, so a blocking socket does not change its behaviour.
     const int flags = fcntl(fd, F_GETFL);
     if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-    const int timeout_ms = bus_.timeout_ms > 0 ? bus_.timeout_ms : 100;
+    const int timeout_ms = response_timeout_ms(bus_);
     timeval timeout{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   }
@@ -144,7 +149,7 @@ LinkError ModbusLink::tcp_read(int address, int function, std::uint16_t start,
       return LinkError::connection;
     }
   }
-  const int timeout_ms = bus_.timeout_ms > 0 ? bus_.timeout_ms : 100;
+  const int timeout_ms = response_timeout_ms(bus_);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   bool first_wait = true;
   for (;;) {
