@@ -11,7 +11,7 @@ export function BatteryAlarms(props: { source: string; alarms?: ActiveAlarm[]; s
   return (
     <ul class="battery-alarms" data-testid="battery-alarms">
       {mine.map((a) => (
-        <li key={a.key}>
+        <li key={a.key} data-key={a.key}>
           <span class={`sev sev-${a.severity}`}>{a.severity}</span> {a.text}{' '}
           {alarmValues(a).map((v) => (
             <small>
