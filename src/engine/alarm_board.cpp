@@ -17,15 +17,13 @@ std::size_t AlarmBoard::add(std::shared_ptr<const AlarmRuleConfig> config, std::
                             const RuleRow* row, std::string text) {
   auto key = source + ":" + config->name;
   by_key_.emplace(key, slots_.size());
-  slots_.push_back(AlarmSlot{AlarmRule(std::move(config)),
-                             std::move(source),
-                             std::move(key),
-                             std::move(text),
-                             row,
-                             false,
-                             {},
-                             {},
-                             0});
+  slots_.push_back(AlarmSlot{AlarmRule(std::move(config)), std::move(source), std::move(key),
+                             std::move(text), row,
+                             /*system=*/false,
+                             /*raised_text=*/{},
+                             /*raised_value=*/0.0,
+                             /*acknowledged_by=*/{},
+                             /*acknowledged_ms=*/0});
   return slots_.size() - 1;
 }
 
@@ -59,6 +57,7 @@ void AlarmBoard::emit(AlarmSlot& s, Transition tr, std::int64_t now_ms,
   auto text = alarm_text(s.source, s.row, c, s.text, s.rule.last_value(), raised);
   if (raised) {
     s.raised_text = text;
+    s.raised_value = s.rule.last_value();
     s.acknowledged_by.clear();
     s.acknowledged_ms = 0;
   }
@@ -167,6 +166,7 @@ void AlarmBoard::restore(const std::vector<model::Event>& log) {
     if (s.system) continue;
     s.rule.restore_active(seen.since_ms, seen.value, seen.acknowledged, false);
     s.raised_text = seen.text;
+    s.raised_value = seen.value;
     s.acknowledged_by = seen.by;
     s.acknowledged_ms = seen.ack_ms;
   }
@@ -191,6 +191,11 @@ std::vector<ActiveAlarm> AlarmBoard::active_alarms() const {
     }
     alarm.waiting_for_ack = s.rule.waiting_for_ack();
     alarm.value = s.rule.last_value();
+    alarm.raised_value = s.raised_value;
+    if (s.row != nullptr) {
+      alarm.unit = std::string(s.row->unit);
+      if (s.row->limit != nullptr) alarm.limit = s.rule.config().limit;
+    }
     list.push_back(std::move(alarm));
   }
   return list;

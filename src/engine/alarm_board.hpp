@@ -28,6 +28,7 @@ struct AlarmSlot {
   const RuleRow* row = nullptr;  // nullptr for inputs and system conditions
   bool system = false;           // set_system_condition()
   std::string raised_text;       // text of the raising event
+  double raised_value = 0.0;     // the value that raised it (the text's number)
   std::string acknowledged_by;
   std::int64_t acknowledged_ms = 0;
 

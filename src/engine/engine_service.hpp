@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -28,7 +29,10 @@ struct ActiveAlarm {
   std::string acknowledged_by;  // "" until acknowledged
   std::int64_t acknowledged_ms = 0;
   bool waiting_for_ack = false;  // latched, condition gone, needs an acknowledgement
-  double value = 0.0;            // last good value the rule saw
+  double value = 0.0;            // last good value the rule saw (the current value)
+  double raised_value = 0.0;     // the value that raised it
+  std::string unit;              // of value, raised_value and limit; "" for flags and inputs
+  std::optional<double> limit;   // the limit it is judged against; none for flags and inputs
 };
 
 // What became of an action, for callers to branch on (HTTP status, Modbus exception) without

@@ -106,6 +106,16 @@ TEST_F(EngineTest, VoltageHighRaisesAfterDebounceAndClearsAfterOffDelay) {
   EXPECT_EQ(static_cast<int>(derived(o, "battery/1/2/alarm_bits")), model::kBatteryVoltageHigh);
   EXPECT_TRUE(static_cast<int>(derived(o, "string/1/alarm_bits")) & model::kStringBatteryAlarm);
   EXPECT_EQ(derived(o, "site/active_alarms"), 1.0);
+  // The list keeps the raising value apart from the current one, with unit and limit.
+  set_battery(1, 2, "voltage", 14.5);
+  run(e);
+  const auto listed = e.active_alarms();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_DOUBLE_EQ(listed[0].raised_value, 14.6);
+  EXPECT_DOUBLE_EQ(listed[0].value, 14.5);
+  EXPECT_EQ(listed[0].unit, "V");
+  ASSERT_TRUE(listed[0].limit.has_value());
+  EXPECT_DOUBLE_EQ(*listed[0].limit, 14.4);
   set_battery(1, 2, "voltage", 13.62);
   EXPECT_EQ(count(run(e, 2), EventKind::alarm_cleared), 0);  // 3 readings needed and 2 s
   o = run(e);

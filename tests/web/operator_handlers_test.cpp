@@ -72,6 +72,9 @@ class OperatorApiTest : public ::testing::Test {
     a.severity = model::Severity::alarm;
     a.since_ms = 1'767'225'600'000;
     a.value = 47.1;
+    a.raised_value = 48.2;
+    a.unit = "°C";
+    a.limit = 45.0;
     engine->alarm_list.alarms.push_back(a);
     ctx.engine = engine;
     ctx.history = history;
@@ -240,10 +243,14 @@ TEST_F(OperatorApiTest, AlarmsListedMostSevereThenOldestWithCounts) {
   EXPECT_EQ(body["alarms"][1]["value"], 47.1);
   EXPECT_EQ(body["alarms"][2]["acknowledged_by"], "olga");
   for (const char* key :
-       {"key", "source", "rule", "severity", "text", "since_ms", "value", "acknowledged",
-        "acknowledged_by", "acknowledged_ms", "waiting_for_ack"}) {
+       {"key", "source", "rule", "severity", "text", "since_ms", "value", "raised_value", "unit",
+        "limit", "acknowledged", "acknowledged_by", "acknowledged_ms", "waiting_for_ack"}) {
     EXPECT_TRUE(body["alarms"][0].contains(key)) << key;
   }
+  EXPECT_EQ(body["alarms"][1]["raised_value"], 48.2);
+  EXPECT_EQ(body["alarms"][1]["unit"], "°C");
+  EXPECT_EQ(body["alarms"][1]["limit"], 45.0);
+  EXPECT_TRUE(body["alarms"][0]["limit"].is_null());  // a flag has no limit
   EXPECT_EQ(send("GET", "/api/v1/alarms?x=1", "", Who::viewer).status, 400);
 }
 

@@ -198,9 +198,7 @@ describe('a tripped string (thermal-runaway scenario)', { skip: skipReason, time
     assert.match(await message.innerText(), /persists|acknowledge/);
   });
 
-  // Skipped until /api/v1/alarms carries raised_value, unit and limit (issue 22): the engine's
-  // thermal-runaway text has no number yet, so this fails on today's API.
-  test('alarms in words with units: raised value, current value and limit labelled, key apart', { skip: 'needs raised_value/unit/limit in /api/v1/alarms (issue 22, not merged yet)' }, async () => {
+  test('alarms in words with units: raised value, current value and limit labelled, key apart', async () => {
     await page.goto(`${base}#/alarms`);
     const rows = page.locator('[data-testid="active-alarms"] tbody tr');
     await rows.first().waitFor();
