@@ -1,4 +1,5 @@
 // btms: one binary, one subcommand per job. Wiring only: each subcommand lives in its own file.
+#include <malloc.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -15,6 +16,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   app.set_version_flag("--version", "btms 0.1.0");
 
+  // Two malloc arenas, not glibc's 8 per core: the gateway runs one thread per bus (33 at full
+  // scale), and each arena keeps its freed pages. Measured at 32 x 120 batteries: RSS 140 MB and
+  // flat against 152 MB and growing 3.8 MB in 2 min, at the same CPU.
+  mallopt(M_ARENA_MAX, 2);
   // Before any thread starts: no thread ever waits on a stdout nobody reads.
   btms::ops::route_logs_without_blocking();
   btms::app::block_stop_signals();
