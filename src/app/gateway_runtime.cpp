@@ -117,7 +117,10 @@ GatewayRuntime::GatewayRuntime(const model::Site& site, GatewayOptions options)
   if (im.options.notify.enabled) {
     im.notifier = std::make_shared<notify::Notifier>(
         im.options.notify, notify::SiteNames::from(site),
-        notify::NotifierSources{im.engine->event_log(), im.engine, im.engine->publication()},
+        notify::NotifierSources{im.engine->event_log(), im.engine, im.engine->publication(),
+                                im.options.data_dir.empty()
+                                    ? std::filesystem::path{}
+                                    : std::filesystem::path(im.options.data_dir) / "notify.db"},
         im.options.clock);
     im.web->set_notifier(im.notifier);
     if (im.options.notify.snmp_agent.enabled) {

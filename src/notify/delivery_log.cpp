@@ -1,5 +1,7 @@
 #include "notify/delivery_log.hpp"
 
+#include "notify/delivery_file.hpp"
+
 #include <spdlog/spdlog.h>
 
 namespace btms::notify {
@@ -28,6 +30,20 @@ const char* channel_name(ChannelKind channel) {
   return "?";
 }
 
+DeliveryLog::DeliveryLog(std::size_t capacity) : capacity_(capacity) {}
+
+DeliveryLog::DeliveryLog(std::size_t capacity, const std::filesystem::path& file,
+                         std::size_t file_rows)
+    : capacity_(capacity), file_(std::make_unique<DeliveryFile>(file, file_rows)) {
+  for (auto& d : file_->newest(capacity_)) entries_.push_back(std::move(d));
+  next_id_ = file_->last_id() + 1;
+  for (auto result : {DeliveryResult::sent, DeliveryResult::retrying, DeliveryResult::failed}) {
+    counts_[static_cast<int>(result)] = file_->count(result);
+  }
+}
+
+DeliveryLog::~DeliveryLog() = default;
+
 void DeliveryLog::add(Delivery delivery) {
   const auto level =
       delivery.result == DeliveryResult::sent ? spdlog::level::info : spdlog::level::warn;
@@ -37,6 +53,13 @@ void DeliveryLog::add(Delivery delivery) {
   std::lock_guard lock(mutex_);
   delivery.id = next_id_++;
   ++counts_[static_cast<int>(delivery.result)];
+  if (file_) {
+    try {
+      file_->append(delivery);
+    } catch (const std::exception& e) {
+      spdlog::error("notify: delivery {} not kept on disk: {}", delivery.id, e.what());
+    }
+  }
   entries_.push_back(std::move(delivery));
   while (entries_.size() > capacity_) entries_.pop_front();
 }

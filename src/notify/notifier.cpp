@@ -17,10 +17,12 @@ Notifier::Notifier(NotifySettings settings, SiteNames names, NotifierSources sou
                    std::shared_ptr<const model::Clock> clock, SenderFactory make_sender)
     : settings_(std::move(settings)),
       sources_{or_empty_log(std::move(sources.events)), std::move(sources.engine),
-               std::move(sources.publication)},
+               std::move(sources.publication), sources.delivery_file},
       clock_(clock ? std::move(clock) : model::system_clock()),
       router_(settings_.routing, settings_.recipients, names, clock_),
-      log_(std::make_shared<DeliveryLog>()),
+      log_(sources_.delivery_file.empty()
+               ? std::make_shared<DeliveryLog>()
+               : std::make_shared<DeliveryLog>(1000, sources_.delivery_file)),
       cursor_(sources_.events, sources_.events->end()) {
   if (!make_sender) {
     make_sender = [&](const Recipient& r) -> std::unique_ptr<Sender> {

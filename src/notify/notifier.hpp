@@ -5,6 +5,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -31,6 +32,9 @@ struct NotifierSources {
   // The first published step's alarm list is where the notifier starts (alarms restored after
   // a restart included); may be null (then: the engine's list at start, or nothing).
   std::shared_ptr<const engine::StepPublication> publication;
+  // Where the delivery log is kept across restarts (notify.db in the data directory); empty:
+  // in memory only.
+  std::filesystem::path delivery_file{};
 };
 
 // Makes the sender of a recipient (tests put fakes here); default: mail or webhook.

@@ -46,6 +46,8 @@ const std::vector<DataFile> kFiles = {
     {"display-names.json", false, {}},
     // Cloud messages not yet acknowledged by the broker (cloud/cloud_link.cpp, gateway_runtime).
     {"cloud-outbox.db", true, {}},
+    // Notification deliveries: sent, retried, failed (notify/delivery_log.cpp, gateway_runtime).
+    {"notify.db", true, {}},
 };
 
 class Connection {
