@@ -161,6 +161,15 @@ void draw_help(Canvas& c) {
     text = fmt::format(" Name of {}: {}_   Enter save  Esc cancel", c.nav.edit_target,
                        encode_utf8(c.nav.edit_text));
   }
+  if (c.nav.entering_pin) {
+    // One star per digit typed: the PIN itself is never on the screen.
+    const auto& ack = c.nav.pending_ack;
+    const std::string what = !ack.key.empty()     ? ack.key.substr(0, ack.key.find(':'))
+                             : ack.source.empty() ? std::string("all alarms")
+                                                  : ack.source;
+    text = fmt::format(" PIN to acknowledge {}: {}_   Enter confirm  Esc cancel", what,
+                       std::string(c.nav.pin_digits.size(), '*'));
+  }
   g.fill_row(y, Style::help);
   g.put(0, y, text, Style::help);
 }

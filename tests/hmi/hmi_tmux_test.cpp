@@ -95,12 +95,12 @@ class HmiInTmux : public ::testing::Test {
     ASSERT_GT(demo_port, 0);
   }
 
-  void start_hmi(int width, int height) {
+  void start_hmi(int width, int height, const std::string& extra_args = "") {
     socket = "btms-hmi-test-" + std::to_string(::getpid()) + "-" +
              std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
     const std::string hmi = std::string(BTMS_BINARY) +
                             " hmi --gateway http://127.0.0.1:" + std::to_string(demo_port) +
-                            " --token " + shell_quote(folder.path() + "/token");
+                            " --token " + shell_quote(folder.path() + "/token") + extra_args;
     run("tmux -L " + socket + " -f /dev/null new-session -d -s hmi -x " + std::to_string(width) +
         " -y " + std::to_string(height) + " " + shell_quote(hmi));
   }
@@ -248,6 +248,49 @@ TEST_F(HmiInTmux, AnAlarmTakesOverAcknowledgementAndRenameReachTheGateway) {
     }
   }
   EXPECT_TRUE(renamed) << "no rename by token:hmi in the audit log";
+  keys("q");
+}
+
+TEST_F(HmiInTmux, AcknowledgingWithAPinThrottlesWrongOnesAndAuditsTheRightOne) {
+  // The PIN is stored as a hash only; `--set-pin` reads it from standard input.
+  const std::string pin_file = folder.path() + "/hmi.pin";
+  run("echo 2468 | " + std::string(BTMS_BINARY) + " hmi --set-pin --pin-file " +
+      shell_quote(pin_file));
+  std::ifstream stored(pin_file);
+  std::string hash;
+  std::getline(stored, hash);
+  ASSERT_EQ(hash.rfind("$argon2id$", 0), 0u) << hash;
+  EXPECT_EQ(hash.find("2468"), std::string::npos);
+
+  start_demo(0, "[[event]]\nat_s = 2\ntype = \"sensor_silent\"\nstring = 3\nposition = 2\n");
+  start_hmi(132, 43, " --pin-file " + shell_quote(pin_file));
+  auto text = wait_for("ALARM battery/3/2: Battery 3/2 sensor not answering");
+  keys("Enter");
+  text = wait_for(" PIN to acknowledge battery/3/2: _   Enter confirm  Esc cancel");
+  keys("1 3 5 7");
+  text = wait_for(" PIN to acknowledge battery/3/2: ****_");
+  EXPECT_EQ(text.find("1357"), std::string::npos) << text;
+  keys("Enter");
+  text = wait_for("wrong PIN (2 more before a lockout)");
+  EXPECT_NE(row(text, 3).find("battery/3/2   NO"), std::string::npos) << text;
+  keys("Enter");
+  wait_for(" PIN to acknowledge battery/3/2: _");
+  keys("2 4 6 8 Enter");
+  text = wait_for("acknowledged");
+  EXPECT_NE(row(text, 3).find("battery/3/2   yes"), std::string::npos) << text;
+
+  // The gateway's audit log names the display's token and says the PIN was used; the wrong PIN
+  // never reached the gateway.
+  security::AuditLog audit(data_dir() + "/audit.sqlite");
+  int acknowledgements = 0;
+  for (const auto& e : audit.query(0, INT64_MAX, 100)) {
+    if (e.action != security::AuditAction::acknowledge) continue;
+    ++acknowledgements;
+    EXPECT_EQ(e.user, "token:hmi");
+    EXPECT_EQ(e.target, "battery/3/2:battery_comm_lost");
+    EXPECT_NE(e.detail.find("acknowledged on the HMI with its PIN"), std::string::npos) << e.detail;
+  }
+  EXPECT_EQ(acknowledgements, 1);
   keys("q");
 }
 
