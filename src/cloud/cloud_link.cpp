@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "cloud/home_assistant_discovery.hpp"
 #include "cloud/mqtt_session.hpp"
 #include "cloud/reconnect_backoff.hpp"
 #include "cloud/telemetry_tree.hpp"
@@ -58,6 +59,16 @@ void CloudLink::start() {
   stopping_ = false;
   // Opened here so a bad path fails the start with its reason; the thread takes it over.
   auto outbox = std::make_shared<Outbox>(outbox_path_, config_.outbox);
+  if (config_.home_assistant) {
+    // Through the outbox like everything else, so they reach the broker after an outage too;
+    // topics of strings or batteries gone from the site file are deleted (empty retained).
+    const auto list_path = outbox_path_ + ".home-assistant-topics";
+    auto messages = home_assistant_configs(config_, *site_);
+    auto removals = home_assistant_removals(read_topic_list(list_path), messages);
+    removals.insert(removals.end(), messages.begin(), messages.end());
+    outbox->add(removals, clock_->now_ms());
+    write_topic_list(list_path, messages);
+  }
   {
     std::lock_guard lock(health_mutex_);
     health_.outbox = outbox->stats();

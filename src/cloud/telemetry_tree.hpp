@@ -39,6 +39,9 @@ struct OutgoingMessage {
   std::string payload;  // a JSON object ("{...}"), or empty (deletes a retained message)
   bool retain = false;
   MessageKind kind = MessageKind::telemetry;
+  // The outbox puts "mid" into JSON payloads for de-duplication; config messages of other
+  // schemas (Home Assistant discovery) go out exactly as built.
+  bool add_message_id = true;
 };
 
 // Appends value as a JSON number at the channel's resolution, exactly as /api/v1/live prints
