@@ -1,0 +1,64 @@
+// BM-AG: one link per gateway of the site file and the site's API and stream over them
+// (aggregator_server). Nothing of a gateway's detail is copied: per-battery values, history,
+// events and discharges are asked of the owning gateway when someone asks the aggregator, and
+// acknowledgements and resets are forwarded to it with the aggregator's token, so the gateway's
+// event and audit logs record them.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "aggregator/gateway_link.hpp"
+#include "aggregator/site_file.hpp"
+#include "model/clock.hpp"
+
+namespace btms::aggregator {
+
+struct AggregatorOptions {
+  std::string bind = "127.0.0.1";
+  int port = 8090;         // 0 = a free port
+  std::string static_dir;  // the built web UI ("" = a placeholder page)
+  std::string data_dir;    // users.sqlite with the aggregator's own API tokens ("" = none)
+  bool allow_anonymous_read = false;          // reads from loopback without a token (demo)
+  std::shared_ptr<const model::Clock> clock;  // null = system clock
+  LinkTimings link_timings;
+  int io_threads = 2;
+};
+
+class AggregatorServer;
+
+class Aggregator {
+ public:
+  Aggregator(SiteFile site, AggregatorOptions options);
+  ~Aggregator();
+  Aggregator(const Aggregator&) = delete;
+  Aggregator& operator=(const Aggregator&) = delete;
+
+  void start();  // binds (throws std::runtime_error) and starts the links
+  void stop();
+  int port() const;
+
+  const SiteFile& site() const { return site_; }
+  const AggregatorOptions& options() const { return options_; }
+  const model::Clock& clock() const { return *options_.clock; }
+  // The link of a gateway by name; null when the site has none of that name.
+  const GatewayLink* link(std::string_view name) const;
+  const std::vector<std::unique_ptr<GatewayLink>>& links() const { return links_; }
+  std::vector<GatewayData> gateways() const;  // copies, in site-file order
+
+  // Called (from a link's thread) after any gateway's data changed; it must only signal.
+  // Set before start().
+  void set_on_change(std::function<void()> on_change) { on_change_ = std::move(on_change); }
+
+ private:
+  SiteFile site_;
+  AggregatorOptions options_;
+  std::function<void()> on_change_;
+  std::vector<std::unique_ptr<GatewayLink>> links_;
+  std::unique_ptr<AggregatorServer> server_;
+};
+
+}  // namespace btms::aggregator

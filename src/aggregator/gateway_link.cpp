@@ -1,0 +1,179 @@
+#include "aggregator/gateway_link.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <algorithm>
+
+namespace btms::aggregator {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using nlohmann::json;
+
+namespace {
+constexpr std::string_view kUserAgent = "btms-aggregator";
+
+// Applies {"name": {"value":..,"quality":..,"time_ms":..}, ...} onto what is held.
+void merge_channels(json& held, const json& incoming) {
+  if (!incoming.is_object()) return;
+  for (const auto& [name, value] : incoming.items()) held[name] = value;
+}
+}  // namespace
+
+std::string_view to_string(LinkState state) {
+  switch (state) {
+    case LinkState::connecting:
+      return "connecting";
+    case LinkState::online:
+      return "online";
+    case LinkState::offline:
+      return "offline";
+  }
+  return "?";
+}
+
+struct GatewayLink::Loop {
+  net::io_context io;
+};
+
+GatewayLink::GatewayLink(GatewayEntry entry, std::shared_ptr<const model::Clock> clock,
+                         std::function<void()> on_change, LinkTimings timings)
+    : entry_(std::move(entry)),
+      clock_(std::move(clock)),
+      on_change_(std::move(on_change)),
+      timings_(timings) {
+  std::string error;
+  auto address = gateway_api::parse_gateway_url(entry_.url, &error);
+  if (!address) throw std::invalid_argument("gateway " + entry_.name + ": " + error);
+  address_ = *address;
+  data_.name = entry_.name;
+  data_.url = entry_.url;
+}
+
+GatewayLink::~GatewayLink() {
+  stop();
+}
+
+void GatewayLink::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void GatewayLink::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    if (loop_) loop_->io.stop();
+  }
+  stop_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+template <class F>
+void GatewayLink::update(F&& change) {
+  {
+    std::lock_guard lock(mutex_);
+    change(data_);
+    ++data_.changes;
+  }
+  if (on_change_) on_change_();
+}
+
+void GatewayLink::run() {
+  auto retry = timings_.first_retry;
+  while (true) {
+    auto loop = std::make_shared<Loop>();
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      loop_ = loop;
+    }
+    std::string failure;
+    net::co_spawn(
+        loop->io,
+        [&]() -> net::awaitable<void> {
+          const auto get = [&](const std::string& target) {
+            return gateway_api::get_json(address_, entry_.token, target, kUserAgent);
+          };
+          // Subscribe first so nothing that changes between the reads and the stream is lost:
+          // the stream's first message carries every subscribed channel anyway.
+          // (Locals, not temporaries in the co_await: GCC 12 cannot keep an initializer list's
+          // array in a coroutine frame.)
+          const json prefixes = json::array({"ups/", "string/"});
+          const gateway_api::StreamTimeouts timeouts{timings_.request, timings_.stream_idle};
+          gateway_api::StreamSocket ws(co_await net::this_coro::executor);
+          co_await gateway_api::open_stream(ws, address_, entry_.token, prefixes, kUserAgent,
+                                            timeouts);
+          const auto topology = co_await get("/api/v1/topology");
+          const auto alarms = co_await get("/api/v1/alarms");
+          update([&](GatewayData& d) {
+            d.topology = topology;
+            d.alarms = alarms;
+            d.state = LinkState::online;
+            d.detail.clear();
+            d.last_data_ms = clock_->now_ms();
+            d.last_seen_ms = d.last_data_ms;
+          });
+          retry = timings_.first_retry;
+          ws.control_callback([this](websocket::frame_type kind, beast::string_view) {
+            if (kind != websocket::frame_type::pong) return;
+            const auto now = clock_->now_ms();
+            std::lock_guard lock(mutex_);
+            data_.last_seen_ms = now;
+          });
+
+          beast::flat_buffer buffer;
+          while (true) {
+            buffer.clear();
+            co_await ws.async_read(buffer, net::use_awaitable);
+            const auto received = clock_->now_ms();
+            const auto message =
+                json::parse(beast::buffers_to_string(buffer.data()), nullptr, false);
+            if (!message.is_object()) continue;
+            const auto type = message.value("type", "");
+            if (type == "values") {
+              update([&](GatewayData& d) {
+                merge_channels(d.channels, message.value("channels", json::object()));
+                d.gateway_time_ms = message.value("time_ms", d.gateway_time_ms);
+                d.last_data_ms = received;
+                d.last_seen_ms = received;
+              });
+            } else if (type == "alarms" || type == "event" || type == "events_missed") {
+              // The alarm list itself is not in the stream: read it again.
+              const auto fresh = co_await get("/api/v1/alarms");
+              update([&](GatewayData& d) {
+                d.alarms = fresh;
+                d.last_data_ms = clock_->now_ms();
+                d.last_seen_ms = d.last_data_ms;
+              });
+            }
+          }
+        },
+        [&](std::exception_ptr error) {
+          try {
+            if (error) std::rethrow_exception(error);
+          } catch (const boost::system::system_error& e) {
+            failure = e.code().message();
+          } catch (const std::exception& e) {
+            failure = e.what();
+          }
+        });
+    loop->io.run();
+
+    update([&](GatewayData& d) {
+      d.state = d.last_data_ms != 0 ? LinkState::offline : LinkState::connecting;
+      d.detail = failure.empty() ? "connection closed" : failure;
+    });
+    std::unique_lock lock(mutex_);
+    loop_.reset();
+    if (stop_cv_.wait_for(lock, retry, [this] { return stopping_; })) return;
+    retry = std::min(retry * 2, timings_.max_retry);
+  }
+}
+
+}  // namespace btms::aggregator

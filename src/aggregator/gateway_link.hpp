@@ -1,0 +1,74 @@
+// One gateway's link: its own thread and event loop reading the gateway's topology, summaries
+// (ups/ and string/ channels) and alarms over REST, then following its WebSocket stream; the
+// alarm list is read again when the stream says it changed. A dropped or silent link is marked
+// offline at once (the stream pings after half the idle time and gives up after it, so a hung
+// gateway is offline within kStreamIdle), the last data stay (served as stale) and it
+// reconnects with a growing pause (0.5 s .. 5 s).
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "aggregator/gateway_data.hpp"
+#include "aggregator/site_file.hpp"
+#include "gateway_api/gateway_http.hpp"
+#include "model/clock.hpp"
+
+namespace btms::aggregator {
+
+struct LinkTimings {
+  std::chrono::milliseconds request{3000};
+  std::chrono::milliseconds stream_idle{3000};
+  std::chrono::milliseconds first_retry{500};
+  std::chrono::milliseconds max_retry{5000};
+};
+
+class GatewayLink {
+ public:
+  // on_change is called from the link's thread after every change; it must only signal.
+  GatewayLink(GatewayEntry entry, std::shared_ptr<const model::Clock> clock,
+              std::function<void()> on_change, LinkTimings timings = {});
+  ~GatewayLink();
+  GatewayLink(const GatewayLink&) = delete;
+  GatewayLink& operator=(const GatewayLink&) = delete;
+
+  void start();
+  void stop();
+
+  const GatewayEntry& entry() const { return entry_; }
+  const gateway_api::GatewayAddress& address() const { return address_; }
+  // Runs f(const GatewayData&) under the link's lock (no copy of the channels).
+  template <class F>
+  auto read(F&& f) const {
+    std::lock_guard lock(mutex_);
+    return f(data_);
+  }
+  GatewayData copy() const {
+    std::lock_guard lock(mutex_);
+    return data_;
+  }
+
+ private:
+  struct Loop;
+  void run();
+  template <class F>
+  void update(F&& change);
+
+  GatewayEntry entry_;
+  gateway_api::GatewayAddress address_;
+  std::shared_ptr<const model::Clock> clock_;
+  std::function<void()> on_change_;
+  LinkTimings timings_;
+
+  mutable std::mutex mutex_;
+  GatewayData data_;
+  std::shared_ptr<Loop> loop_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace btms::aggregator
