@@ -277,7 +277,8 @@ TEST_F(HmiInTmux, AcknowledgingWithAPinThrottlesWrongOnesAndAuditsTheRightOne) {
   keys("Enter");
   wait_for(" PIN to acknowledge battery/3/2: _");
   keys("2 4 6 8 Enter");
-  text = wait_for("acknowledged");
+  // Not "acknowledged": that is also found in "1 unacknowledged" before the answer came.
+  text = wait_for("battery/3/2   yes");
   EXPECT_NE(row(text, 3).find("battery/3/2   yes"), std::string::npos) << text;
 
   // The gateway's audit log names the display's token and says the PIN was used; the wrong PIN
