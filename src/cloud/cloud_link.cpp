@@ -124,6 +124,15 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
 
   MqttSession::Callbacks callbacks;
   MqttSession* session_ptr = nullptr;
+  // Home Assistant announces "online" on <prefix>/status when it (re)starts: its discovery
+  // configs go out again then, as Home Assistant's documentation asks of integrations.
+  const auto ha_status_topic = config_.home_assistant_prefix + "/status";
+  bool ha_configs_due = false;
+  callbacks.message = [&](const std::string& topic, const std::string& payload) {
+    if (config_.home_assistant && topic == ha_status_topic && payload == "online") {
+      ha_configs_due = true;
+    }
+  };
   callbacks.connected = [&](bool accepted, int) {
     if (!accepted) {
       ++failed_attempts;
@@ -148,6 +157,7 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
     tokens_at = SteadyClock::now();
     int ignored = 0;
     session_ptr->publish(status_topic, "online", true, &ignored);
+    if (config_.home_assistant) session_ptr->subscribe(ha_status_topic);
     update_health([&](CloudHealth& h) {
       h.connected = true;
       ++h.connects;
@@ -245,6 +255,13 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
       auto step_messages = tree.on_step(*bundle);
       messages.insert(messages.end(), std::make_move_iterator(step_messages.begin()),
                       std::make_move_iterator(step_messages.end()));
+    }
+    if (ha_configs_due) {
+      ha_configs_due = false;
+      auto configs = home_assistant_configs(config_, *site_);
+      messages.insert(messages.end(), std::make_move_iterator(configs.begin()),
+                      std::make_move_iterator(configs.end()));
+      update_health([](CloudHealth& h) { ++h.home_assistant_republished; });
     }
     bool outbox_changed = false;
     if (!messages.empty()) {

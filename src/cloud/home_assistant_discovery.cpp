@@ -30,6 +30,12 @@ constexpr SensorSpec kBatterySensors[] = {
     {"soh", "SOH", "", "%", true},
 };
 
+// Read from the UPS topic (the UPS's strings together; telemetry_tree.hpp).
+constexpr SensorSpec kUpsSensors[] = {
+    {"current", "Current", "current", "A", true},
+    {"strings_in_error", "Strings in error", "", "", true},
+};
+
 constexpr SensorSpec kStringSensors[] = {
     {"voltage", "Voltage", "voltage", "V", true},
     {"current", "Current", "current", "A", true},
@@ -85,7 +91,7 @@ OutgoingMessage sensor(const std::string& ha_prefix, const Ids& ids, const std::
   if (spec.device_class[0] != '\0') {
     payload += ",\"device_class\":" + json_string(spec.device_class);
   }
-  payload += ",\"unit_of_measurement\":" + json_string(spec.unit);
+  if (spec.unit[0] != '\0') payload += ",\"unit_of_measurement\":" + json_string(spec.unit);
   if (spec.numeric) payload += ",\"state_class\":\"measurement\"";
   payload += ",\"value_template\":" + json_string(fresh_value_template(spec.field)) + "}";
   return {fmt::format("{}/sensor/{}/{}/config", ha_prefix, ids.node, object), std::move(payload),
@@ -118,36 +124,54 @@ std::vector<OutgoingMessage> home_assistant_configs(const CloudConfig& config,
                      json_string(ids.prefix + "/status"), gateway_device),
          true, MessageKind::alarm, false});
   }
+  // The status code in a summary: on while it is error (DeviceStatus 2: an alarm or trip
+  // active), unknown while the status is not fresh.
+  const auto alarm_config = [&](const std::string& object, const std::string& state_topic,
+                                const std::string& device, int expire_after_s) {
+    const auto unique_id = ids.node + "_" + object;
+    std::string payload =
+        "{" + common_json(ids, unique_id, "Alarm", state_topic, device, expire_after_s) +
+        ",\"device_class\":\"problem\",\"value_template\":" +
+        json_string(
+            "{% if value_json.status is defined and value_json.status.quality == 'ok' "
+            "%}{{ 'ON' if value_json.status.value | int(0) == 2 else 'OFF' }}{% else "
+            "%}None{% endif %}") +
+        "}";
+    return OutgoingMessage{fmt::format("{}/binary_sensor/{}/{}/config", ha, ids.node, object),
+                           std::move(payload), true, MessageKind::alarm, false};
+  };
+  // UPSs with strings (the UPS topic is built from its strings; one without has none).
+  std::set<int> upses_with_strings;
+  for (const auto& s : site.strings) upses_with_strings.insert(s.ups_id);
+  for (const int ups_id : upses_with_strings) {
+    const auto* ups = site.find_ups(ups_id);
+    auto name = fmt::format("UPS {}", ups_id);
+    if (ups && !ups->name.empty()) name += " " + ups->name;
+    const auto device = device_json(fmt::format("{}_ups_{}", ids.node, ups_id), name, ids.node);
+    const auto topic = fmt::format("{}/ups/{}", ids.prefix, ups_id);
+    for (const auto& spec : kUpsSensors) {
+      out.push_back(sensor(ha, ids, fmt::format("ups_{}_{}", ups_id, spec.field), spec, topic,
+                           device, summary_expiry_s));
+    }
+    out.push_back(
+        alarm_config(fmt::format("ups_{}_alarm", ups_id), topic, device, summary_expiry_s));
+  }
   for (const auto& s : site.strings) {
-    // One device per string, named with its UPS (the JSON tree has no UPS topic to read UPS
-    // sensors from), attached to the gateway's device.
+    // One device per string, named with its UPS, attached to its UPS's device.
     const auto* ups = site.find_ups(s.ups_id);
     const auto string_identifier = fmt::format("{}_string_{}", ids.node, s.id);
     auto device_name = fmt::format("String {}", s.id);
     if (!s.name.empty()) device_name += " " + s.name;
     if (ups) device_name = fmt::format("UPS {} {} / {}", ups->id, ups->name, device_name);
-    const auto string_device = device_json(string_identifier, device_name, ids.node);
+    const auto string_device =
+        device_json(string_identifier, device_name, fmt::format("{}_ups_{}", ids.node, s.ups_id));
     const auto summary_topic = fmt::format("{}/string/{}/summary", ids.prefix, s.id);
     for (const auto& spec : kStringSensors) {
       out.push_back(sensor(ha, ids, fmt::format("string_{}_{}", s.id, spec.field), spec,
                            summary_topic, string_device, summary_expiry_s));
     }
-    {
-      // Alarm: on while the string's status is error (DeviceStatus 2: an alarm or trip active);
-      // unknown while the status is not fresh.
-      const auto unique_id = fmt::format("{}_string_{}_alarm", ids.node, s.id);
-      std::string payload =
-          "{" +
-          common_json(ids, unique_id, "Alarm", summary_topic, string_device, summary_expiry_s) +
-          ",\"device_class\":\"problem\",\"value_template\":" +
-          json_string(
-              "{% if value_json.status is defined and value_json.status.quality == 'ok' "
-              "%}{{ 'ON' if value_json.status.value | int(0) == 2 else 'OFF' }}{% else "
-              "%}None{% endif %}") +
-          "}";
-      out.push_back({fmt::format("{}/binary_sensor/{}/string_{}_alarm/config", ha, ids.node, s.id),
-                     std::move(payload), true, MessageKind::alarm, false});
-    }
+    out.push_back(alarm_config(fmt::format("string_{}_alarm", s.id), summary_topic, string_device,
+                               summary_expiry_s));
     for (int p = 1; p <= s.batteries; ++p) {
       const auto battery_topic = fmt::format("{}/string/{}/battery/{}", ids.prefix, s.id, p);
       for (const auto& spec : kBatterySensors) {

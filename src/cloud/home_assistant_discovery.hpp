@@ -2,10 +2,11 @@
 // string and battery of the gateway appear in Home Assistant as sensors, reading the JSON topic
 // tree the link already publishes (no second copy of the values).
 //
-//   <ha_prefix>/sensor/<node>/<object>/config         string voltage, current, SOC, balance;
+//   <ha_prefix>/sensor/<node>/<object>/config         UPS current, strings in error;
+//                                                     string voltage, current, SOC, balance;
 //                                                     battery voltage, temperature, resistance,
 //                                                     SOC, SOH
-//   <ha_prefix>/binary_sensor/<node>/<object>/config  string alarm (device class problem),
+//   <ha_prefix>/binary_sensor/<node>/<object>/config  UPS and string alarm (class problem),
 //                                                     gateway link (connectivity)
 //
 // node = btms_<site_id>_<gateway_id>; devices: the gateway, each UPS (via the gateway), each

@@ -35,6 +35,7 @@ MqttSession::MqttSession(const CloudConfig& config, std::string will_topic, Call
   mosquitto_connect_callback_set(mosq_, &MqttSession::on_connect);
   mosquitto_disconnect_callback_set(mosq_, &MqttSession::on_disconnect);
   mosquitto_publish_callback_set(mosq_, &MqttSession::on_publish);
+  mosquitto_message_callback_set(mosq_, &MqttSession::on_message);
   // Unbounded in-flight inside libmosquitto: the cloud link keeps its own window.
   mosquitto_max_inflight_messages_set(mosq_, 0);
   const std::string offline = "offline";
@@ -84,6 +85,14 @@ bool MqttSession::publish(const std::string& topic, const std::string& payload, 
   if (rc == MOSQ_ERR_SUCCESS) return true;
   last_error_ = "publish: " + error_text(rc);
   if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO) lost(rc);
+  return false;
+}
+
+bool MqttSession::subscribe(const std::string& topic) {
+  if (!open_) return false;
+  const int rc = mosquitto_subscribe(mosq_, nullptr, topic.c_str(), 1);
+  if (rc == MOSQ_ERR_SUCCESS) return true;
+  last_error_ = "subscribe: " + error_text(rc);
   return false;
 }
 
@@ -143,6 +152,14 @@ void MqttSession::on_disconnect(mosquitto*, void* self, int code) {
 void MqttSession::on_publish(mosquitto*, void* self, int message_id) {
   auto* s = static_cast<MqttSession*>(self);
   if (s->callbacks_.acknowledged) s->callbacks_.acknowledged(message_id);
+}
+
+void MqttSession::on_message(mosquitto*, void* self, const mosquitto_message* message) {
+  auto* s = static_cast<MqttSession*>(self);
+  if (!s->callbacks_.message || !message || !message->topic) return;
+  const std::string payload(static_cast<const char*>(message->payload),
+                            message->payload ? static_cast<std::size_t>(message->payloadlen) : 0);
+  s->callbacks_.message(message->topic, payload);
 }
 
 }  // namespace btms::cloud
