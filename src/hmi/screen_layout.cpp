@@ -96,11 +96,17 @@ void draw_banner(Canvas& c) {
   if (!c.link_up()) {
     const auto lost_ms =
         c.site.link.lost_since_ms > 0 ? c.in.local_now_ms - c.site.link.lost_since_ms : 0;
+    // Before the first attempt failed the detail is the gateway's address; after, the reason.
+    const auto& detail = c.site.link.detail;
     std::string text =
-        c.site.link.state == LinkState::connecting
-            ? fmt::format(" CONNECTING to the gateway {}", c.site.link.detail)
-            : fmt::format(" LINK LOST for {}: {} - last values shown greyed, reconnecting",
-                          age_text(lost_ms), c.site.link.detail);
+        c.site.link.state != LinkState::connecting ? std::string()
+        : detail == c.site.gateway_name
+            ? fmt::format(" CONNECTING to the gateway {}", detail)
+            : fmt::format(" CONNECTING to the gateway {}: {}", c.site.gateway_name, detail);
+    if (text.empty()) {
+      text = fmt::format(" LINK LOST for {}: {} - last values shown greyed, reconnecting",
+                         age_text(lost_ms), detail);
+    }
     g.fill_row(kBannerRow, Style::banner);
     g.put(0, kBannerRow, text, Style::banner);
     return;

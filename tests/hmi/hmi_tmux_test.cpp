@@ -79,28 +79,32 @@ class HmiInTmux : public ::testing::Test {
 
   std::string data_dir() const { return folder.path() + "/data"; }
 
-  void start_demo(int port, const std::string& scenario = "") {
+  void start_demo(int port, const std::string& scenario = "", bool tls = false) {
     std::vector<std::string> argv{BTMS_BINARY,    "demo",
                                   "--config",     folder.path() + "/site.toml",
                                   "--port",       std::to_string(port),
                                   "--scada-port", "0",
                                   "--data-dir",   data_dir()};
+    if (tls) argv.push_back("--tls");
     if (!scenario.empty()) {
       std::ofstream(folder.path() + "/scenario.toml") << scenario;
       argv.push_back("--scenario");
       argv.push_back(folder.path() + "/scenario.toml");
     }
     demo = std::make_unique<ChildProcess>(argv);
-    demo_port = e2e::wait_for_port(*demo, R"(http://127\.0\.0\.1:(\d+)/)");
+    demo_port = e2e::wait_for_port(
+        *demo, tls ? R"(https://127\.0\.0\.1:(\d+)/)" : R"(http://127\.0\.0\.1:(\d+)/)");
     ASSERT_GT(demo_port, 0);
   }
 
-  void start_hmi(int width, int height, const std::string& extra_args = "") {
+  void start_hmi(int width, int height, const std::string& extra_args = "",
+                 const std::string& scheme = "http") {
+    if (!socket.empty()) run("tmux -L " + socket + " kill-server 2>/dev/null");
     socket = "btms-hmi-test-" + std::to_string(::getpid()) + "-" +
              std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
-    const std::string hmi = std::string(BTMS_BINARY) +
-                            " hmi --gateway http://127.0.0.1:" + std::to_string(demo_port) +
-                            " --token " + shell_quote(folder.path() + "/token") + extra_args;
+    const std::string hmi = std::string(BTMS_BINARY) + " hmi --gateway " + scheme +
+                            "://127.0.0.1:" + std::to_string(demo_port) + " --token " +
+                            shell_quote(folder.path() + "/token") + extra_args;
     run("tmux -L " + socket + " -f /dev/null new-session -d -s hmi -x " + std::to_string(width) +
         " -y " + std::to_string(height) + " " + shell_quote(hmi));
   }
@@ -293,6 +297,35 @@ TEST_F(HmiInTmux, AcknowledgingWithAPinThrottlesWrongOnesAndAuditsTheRightOne) {
     EXPECT_NE(e.detail.find("acknowledged on the HMI with its PIN"), std::string::npos) << e.detail;
   }
   EXPECT_EQ(acknowledgements, 1);
+  keys("q");
+}
+
+TEST_F(HmiInTmux, OverHttpsThePinnedCertificateConnectsAndAWrongPinIsRefusedOnScreen) {
+  start_demo(0, "", true);
+  // The fingerprint as an operator takes it from the gateway's first-start certificate.
+  auto pin = run("openssl x509 -in " + shell_quote(data_dir() + "/tls-cert.pem") +
+                 " -noout -fingerprint -sha256");
+  pin = pin.substr(pin.find('=') + 1);
+  while (!pin.empty() && (pin.back() == '\n' || pin.back() == '\r')) pin.pop_back();
+  ASSERT_EQ(pin.size(), 95u) << pin;
+
+  start_hmi(80, 24, " --cert-pin " + pin, "https");
+  auto text = wait_for("● link ok");
+  EXPECT_NE(text.find("Page 1/2   UPS 1-8 of 16"), std::string::npos) << text;
+  keys("q");
+
+  // One byte of the pin changed: refused, the banner says so and shows the start of the
+  // gateway's fingerprint (the words first: at 80 columns they still show), no values shown.
+  auto wrong = pin;
+  wrong[0] = wrong[0] == '0' ? '1' : '0';
+  start_hmi(132, 43, " --cert-pin " + wrong, "https");
+  text = wait_for("certificate is not the pinned one");
+  EXPECT_EQ(row(text, 1),
+            " CONNECTING to the gateway 127.0.0.1:" + std::to_string(demo_port) +
+                ": certificate is not the pinned one (gateway's: " + pin.substr(0, 23) + "...)")
+      << text;
+  EXPECT_EQ(text.find("● link ok"), std::string::npos) << text;
+  EXPECT_EQ(text.find("UPS 1 "), std::string::npos) << "nothing may be read from a refused gateway";
   keys("q");
 }
 
