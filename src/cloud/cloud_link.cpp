@@ -412,6 +412,9 @@ std::string CloudLink::metrics_text() const {
   gauge("btms_cloud_events_missed_total",
         "Events gone from the engine's log before the cloud link read them.", "counter",
         h.events_missed);
+  gauge("btms_cloud_home_assistant_republished_total",
+        "Discovery config sets sent again because Home Assistant announced itself online.",
+        "counter", h.home_assistant_republished);
   return out;
 }
 

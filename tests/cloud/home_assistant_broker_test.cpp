@@ -195,6 +195,8 @@ TEST(HomeAssistantBroker, ConfigsAreSentAgainWhenHomeAssistantAnnouncesOnline) {
     EXPECT_FALSE(json::parse(messages[i].payload).contains("mid")) << messages[i].topic;
   }
   EXPECT_EQ(link.health().home_assistant_republished, 1);
+  EXPECT_NE(link.metrics_text().find("btms_cloud_home_assistant_republished_total 1\n"),
+            std::string::npos);
   link.stop();
 }
 
