@@ -109,6 +109,7 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
   bool connected = false;
   int failed_attempts = 0;
   auto next_attempt = SteadyClock::now();
+  auto attempt_started = SteadyClock::now();
   std::unordered_map<int, std::int64_t> in_flight;  // libmosquitto message id -> outbox mid
   std::vector<std::int64_t> acked;
   std::int64_t live_after = 0;     // newest mid sent of the live stream
@@ -168,6 +169,7 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
   };
   callbacks.disconnected = [&](int) {
     if (connected) spdlog::warn("cloud link: connection lost ({})", session_ptr->last_error());
+    const bool attempt_failed = !connected;  // refused or silent before CONNACK
     connected = false;
     in_flight.clear();  // resent from the outbox after the next connect
     next_attempt = SteadyClock::now() + std::chrono::milliseconds(reconnect_delay_ms(
@@ -176,6 +178,7 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
     ++failed_attempts;
     update_health([&](CloudHealth& h) {
       h.connected = false;
+      if (attempt_failed) ++h.connect_failures;
       if (h.disconnected_since_ms == 0) h.disconnected_since_ms = clock_->now_ms();
       h.last_error = session_ptr->last_error();
     });
@@ -278,8 +281,15 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
       acked.clear();
       outbox_changed = true;
     }
-    // 3. Connect when due.
+    // 3. Connect when due; an attempt the broker has not answered within the keep-alive is
+    // given up (and retried after the backoff) rather than left to the kernel's SYN retries.
+    if (!connected && session.socket() >= 0 &&
+        SteadyClock::now() - attempt_started >= std::chrono::seconds(config_.keepalive_s)) {
+      session.abandon(fmt::format("{}:{}: no answer from the broker within the keep-alive ({} s)",
+                                  config_.broker.host, config_.broker.port, config_.keepalive_s));
+    }
     if (!connected && session.socket() < 0 && SteadyClock::now() >= next_attempt) {
+      attempt_started = SteadyClock::now();
       if (!session.connect()) {
         next_attempt = SteadyClock::now() + std::chrono::milliseconds(reconnect_delay_ms(
                                                 failed_attempts, config_.reconnect_min_ms,

@@ -19,6 +19,9 @@ void init_library_once() {
 
 std::string error_text(int rc) {
   if (rc == MOSQ_ERR_ERRNO) return std::strerror(errno);
+  // libmosquitto 2.0 has no text for this one ("Unknown error."): its own keep-alive check also
+  // ends a connection attempt the broker never answers.
+  if (rc == MOSQ_ERR_KEEPALIVE) return "no answer from the broker within the keep-alive";
   return mosquitto_strerror(rc);
 }
 
@@ -65,8 +68,8 @@ MqttSession::~MqttSession() {
 }
 
 bool MqttSession::connect() {
-  const int rc = mosquitto_connect(mosq_, config_.broker.host.c_str(), config_.broker.port,
-                                   config_.keepalive_s);
+  const int rc = mosquitto_connect_async(mosq_, config_.broker.host.c_str(), config_.broker.port,
+                                         config_.keepalive_s);
   if (rc != MOSQ_ERR_SUCCESS) {
     last_error_ =
         fmt::format("{}:{}: {}", config_.broker.host, config_.broker.port, error_text(rc));
@@ -123,6 +126,12 @@ void MqttSession::service(bool readable, bool writable) {
     last_error_ = error_text(rc);
     lost(rc);
   }
+}
+
+void MqttSession::abandon(const std::string& reason) {
+  if (!open_) return;
+  last_error_ = reason;
+  lost(MOSQ_ERR_TIMEOUT);
 }
 
 void MqttSession::lost(int code) {

@@ -32,9 +32,15 @@ class MqttSession {
   MqttSession(const MqttSession&) = delete;
   MqttSession& operator=(const MqttSession&) = delete;
 
-  // Opens TCP (and TLS) and sends CONNECT; blocks for the TCP/TLS handshake only. False with a
-  // reason in last_error() when the broker cannot be reached.
+  // Starts opening TCP (and TLS) without waiting for the handshake, and queues CONNECT; the
+  // handshake goes on in service(). A broker that refuses shows up through disconnected(), one
+  // that never answers is the owner's to give up on (abandon()): a blocking connect to a broker
+  // behind a firewall that drops packets would hold the owner's thread for the kernel's two
+  // minutes of retries, and with it the gateway's stop. False with a reason in last_error()
+  // when the attempt cannot even start (no such host).
   bool connect();
+  // Gives up the connection attempt or connection (reason in last_error()), as a lost link.
+  void abandon(const std::string& reason);
   // Publishes at QoS 1; the broker's PUBACK comes back through acknowledged(message_id). False
   // when not connected or the client refused (then nothing was sent).
   bool publish(const std::string& topic, const std::string& payload, bool retain, int* message_id);
