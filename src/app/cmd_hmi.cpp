@@ -1,5 +1,7 @@
 // btms hmi --gateway URL [--token FILE] [--cert-pin SHA256 | --ca-file PEM]: the local display at
 // the UPS cabinet. Wiring only: the display lives in src/hmi.
+#include <unistd.h>
+
 #include <iostream>
 #include <memory>
 
@@ -30,15 +32,19 @@ void register_hmi(CLI::App& app, Registry& registry) {
                   "File with the hash of the PIN asked before an acknowledgement (write it with "
                   "--set-pin)");
   auto set_pin = std::make_shared<bool>(false);
-  cmd->add_flag("--set-pin", *set_pin,
-                "Read a new PIN (4-12 digits, one line) from standard input, write its hash to "
-                "--pin-file and exit");
+  cmd->add_flag(
+      "--set-pin", *set_pin,
+      "Read a new PIN (4-12 digits; asked twice, not echoed, on a terminal; else one line "
+      "of standard input), write its hash to "
+      "--pin-file and exit");
   cmd->add_flag("--monochrome", options->monochrome, "No colours (also with NO_COLOR set)");
   cmd->callback([&registry, options, set_pin] {
     if (*set_pin) {
       if (options->pin_file.empty()) throw CLI::RequiredError("--pin-file");
-      registry.set_action(
-          [options] { return hmi::set_hmi_pin(options->pin_file, std::cin, std::cerr); });
+      registry.set_action([options] {
+        return hmi::set_hmi_pin(options->pin_file, std::cin, std::cerr,
+                                ::isatty(STDIN_FILENO) == 1);
+      });
       return;
     }
     if (options->gateway_url.empty()) throw CLI::RequiredError("--gateway");

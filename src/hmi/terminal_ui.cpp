@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -182,10 +183,50 @@ std::optional<std::string> read_token(const std::string& path, std::ostream& err
 
 }  // namespace
 
-int set_hmi_pin(const std::string& pin_file, std::istream& in, std::ostream& err) {
+namespace {
+
+std::string read_pin_line(std::istream& in) {
   std::string pin;
   std::getline(in, pin);
   while (!pin.empty() && (pin.back() == '\r' || pin.back() == ' ')) pin.pop_back();
+  return pin;
+}
+
+// One line from the terminal on standard input with its echo off: a PIN typed at the panel
+// must not stay on its screen (or in a serial console's scrollback).
+std::string read_pin_without_echo(std::istream& in, std::ostream& err, const char* prompt) {
+  err << prompt << std::flush;
+  termios saved{};
+  const bool have_terminal = ::tcgetattr(STDIN_FILENO, &saved) == 0;
+  if (have_terminal) {
+    termios quiet = saved;
+    quiet.c_lflag &= static_cast<tcflag_t>(~ECHO);
+    quiet.c_lflag |= ECHONL;  // the Enter still moves to the next line
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  }
+  auto pin = read_pin_line(in);
+  if (have_terminal) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+  return pin;
+}
+
+}  // namespace
+
+int set_hmi_pin(const std::string& pin_file, std::istream& in, std::ostream& err,
+                bool from_terminal) {
+  std::string pin;
+  if (from_terminal) {
+    pin = read_pin_without_echo(in, err, "New PIN (4-12 digits): ");
+    if (const auto problem = pin_format_problem(pin)) {
+      err << "btms hmi: " << *problem << '\n';
+      return 2;
+    }
+    if (read_pin_without_echo(in, err, "The same PIN again: ") != pin) {
+      err << "btms hmi: the two PINs differ; nothing written\n";
+      return 2;
+    }
+  } else {
+    pin = read_pin_line(in);
+  }
   if (const auto problem = pin_format_problem(pin)) {
     err << "btms hmi: " << *problem << '\n';
     return 2;

@@ -20,6 +20,8 @@ struct HmiOptions {
 int run_hmi(const HmiOptions& options, std::ostream& err);
 
 // `btms hmi --set-pin --pin-file FILE`: reads a new PIN (one line) from in and writes its hash.
-int set_hmi_pin(const std::string& pin_file, std::istream& in, std::ostream& err);
+// from_terminal (standard input is a terminal): asks for it twice with the echo off.
+int set_hmi_pin(const std::string& pin_file, std::istream& in, std::ostream& err,
+                bool from_terminal = false);
 
 }  // namespace btms::hmi

@@ -329,5 +329,38 @@ TEST_F(HmiInTmux, OverHttpsThePinnedCertificateConnectsAndAWrongPinIsRefusedOnSc
   keys("q");
 }
 
+TEST_F(HmiInTmux, SetPinOnATerminalAsksTwiceWithoutEcho) {
+  const std::string pin_file = folder.path() + "/hmi.pin";
+  socket = "btms-hmi-test-" + std::to_string(::getpid()) + "-setpin";
+  run("tmux -L " + socket + " -f /dev/null new-session -d -s hmi -x 80 -y 24 " +
+      shell_quote(std::string(BTMS_BINARY) + " hmi --set-pin --pin-file " + shell_quote(pin_file) +
+                  "; echo exit=$?; sleep 30"));
+  wait_for("New PIN (4-12 digits):");
+  keys("9 7 5 3 Enter");
+  wait_for("The same PIN again:");
+  keys("9 7 5 3 Enter");
+  const auto text = wait_for("exit=0");
+  EXPECT_EQ(text.find("9753"), std::string::npos) << "the PIN was echoed:\n" << text;
+  std::ifstream stored(pin_file);
+  std::string hash;
+  std::getline(stored, hash);
+  EXPECT_EQ(hash.rfind("$argon2id$", 0), 0u) << hash;
+
+  // Two different PINs: nothing is written, the old hash stays.
+  run("tmux -L " + socket + " respawn-pane -k -t hmi " +
+      shell_quote(std::string(BTMS_BINARY) + " hmi --set-pin --pin-file " + shell_quote(pin_file) +
+                  "; echo exit=$?; sleep 30"));
+  wait_for("New PIN (4-12 digits):");
+  keys("1 1 1 1 Enter");
+  wait_for("The same PIN again:");
+  keys("2 2 2 2 Enter");
+  wait_for("the two PINs differ; nothing written");
+  wait_for("exit=2");
+  std::ifstream again(pin_file);
+  std::string unchanged;
+  std::getline(again, unchanged);
+  EXPECT_EQ(unchanged, hash);
+}
+
 }  // namespace
 }  // namespace btms::hmi
