@@ -1,11 +1,13 @@
 // The largest gateway as a process: 32 strings x 120 batteries (2 V cells, so the string
 // voltage stays in the string sensor's range), the virtual plant (`btms sim`) and the gateway
-// (`btms gateway`) each in a process of their own, polling at 1 s over Modbus TCP on loopback.
+// (`btms gateway`) each in a process of their own, polling at 1 s over Modbus TCP on loopback
+// (or, --transport rtu, over Modbus RTU on the plant's paced pseudo-terminals at 115200 baud).
 // Measures the gateway process from outside (/proc): CPU, RSS, bytes written to storage,
 // per-thread CPU by thread name; bus cycle times from the gateway's own bus/<name>/cycle_ms
 // channels; values offered and stored and bytes per value from the history writer's log.
 //
 //   bench_full_scale [--minutes M] [--warmup-s S] [--load] [--keep] [--btms PATH]
+//                    [--transport tcp|rtu]
 //
 // --minutes: measured window (CI: 2; report runs: 15 and 60). --load: a second window of the
 // same length with 50 WebSocket stream clients (a string and its batteries each) and 32 SCADA
@@ -25,8 +27,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -88,19 +92,19 @@ int free_port() {
   return ntohs(address.sin_port);
 }
 
-// One TCP bus per string (separate segments poll in parallel), the MC with a BM-TH per string
-// on a bus of its own.
-std::string site_toml(const std::vector<int>& string_ports, int mc_port) {
+// One bus per string (separate segments poll in parallel), the MC with a BM-TH per string on a
+// bus of its own. `bus_lines(name)` gives a bus's transport lines: Modbus TCP to a port, or
+// Modbus RTU on a device (the plant's pseudo-terminal, paced like an RS-485 line).
+std::string site_toml(const std::function<std::string(const std::string&)>& bus_lines) {
   std::string out = "[site]\nname = \"Full-scale benchmark site\"\n\n";
   out +=
       "[[battery_type]]\nname = \"VRLA 2V 1000Ah\"\nnominal_voltage_V = 2\ncapacity_Ah = "
       "1000\n\n";
-  for (int s = 1; s <= kStrings; ++s)
-    out +=
-        fmt::format("[[bus]]\nname = \"s{}\"\ntype = \"tcp\"\nhost = \"127.0.0.1\"\nport = {}\n\n",
-                    s, string_ports[static_cast<std::size_t>(s - 1)]);
-  out += fmt::format("[[bus]]\nname = \"mc\"\ntype = \"tcp\"\nhost = \"127.0.0.1\"\nport = {}\n\n",
-                     mc_port);
+  for (int s = 1; s <= kStrings; ++s) {
+    const auto name = fmt::format("s{}", s);
+    out += fmt::format("[[bus]]\nname = \"{}\"\n{}\n", name, bus_lines(name));
+  }
+  out += fmt::format("[[bus]]\nname = \"mc\"\n{}\n", bus_lines("mc"));
   for (int u = 1; u <= kStrings / 4; ++u)
     out += fmt::format("[[ups]]\nid = {}\nrated_power_kW = 400\n\n", u);
   for (int s = 1; s <= kStrings; ++s)
@@ -111,6 +115,20 @@ std::string site_toml(const std::vector<int>& string_ports, int mc_port) {
   out += "[mc]\nbus = \"mc\"\naddress = 1\n\n";
   for (int s = 1; s <= kStrings; ++s) out += fmt::format("[[mc.th]]\nindex = {}\n\n", s);
   return out;
+}
+
+// The pseudo-terminal each RTU bus is served on, from the plant's start-up lines
+// ("  bus s1         modbus rtu /dev/pts/7").
+std::map<std::string, std::string> served_rtu_devices(const fs::path& sim_log) {
+  std::map<std::string, std::string> devices;
+  std::ifstream in(sim_log);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream words(line);
+    std::string bus, name, modbus, rtu, device;
+    if (words >> bus >> name >> modbus >> rtu >> device && bus == "bus" && rtu == "rtu")
+      devices[name] = device;
+  }
+  return devices;
 }
 
 pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
@@ -235,6 +253,7 @@ int main(int argc, char** argv) {
   double minutes = 2.0;
   int warmup_s = 60;
   bool load = false, keep = false;
+  std::string transport = "tcp";
   std::string btms = BTMS_BINARY;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -248,9 +267,13 @@ int main(int argc, char** argv) {
       keep = true;
     else if (arg == "--btms" && i + 1 < argc)
       btms = argv[++i];
+    else if (arg == "--transport" && i + 1 < argc &&
+             (argv[i + 1] == std::string("tcp") || argv[i + 1] == std::string("rtu")))
+      transport = argv[++i];
     else {
       std::fprintf(stderr,
-                   "usage: %s [--minutes M] [--warmup-s S] [--load] [--keep] [--btms PATH]\n",
+                   "usage: %s [--minutes M] [--warmup-s S] [--load] [--keep] [--btms PATH] "
+                   "[--transport tcp|rtu]\n",
                    argv[0]);
       return 2;
     }
@@ -260,7 +283,19 @@ int main(int argc, char** argv) {
   std::vector<int> string_ports;
   for (int s = 0; s < kStrings; ++s) string_ports.push_back(free_port());
   const int mc_port = free_port(), web_port = free_port(), scada_port = free_port();
-  { std::ofstream(dir / "site.toml") << site_toml(string_ports, mc_port); }
+  const bool rtu = transport == "rtu";
+  {
+    // RTU at 115200 baud: 120 sensors poll in about 0.75 s (docs: field bus timing), inside the
+    // 1 s cycle. The plant makes its own pseudo-terminals; the device named here is a
+    // placeholder the gateway's copy replaces with the served one.
+    std::size_t next_port = 0;
+    std::ofstream(dir / "site.toml") << site_toml([&](const std::string& name) {
+      if (rtu)
+        return fmt::format("type = \"rtu\"\ndevice = \"/dev/ttyBTMS-{}\"\nbaud = 115200\n", name);
+      const int port = name == "mc" ? mc_port : string_ports[next_port++];
+      return fmt::format("type = \"tcp\"\nhost = \"127.0.0.1\"\nport = {}\n", port);
+    });
+  }
 
   // A viewer for the benchmark's own requests (the password on stdin, as an operator would).
   const auto add_user = fmt::format("'{}' user add {} --role viewer --data-dir '{}' >/dev/null",
@@ -273,8 +308,18 @@ int main(int argc, char** argv) {
   const pid_t sim = spawn({btms, "sim", "--config", (dir / "site.toml").string()}, dir / "sim.log");
   for (int i = 0; i < 600 && !log_contains(dir / "sim.log", "Press Ctrl-C"); ++i)
     std::this_thread::sleep_for(100ms);
+  fs::path gateway_site = dir / "site.toml";
+  if (rtu) {
+    const auto devices = served_rtu_devices(dir / "sim.log");
+    gateway_site = dir / "gateway-site.toml";
+    std::ofstream(gateway_site) << site_toml([&](const std::string& name) {
+      const auto it = devices.find(name);
+      return fmt::format("type = \"rtu\"\ndevice = \"{}\"\nbaud = 115200\n",
+                         it == devices.end() ? "/dev/null/not-served" : it->second);
+    });
+  }
   const pid_t gateway =
-      spawn({btms, "gateway", "--config", (dir / "site.toml").string(), "--data-dir",
+      spawn({btms, "gateway", "--config", gateway_site.string(), "--data-dir",
              (dir / "data").string(), "--bind", "127.0.0.1", "--port", std::to_string(web_port),
              "--scada-port", std::to_string(scada_port)},
             dir / "gateway.log");
@@ -289,8 +334,11 @@ int main(int argc, char** argv) {
     stop(sim, 10s);
     return 1;
   }
-  std::printf("full-scale site: %d strings x %d batteries, plant pid %d, gateway pid %d, %s\n",
-              kStrings, kBatteries, sim, gateway, dir.c_str());
+  std::printf(
+      "full-scale site: %d strings x %d batteries over Modbus %s, plant pid %d, gateway pid %d, "
+      "%s\n",
+      kStrings, kBatteries, rtu ? "RTU (115200 baud, paced pseudo-terminals)" : "TCP", sim, gateway,
+      dir.c_str());
   const auto start_sample = btms::bench::sample_process(gateway);
   std::printf("warming up %d s, then measuring %.1f min%s\n", warmup_s, minutes,
               load ? " idle and the same loaded" : "");

@@ -1,5 +1,6 @@
 // btms demo: the virtual plant and a gateway polling it, with built-in defaults.
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -113,7 +114,8 @@ int run_demo(const DemoArgs& args) {
     }
     std::cout << "Press Ctrl-C to stop." << std::endl;
     wait_for_stop_signal();
-    std::cout << "Stopping..." << std::endl;
+    // Logged, not printed: a stdout pipe nobody reads would hold std::cout, and the stop with it.
+    spdlog::info("stopping");
     gateway.stop();
     plant.stop();
   } catch (const std::exception& e) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "app/commands.hpp"
+#include "ops/log_output.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"BTMS - battery monitoring system for large UPS installations"};
@@ -14,6 +15,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   app.set_version_flag("--version", "btms 0.1.0");
 
+  // Before any thread starts: no thread ever waits on a stdout nobody reads.
+  btms::ops::route_logs_without_blocking();
   btms::app::block_stop_signals();
   btms::app::Registry registry;
   btms::app::register_demo(app, registry);
