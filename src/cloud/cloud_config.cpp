@@ -238,6 +238,13 @@ std::vector<CloudConfigProblem> read_cloud_table(std::string_view toml_text,
   r.integer("backlog_messages_per_s", config.backlog_messages_per_s, 1, 100'000);
   r.integer("max_in_flight", config.max_in_flight, 1, 65'535);
   r.integer("offline_warning_s", config.offline_warning_s, 1, 7 * 86'400);
+  r.flag("home_assistant", config.home_assistant);
+  r.text("home_assistant_prefix", config.home_assistant_prefix);
+  if (const auto* n = table->get("home_assistant_prefix");
+      n && n->is_string() && !is_valid_topic_level(config.home_assistant_prefix)) {
+    r.problem(*n, "home_assistant_prefix",
+              "letters, digits, '-' and '_' only (one topic level, 1..64 characters)");
+  }
   std::string format = "json";
   r.text("format", format);
   if (const auto* n = table->get("format"); n && format != "json") {

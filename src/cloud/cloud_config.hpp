@@ -61,6 +61,10 @@ struct CloudConfig {
   int max_in_flight = 64;  // QoS 1 messages sent and not yet acknowledged
   // A broker out of reach this long (gateway clock) raises the warning cloud_broker_unreachable.
   int offline_warning_s = 300;
+  // Home Assistant MQTT discovery (home_assistant_discovery.hpp): config messages under this
+  // prefix for every string and battery, published at every start.
+  bool home_assistant = false;
+  std::string home_assistant_prefix = "homeassistant";
 };
 
 struct CloudConfigProblem {

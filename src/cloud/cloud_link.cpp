@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "cloud/home_assistant_discovery.hpp"
 #include "cloud/mqtt_session.hpp"
 #include "cloud/reconnect_backoff.hpp"
 #include "cloud/telemetry_tree.hpp"
@@ -58,6 +59,16 @@ void CloudLink::start() {
   stopping_ = false;
   // Opened here so a bad path fails the start with its reason; the thread takes it over.
   auto outbox = std::make_shared<Outbox>(outbox_path_, config_.outbox);
+  if (config_.home_assistant) {
+    // Through the outbox like everything else, so they reach the broker after an outage too;
+    // topics of strings or batteries gone from the site file are deleted (empty retained).
+    const auto list_path = outbox_path_ + ".home-assistant-topics";
+    auto messages = home_assistant_configs(config_, *site_);
+    auto removals = home_assistant_removals(read_topic_list(list_path), messages);
+    removals.insert(removals.end(), messages.begin(), messages.end());
+    outbox->add(removals, clock_->now_ms());
+    write_topic_list(list_path, messages);
+  }
   {
     std::lock_guard lock(health_mutex_);
     health_.outbox = outbox->stats();
@@ -98,6 +109,7 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
   bool connected = false;
   int failed_attempts = 0;
   auto next_attempt = SteadyClock::now();
+  auto attempt_started = SteadyClock::now();
   std::unordered_map<int, std::int64_t> in_flight;  // libmosquitto message id -> outbox mid
   std::vector<std::int64_t> acked;
   std::int64_t live_after = 0;     // newest mid sent of the live stream
@@ -113,6 +125,15 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
 
   MqttSession::Callbacks callbacks;
   MqttSession* session_ptr = nullptr;
+  // Home Assistant announces "online" on <prefix>/status when it (re)starts: its discovery
+  // configs go out again then, as Home Assistant's documentation asks of integrations.
+  const auto ha_status_topic = config_.home_assistant_prefix + "/status";
+  bool ha_configs_due = false;
+  callbacks.message = [&](const std::string& topic, const std::string& payload) {
+    if (config_.home_assistant && topic == ha_status_topic && payload == "online") {
+      ha_configs_due = true;
+    }
+  };
   callbacks.connected = [&](bool accepted, int) {
     if (!accepted) {
       ++failed_attempts;
@@ -137,6 +158,7 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
     tokens_at = SteadyClock::now();
     int ignored = 0;
     session_ptr->publish(status_topic, "online", true, &ignored);
+    if (config_.home_assistant) session_ptr->subscribe(ha_status_topic);
     update_health([&](CloudHealth& h) {
       h.connected = true;
       ++h.connects;
@@ -147,6 +169,7 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
   };
   callbacks.disconnected = [&](int) {
     if (connected) spdlog::warn("cloud link: connection lost ({})", session_ptr->last_error());
+    const bool attempt_failed = !connected;  // refused or silent before CONNACK
     connected = false;
     in_flight.clear();  // resent from the outbox after the next connect
     next_attempt = SteadyClock::now() + std::chrono::milliseconds(reconnect_delay_ms(
@@ -155,6 +178,7 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
     ++failed_attempts;
     update_health([&](CloudHealth& h) {
       h.connected = false;
+      if (attempt_failed) ++h.connect_failures;
       if (h.disconnected_since_ms == 0) h.disconnected_since_ms = clock_->now_ms();
       h.last_error = session_ptr->last_error();
     });
@@ -235,6 +259,13 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
       messages.insert(messages.end(), std::make_move_iterator(step_messages.begin()),
                       std::make_move_iterator(step_messages.end()));
     }
+    if (ha_configs_due) {
+      ha_configs_due = false;
+      auto configs = home_assistant_configs(config_, *site_);
+      messages.insert(messages.end(), std::make_move_iterator(configs.begin()),
+                      std::make_move_iterator(configs.end()));
+      update_health([](CloudHealth& h) { ++h.home_assistant_republished; });
+    }
     bool outbox_changed = false;
     if (!messages.empty()) {
       outbox.add(messages, now_ms);
@@ -250,8 +281,15 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
       acked.clear();
       outbox_changed = true;
     }
-    // 3. Connect when due.
+    // 3. Connect when due; an attempt the broker has not answered within the keep-alive is
+    // given up (and retried after the backoff) rather than left to the kernel's SYN retries.
+    if (!connected && session.socket() >= 0 &&
+        SteadyClock::now() - attempt_started >= std::chrono::seconds(config_.keepalive_s)) {
+      session.abandon(fmt::format("{}:{}: no answer from the broker within the keep-alive ({} s)",
+                                  config_.broker.host, config_.broker.port, config_.keepalive_s));
+    }
     if (!connected && session.socket() < 0 && SteadyClock::now() >= next_attempt) {
+      attempt_started = SteadyClock::now();
       if (!session.connect()) {
         next_attempt = SteadyClock::now() + std::chrono::milliseconds(reconnect_delay_ms(
                                                 failed_attempts, config_.reconnect_min_ms,
@@ -384,6 +422,9 @@ std::string CloudLink::metrics_text() const {
   gauge("btms_cloud_events_missed_total",
         "Events gone from the engine's log before the cloud link read them.", "counter",
         h.events_missed);
+  gauge("btms_cloud_home_assistant_republished_total",
+        "Discovery config sets sent again because Home Assistant announced itself online.",
+        "counter", h.home_assistant_republished);
   return out;
 }
 

@@ -46,6 +46,7 @@ struct CloudHealth {
   std::int64_t last_ack_ms = 0;       // gateway clock; 0 = none yet
   std::int64_t disconnected_since_ms = 0;  // gateway clock; 0 while connected
   std::int64_t events_missed = 0;          // events lost from the engine's ring before we read them
+  std::int64_t home_assistant_republished = 0;  // config sets sent again on "homeassistant/status"
   OutboxStats outbox;
   std::string last_error;
 };

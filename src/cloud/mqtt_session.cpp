@@ -19,6 +19,9 @@ void init_library_once() {
 
 std::string error_text(int rc) {
   if (rc == MOSQ_ERR_ERRNO) return std::strerror(errno);
+  // libmosquitto 2.0 has no text for this one ("Unknown error."): its own keep-alive check also
+  // ends a connection attempt the broker never answers.
+  if (rc == MOSQ_ERR_KEEPALIVE) return "no answer from the broker within the keep-alive";
   return mosquitto_strerror(rc);
 }
 
@@ -35,6 +38,7 @@ MqttSession::MqttSession(const CloudConfig& config, std::string will_topic, Call
   mosquitto_connect_callback_set(mosq_, &MqttSession::on_connect);
   mosquitto_disconnect_callback_set(mosq_, &MqttSession::on_disconnect);
   mosquitto_publish_callback_set(mosq_, &MqttSession::on_publish);
+  mosquitto_message_callback_set(mosq_, &MqttSession::on_message);
   // Unbounded in-flight inside libmosquitto: the cloud link keeps its own window.
   mosquitto_max_inflight_messages_set(mosq_, 0);
   const std::string offline = "offline";
@@ -64,8 +68,8 @@ MqttSession::~MqttSession() {
 }
 
 bool MqttSession::connect() {
-  const int rc = mosquitto_connect(mosq_, config_.broker.host.c_str(), config_.broker.port,
-                                   config_.keepalive_s);
+  const int rc = mosquitto_connect_async(mosq_, config_.broker.host.c_str(), config_.broker.port,
+                                         config_.keepalive_s);
   if (rc != MOSQ_ERR_SUCCESS) {
     last_error_ =
         fmt::format("{}:{}: {}", config_.broker.host, config_.broker.port, error_text(rc));
@@ -84,6 +88,14 @@ bool MqttSession::publish(const std::string& topic, const std::string& payload, 
   if (rc == MOSQ_ERR_SUCCESS) return true;
   last_error_ = "publish: " + error_text(rc);
   if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO) lost(rc);
+  return false;
+}
+
+bool MqttSession::subscribe(const std::string& topic) {
+  if (!open_) return false;
+  const int rc = mosquitto_subscribe(mosq_, nullptr, topic.c_str(), 1);
+  if (rc == MOSQ_ERR_SUCCESS) return true;
+  last_error_ = "subscribe: " + error_text(rc);
   return false;
 }
 
@@ -116,6 +128,12 @@ void MqttSession::service(bool readable, bool writable) {
   }
 }
 
+void MqttSession::abandon(const std::string& reason) {
+  if (!open_) return;
+  last_error_ = reason;
+  lost(MOSQ_ERR_TIMEOUT);
+}
+
 void MqttSession::lost(int code) {
   if (!open_) return;
   open_ = false;
@@ -143,6 +161,14 @@ void MqttSession::on_disconnect(mosquitto*, void* self, int code) {
 void MqttSession::on_publish(mosquitto*, void* self, int message_id) {
   auto* s = static_cast<MqttSession*>(self);
   if (s->callbacks_.acknowledged) s->callbacks_.acknowledged(message_id);
+}
+
+void MqttSession::on_message(mosquitto*, void* self, const mosquitto_message* message) {
+  auto* s = static_cast<MqttSession*>(self);
+  if (!s->callbacks_.message || !message || !message->topic) return;
+  const std::string payload(static_cast<const char*>(message->payload),
+                            message->payload ? static_cast<std::size_t>(message->payloadlen) : 0);
+  s->callbacks_.message(message->topic, payload);
 }
 
 }  // namespace btms::cloud

@@ -12,6 +12,7 @@
 #include "cloud/cloud_config.hpp"
 
 struct mosquitto;
+struct mosquitto_message;
 
 namespace btms::cloud {
 
@@ -21,6 +22,8 @@ class MqttSession {
     std::function<void(bool accepted, int code)> connected;  // CONNACK
     std::function<void(int code)> disconnected;              // link lost or closed
     std::function<void(int message_id)> acknowledged;        // PUBACK of a QoS 1 publish
+    // A message on a subscribed topic.
+    std::function<void(const std::string& topic, const std::string& payload)> message;
   };
 
   // will_topic gets "offline" (retained, QoS 1) from the broker when the link dies.
@@ -29,12 +32,20 @@ class MqttSession {
   MqttSession(const MqttSession&) = delete;
   MqttSession& operator=(const MqttSession&) = delete;
 
-  // Opens TCP (and TLS) and sends CONNECT; blocks for the TCP/TLS handshake only. False with a
-  // reason in last_error() when the broker cannot be reached.
+  // Starts opening TCP (and TLS) without waiting for the handshake, and queues CONNECT; the
+  // handshake goes on in service(). A broker that refuses shows up through disconnected(), one
+  // that never answers is the owner's to give up on (abandon()): a blocking connect to a broker
+  // behind a firewall that drops packets would hold the owner's thread for the kernel's two
+  // minutes of retries, and with it the gateway's stop. False with a reason in last_error()
+  // when the attempt cannot even start (no such host).
   bool connect();
+  // Gives up the connection attempt or connection (reason in last_error()), as a lost link.
+  void abandon(const std::string& reason);
   // Publishes at QoS 1; the broker's PUBACK comes back through acknowledged(message_id). False
   // when not connected or the client refused (then nothing was sent).
   bool publish(const std::string& topic, const std::string& payload, bool retain, int* message_id);
+  // Subscribes at QoS 1 (clean session: again after every connect). False when not connected.
+  bool subscribe(const std::string& topic);
   // Sends DISCONNECT (no will) after the caller published its own "offline".
   void disconnect();
 
@@ -51,6 +62,7 @@ class MqttSession {
   static void on_connect(mosquitto*, void* self, int code);
   static void on_disconnect(mosquitto*, void* self, int code);
   static void on_publish(mosquitto*, void* self, int message_id);
+  static void on_message(mosquitto*, void* self, const struct mosquitto_message* message);
   void lost(int code);
 
   CloudConfig config_;

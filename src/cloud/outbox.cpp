@@ -135,7 +135,7 @@ std::vector<std::int64_t> Outbox::add(const std::vector<OutgoingMessage>& messag
                 "?, ?, ?, ?)");
     for (const auto& m : messages) {
       const auto mid = next_mid_;
-      const auto payload = with_message_id(m.payload, mid);
+      const auto payload = m.add_message_id ? with_message_id(m.payload, mid) : m.payload;
       s.bind(1, mid);
       s.bind(2, m.topic);
       s.bind(3, payload);

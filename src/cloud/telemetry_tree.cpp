@@ -2,10 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <iterator>
+#include <limits>
+#include <set>
 
 #include "model/channel_resolution.hpp"
+#include "model/derived_channels.hpp"
 
 namespace btms::cloud {
 
@@ -122,6 +126,7 @@ void TelemetryTree::resolve(const model::Snapshot& plant, const model::Snapshot&
   for (const auto& s : site_->strings) {
     StringIds ids;
     ids.string_id = s.id;
+    ids.ups_id = s.ups_id;
     const auto base = fmt::format("string/{}/", s.id);
     // The string's own quantities (string/3/current, string/3/soc), not its batteries'.
     for (const auto* snap : {&plant, &derived}) {
@@ -136,6 +141,7 @@ void TelemetryTree::resolve(const model::Snapshot& plant, const model::Snapshot&
     ids.status = find_id(*derived.channels, base + "status");
     ids.alarm_bits = find_id(*derived.channels, base + "alarm_bits");
     ids.protection = find_id(*derived.channels, base + "protection");
+    ids.current = find_id(*plant.channels, base + "current");
     string_ids_.push_back(std::move(ids));
     for (int p = 1; p <= s.batteries; ++p) {
       BatteryIds b;
@@ -167,6 +173,7 @@ void TelemetryTree::add_strings(const engine::StepBundle& b, std::vector<Outgoin
   const auto& plant = *b.plant;
   const auto& derived = *b.derived;
   const auto interval_ms = static_cast<std::int64_t>(config_.summary_interval_s) * 1000;
+  std::vector<std::size_t> sent;
   for (std::size_t i = 0; i < string_ids_.size(); ++i) {
     const auto& ids = string_ids_[i];
     auto& state = strings_[i];
@@ -188,6 +195,67 @@ void TelemetryTree::add_strings(const engine::StepBundle& b, std::vector<Outgoin
     state.sent = true;
     state.sent_ms = b.time_ms;
     state.key = std::move(key);
+    sent.push_back(i);
+  }
+  add_upses(b, sent, out);
+}
+
+void TelemetryTree::add_upses(const engine::StepBundle& b,
+                              const std::vector<std::size_t>& strings_sent,
+                              std::vector<OutgoingMessage>& out) {
+  std::set<int> due;
+  for (const auto i : strings_sent) due.insert(string_ids_[i].ups_id);
+  // A UPS figure built from several strings is only as good as its worst part: its quality is
+  // the worst of theirs (ok < stale < comm_lost < invalid) and its ts the oldest sample's, so a
+  // string that went silent never lets the UPS look fresh.
+  struct Aggregate {
+    double value = 0;
+    model::Quality quality = model::Quality::ok;
+    std::int64_t time_ms = std::numeric_limits<std::int64_t>::max();
+    bool any = false;
+    void add(const model::Sample& s, double value_part) {
+      value += value_part;
+      quality = std::max(quality, s.quality);
+      time_ms = std::min(time_ms, s.time_ms);
+      any = true;
+    }
+  };
+  const auto append = [](std::string& payload, const char* name, const Aggregate& a,
+                         double resolution) {
+    if (!a.any) return;
+    fmt::format_to(std::back_inserter(payload), ",\"{}\":{{\"value\":", name);
+    append_json_number(payload, a.value, resolution);
+    fmt::format_to(std::back_inserter(payload), ",\"quality\":\"{}\",\"ts\":{}}}",
+                   model::to_string(a.quality), a.time_ms);
+  };
+  for (const int ups_id : due) {
+    Aggregate status, in_error, current;
+    double current_resolution = 0;
+    int strings = 0;
+    for (const auto& ids : string_ids_) {
+      if (ids.ups_id != ups_id) continue;
+      ++strings;
+      if (const auto* s = sample_of(*b.derived, ids.status)) {
+        const bool error = s->value == static_cast<double>(model::DeviceStatus::error);
+        // The status codes are not ordered by severity: error wins, then whatever came first.
+        if (!status.any || error) status.value = s->value;
+        status.add(*s, 0);
+        in_error.add(*s, error ? 1 : 0);
+      }
+      if (const auto* s = sample_of(*b.plant, ids.current)) {
+        current.add(*s, s->value);
+        current_resolution = resolution_of(*b.plant, ids.current);
+      }
+    }
+    std::string payload = "{";
+    fmt::format_to(std::back_inserter(payload), "\"ups\":{},\"ts\":{},\"strings\":{}", ups_id,
+                   b.derived->time_ms, strings);
+    append(payload, "status", status, 1);
+    append(payload, "strings_in_error", in_error, 1);
+    append(payload, "current", current, current_resolution);
+    payload += '}';
+    out.push_back({fmt::format("{}/ups/{}", prefix_, ups_id), std::move(payload), false,
+                   MessageKind::telemetry});
   }
 }
 

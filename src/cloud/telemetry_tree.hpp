@@ -4,6 +4,9 @@
 //   btms/<site>/<gateway>/string/<s>/summary     string values, at once on a change of state,
 //                                                status, alarms or protection, else every
 //                                                summary interval
+//   btms/<site>/<gateway>/ups/<u>                the UPS's strings together: worst status,
+//                                                strings in error, summed current; sent with
+//                                                its strings' summaries
 //   btms/<site>/<gateway>/string/<s>/battery/<b> voltage, temperature, resistance, SOC, SOH, each
 //                                                with its quality and sample time; on a change
 //                                                beyond a deadband, else every battery interval
@@ -39,6 +42,9 @@ struct OutgoingMessage {
   std::string payload;  // a JSON object ("{...}"), or empty (deletes a retained message)
   bool retain = false;
   MessageKind kind = MessageKind::telemetry;
+  // The outbox puts "mid" into JSON payloads for de-duplication; config messages of other
+  // schemas (Home Assistant discovery) go out exactly as built.
+  bool add_message_id = true;
 };
 
 // Appends value as a JSON number at the channel's resolution, exactly as /api/v1/live prints
@@ -91,11 +97,17 @@ class TelemetryTree {
   struct StringIds {
     int string_id = 0;
     std::vector<std::pair<std::string, std::int64_t>> plant, derived;  // quantity, channel id
+    int ups_id = 0;
     std::int64_t state = -1, status = -1, alarm_bits = -1, protection = -1;
+    std::int64_t current = -1;  // plant: string/<s>/current
   };
 
   void resolve(const model::Snapshot& plant, const model::Snapshot& derived);
   void add_strings(const engine::StepBundle& b, std::vector<OutgoingMessage>& out);
+  // One message per UPS of which a string's summary went out in this step (indexes into
+  // string_ids_ of the strings sent).
+  void add_upses(const engine::StepBundle& b, const std::vector<std::size_t>& strings_sent,
+                 std::vector<OutgoingMessage>& out);
   void add_batteries(const engine::StepBundle& b, std::vector<OutgoingMessage>& out);
   void add_alarms(const engine::StepBundle& b, std::vector<OutgoingMessage>& out);
 

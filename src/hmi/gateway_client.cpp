@@ -1,5 +1,7 @@
 #include "hmi/gateway_client.hpp"
 
+#include "hmi/gateway_tls.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -8,7 +10,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -24,6 +28,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
@@ -48,20 +53,14 @@ std::string error_text(const HttpAnswer& answer) {
   return fmt::format("HTTP {}", answer.status);
 }
 
-net::awaitable<HttpAnswer> http_request(const GatewayAddress& address, const std::string& token,
-                                        http::verb method, const std::string& target,
-                                        const std::string& body = {}) {
-  auto executor = co_await net::this_coro::executor;
-  tcp::resolver resolver(executor);
-  beast::tcp_stream stream(executor);
-  stream.expires_after(kRequestTimeout);
-  const auto endpoints =
-      co_await resolver.async_resolve(address.host, address.port, net::use_awaitable);
-  co_await stream.async_connect(endpoints, net::use_awaitable);
+template <class Stream>
+net::awaitable<HttpAnswer> exchange(Stream& stream, const GatewayEndpoint& endpoint,
+                                    http::verb method, const std::string& target,
+                                    const std::string& body) {
   http::request<http::string_body> request{method, target, 11};
-  request.set(http::field::host, address.display);
+  request.set(http::field::host, endpoint.address.display);
   request.set(http::field::user_agent, "btms-hmi");
-  if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
+  if (!endpoint.token.empty()) request.set(http::field::authorization, "Bearer " + endpoint.token);
   if (method != http::verb::get) {
     request.set(http::field::content_type, "application/json");
     request.body() = body;
@@ -71,15 +70,54 @@ net::awaitable<HttpAnswer> http_request(const GatewayAddress& address, const std
   beast::flat_buffer buffer;
   http::response<http::string_body> response;
   co_await http::async_read(stream, buffer, response, net::use_awaitable);
-  beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
   co_return HttpAnswer{static_cast<int>(response.result_int()), std::move(response.body())};
 }
 
+// Sends the host name (SNI) unless it is an address, then shakes hands; a refused certificate
+// throws with the display's own reason (which pin, which CA) rather than OpenSSL's words.
+net::awaitable<void> tls_handshake(TlsStream& stream, GatewayTlsContext& tls) {
+  boost::system::error_code not_an_address;
+  net::ip::make_address(tls.host(), not_an_address);
+  if (not_an_address) SSL_set_tlsext_host_name(stream.native_handle(), tls.host().c_str());
+  tls.take_refusal();
+  try {
+    co_await stream.async_handshake(net::ssl::stream_base::client, net::use_awaitable);
+  } catch (const boost::system::system_error& e) {
+    auto why = tls.take_refusal();
+    throw std::runtime_error(why.empty() ? std::string("TLS: ") + e.code().message() : why);
+  }
+}
+
+net::awaitable<HttpAnswer> http_request(const GatewayEndpoint& endpoint, http::verb method,
+                                        const std::string& target, const std::string& body = {}) {
+  auto executor = co_await net::this_coro::executor;
+  tcp::resolver resolver(executor);
+  const auto endpoints = co_await resolver.async_resolve(endpoint.address.host,
+                                                         endpoint.address.port, net::use_awaitable);
+  if (!endpoint.tls) {
+    beast::tcp_stream stream(executor);
+    stream.expires_after(kRequestTimeout);
+    co_await stream.async_connect(endpoints, net::use_awaitable);
+    auto answer = co_await exchange(stream, endpoint, method, target, body);
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    co_return answer;
+  }
+  TlsStream stream(executor, endpoint.tls->context());
+  beast::get_lowest_layer(stream).expires_after(kRequestTimeout);
+  co_await beast::get_lowest_layer(stream).async_connect(endpoints, net::use_awaitable);
+  co_await tls_handshake(stream, *endpoint.tls);
+  auto answer = co_await exchange(stream, endpoint, method, target, body);
+  // No close_notify round trip: the answer is complete, and a gateway that is slow to reply to
+  // the shutdown must not hold the display.
+  beast::error_code ignored;
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+  co_return answer;
+}
+
 // GET that must answer 200 with JSON; throws with the gateway's reason otherwise.
-net::awaitable<json> get_json(const GatewayAddress& address, const std::string& token,
-                              const std::string& target) {
-  const auto answer = co_await http_request(address, token, http::verb::get, target);
+net::awaitable<json> get_json(const GatewayEndpoint& endpoint, const std::string& target) {
+  const auto answer = co_await http_request(endpoint, http::verb::get, target);
   if (answer.status != 200) {
     throw std::runtime_error(fmt::format("GET {}: {}", target, error_text(answer)));
   }
@@ -90,35 +128,70 @@ net::awaitable<json> get_json(const GatewayAddress& address, const std::string& 
 
 }  // namespace
 
+namespace {
+
+// The WebSocket upgrade on a connected stream (TCP, or TLS after its handshake), the
+// subscription, then on_open() and on_message(json) for every message until the link fails
+// (throws). The gateway pings an idle stream; our own pings find a silent link.
+template <class Ws, class OnOpen, class OnMessage>
+net::awaitable<void> follow_stream(Ws& ws, const GatewayEndpoint& endpoint, OnOpen& on_open,
+                                   OnMessage& on_message) {
+  beast::get_lowest_layer(ws).expires_never();
+  websocket::stream_base::timeout timeout{};
+  timeout.handshake_timeout = kRequestTimeout;
+  timeout.idle_timeout = kStreamIdleTimeout;
+  timeout.keep_alive_pings = true;
+  ws.set_option(timeout);
+  const std::string token = endpoint.token;
+  ws.set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
+    req.set(http::field::user_agent, "btms-hmi");
+    if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
+  }));
+  co_await ws.async_handshake(endpoint.address.display, "/api/v1/stream", net::use_awaitable);
+  const std::string subscribe = R"({"subscribe":["ups/","string/","battery/"]})";
+  co_await ws.async_write(net::buffer(subscribe), net::use_awaitable);
+  on_open();
+  beast::flat_buffer buffer;
+  while (true) {
+    buffer.clear();
+    co_await ws.async_read(buffer, net::use_awaitable);
+    const auto message = json::parse(beast::buffers_to_string(buffer.data()), nullptr, false);
+    if (message.is_object()) co_await on_message(message);
+  }
+}
+
+}  // namespace
+
 std::optional<GatewayAddress> parse_gateway_url(std::string_view url, std::string* error) {
   const auto fail = [&](std::string reason) -> std::optional<GatewayAddress> {
     if (error) *error = std::move(reason);
     return std::nullopt;
   };
+  GatewayAddress address;
   if (url.starts_with("https://")) {
-    return fail(
-        "https:// gateways are not supported by this display yet: run it on the gateway's "
-        "machine against http://127.0.0.1:PORT");
+    address.tls = true;
+    url.remove_prefix(8);
+  } else if (url.starts_with("http://")) {
+    url.remove_prefix(7);
+  } else {
+    return fail("the gateway URL must start with https:// or http://");
   }
-  if (!url.starts_with("http://")) return fail("the gateway URL must start with http://");
-  url.remove_prefix(7);
   while (url.ends_with('/')) url.remove_suffix(1);
   if (url.empty() || url.find('/') != std::string_view::npos) {
-    return fail("the gateway URL must be http://HOST[:PORT] (no path)");
+    return fail("the gateway URL must be https://HOST[:PORT] (no path)");
   }
-  GatewayAddress address;
   const auto colon = url.rfind(':');
   if (colon != std::string_view::npos && url.find(']') == std::string_view::npos) {
     address.host = std::string(url.substr(0, colon));
     address.port = std::string(url.substr(colon + 1));
   } else {
     address.host = std::string(url);
-    address.port = "80";
+    address.port = address.tls ? "443" : "80";
   }
   if (address.host.empty() || address.port.empty() ||
       !std::all_of(address.port.begin(), address.port.end(),
                    [](char c) { return c >= '0' && c <= '9'; })) {
-    return fail("the gateway URL must be http://HOST[:PORT]");
+    return fail("the gateway URL must be https://HOST[:PORT] or http://HOST[:PORT]");
   }
   address.display = address.host + ":" + address.port;
   return address;
@@ -128,14 +201,16 @@ struct GatewayClient::Loop {
   net::io_context io;
 };
 
-GatewayClient::GatewayClient(GatewayAddress address, std::string token,
+GatewayClient::GatewayClient(GatewayAddress address, std::string token, const GatewayTrust& trust,
                              std::shared_ptr<const model::Clock> clock, std::function<void()> wake)
-    : address_(std::move(address)),
-      token_(std::move(token)),
-      clock_(std::move(clock)),
-      wake_(std::move(wake)) {
-  view_.gateway_name = address_.display;
-  view_.link.detail = address_.display;
+    : clock_(std::move(clock)), wake_(std::move(wake)) {
+  endpoint_.address = std::move(address);
+  endpoint_.token = std::move(token);
+  if (endpoint_.address.tls) {
+    endpoint_.tls = std::make_shared<GatewayTlsContext>(trust, endpoint_.address.host);
+  }
+  view_.gateway_name = endpoint_.address.display;
+  view_.link.detail = endpoint_.address.display;
 }
 
 GatewayClient::~GatewayClient() {
@@ -170,7 +245,12 @@ void GatewayClient::update(F&& change) {
   wake_();
 }
 
-void GatewayClient::acknowledge(const std::string& key, const std::string& source) {
+void GatewayClient::show_notice(std::string text) {
+  update([&](SiteView& v) { v.notice = std::move(text); });
+}
+
+void GatewayClient::acknowledge(const std::string& key, const std::string& source,
+                                const std::string& comment) {
   std::shared_ptr<Loop> loop;
   {
     std::lock_guard lock(mutex_);
@@ -184,19 +264,19 @@ void GatewayClient::acknowledge(const std::string& key, const std::string& sourc
     wake_();
     return;
   }
-  const json body = key.empty() ? json{{"source", source}, {"comment", "acknowledged on the HMI"}}
-                                : json{{"key", key}, {"comment", "acknowledged on the HMI"}};
+  const json body = key.empty() ? json{{"source", source}, {"comment", comment}}
+                                : json{{"key", key}, {"comment", comment}};
   net::co_spawn(
       loop->io,
       [this, body]() -> net::awaitable<void> {
         std::string notice;
         try {
-          const auto answer = co_await http_request(address_, token_, http::verb::post,
+          const auto answer = co_await http_request(endpoint_, http::verb::post,
                                                     "/api/v1/alarms/acknowledge", body.dump());
           if (answer.status == 200) {
             const auto j = json::parse(answer.body, nullptr, false);
             notice = j.is_object() ? j.value("message", "acknowledged") : "acknowledged";
-            const auto alarms = co_await get_json(address_, token_, "/api/v1/alarms");
+            const auto alarms = co_await get_json(endpoint_, "/api/v1/alarms");
             update([&](SiteView& v) { v.apply_alarms(alarms); });
           } else {
             notice = "not acknowledged: " + error_text(answer);
@@ -229,11 +309,11 @@ void GatewayClient::rename(const std::string& target, const std::string& name) {
       [this, body, target]() -> net::awaitable<void> {
         std::string notice;
         try {
-          const auto answer = co_await http_request(address_, token_, http::verb::put,
-                                                    "/api/v1/names", body.dump());
+          const auto answer =
+              co_await http_request(endpoint_, http::verb::put, "/api/v1/names", body.dump());
           if (answer.status == 200) {
             notice = target + " renamed";
-            const auto topology = co_await get_json(address_, token_, "/api/v1/topology");
+            const auto topology = co_await get_json(endpoint_, "/api/v1/topology");
             update([&](SiteView& v) { v.apply_topology(topology); });
           } else {
             notice = "not renamed: " + error_text(answer);
@@ -260,55 +340,28 @@ void GatewayClient::run() {
     net::co_spawn(
         loop->io,
         [&]() -> net::awaitable<void> {
-          const auto session = co_await get_json(address_, token_, "/api/v1/session");
-          const auto topology = co_await get_json(address_, token_, "/api/v1/topology");
-          const auto live = co_await get_json(address_, token_, "/api/v1/live");
-          const auto alarms = co_await get_json(address_, token_, "/api/v1/alarms");
+          const auto session = co_await get_json(endpoint_, "/api/v1/session");
+          const auto topology = co_await get_json(endpoint_, "/api/v1/topology");
+          const auto live = co_await get_json(endpoint_, "/api/v1/live");
+          const auto alarms = co_await get_json(endpoint_, "/api/v1/alarms");
 
-          auto executor = co_await net::this_coro::executor;
-          tcp::resolver resolver(executor);
-          websocket::stream<beast::tcp_stream> ws(executor);
-          beast::get_lowest_layer(ws).expires_after(kRequestTimeout);
-          const auto endpoints =
-              co_await resolver.async_resolve(address_.host, address_.port, net::use_awaitable);
-          co_await beast::get_lowest_layer(ws).async_connect(endpoints, net::use_awaitable);
-          beast::get_lowest_layer(ws).expires_never();
-          websocket::stream_base::timeout timeout{};
-          timeout.handshake_timeout = kRequestTimeout;
-          timeout.idle_timeout = kStreamIdleTimeout;
-          timeout.keep_alive_pings = true;
-          ws.set_option(timeout);
-          const std::string token = token_;
-          ws.set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
-            req.set(http::field::user_agent, "btms-hmi");
-            if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
-          }));
-          co_await ws.async_handshake(address_.display, "/api/v1/stream", net::use_awaitable);
-          const std::string subscribe = R"({"subscribe":["ups/","string/","battery/"]})";
-          co_await ws.async_write(net::buffer(subscribe), net::use_awaitable);
-
-          const auto now = clock_->now_ms();
-          update([&](SiteView& v) {
-            v.apply_topology(topology);
-            v.apply_channels(live.value("channels", json::object()));
-            v.set_gateway_time_ms(live.value("time_ms", std::int64_t{0}), now);
-            v.apply_alarms(alarms);
-            v.operator_role =
-                session.value("role", "") == "operator" || session.value("role", "") == "admin";
-            v.link.state = LinkState::connected;
-            v.link.detail.clear();
-            v.link.lost_since_ms = 0;
-          });
-          was_connected = true;
-          retry = kFirstRetry;
-
-          beast::flat_buffer buffer;
-          while (true) {
-            buffer.clear();
-            co_await ws.async_read(buffer, net::use_awaitable);
-            const auto message =
-                json::parse(beast::buffers_to_string(buffer.data()), nullptr, false);
-            if (!message.is_object()) continue;
+          const auto on_open = [&] {
+            const auto now = clock_->now_ms();
+            update([&](SiteView& v) {
+              v.apply_topology(topology);
+              v.apply_channels(live.value("channels", json::object()));
+              v.set_gateway_time_ms(live.value("time_ms", std::int64_t{0}), now);
+              v.apply_alarms(alarms);
+              v.operator_role =
+                  session.value("role", "") == "operator" || session.value("role", "") == "admin";
+              v.link.state = LinkState::connected;
+              v.link.detail.clear();
+              v.link.lost_since_ms = 0;
+            });
+            was_connected = true;
+            retry = kFirstRetry;
+          };
+          const auto on_message = [&](const json& message) -> net::awaitable<void> {
             const auto type = message.value("type", "");
             if (type == "values") {
               const auto received = clock_->now_ms();
@@ -318,9 +371,26 @@ void GatewayClient::run() {
               });
             } else if (type == "alarms" || type == "event" || type == "events_missed") {
               // The alarm list itself is not in the stream: read it again.
-              const auto fresh = co_await get_json(address_, token_, "/api/v1/alarms");
+              const auto fresh = co_await get_json(endpoint_, "/api/v1/alarms");
               update([&](SiteView& v) { v.apply_alarms(fresh); });
             }
+          };
+
+          auto executor = co_await net::this_coro::executor;
+          tcp::resolver resolver(executor);
+          const auto endpoints = co_await resolver.async_resolve(
+              endpoint_.address.host, endpoint_.address.port, net::use_awaitable);
+          if (endpoint_.tls) {
+            websocket::stream<TlsStream> ws(executor, endpoint_.tls->context());
+            beast::get_lowest_layer(ws).expires_after(kRequestTimeout);
+            co_await beast::get_lowest_layer(ws).async_connect(endpoints, net::use_awaitable);
+            co_await tls_handshake(ws.next_layer(), *endpoint_.tls);
+            co_await follow_stream(ws, endpoint_, on_open, on_message);
+          } else {
+            websocket::stream<beast::tcp_stream> ws(executor);
+            beast::get_lowest_layer(ws).expires_after(kRequestTimeout);
+            co_await beast::get_lowest_layer(ws).async_connect(endpoints, net::use_awaitable);
+            co_await follow_stream(ws, endpoint_, on_open, on_message);
           }
         },
         [&](std::exception_ptr error) {

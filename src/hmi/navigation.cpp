@@ -1,8 +1,10 @@
 #include "hmi/navigation.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "hmi/char_grid.hpp"
+#include "hmi/pin_throttle.hpp"
 
 namespace btms::hmi {
 
@@ -70,6 +72,12 @@ int batteries_per_page(int width, int height) {
 }
 
 void type_character(Nav& nav, char32_t ch) {
+  if (nav.entering_pin) {
+    if (ch >= U'0' && ch <= U'9' && nav.pin_digits.size() < kMaxPinDigits) {
+      nav.pin_digits.push_back(static_cast<char>(ch));
+    }
+    return;
+  }
   if (!nav.editing || ch < 0x20 || ch == 0x7F || nav.edit_text.size() >= kMaxNameChars) return;
   nav.edit_text.push_back(ch);
 }
@@ -102,9 +110,33 @@ void start_rename(Nav& nav, const SiteView& site) {
   nav.edit_text = decode_utf8(current);
 }
 
+// An acknowledgement goes out at once, or first asks for the PIN when the display has one.
+Command acknowledgement(Nav& nav, Command command) {
+  if (!nav.pin_required) return command;
+  nav.entering_pin = true;
+  nav.pin_digits.clear();
+  nav.pending_ack = std::move(command);
+  return {};
+}
+
 }  // namespace
 
 Command handle_key(Nav& nav, Key key, const SiteView& site, int width, int height) {
+  if (nav.entering_pin) {
+    // Only Enter, Esc and Backspace act while the PIN is typed; digits come as characters.
+    if (key == Key::escape) {
+      nav.entering_pin = false;
+      nav.pin_digits.clear();
+    } else if (key == Key::backspace && !nav.pin_digits.empty()) {
+      nav.pin_digits.pop_back();
+    } else if (key == Key::enter && !nav.pin_digits.empty()) {
+      nav.entering_pin = false;
+      Command command = nav.pending_ack;
+      command.pin = std::exchange(nav.pin_digits, {});
+      return command;
+    }
+    return {};
+  }
   if (nav.editing) {
     // Only Enter, Esc and Backspace act while naming; the rest is typed (type_character).
     if (key == Key::escape) {
@@ -121,7 +153,7 @@ Command handle_key(Nav& nav, Key key, const SiteView& site, int width, int heigh
     }
     return {};
   }
-  if (key == Key::quit) return {Command::Kind::quit, {}, {}, {}, {}};
+  if (key == Key::quit) return {Command::Kind::quit, {}, {}, {}, {}, {}};
   if (key == Key::rename) {
     start_rename(nav, site);
     return {};
@@ -132,7 +164,9 @@ Command handle_key(Nav& nav, Key key, const SiteView& site, int width, int heigh
     nav.alarm_row = 0;
     return {};
   }
-  if (key == Key::acknowledge_all) return {Command::Kind::acknowledge, {}, "", {}, {}};
+  if (key == Key::acknowledge_all) {
+    return acknowledgement(nav, {Command::Kind::acknowledge, {}, "", {}, {}, {}});
+  }
   switch (nav.screen) {
     case Screen::tiles: {
       const int count = static_cast<int>(site.upses().size());
@@ -211,7 +245,9 @@ Command handle_key(Nav& nav, Key key, const SiteView& site, int width, int heigh
       } else if ((key == Key::enter || key == Key::acknowledge) && count > 0) {
         const auto& alarm =
             site.alarms()[static_cast<std::size_t>(clamp_index(nav.alarm_row, count))];
-        if (!alarm.acknowledged) return {Command::Kind::acknowledge, alarm.key, {}, {}, {}};
+        if (!alarm.acknowledged) {
+          return acknowledgement(nav, {Command::Kind::acknowledge, alarm.key, {}, {}, {}, {}});
+        }
       } else {
         move(nav.alarm_row, count, std::max(1, height - 7), key);
       }

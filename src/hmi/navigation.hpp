@@ -34,6 +34,16 @@ enum class Key {
   quit,             // 'q'
 };
 
+struct Command {
+  enum class Kind { none, acknowledge, rename, quit } kind = Kind::none;
+  std::string key;     // acknowledge one alarm (by key)...
+  std::string source;  // ...or every alarm of a source ("" = the whole site) when key is empty
+  std::string target;  // rename: "ups/3" or "string/5"
+  std::string name;    // rename: the new name (UTF-8)
+  std::string pin;     // acknowledge on a display with a PIN: the digits typed (checked by the
+                       // front end against the stored hash before anything is sent)
+};
+
 struct Nav {
   Screen screen = Screen::tiles;
   Screen before_alarms = Screen::tiles;  // where Esc returns from the alarm screen
@@ -50,20 +60,18 @@ struct Nav {
   bool editing = false;
   std::string edit_target;  // "ups/3", "string/5"
   std::u32string edit_text;
-};
-
-struct Command {
-  enum class Kind { none, acknowledge, rename, quit } kind = Kind::none;
-  std::string key;     // acknowledge one alarm (by key)...
-  std::string source;  // ...or every alarm of a source ("" = the whole site) when key is empty
-  std::string target;  // rename: "ups/3" or "string/5"
-  std::string name;    // rename: the new name (UTF-8)
+  // A display with an acknowledgement PIN: an acknowledgement asked for waits in pending_ack
+  // while the digits are typed (drawn as '*'), until Enter (sent with the PIN) or Esc (dropped).
+  bool pin_required = false;
+  bool entering_pin = false;
+  std::string pin_digits;
+  Command pending_ack;
 };
 
 // Longest name typed on the panel (the gateway's limit).
 inline constexpr std::size_t kMaxNameChars = 40;
 
-// A printable character typed while naming.
+// A printable character typed while naming, or a digit of the PIN.
 void type_character(Nav& nav, char32_t ch);
 
 // Rows and columns of batteries on the string screen for a terminal of width x height, and

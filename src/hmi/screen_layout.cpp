@@ -96,11 +96,17 @@ void draw_banner(Canvas& c) {
   if (!c.link_up()) {
     const auto lost_ms =
         c.site.link.lost_since_ms > 0 ? c.in.local_now_ms - c.site.link.lost_since_ms : 0;
+    // Before the first attempt failed the detail is the gateway's address; after, the reason.
+    const auto& detail = c.site.link.detail;
     std::string text =
-        c.site.link.state == LinkState::connecting
-            ? fmt::format(" CONNECTING to the gateway {}", c.site.link.detail)
-            : fmt::format(" LINK LOST for {}: {} - last values shown greyed, reconnecting",
-                          age_text(lost_ms), c.site.link.detail);
+        c.site.link.state != LinkState::connecting ? std::string()
+        : detail == c.site.gateway_name
+            ? fmt::format(" CONNECTING to the gateway {}", detail)
+            : fmt::format(" CONNECTING to the gateway {}: {}", c.site.gateway_name, detail);
+    if (text.empty()) {
+      text = fmt::format(" LINK LOST for {}: {} - last values shown greyed, reconnecting",
+                         age_text(lost_ms), detail);
+    }
     g.fill_row(kBannerRow, Style::banner);
     g.put(0, kBannerRow, text, Style::banner);
     return;
@@ -160,6 +166,15 @@ void draw_help(Canvas& c) {
     // The name being typed, with a cursor; Enter saves it on the gateway.
     text = fmt::format(" Name of {}: {}_   Enter save  Esc cancel", c.nav.edit_target,
                        encode_utf8(c.nav.edit_text));
+  }
+  if (c.nav.entering_pin) {
+    // One star per digit typed: the PIN itself is never on the screen.
+    const auto& ack = c.nav.pending_ack;
+    const std::string what = !ack.key.empty()     ? ack.key.substr(0, ack.key.find(':'))
+                             : ack.source.empty() ? std::string("all alarms")
+                                                  : ack.source;
+    text = fmt::format(" PIN to acknowledge {}: {}_   Enter confirm  Esc cancel", what,
+                       std::string(c.nav.pin_digits.size(), '*'));
   }
   g.fill_row(y, Style::help);
   g.put(0, y, text, Style::help);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,12 +12,17 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <istream>
+#include <memory>
+#include <optional>
 #include <ostream>
 
 #include <fmt/format.h>
 
 #include "hmi/gateway_client.hpp"
 #include "hmi/navigation.hpp"
+#include "hmi/pin_hash.hpp"
+#include "hmi/pin_throttle.hpp"
 #include "hmi/screen_layout.hpp"
 #include "model/clock.hpp"
 
@@ -177,6 +183,88 @@ std::optional<std::string> read_token(const std::string& path, std::ostream& err
 
 }  // namespace
 
+namespace {
+
+std::string read_pin_line(std::istream& in) {
+  std::string pin;
+  std::getline(in, pin);
+  while (!pin.empty() && (pin.back() == '\r' || pin.back() == ' ')) pin.pop_back();
+  return pin;
+}
+
+// One line from the terminal on standard input with its echo off: a PIN typed at the panel
+// must not stay on its screen (or in a serial console's scrollback).
+std::string read_pin_without_echo(std::istream& in, std::ostream& err, const char* prompt) {
+  err << prompt << std::flush;
+  termios saved{};
+  const bool have_terminal = ::tcgetattr(STDIN_FILENO, &saved) == 0;
+  if (have_terminal) {
+    termios quiet = saved;
+    quiet.c_lflag &= static_cast<tcflag_t>(~ECHO);
+    quiet.c_lflag |= ECHONL;  // the Enter still moves to the next line
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  }
+  auto pin = read_pin_line(in);
+  if (have_terminal) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+  return pin;
+}
+
+}  // namespace
+
+int set_hmi_pin(const std::string& pin_file, std::istream& in, std::ostream& err,
+                bool from_terminal) {
+  std::string pin;
+  if (from_terminal) {
+    pin = read_pin_without_echo(in, err, "New PIN (4-12 digits): ");
+    if (const auto problem = pin_format_problem(pin)) {
+      err << "btms hmi: " << *problem << '\n';
+      return 2;
+    }
+    if (read_pin_without_echo(in, err, "The same PIN again: ") != pin) {
+      err << "btms hmi: the two PINs differ; nothing written\n";
+      return 2;
+    }
+  } else {
+    pin = read_pin_line(in);
+  }
+  if (const auto problem = pin_format_problem(pin)) {
+    err << "btms hmi: " << *problem << '\n';
+    return 2;
+  }
+  try {
+    write_pin_hash(pin_file, pin);
+  } catch (const std::exception& e) {
+    err << "btms hmi: " << e.what() << '\n';
+    return 1;
+  }
+  return 0;
+}
+
+namespace {
+
+// Checks a PIN typed for an acknowledgement (throttled) and sends the acknowledgement when it
+// is right; the outcome is the status line's notice.
+void acknowledge_with_pin(const Command& command, const PinVerifier& verifier,
+                          PinThrottle& throttle, std::int64_t now_ms, GatewayClient& client) {
+  if (const auto wait_ms = throttle.wait_ms(now_ms); wait_ms > 0) {
+    client.show_notice(fmt::format("not acknowledged: too many wrong PINs, try again in {} s",
+                                   (wait_ms + 999) / 1000));
+    return;
+  }
+  if (!verifier.matches(command.pin)) {
+    throttle.wrong(now_ms);
+    const auto wait_ms = throttle.wait_ms(now_ms);
+    client.show_notice(wait_ms > 0 ? fmt::format("wrong PIN: locked for {} s", wait_ms / 1000)
+                                   : fmt::format("wrong PIN ({} more before a lockout)",
+                                                 throttle.free_attempts_left()));
+    return;
+  }
+  throttle.right();
+  client.acknowledge(command.key, command.source, "acknowledged on the HMI with its PIN");
+}
+
+}  // namespace
+
 int run_hmi(const HmiOptions& options, std::ostream& err) {
   std::string reason;
   const auto address = parse_gateway_url(options.gateway_url, &reason);
@@ -186,6 +274,29 @@ int run_hmi(const HmiOptions& options, std::ostream& err) {
   }
   const auto token = read_token(options.token_file, err);
   if (!token) return 2;
+  GatewayTrust trust;
+  trust.ca_file = options.ca_file;
+  if (!options.cert_pin.empty()) {
+    trust.cert_pin = parse_cert_pin(options.cert_pin);
+    if (!trust.cert_pin) {
+      err << "btms hmi: --cert-pin must be a SHA-256 fingerprint (AB:CD:... or 64 hex digits)\n";
+      return 2;
+    }
+  }
+  std::optional<PinVerifier> pin_verifier;
+  if (!options.pin_file.empty()) {
+    try {
+      pin_verifier.emplace(options.pin_file);
+    } catch (const std::exception& e) {
+      err << "btms hmi: " << e.what() << '\n';
+      return 2;
+    }
+  }
+  PinThrottle pin_throttle;
+  if (!address->tls && (trust.cert_pin || !trust.ca_file.empty())) {
+    err << "btms hmi: --cert-pin and --ca-file are for https:// gateways\n";
+    return 2;
+  }
   if (::isatty(STDIN_FILENO) != 1 || ::isatty(STDOUT_FILENO) != 1) {
     err << "btms hmi: needs a terminal (run it on a console, over SSH or in tmux)\n";
     return 2;
@@ -197,7 +308,14 @@ int run_hmi(const HmiOptions& options, std::ostream& err) {
   // The display runs on real time: its clock and the link's age are about the people in front
   // of it.
   const auto clock = model::system_clock();
-  GatewayClient client(*address, *token, clock, wake_screen);
+  std::unique_ptr<GatewayClient> client_holder;
+  try {
+    client_holder = std::make_unique<GatewayClient>(*address, *token, trust, clock, wake_screen);
+  } catch (const std::exception& e) {
+    err << "btms hmi: " << e.what() << '\n';
+    return 2;
+  }
+  GatewayClient& client = *client_holder;
 
   std::setlocale(LC_ALL, "");
   ::setenv("ESCDELAY", "25", 0);  // Esc alone must not wait a second for a sequence
@@ -239,6 +357,7 @@ int run_hmi(const HmiOptions& options, std::ostream& err) {
 
   client.start();
   Nav nav;
+  nav.pin_required = pin_verifier.has_value();
   bool quit = false;
   while (!quit && !g_quit) {
     auto site = client.view();
@@ -278,14 +397,18 @@ int run_hmi(const HmiOptions& options, std::ostream& err) {
             break;
           }
         }
-      } else if (nav.editing && !function_key && code >= 0x20 && code != 0x7F) {
-        type_character(nav, static_cast<char32_t>(ch));  // typed into the name
+      } else if ((nav.editing || nav.entering_pin) && !function_key && code >= 0x20 &&
+                 code != 0x7F) {
+        type_character(nav, static_cast<char32_t>(ch));  // typed into the name or the PIN
       } else if (const auto key = (function_key || code < 0x80) ? to_key(code) : std::nullopt) {
         // Function key codes overlap wide characters: only they and ASCII are keys.
         command = handle_key(nav, *key, site, width, height);
       }
       if (command.kind == Command::Kind::quit) quit = true;
-      if (command.kind == Command::Kind::acknowledge) {
+      if (command.kind == Command::Kind::acknowledge && pin_verifier) {
+        // Verifying costs about 0.1 s (Argon2id): the screen waits, the gateway does not.
+        acknowledge_with_pin(command, *pin_verifier, pin_throttle, clock->now_ms(), client);
+      } else if (command.kind == Command::Kind::acknowledge) {
         client.acknowledge(command.key, command.source);
       }
       if (command.kind == Command::Kind::rename) client.rename(command.target, command.name);

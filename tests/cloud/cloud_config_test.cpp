@@ -166,3 +166,31 @@ TEST(TopicLevel, FromSiteNames) {
 
 }  // namespace
 }  // namespace btms::cloud
+
+namespace btms::cloud {
+namespace {
+
+TEST(CloudTable, HomeAssistantDiscoveryIsOffUnlessAskedAndItsPrefixIsOneTopicLevel) {
+  CloudConfig config;
+  EXPECT_TRUE(read_cloud_table("[cloud]\nbroker = \"mqtt://h\"\n", "A", config).empty());
+  EXPECT_FALSE(config.home_assistant);
+  EXPECT_EQ(config.home_assistant_prefix, "homeassistant");
+  EXPECT_TRUE(read_cloud_table(
+                  "[cloud]\nbroker = \"mqtt://h\"\nhome_assistant = true\nhome_assistant_prefix "
+                  "= \"ha-test\"\n",
+                  "A", config)
+                  .empty());
+  EXPECT_TRUE(config.home_assistant);
+  EXPECT_EQ(config.home_assistant_prefix, "ha-test");
+  for (const char* bad : {"home_assistant = \"yes\"", "home_assistant_prefix = \"a/b\"",
+                          "home_assistant_prefix = \"\"", "home_assistant_prefix = \"#\""}) {
+    CloudConfig c;
+    const auto problems =
+        read_cloud_table(std::string("[cloud]\nbroker = \"mqtt://h\"\n") + bad + "\n", "A", c);
+    ASSERT_EQ(problems.size(), 1u) << bad;
+    EXPECT_EQ(problems[0].line, 3) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace btms::cloud

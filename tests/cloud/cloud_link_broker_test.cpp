@@ -2,11 +2,16 @@
 // read back by a real subscriber: values, events, alarms and status arrive and parse; a broker
 // outage of one simulated hour loses nothing; TLS verifies the broker; a killed gateway's
 // outbox survives.
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <atomic>
 
 #include <map>
 #include <nlohmann/json.hpp>
@@ -396,6 +401,53 @@ TEST(CloudLinkBroker, UnreachableBrokerRaisesAWarningThatClearsOnConnect) {
   EXPECT_FALSE(conditions[1].active);
   EXPECT_EQ(conditions.size(), 2u);
   link.stop();
+}
+
+// A broker address that takes the TCP handshake and never completes it (a firewall that drops
+// packets, a dead cellular link) must not hold the link's thread: the gateway's stop joins it.
+// Simulated on loopback by a listener whose backlog is full, so further SYNs go unanswered
+// (the kernel retries for about two minutes). Such an attempt is given up after the keep-alive.
+TEST(CloudLinkBroker, StopReturnsWhileTheBrokerNeverAnswersTheHandshake) {
+  e2e::TempFolder folder;
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 0), 0);
+  socklen_t length = sizeof addr;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &length);
+  const int filler = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_EQ(::connect(filler, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+
+  Bus bus;
+  auto config = link_config(ntohs(addr.sin_port));
+  config.keepalive_s = 5;  // the shortest the settings allow
+  auto link = std::make_unique<CloudLink>(config, test::make_site(1, 1), bus.sources(),
+                                          folder.path() + "/outbox.db", model::system_clock());
+  link->start();
+  // The unanswered attempt is given up after the keep-alive, counted, and tried again.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return link->health().last_error.find("no answer from the broker within the keep-alive") !=
+               std::string::npos;
+      },
+      15s))
+      << link->health().last_error;
+  EXPECT_GE(link->health().connect_failures, 1);
+  EXPECT_FALSE(link->health().connected);
+  std::this_thread::sleep_for(300ms);  // inside the next attempt (the backoff is 50..200 ms)
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&] {
+    link->stop();
+    stopped = true;
+  });
+  // Far below the kernel's two minutes of SYN retries, far above a prompt stop.
+  const bool prompt = wait_until([&] { return stopped.load(); }, 10s);
+  EXPECT_TRUE(prompt) << "stop() is held by a connect that the broker never answers";
+  stopper.join();
+  ::close(filler);
+  ::close(listener);
 }
 
 }  // namespace

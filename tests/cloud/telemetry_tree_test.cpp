@@ -54,6 +54,54 @@ TEST(TelemetryTree, FirstStepSendsEveryBatteryAndSummaryWithValuesAndQuality) {
   EXPECT_TRUE(s.contains("soc"));
 }
 
+// The UPS topic: the UPS's strings together, sent in the steps its strings' summaries go out.
+// A string whose status is not fresh makes the UPS's status not fresh (worst quality, oldest ts).
+TEST(TelemetryTree, UpsTopicJoinsItsStringsWithTheWorstQuality) {
+  auto site = test::make_site(3, 1);
+  site.strings[2].ups_id = 2;  // strings 1 and 2 on UPS 1, string 3 on UPS 2
+  test::BundleMaker maker(site);
+  TelemetryTree tree(test_config(), site);
+  const auto with_status = [&](std::int64_t time_ms, double status_1) {
+    auto bundle = std::make_shared<engine::StepBundle>(*maker.make(1, time_ms));
+    auto derived = std::make_shared<model::Snapshot>(*bundle->derived);
+    const auto set = [&](const std::string& name, model::Sample sample) {
+      derived->samples[*derived->channels->find(name)] = sample;
+    };
+    set("string/1/status", {status_1, time_ms, model::Quality::ok});
+    set("string/2/status", {2, time_ms, model::Quality::ok});  // error
+    set("string/3/status", {1, time_ms - 30'000, model::Quality::stale});
+    bundle->derived = derived;
+    return bundle;
+  };
+  const auto upses = with_topic_part(tree.on_step(*with_status(1'000'000, 1)), "/ups/");
+  ASSERT_EQ(upses.size(), 2u);
+  EXPECT_EQ(upses[0].topic, "btms/dc1/gw1/ups/1");
+  EXPECT_FALSE(upses[0].retain);
+  const auto u1 = json::parse(upses[0].payload);
+  EXPECT_EQ(u1["ups"], 1);
+  EXPECT_EQ(u1["strings"], 2);
+  EXPECT_EQ(u1["status"]["value"], 2) << "error wins over ok";
+  EXPECT_EQ(u1["status"]["quality"], "ok");
+  EXPECT_EQ(u1["strings_in_error"]["value"], 1);
+  EXPECT_DOUBLE_EQ(u1["current"]["value"].get<double>(), 3.0);  // 1.5 A + 1.5 A
+  EXPECT_EQ(u1["current"]["quality"], "ok");
+  EXPECT_EQ(upses[1].topic, "btms/dc1/gw1/ups/2");
+  const auto u2 = json::parse(upses[1].payload);
+  EXPECT_EQ(u2["strings"], 1);
+  EXPECT_EQ(u2["status"]["quality"], "stale") << "a stale string is never a fresh UPS";
+  EXPECT_EQ(u2["status"]["ts"], 1'000'000 - 30'000);
+  EXPECT_EQ(u2["strings_in_error"]["quality"], "stale");
+  EXPECT_DOUBLE_EQ(u2["current"]["value"].get<double>(), 1.5);
+
+  // Nothing changed within the summary interval: no UPS message; string 1's status changes:
+  // only its UPS goes out again.
+  EXPECT_TRUE(with_topic_part(tree.on_step(*with_status(1'001'000, 1)), "/ups/").empty());
+  const auto again = with_topic_part(tree.on_step(*with_status(1'002'000, 2)), "/ups/");
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].topic, "btms/dc1/gw1/ups/1");
+  EXPECT_EQ(json::parse(again[0].payload)["strings_in_error"]["value"], 2);
+}
+
 // Deadband and interval, row by row: what changed between two steps -> sent or not.
 TEST(TelemetryTree, BatteryDeadbandIntervalAndQualityChange) {
   const auto site = test::make_site(1, 1);

@@ -79,28 +79,32 @@ class HmiInTmux : public ::testing::Test {
 
   std::string data_dir() const { return folder.path() + "/data"; }
 
-  void start_demo(int port, const std::string& scenario = "") {
+  void start_demo(int port, const std::string& scenario = "", bool tls = false) {
     std::vector<std::string> argv{BTMS_BINARY,    "demo",
                                   "--config",     folder.path() + "/site.toml",
                                   "--port",       std::to_string(port),
                                   "--scada-port", "0",
                                   "--data-dir",   data_dir()};
+    if (tls) argv.push_back("--tls");
     if (!scenario.empty()) {
       std::ofstream(folder.path() + "/scenario.toml") << scenario;
       argv.push_back("--scenario");
       argv.push_back(folder.path() + "/scenario.toml");
     }
     demo = std::make_unique<ChildProcess>(argv);
-    demo_port = e2e::wait_for_port(*demo, R"(http://127\.0\.0\.1:(\d+)/)");
+    demo_port = e2e::wait_for_port(
+        *demo, tls ? R"(https://127\.0\.0\.1:(\d+)/)" : R"(http://127\.0\.0\.1:(\d+)/)");
     ASSERT_GT(demo_port, 0);
   }
 
-  void start_hmi(int width, int height) {
+  void start_hmi(int width, int height, const std::string& extra_args = "",
+                 const std::string& scheme = "http") {
+    if (!socket.empty()) run("tmux -L " + socket + " kill-server 2>/dev/null");
     socket = "btms-hmi-test-" + std::to_string(::getpid()) + "-" +
              std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
-    const std::string hmi = std::string(BTMS_BINARY) +
-                            " hmi --gateway http://127.0.0.1:" + std::to_string(demo_port) +
-                            " --token " + shell_quote(folder.path() + "/token");
+    const std::string hmi = std::string(BTMS_BINARY) + " hmi --gateway " + scheme +
+                            "://127.0.0.1:" + std::to_string(demo_port) + " --token " +
+                            shell_quote(folder.path() + "/token") + extra_args;
     run("tmux -L " + socket + " -f /dev/null new-session -d -s hmi -x " + std::to_string(width) +
         " -y " + std::to_string(height) + " " + shell_quote(hmi));
   }
@@ -250,6 +254,112 @@ TEST_F(HmiInTmux, AnAlarmTakesOverAcknowledgementAndRenameReachTheGateway) {
   }
   EXPECT_TRUE(renamed) << "no rename by token:hmi in the audit log";
   keys("q");
+}
+
+TEST_F(HmiInTmux, AcknowledgingWithAPinThrottlesWrongOnesAndAuditsTheRightOne) {
+  // The PIN is stored as a hash only; `--set-pin` reads it from standard input.
+  const std::string pin_file = folder.path() + "/hmi.pin";
+  run("echo 2468 | " + std::string(BTMS_BINARY) + " hmi --set-pin --pin-file " +
+      shell_quote(pin_file));
+  std::ifstream stored(pin_file);
+  std::string hash;
+  std::getline(stored, hash);
+  ASSERT_EQ(hash.rfind("$argon2id$", 0), 0u) << hash;
+  EXPECT_EQ(hash.find("2468"), std::string::npos);
+
+  start_demo(0, "[[event]]\nat_s = 2\ntype = \"sensor_silent\"\nstring = 3\nposition = 2\n");
+  start_hmi(132, 43, " --pin-file " + shell_quote(pin_file));
+  auto text = wait_for("ALARM battery/3/2: Battery 3/2 sensor not answering");
+  keys("Enter");
+  text = wait_for(" PIN to acknowledge battery/3/2: _   Enter confirm  Esc cancel");
+  keys("1 3 5 7");
+  text = wait_for(" PIN to acknowledge battery/3/2: ****_");
+  EXPECT_EQ(text.find("1357"), std::string::npos) << text;
+  keys("Enter");
+  text = wait_for("wrong PIN (2 more before a lockout)");
+  EXPECT_NE(row(text, 3).find("battery/3/2   NO"), std::string::npos) << text;
+  keys("Enter");
+  wait_for(" PIN to acknowledge battery/3/2: _");
+  keys("2 4 6 8 Enter");
+  // Not "acknowledged": that is also found in "1 unacknowledged" before the answer came.
+  text = wait_for("battery/3/2   yes");
+  EXPECT_NE(row(text, 3).find("battery/3/2   yes"), std::string::npos) << text;
+
+  // The gateway's audit log names the display's token and says the PIN was used; the wrong PIN
+  // never reached the gateway.
+  security::AuditLog audit(data_dir() + "/audit.sqlite");
+  int acknowledgements = 0;
+  for (const auto& e : audit.query(0, INT64_MAX, 100)) {
+    if (e.action != security::AuditAction::acknowledge) continue;
+    ++acknowledgements;
+    EXPECT_EQ(e.user, "token:hmi");
+    EXPECT_EQ(e.target, "battery/3/2:battery_comm_lost");
+    EXPECT_NE(e.detail.find("acknowledged on the HMI with its PIN"), std::string::npos) << e.detail;
+  }
+  EXPECT_EQ(acknowledgements, 1);
+  keys("q");
+}
+
+TEST_F(HmiInTmux, OverHttpsThePinnedCertificateConnectsAndAWrongPinIsRefusedOnScreen) {
+  start_demo(0, "", true);
+  // The fingerprint as an operator takes it from the gateway's first-start certificate.
+  auto pin = run("openssl x509 -in " + shell_quote(data_dir() + "/tls-cert.pem") +
+                 " -noout -fingerprint -sha256");
+  pin = pin.substr(pin.find('=') + 1);
+  while (!pin.empty() && (pin.back() == '\n' || pin.back() == '\r')) pin.pop_back();
+  ASSERT_EQ(pin.size(), 95u) << pin;
+
+  start_hmi(80, 24, " --cert-pin " + pin, "https");
+  auto text = wait_for("● link ok");
+  EXPECT_NE(text.find("Page 1/2   UPS 1-8 of 16"), std::string::npos) << text;
+  keys("q");
+
+  // One byte of the pin changed: refused, the banner says so and shows the start of the
+  // gateway's fingerprint (the words first: at 80 columns they still show), no values shown.
+  auto wrong = pin;
+  wrong[0] = wrong[0] == '0' ? '1' : '0';
+  start_hmi(132, 43, " --cert-pin " + wrong, "https");
+  text = wait_for("certificate is not the pinned one");
+  EXPECT_EQ(row(text, 1),
+            " CONNECTING to the gateway 127.0.0.1:" + std::to_string(demo_port) +
+                ": certificate is not the pinned one (gateway's: " + pin.substr(0, 23) + "...)")
+      << text;
+  EXPECT_EQ(text.find("● link ok"), std::string::npos) << text;
+  EXPECT_EQ(text.find("UPS 1 "), std::string::npos) << "nothing may be read from a refused gateway";
+  keys("q");
+}
+
+TEST_F(HmiInTmux, SetPinOnATerminalAsksTwiceWithoutEcho) {
+  const std::string pin_file = folder.path() + "/hmi.pin";
+  socket = "btms-hmi-test-" + std::to_string(::getpid()) + "-setpin";
+  run("tmux -L " + socket + " -f /dev/null new-session -d -s hmi -x 80 -y 24 " +
+      shell_quote(std::string(BTMS_BINARY) + " hmi --set-pin --pin-file " + shell_quote(pin_file) +
+                  "; echo exit=$?; sleep 30"));
+  wait_for("New PIN (4-12 digits):");
+  keys("9 7 5 3 Enter");
+  wait_for("The same PIN again:");
+  keys("9 7 5 3 Enter");
+  const auto text = wait_for("exit=0");
+  EXPECT_EQ(text.find("9753"), std::string::npos) << "the PIN was echoed:\n" << text;
+  std::ifstream stored(pin_file);
+  std::string hash;
+  std::getline(stored, hash);
+  EXPECT_EQ(hash.rfind("$argon2id$", 0), 0u) << hash;
+
+  // Two different PINs: nothing is written, the old hash stays.
+  run("tmux -L " + socket + " respawn-pane -k -t hmi " +
+      shell_quote(std::string(BTMS_BINARY) + " hmi --set-pin --pin-file " + shell_quote(pin_file) +
+                  "; echo exit=$?; sleep 30"));
+  wait_for("New PIN (4-12 digits):");
+  keys("1 1 1 1 Enter");
+  wait_for("The same PIN again:");
+  keys("2 2 2 2 Enter");
+  wait_for("the two PINs differ; nothing written");
+  wait_for("exit=2");
+  std::ifstream again(pin_file);
+  std::string unchanged;
+  std::getline(again, unchanged);
+  EXPECT_EQ(unchanged, hash);
 }
 
 }  // namespace

@@ -212,6 +212,24 @@ TEST(AlarmScreen, WarningsDoNotTakeOverAndAcknowledgeNeedsAnUnacknowledgedAlarm)
   EXPECT_EQ(handle_key(nav, Key::quit, site, 80, 24).kind, Command::Kind::quit);
 }
 
+TEST(LinkBanner, ConnectingShowsTheAddressThenWhyTheLastAttemptFailed) {
+  auto site = test::connected_site(1, 4);
+  site.gateway_name = "10.0.0.5:8443";
+  site.link.state = LinkState::connecting;
+  Nav nav;
+  const struct {
+    const char* detail;
+    const char* row;
+  } rows[] = {
+      {"10.0.0.5:8443", " CONNECTING to the gateway 10.0.0.5:8443"},
+      {"connection refused", " CONNECTING to the gateway 10.0.0.5:8443: connection refused"},
+  };
+  for (const auto& r : rows) {
+    site.link.detail = r.detail;
+    EXPECT_EQ(render(site, nav, size(80, 24)).grid.row_text(1), r.row) << r.detail;
+  }
+}
+
 TEST(LinkBanner, LostLinkGreysValuesAndSaysSince) {
   auto site = test::connected_site(1, 4);
   site.link.state = LinkState::lost;
