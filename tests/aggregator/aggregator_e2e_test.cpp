@@ -1,0 +1,264 @@
+// Three gateways, each a `btms demo` process on its own virtual plant and free loopback ports,
+// and a `btms aggregator` over them: site totals, an alarm raised on gateway 2 reaching the
+// aggregator, an acknowledgement made at the aggregator reaching gateway 2's audit log, and
+// gateway 3 killed (offline, strings stale) and restarted (recovered) under a running aggregator.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <climits>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "http_client.hpp"
+#include "process.hpp"
+#include "security/audit_log.hpp"
+
+namespace btms::aggregator {
+namespace {
+
+using e2e::ChildProcess;
+using e2e::TempFolder;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kUrlPattern = R"(http://127\.0\.0\.1:(\d+)/)";
+
+json get_json(int port, const std::string& target) {
+  const auto reply = e2e::http_get(port, target);
+  if (reply.status != 200) return json();
+  return json::parse(reply.body, nullptr, false);
+}
+
+std::string add_token(const std::string& data_dir, const std::string& name) {
+  ChildProcess add(
+      {BTMS_BINARY, "token", "add", name, "--role", "operator", "--data-dir", data_dir});
+  return add.read_line(10'000);
+}
+
+// Polls `done` every 50 ms until it is true or `limit` passed; returns the time it took.
+template <class F>
+std::optional<std::chrono::milliseconds> wait_until(F&& done, std::chrono::milliseconds limit) {
+  const auto start = Clock::now();
+  while (Clock::now() - start < limit) {
+    if (done()) {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return std::nullopt;
+}
+
+json gateway_entry(const json& topology, const std::string& name) {
+  if (!topology.is_object()) return json();
+  for (const auto& g : topology["gateways"]) {
+    if (g["name"] == name) return g;
+  }
+  return json();
+}
+
+class ThreeGateways : public ::testing::Test {
+ protected:
+  // Gateway 2 opens the battery-room door (a digital input alarm) at this plant time.
+  static constexpr int kDoorOpen_s = 12;
+
+  void SetUp() override {
+    std::ofstream(folder.path() + "/door.toml")
+        << "[[event]]\nat_s = " << kDoorOpen_s
+        << "\ntype = \"input_change\"\npoint = \"mc:5\"\nvalue = true\n";
+    std::ofstream site(folder.path() + "/site.toml");
+    site << "[site]\nname = \"Test DC\"\n\n";
+    for (int g = 1; g <= 3; ++g) {
+      const auto token = add_token(data_dir(g), "agg");
+      ASSERT_EQ(token.rfind("btms_", 0), 0U) << token;
+      std::ofstream(folder.path() + "/gw" + std::to_string(g) + ".token") << token << "\n";
+      start_gateway(g);
+      site << "[[gateway]]\nname = \"gw" << g << "\"\nurl = \"http://127.0.0.1:" << ports[g]
+           << "\"\ntoken_file = \"gw" << g << ".token\"\n\n";
+    }
+    site.close();
+    const auto own = add_token(folder.path() + "/agg", "ops");
+    ASSERT_EQ(own.rfind("btms_", 0), 0U) << own;
+    operator_token = own;
+    aggregator = std::make_unique<ChildProcess>(std::vector<std::string>{
+        BTMS_BINARY, "aggregator", "--config", folder.path() + "/site.toml", "--port", "0",
+        "--data-dir", folder.path() + "/agg", "--anonymous-read"});
+    agg_port = e2e::wait_for_port(*aggregator, kUrlPattern);
+    ASSERT_GT(agg_port, 0);
+  }
+
+  std::string data_dir(int g) const { return folder.path() + "/gw" + std::to_string(g); }
+
+  void start_gateway(int g, int port = 0) {
+    std::vector<std::string> argv{
+        BTMS_BINARY,  "demo",      "--port", std::to_string(port), "--scada-port", "0",
+        "--data-dir", data_dir(g), "--seed", std::to_string(g)};
+    if (g == 2) {
+      argv.push_back("--scenario");
+      argv.push_back(folder.path() + "/door.toml");
+    }
+    gateways[g] = std::make_unique<ChildProcess>(argv);
+    ports[g] = e2e::wait_for_port(*gateways[g], kUrlPattern);
+    ASSERT_GT(ports[g], 0) << "gateway " << g << " did not start";
+  }
+
+  bool all_online() {
+    const auto t = get_json(agg_port, "/api/v1/topology");
+    if (!t.is_object()) return false;
+    for (const auto& g : t["gateways"]) {
+      if (g["state"] != "online" || g["fresh"] != true) return false;
+    }
+    return t["gateways"].size() == 3;
+  }
+
+  TempFolder folder;
+  std::unique_ptr<ChildProcess> gateways[4];
+  int ports[4] = {0, 0, 0, 0};
+  std::unique_ptr<ChildProcess> aggregator;
+  int agg_port = 0;
+  std::string operator_token;
+};
+
+TEST_F(ThreeGateways, SiteTotalsAlarmsAcknowledgementsAndAGatewayLostAndBack) {
+  ASSERT_TRUE(wait_until([&] { return all_online(); }, std::chrono::seconds(15)))
+      << e2e::http_get(agg_port, "/api/v1/topology").body;
+
+  // Site totals equal the sums of the gateways' own answers.
+  int strings = 0, batteries = 0, upses = 0;
+  for (int g = 1; g <= 3; ++g) {
+    const auto t = get_json(ports[g], "/api/v1/topology");
+    ASSERT_TRUE(t.is_object());
+    upses += static_cast<int>(t["upses"].size());
+    strings += static_cast<int>(t["strings"].size());
+    for (const auto& s : t["strings"]) batteries += s["batteries"].get<int>();
+  }
+  const auto site = get_json(agg_port, "/api/v1/site");
+  ASSERT_TRUE(site.is_object());
+  EXPECT_EQ(site["totals"]["ups_count"], upses);
+  EXPECT_EQ(site["totals"]["string_count"], strings);
+  EXPECT_EQ(site["totals"]["battery_count"], batteries);
+  EXPECT_EQ(site["totals"]["online"], 3);
+  // String summaries are held for every string of every gateway, under the gateway's prefix.
+  const auto live = get_json(agg_port, "/api/v1/live?prefix=gw1/string/");
+  ASSERT_TRUE(live.is_object());
+  EXPECT_TRUE(live["channels"].contains("gw1/string/1/voltage")) << live.dump().substr(0, 400);
+  // Per-battery values are fetched from the owning gateway on demand.
+  const auto battery = get_json(agg_port, "/api/v1/live?prefix=gw2/battery/1/3/");
+  ASSERT_TRUE(battery.is_object());
+  EXPECT_TRUE(battery["channels"].contains("gw2/battery/1/3/voltage"))
+      << battery.dump().substr(0, 400);
+  // History is answered by the owning gateway.
+  const auto history =
+      e2e::http_get(agg_port, "/api/v1/gateways/gw1/history?channel=string/1/voltage&points=10");
+  EXPECT_EQ(history.status, 200) << history.body;
+  EXPECT_NE(history.body.find("\"series\""), std::string::npos);
+
+  // The door alarm on gateway 2: seen at the aggregator within 2 s of the gateway's own API.
+  const auto keys_of = [](const json& alarms, const std::string& prefix) {
+    std::set<std::string> keys;
+    if (alarms.is_object()) {
+      for (const auto& a : alarms["alarms"]) keys.insert(prefix + a["key"].get<std::string>());
+    }
+    return keys;
+  };
+  const auto before = keys_of(get_json(ports[2], "/api/v1/alarms"), "gw2/");
+  std::string door_key;
+  Clock::time_point at_gateway{}, at_aggregator{};
+  const auto observed = wait_until(
+      [&] {
+        const auto now = Clock::now();
+        if (door_key.empty()) {
+          for (const auto& k : keys_of(get_json(ports[2], "/api/v1/alarms"), "gw2/")) {
+            // the door input's alarm (source mc/input/5), not whatever else the plant raises
+            if (!before.contains(k) && k.find("mc/input/5") != std::string::npos) {
+              door_key = k;
+              at_gateway = now;
+            }
+          }
+        }
+        if (!door_key.empty() && at_aggregator == Clock::time_point{}) {
+          if (keys_of(get_json(agg_port, "/api/v1/alarms"), "").contains(door_key)) {
+            at_aggregator = now;
+          }
+        }
+        return at_aggregator != Clock::time_point{};
+      },
+      std::chrono::seconds(kDoorOpen_s + 20));
+  ASSERT_TRUE(observed.has_value()) << "door alarm not seen; gateway 2 key '" << door_key << "'";
+  const auto delay =
+      std::chrono::duration_cast<std::chrono::milliseconds>(at_aggregator - at_gateway);
+  std::cout << "alarm on gateway 2 -> aggregator: " << delay.count() << " ms (limit 2000 ms)\n";
+  EXPECT_LT(delay.count(), 2000);
+
+  // Acknowledged at the aggregator with the aggregator's own operator token; forwarded to
+  // gateway 2 and recorded in its audit log as the aggregator's token there.
+  const auto ack = e2e::http_request(
+      agg_port, "POST", "/api/v1/alarms/acknowledge",
+      json{{"key", door_key}, {"comment", "door closed by the night shift"}}.dump(),
+      {{"Authorization", "Bearer " + operator_token}, {"Content-Type", "application/json"}});
+  EXPECT_EQ(ack.status, 200) << ack.body;
+  const auto anonymous = e2e::http_request(agg_port, "POST", "/api/v1/alarms/acknowledge",
+                                           json{{"key", door_key}}.dump());
+  EXPECT_EQ(anonymous.status, 401) << anonymous.body;
+  security::AuditLog audit(data_dir(2) + "/audit.sqlite");
+  bool audited = false;
+  for (const auto& e : audit.query(0, INT64_MAX, 100)) {
+    if (e.user == "token:agg" && e.action == security::AuditAction::acknowledge &&
+        e.detail.find("via aggregator, token:ops") != std::string::npos) {
+      audited = true;
+    }
+  }
+  EXPECT_TRUE(audited) << "no acknowledgement by token:agg via the aggregator in gateway 2's audit";
+  EXPECT_TRUE(wait_until(
+      [&] {
+        for (const auto& a : get_json(agg_port, "/api/v1/alarms")["alarms"]) {
+          if (a["key"] == door_key) return a["acknowledged"] == true;
+        }
+        return false;
+      },
+      std::chrono::seconds(2)));
+
+  // Gateway 3 killed: offline and its strings stale within 5 s.
+  ::kill(gateways[3]->pid(), SIGKILL);
+  const auto offline = wait_until(
+      [&] {
+        const auto g3 = gateway_entry(get_json(agg_port, "/api/v1/topology"), "gw3");
+        const auto l = get_json(agg_port, "/api/v1/live?prefix=gw3/string/1/voltage");
+        return g3.is_object() && g3["state"] != "online" && l.is_object() &&
+               l["channels"].contains("gw3/string/1/voltage") &&
+               l["channels"]["gw3/string/1/voltage"]["quality"] == "stale";
+      },
+      std::chrono::seconds(5));
+  ASSERT_TRUE(offline.has_value())
+      << e2e::http_get(agg_port, "/api/v1/topology").body.substr(0, 600);
+  std::cout << "gateway 3 killed -> offline and stale at the aggregator: " << offline->count()
+            << " ms (limit 5000 ms)\n";
+  bool offline_alarm = false;
+  for (const auto& a : get_json(agg_port, "/api/v1/alarms")["alarms"]) {
+    if (a["key"] == "gw3:gateway_offline") offline_alarm = true;
+  }
+  EXPECT_TRUE(offline_alarm);
+  const auto site_down = get_json(agg_port, "/api/v1/site");
+  EXPECT_EQ(site_down["totals"]["offline"], 1);
+
+  // Restarted on the same port: recovered without restarting the aggregator.
+  const int old_port = ports[3];
+  gateways[3].reset();  // reaps the killed process
+  start_gateway(3, old_port);
+  const auto back = wait_until([&] { return all_online(); }, std::chrono::seconds(15));
+  ASSERT_TRUE(back.has_value()) << e2e::http_get(agg_port, "/api/v1/topology").body.substr(0, 600);
+  EXPECT_TRUE(wait_until(
+      [&] {
+        const auto l = get_json(agg_port, "/api/v1/live?prefix=gw3/string/1/voltage");
+        return l.is_object() && l["channels"].contains("gw3/string/1/voltage") &&
+               l["channels"]["gw3/string/1/voltage"]["quality"] == "ok";
+      },
+      std::chrono::seconds(5)));
+}
+
+}  // namespace
+}  // namespace btms::aggregator
