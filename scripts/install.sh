@@ -14,6 +14,7 @@ packages=(
   libmosquitto-dev mosquitto mosquitto-clients
   mbpoll socat curl
   libcurl4-openssl-dev python3-aiosmtpd openssl
+  libsnmp-dev snmp snmpd snmptrapd smitools
   libncurses-dev tmux
   debhelper lintian help2man
 )

@@ -18,6 +18,7 @@
 #include "model/plant_channels.hpp"
 #include "model/snapshot.hpp"
 #include "notify/notifier.hpp"
+#include "notify/snmp_subagent.hpp"
 #include "ops/systemd_notifier.hpp"
 #include "scada/scada_server.hpp"
 #include "web/web_server.hpp"
@@ -44,7 +45,8 @@ struct GatewayRuntime::Impl {
   std::unique_ptr<scada::ScadaServer> scada;
   std::shared_ptr<history::HistoryStore> history;
   std::unique_ptr<history::HistoryRecorder> recorder;
-  std::shared_ptr<notify::Notifier> notifier;  // null without [notify]
+  std::shared_ptr<notify::Notifier> notifier;        // null without [notify]
+  std::unique_ptr<notify::SnmpSubagent> snmp_agent;  // null without [notify.snmp_agent]
   std::unique_ptr<cloud::CloudLink> cloud;
   std::unique_ptr<ops::SystemdNotifier> systemd;  // READY and the watchdog fed by engine steps
 
@@ -118,6 +120,10 @@ GatewayRuntime::GatewayRuntime(const model::Site& site, GatewayOptions options)
         notify::NotifierSources{im.engine->event_log(), im.engine, im.engine->publication()},
         im.options.clock);
     im.web->set_notifier(im.notifier);
+    if (im.options.notify.snmp_agent.enabled) {
+      im.snmp_agent = std::make_unique<notify::SnmpSubagent>(im.options.notify.snmp_agent, *im.site,
+                                                             im.engine->publication());
+    }
   }
   if (im.options.cloud.enabled) {
     if (im.options.data_dir.empty())
@@ -162,6 +168,7 @@ void GatewayRuntime::start() {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   impl_->engine->start();
+  if (impl_->snmp_agent) impl_->snmp_agent->start();  // before the notifier: sets net-snmp up
   if (impl_->notifier) impl_->notifier->start();
   impl_->systemd = std::make_unique<ops::SystemdNotifier>(impl_->engine->publication());
   impl_->systemd->ready("serving on web port " + std::to_string(impl_->web->port()));
@@ -177,6 +184,7 @@ void GatewayRuntime::stop() {
   if (impl_->web) impl_->web->stop();
   if (impl_->engine) impl_->engine->stop();
   if (impl_->notifier) impl_->notifier->stop();
+  if (impl_->snmp_agent) impl_->snmp_agent->stop();
   if (impl_->recorder) impl_->recorder->stop();
   if (impl_->cloud) impl_->cloud->stop();  // after the engine: its last events still go out
   if (impl_->acquisition) impl_->acquisition->stop();

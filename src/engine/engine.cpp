@@ -115,6 +115,14 @@ void Engine::Impl::build_string(const model::String& s, const model::DerivedStri
     }
   }
   if (s.relay_feedback) ctx.feedback = io_input(plant, *s.relay_feedback);
+  ctx.input_channels = {ctx.ch->current, ctx.ch->voltage, ctx.ch->insulation_pos,
+                        ctx.ch->insulation_neg};
+  if (ctx.ambient) ctx.input_channels.push_back(*ctx.ambient);
+  if (ctx.feedback) ctx.input_channels.push_back(*ctx.feedback);
+  for (const auto& bc : ctx.ch->batteries) {
+    ctx.input_channels.insert(ctx.input_channels.end(),
+                              {bc.voltage, bc.temperature, bc.resistance});
+  }
   const auto n = static_cast<std::size_t>(s.batteries);
   ctx.facts = std::make_unique<BatteryFacts>(s.batteries);
   ctx.balancing_on.assign(n, false);
@@ -195,6 +203,7 @@ EngineOutput Engine::Impl::step(const model::Snapshot& snap, std::int64_t now_ms
   derived->time_ms = now_ms;
 
   for (auto& ctx : strings) {
+    if (!inputs_changed(ctx, snap)) continue;  // its facts and alarms stand as they are
     read_inputs(ctx, snap);
     facts_stage(ctx, now_ms, out);
     alarms_stage(ctx, now_ms, out);
@@ -209,6 +218,21 @@ EngineOutput Engine::Impl::step(const model::Snapshot& snap, std::int64_t now_ms
   publish_site(*derived, now_ms, out);
   out.derived = std::move(derived);
   return out;
+}
+
+bool Engine::Impl::inputs_changed(StringCtx& ctx, const model::Snapshot& snap) {
+  bool changed = ctx.input_stamps.size() != ctx.input_channels.size();
+  ctx.input_stamps.resize(ctx.input_channels.size());
+  for (std::size_t i = 0; i < ctx.input_channels.size(); ++i) {
+    const auto& sample = sample_at(snap, ctx.input_channels[i]);
+    // A device that stops answering keeps its last time but changes quality: both count.
+    const std::pair stamp{sample.time_ms, sample.quality};
+    if (ctx.input_stamps[i] != stamp) {
+      ctx.input_stamps[i] = stamp;
+      changed = true;
+    }
+  }
+  return changed;
 }
 
 void Engine::Impl::read_inputs(StringCtx& ctx, const model::Snapshot& snap) {
@@ -296,6 +320,39 @@ void Engine::Impl::facts_stage(StringCtx& ctx, std::int64_t now_ms, EngineOutput
     rw.any_warm = rw.any_warm || b.warm;
   }
   const auto runaway = ctx.runaway.update(rw, ctx.limits->string, now_ms);
+  if (runaway && *runaway) {
+    // The alarm (and the trip it causes) names the battery, its temperature and ΔT with the
+    // limit, and the float current against its threshold: what to look at, with units.
+    const BatteryFactValues* hottest = nullptr;
+    int position = 0;
+    const auto& values = ctx.facts->values();
+    for (std::size_t k = 0; k < values.size(); ++k) {
+      const auto& b = values[k];
+      if (!b.hot_and_rising || !b.temperature_C) continue;
+      if (hottest == nullptr || *b.temperature_C > *hottest->temperature_C) {
+        hottest = &b;
+        position = static_cast<int>(k) + 1;
+      }
+    }
+    auto& slot = board.slot(ctx.runaway_slot);
+    std::string text = source_label(slot.source) + " thermal runaway:";
+    if (hottest != nullptr) {
+      text += " battery " + std::to_string(s.id) + "/" + std::to_string(position) + " at " +
+              number_text(*hottest->temperature_C, 1, false) + " °C";
+      if (const auto dt = hottest->value[kFactDeltaTAmbient])
+        text += ", " + number_text(*dt, 1, false) + " K above ambient";
+      text += " (limit " + number_text(ctx.limits->string.runaway_delta_t_K, 1, true) +
+              " K) and rising";
+    }
+    if (f.current_A) {
+      text += hottest != nullptr ? "; " : " ";
+      text += "float current " + number_text(*f.current_A, 2, false) + " A (threshold " +
+              number_text(ctx.runaway.rising_threshold_A(ctx.limits->string, rw.capacity_Ah), 2,
+                          false) +
+              " A)";
+    }
+    slot.text = std::move(text);
+  }
   set_fact(f, kFactThermalRunaway,
            runaway ? std::optional<double>(*runaway ? 1.0 : 0.0) : std::nullopt, Quality::invalid);
   // SOC comes from coulomb counting: without a good current it is not known this step.
@@ -368,6 +425,7 @@ void Engine::Impl::protection_stage(StringCtx& ctx, std::int64_t now_ms, EngineO
   const auto n_battery_slots =
       static_cast<std::size_t>(ctx.cfg->batteries) * battery_rule_table().size();
   bool trip_cause = false;
+  bool awaits_ack_only = true;  // every trip cause is latched, its condition gone
   const AlarmSlot* first_trip = nullptr;
   const AlarmSlot* first_fatal = nullptr;
   const auto scan = [&](std::size_t from, std::size_t count) {
@@ -375,6 +433,7 @@ void Engine::Impl::protection_stage(StringCtx& ctx, std::int64_t now_ms, EngineO
       const auto& sl = board.slot(i);
       if (!sl.rule.is_active() || sl.rule.config().severity != Severity::trip) continue;
       trip_cause = true;
+      awaits_ack_only = awaits_ack_only && sl.rule.waiting_for_ack();
       if (first_trip == nullptr) first_trip = &sl;
       if (first_fatal == nullptr && sl.fatal()) first_fatal = &sl;
     }
@@ -389,7 +448,7 @@ void Engine::Impl::protection_stage(StringCtx& ctx, std::int64_t now_ms, EngineO
   }
   auto po = ctx.protection->step(
       ProtectionInputs{trip_cause, first_fatal != nullptr, last_closed_of_ups(ctx), cause,
-                       ctx.step.feedback_closed},
+                       ctx.step.feedback_closed, trip_cause && awaits_ack_only},
       now_ms);
   take_protection_output(po, out.events, out.commands);
   auto& slot = board.slot(ctx.mismatch_slot);

@@ -7,6 +7,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "engine/alarm_board.hpp"
@@ -53,6 +54,12 @@ struct StringCtx {
   std::optional<std::int64_t> volts_avg_ms;
   // Finished discharges kept until the consumer stored them (discharge_stored()).
   std::deque<model::DischargeRecord> awaiting_storage;
+  // The plant channels this string's facts are made of, and the time and quality each had when
+  // the string was last evaluated: the engine steps once per bus publish (32 times a second at
+  // 32 strings), and a string whose readings did not change is not evaluated again, so a rule's
+  // debounce counts readings, not steps.
+  std::vector<model::ChannelId> input_channels;
+  std::vector<std::pair<std::int64_t, model::Quality>> input_stamps;
   // Per-step scratch, kept to avoid allocating each step.
   StringStepFacts step;
   std::vector<BatteryReading> readings;
@@ -93,6 +100,7 @@ struct Engine::Impl {
 
   // The step's stages, in order (engine.cpp, engine_publish.cpp).
   EngineOutput step(const model::Snapshot& plant, std::int64_t now_ms);
+  bool inputs_changed(StringCtx& ctx, const model::Snapshot& snap);
   void read_inputs(StringCtx& ctx, const model::Snapshot& snap);
   void facts_stage(StringCtx& ctx, std::int64_t now_ms, EngineOutput& out);
   void alarms_stage(StringCtx& ctx, std::int64_t now_ms, EngineOutput& out);

@@ -30,6 +30,8 @@ void Protection::open(ProtectionOutput& out) {
 ProtectionOutput Protection::step(const ProtectionInputs& in, std::int64_t now_ms) {
   ProtectionOutput out;
   cause_now_ = in.trip_cause;
+  cause_awaits_ack_only_ = in.trip_cause && in.cause_awaits_ack_only;
+  cause_text_ = in.cause_text;
   feedback_closed_ = in.feedback_closed;
   const auto name = "String " + std::to_string(config_.string_id);
   const auto no_relay = config_.disconnect_relay
@@ -127,7 +129,16 @@ std::optional<std::string> Protection::reset(const std::string& user, const std:
   if (state_ != ProtectionState::tripped && state_ != ProtectionState::manual_open) {
     return "string " + std::to_string(config_.string_id) + " is not tripped";
   }
-  if (cause_now_) return "the cause of the trip persists; reconnect refused";
+  if (cause_awaits_ack_only_) {
+    return "the cause of the trip is gone but its alarm is not acknowledged yet: acknowledge it "
+           "first, then reset (" +
+           cause_text_ + ")";
+  }
+  if (cause_now_) {
+    return cause_text_.empty()
+               ? "the cause of the trip persists; reconnect refused"
+               : "the cause of the trip persists (" + cause_text_ + "); reconnect refused";
+  }
   state_ = ProtectionState::closed;
   commanded_closed_ = true;
   mismatch_since_ms_.reset();

@@ -27,6 +27,10 @@ struct ProtectionInputs {
   bool last_closed = false;  // no other string of the same UPS is closed
   std::string cause_text;    // what the cause is, for the event text
   std::optional<bool> feedback_closed;  // contactor feedback, nullopt when none or not readable
+  // Every trip alarm behind trip_cause is latched with its condition gone and only waits for an
+  // acknowledgement: a reset is still refused, but the refusal must say "acknowledge first",
+  // not that the cause persists (the operator would look for a fault that is no longer there).
+  bool cause_awaits_ack_only = false;
 };
 
 struct ProtectionOutput {
@@ -40,7 +44,8 @@ class Protection {
 
   ProtectionOutput step(const ProtectionInputs& in, std::int64_t now_ms);
   // Operator reset of a latched trip. Refused (returns the reason) when no reason is given, when
-  // the string is not tripped, or while the cause persists (as of the last step).
+  // the string is not tripped, or while the cause persists (as of the last step); when the cause
+  // is gone but its latched alarm is not acknowledged yet, the reason says to acknowledge first.
   std::optional<std::string> reset(const std::string& user, const std::string& reason,
                                    std::int64_t now_ms, ProtectionOutput& out);
 
@@ -73,6 +78,8 @@ class Protection {
   model::ProtectionState state_ = model::ProtectionState::closed;
   bool commanded_closed_ = true;
   bool cause_now_ = false;
+  bool cause_awaits_ack_only_ = false;
+  std::string cause_text_;
   bool mismatch_ = false;
   std::optional<bool> feedback_closed_;
   std::optional<std::int64_t> mismatch_since_ms_;

@@ -6,9 +6,13 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <fcntl.h>
+#include <sys/time.h>
+
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <stdexcept>
 #include <thread>
 
@@ -23,33 +27,9 @@ std::uint16_t be16(std::span<const std::uint8_t> bytes, std::size_t at) {
 constexpr std::size_t kMbapSize = 7;  // transaction, protocol, length, unit id
 constexpr std::size_t kMaxTcpAdu = 260;
 
-// timeout_partial: part of a frame came, the rest did not: the stream is out of step.
-enum class RecvResult { ok, timeout, timeout_partial, closed };
-
-// Reads exactly `size` bytes before `deadline`.
-RecvResult recv_exact(int fd, std::uint8_t* into, std::size_t size,
-                      std::chrono::steady_clock::time_point deadline) {
-  std::size_t got = 0;
-  while (got < size) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    const auto timed_out = got == 0 ? RecvResult::timeout : RecvResult::timeout_partial;
-    if (left.count() <= 0) return timed_out;
-    pollfd p{fd, POLLIN, 0};
-    const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready < 0) return RecvResult::closed;
-    if (ready == 0) return timed_out;
-    const auto n = ::recv(fd, into + got, size - got, 0);
-    if (n > 0) {
-      got += static_cast<std::size_t>(n);
-    } else if (n == 0) {
-      return RecvResult::closed;
-    } else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
-      return RecvResult::closed;
-    }
-  }
-  return RecvResult::ok;
+// The bus's answer timeout; 100 ms when the site file sets none.
+int response_timeout_ms(const model::Bus& bus) {
+  return bus.timeout_ms > 0 ? bus.timeout_ms : 100;
 }
 
 }  // namespace
@@ -80,7 +60,7 @@ ModbusLink::ModbusLink(const model::Bus& bus) : bus_(bus) {
   }
   if (ctx_ == nullptr)
     throw std::runtime_error("bus '" + bus_.name + "': cannot create Modbus context");
-  const int timeout_ms = bus_.timeout_ms > 0 ? bus_.timeout_ms : 100;
+  const int timeout_ms = response_timeout_ms(bus_);
   const auto sec = static_cast<std::uint32_t>(timeout_ms / 1000);
   const auto usec = static_cast<std::uint32_t>((timeout_ms % 1000) * 1000);
   modbus_set_response_timeout(ctx_, sec, usec);
@@ -100,9 +80,20 @@ bool ModbusLink::ensure_connected() {
   if (modbus_connect(ctx_) != 0) return false;
   if (is_tcp()) {
     // Requests are small and strictly request/response: Nagle would add a delay to each.
+    const int fd = modbus_get_socket(ctx_);
     const int one = 1;
-    setsockopt(modbus_get_socket(ctx_), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    // Our own reads (tcp_read) block in recv for at most the bus timeout, so an answer costs a
+    // send and a recv: waiting in poll() first doubled the system calls, which were most of
+    // the bus threads' CPU at 3,840 batteries. libmodbus (writes) waits in select() before it
+    // reads, so a blocking socket does not change its behaviour.
+    const int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    const int timeout_ms = response_timeout_ms(bus_);
+    timeval timeout{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   }
+  rx_size_ = 0;
   connected_ = true;
   return true;
 }
@@ -110,6 +101,7 @@ bool ModbusLink::ensure_connected() {
 void ModbusLink::close() {
   if (connected_) modbus_close(ctx_);
   connected_ = false;
+  rx_size_ = 0;
 }
 
 LinkError ModbusLink::classify(int rc) {
@@ -157,18 +149,18 @@ LinkError ModbusLink::tcp_read(int address, int function, std::uint16_t start,
       return LinkError::connection;
     }
   }
-  const int timeout_ms = bus_.timeout_ms > 0 ? bus_.timeout_ms : 100;
+  const int timeout_ms = response_timeout_ms(bus_);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  std::array<std::uint8_t, kMaxTcpAdu> adu{};
+  bool first_wait = true;
   for (;;) {
-    auto got = recv_exact(fd, adu.data(), kMbapSize, deadline);
-    const std::size_t length = got == RecvResult::ok ? be16(adu, 4) : 0;
+    auto got = receive_at_least(kMbapSize, deadline, first_wait);
+    const std::size_t length = got == RecvResult::ok ? be16(rx_, 4) : 0;
     if (got == RecvResult::ok) {
-      if (be16(adu, 2) != 0 || length < 2 || length > kMaxTcpAdu - 6) {
+      if (be16(rx_, 2) != 0 || length < 2 || length > kMaxTcpAdu - 6) {
         close();  // not Modbus TCP, or out of step: start over on a new connection
         return LinkError::other;
       }
-      got = recv_exact(fd, adu.data() + kMbapSize, length - 1, deadline);
+      got = receive_at_least(6 + length, deadline, first_wait);
       if (got == RecvResult::timeout) got = RecvResult::timeout_partial;
     }
     if (got == RecvResult::closed) {
@@ -180,8 +172,10 @@ LinkError ModbusLink::tcp_read(int address, int function, std::uint16_t start,
       return LinkError::timeout;
     }
     if (got == RecvResult::timeout) return LinkError::timeout;
-    switch (
-        check_read_answer(std::span(adu.data(), 6 + length), transaction, address, function, out)) {
+    const auto check =
+        check_read_answer(std::span(rx_.data(), 6 + length), transaction, address, function, out);
+    consume_rx(6 + length);
+    switch (check) {
       case AnswerCheck::ok:
         return LinkError::none;
       case AnswerCheck::other_transaction:
@@ -194,6 +188,46 @@ LinkError ModbusLink::tcp_read(int address, int function, std::uint16_t start,
         return LinkError::other;
     }
   }
+}
+
+ModbusLink::RecvResult ModbusLink::receive_at_least(std::size_t size,
+                                                    std::chrono::steady_clock::time_point deadline,
+                                                    bool& first_wait) {
+  const int fd = modbus_get_socket(ctx_);
+  while (rx_size_ < size) {
+    const auto timed_out = rx_size_ == 0 ? RecvResult::timeout : RecvResult::timeout_partial;
+    int flags = 0;
+    if (!first_wait) {
+      // After the first wait only what is left of the deadline: poll, then take what came.
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return timed_out;
+      pollfd p{fd, POLLIN, 0};
+      const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready < 0) return RecvResult::closed;
+      if (ready == 0) return timed_out;
+      flags = MSG_DONTWAIT;
+    }
+    // The first wait blocks in recv itself, bounded by SO_RCVTIMEO (the bus timeout, which is
+    // also the whole deadline). The buffer takes whatever came: usually the whole answer.
+    first_wait = false;
+    const auto n = ::recv(fd, rx_.data() + rx_size_, rx_.size() - rx_size_, flags);
+    if (n > 0) {
+      rx_size_ += static_cast<std::size_t>(n);
+    } else if (n == 0) {
+      return RecvResult::closed;
+    } else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
+      return RecvResult::closed;
+    }
+  }
+  return RecvResult::ok;
+}
+
+void ModbusLink::consume_rx(std::size_t size) {
+  // Bytes after the frame (an answer that came late, then this one) stay for the next read.
+  std::memmove(rx_.data(), rx_.data() + size, rx_size_ - size);
+  rx_size_ -= size;
 }
 
 LinkError ModbusLink::read_input(int address, std::uint16_t start, std::span<std::uint16_t> out) {

@@ -2,6 +2,8 @@
 // every error classified so the worker can count timeouts, CRC errors and exceptions apart.
 #pragma once
 
+#include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -56,11 +58,20 @@ class ModbusLink {
   // Reads over Modbus TCP without libmodbus's receive path, so that the transaction and the
   // unit id of every answer are checked (check_read_answer).
   LinkError tcp_read(int address, int function, std::uint16_t start, std::span<std::uint16_t> out);
+  // timeout_partial: part of a frame came, the rest did not: the stream is out of step.
+  enum class RecvResult { ok, timeout, timeout_partial, closed };
+  // Receives until rx_ holds at least `size` bytes or `deadline` passes.
+  RecvResult receive_at_least(std::size_t size, std::chrono::steady_clock::time_point deadline,
+                              bool& first_wait);
+  void consume_rx(std::size_t size);
 
   model::Bus bus_;
   _modbus* ctx_ = nullptr;
   bool connected_ = false;
   std::uint16_t transaction_ = 0;  // of the last tcp_read request
+  // Received and not yet taken (Modbus TCP): two of the largest answers.
+  std::array<std::uint8_t, 520> rx_{};
+  std::size_t rx_size_ = 0;
 };
 
 }  // namespace btms::fieldbus

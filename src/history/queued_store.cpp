@@ -290,10 +290,21 @@ void QueuedStore::enforce_retention(std::int64_t now_ms) {
   }
 }
 
-void QueuedStore::map_directory(const std::shared_ptr<const model::ChannelDirectory>& directory) {
-  if (directory == mapped_directory_) return;
-  directory_map_.assign(directory->size(), 0);
-  for (model::ChannelId id = 0; id < directory->size(); ++id) {
+const std::vector<std::size_t>& QueuedStore::map_directory(
+    const std::shared_ptr<const model::ChannelDirectory>& directory) {
+  auto known = std::find_if(directory_maps_.begin(), directory_maps_.end(),
+                            [&](const DirectoryMap& m) { return m.directory == directory; });
+  if (known != directory_maps_.end() && known->store_index.size() == directory->size())
+    return known->store_index;
+  if (known == directory_maps_.end()) {
+    // A handful of directories live at once (plant, derived); an old one is not seen again.
+    constexpr std::size_t kDirectoriesKept = 4;
+    if (directory_maps_.size() >= kDirectoriesKept) directory_maps_.erase(directory_maps_.begin());
+    known = directory_maps_.insert(directory_maps_.end(), DirectoryMap{directory, {}});
+  }
+  // A directory only grows: channels already mapped keep their index.
+  auto& store_index = known->store_index;
+  for (auto id = static_cast<model::ChannelId>(store_index.size()); id < directory->size(); ++id) {
     const auto& info = directory->info(id);
     auto it = by_name_.find(info.name);
     if (it == by_name_.end()) {
@@ -314,21 +325,22 @@ void QueuedStore::map_directory(const std::shared_ptr<const model::ChannelDirect
       by_db_id_.emplace(states_.back().db_id, states_.size() - 1);
       it = by_name_.emplace(info.name, states_.size() - 1).first;
     }
-    directory_map_[id] = it->second;
+    store_index.push_back(it->second);
   }
   // Channels are added at start-up only: no slack kept for growth (43k states at full size).
   states_.shrink_to_fit();
-  mapped_directory_ = directory;
+  store_index.shrink_to_fit();
+  return store_index;
 }
 
 void QueuedStore::ingest(const model::Snapshot& snapshot) {
   if (!snapshot.channels) return;
-  map_directory(snapshot.channels);
-  const std::size_t n = std::min(snapshot.samples.size(), directory_map_.size());
+  const auto& directory_map = map_directory(snapshot.channels);
+  const std::size_t n = std::min(snapshot.samples.size(), directory_map.size());
   std::uint64_t unchanged = 0;
   for (std::size_t id = 0; id < n; ++id) {
     const auto& sample = snapshot.samples[id];
-    const std::size_t index = directory_map_[id];
+    const std::size_t index = directory_map[id];
     auto& state = states_[index];
     if (sample.time_ms <= state.last_time_ms || sample.time_ms <= 0) continue;
     state.last_time_ms = sample.time_ms;

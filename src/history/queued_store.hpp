@@ -193,7 +193,10 @@ class QueuedStore : public HistoryStore {
   bool has_room();
   bool push(QueueItem item, bool bounded);
   void writer_loop();
-  void map_directory(const std::shared_ptr<const model::ChannelDirectory>& directory);
+  // Store index of each channel of `directory`, computed once per directory (a name lookup per
+  // channel) and kept: the plant and derived snapshots alternate between two directories.
+  const std::vector<std::size_t>& map_directory(
+      const std::shared_ptr<const model::ChannelDirectory>& directory);
   void ingest(const model::Snapshot& snapshot);
   void take(std::size_t index, const RawPoint& point, bool journal);
   void seal(ChannelState& state);
@@ -231,8 +234,11 @@ class QueuedStore : public HistoryStore {
   std::vector<ChannelState> states_;
   std::unordered_map<std::string, std::size_t> by_name_;
   std::unordered_map<std::int64_t, std::size_t> by_db_id_;
-  std::shared_ptr<const model::ChannelDirectory> mapped_directory_;
-  std::vector<std::size_t> directory_map_;
+  struct DirectoryMap {
+    std::shared_ptr<const model::ChannelDirectory> directory;
+    std::vector<std::size_t> store_index;  // by ChannelId
+  };
+  std::vector<DirectoryMap> directory_maps_;   // the few directories seen, newest last
   std::uint64_t blob_bytes_since_commit_ = 0;  // chunk bytes written in this transaction
   // Taken but not yet committed; kept across failed commits and written, in this order, by
   // the next one that succeeds.

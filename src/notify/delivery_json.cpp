@@ -26,7 +26,8 @@ std::string deliveries_json(const DeliveryLog& log, const std::vector<Recipient>
                               {"sources", r.sources},
                               {"rules", r.rules},
                               {"quiet_hours", quiet},
-                              {"secret_set", !r.secret.empty()}});
+                              {"secret_set", !r.secret.empty() || !r.snmp.community.empty() ||
+                                                 !r.snmp.auth_password.empty()}});
   }
   json entries = json::array();
   for (const auto& d : log.newest(limit)) {

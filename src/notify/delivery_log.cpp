@@ -17,7 +17,15 @@ const char* result_name(DeliveryResult result) {
 }
 
 const char* channel_name(ChannelKind channel) {
-  return channel == ChannelKind::mail ? "mail" : "webhook";
+  switch (channel) {
+    case ChannelKind::mail:
+      return "mail";
+    case ChannelKind::webhook:
+      return "webhook";
+    case ChannelKind::snmp:
+      return "snmp";
+  }
+  return "?";
 }
 
 void DeliveryLog::add(Delivery delivery) {

@@ -24,7 +24,14 @@ Notifier::Notifier(NotifySettings settings, SiteNames names, NotifierSources sou
       cursor_(sources_.events, sources_.events->end()) {
   if (!make_sender) {
     make_sender = [&](const Recipient& r) -> std::unique_ptr<Sender> {
-      if (r.channel == ChannelKind::mail) return make_mail_sender(settings_.mail);
+      switch (r.channel) {
+        case ChannelKind::mail:
+          return make_mail_sender(settings_.mail);
+        case ChannelKind::snmp:
+          return make_snmp_sender(settings_.routing, names);
+        case ChannelKind::webhook:
+          break;
+      }
       return make_webhook_sender(settings_.routing, names, settings_.delivery.webhook_timeout_ms);
     };
   }

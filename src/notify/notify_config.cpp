@@ -4,6 +4,7 @@
 
 #include <toml++/toml.h>
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <set>
@@ -170,6 +171,93 @@ void read_mail(Reader& r, MailServer& mail) {
   }
 }
 
+// udp:host:port, udp6:[addr]:port or host[:port] (port 162 when none), as net-snmp reads it.
+bool valid_snmp_target(std::string_view target) {
+  if (target.find_first_of(" \t/") != std::string_view::npos) return false;
+  std::string_view host_port = target;
+  for (const std::string_view prefix : {"udp:", "udp6:", "tcp:", "tcp6:"}) {
+    if (target.starts_with(prefix)) {
+      host_port = target.substr(prefix.size());
+      break;
+    }
+  }
+  return !host_port.empty() && host_port.front() != ':' && host_port.back() != ':';
+}
+
+void read_snmp(Reader& r, Recipient& out) {
+  auto& snmp = out.snmp;
+  if (r.text("target", out.address, true) && !valid_snmp_target(out.address)) {
+    r.error(r.last("target"), "target", "expected udp:host:port, e.g. \"udp:nms.example.net:162\"");
+  }
+  std::string version = "2c";
+  r.text("version", version);
+  if (const auto* inform = r.node("inform")) {
+    if (!inform->is_boolean()) {
+      r.error(inform, "inform", "expected true or false");
+    } else {
+      snmp.inform = inform->as_boolean()->get();
+    }
+  }
+  std::int64_t timeout_ms = snmp.timeout_ms;
+  if (r.integer("timeout_ms", timeout_ms, 100, 60'000))
+    snmp.timeout_ms = static_cast<long>(timeout_ms);
+  std::int64_t retries = snmp.retries;
+  if (r.integer("retries", retries, 0, 10)) snmp.retries = static_cast<int>(retries);
+  if (version == "2c") {
+    snmp.version = SnmpVersion::v2c;
+    r.text("community", snmp.community, true);
+    for (const auto* key : {"user", "auth_password", "priv_password", "engine_id"}) {
+      if (r.node(key)) r.error(r.last(key), key, "only for version = \"3\"");
+    }
+    return;
+  }
+  if (version != "3") {
+    r.error(r.last("version"), "version", "expected \"2c\" or \"3\"");
+    return;
+  }
+  snmp.version = SnmpVersion::v3;
+  if (r.node("community")) r.error(r.last("community"), "community", "only for version = \"2c\"");
+  r.text("user", snmp.user, true);
+  // USM derives keys from passwords of at least 8 characters (RFC 3414).
+  for (auto [key, value] : {std::pair{"auth_password", &snmp.auth_password},
+                            std::pair{"priv_password", &snmp.priv_password}}) {
+    if (r.text(key, *value, true) && value->size() < 8) {
+      r.error(r.last(key), key, "must be at least 8 characters (RFC 3414)");
+    }
+  }
+  std::string auth = "SHA";
+  if (r.text("auth_protocol", auth)) {
+    if (auth == "SHA") {
+      snmp.auth_protocol = SnmpAuthProtocol::sha1;
+    } else if (auth == "SHA-256") {
+      snmp.auth_protocol = SnmpAuthProtocol::sha256;
+    } else {
+      r.error(r.last("auth_protocol"), "auth_protocol", "expected \"SHA\" or \"SHA-256\"");
+    }
+  }
+  std::string priv = "AES";
+  if (r.text("priv_protocol", priv) && priv != "AES") {
+    r.error(r.last("priv_protocol"), "priv_protocol", "expected \"AES\" (AES-128)");
+  }
+  const bool has_engine = r.text("engine_id", snmp.engine_id_hex);
+  if (has_engine) {
+    auto& hex = snmp.engine_id_hex;
+    if (hex.starts_with("0x") || hex.starts_with("0X")) hex = hex.substr(2);
+    const bool digits =
+        std::all_of(hex.begin(), hex.end(), [](unsigned char c) { return std::isxdigit(c); });
+    // RFC 3411: an engine ID is 5 to 32 octets.
+    if (!digits || hex.size() % 2 != 0 || hex.size() < 10 || hex.size() > 64) {
+      r.error(r.last("engine_id"), "engine_id",
+              "expected 5 to 32 bytes in hex, e.g. \"0x80001f8880aabbccdd\"");
+    }
+  }
+  if (!snmp.inform && !has_engine) {
+    r.error(nullptr, "engine_id",
+            "SNMPv3 traps need this gateway's engine ID as the receiver knows it (snmptrapd: "
+            "createUser -e ID ...); or set inform = true");
+  }
+}
+
 void read_recipient(Reader& r, Recipient& out, bool& wants_mail) {
   r.text("name", out.name, true);
   std::string channel;
@@ -187,8 +275,11 @@ void read_recipient(Reader& r, Recipient& out, bool& wants_mail) {
       r.error(r.last("url"), "url", "expected an http:// or https:// URL");
     }
     r.text("secret", out.secret);
+  } else if (channel == "snmp") {
+    out.channel = ChannelKind::snmp;
+    read_snmp(r, out);
   } else if (!channel.empty()) {
-    r.error(r.last("channel"), "channel", "expected \"mail\" or \"webhook\"");
+    r.error(r.last("channel"), "channel", "expected \"mail\", \"webhook\" or \"snmp\"");
   }
   std::string level = "alarms";
   if (r.text("level", level)) {
@@ -255,6 +346,29 @@ void read_notify(Reader& root, const std::string& file, std::vector<model::Confi
       has_mail = true;
       Reader r(errors, file, *mail->as_table(), "notify.mail");
       read_mail(r, settings.mail);
+      r.finish();
+    }
+  }
+
+  if (const auto* agent = root.node("snmp_agent")) {
+    if (!agent->is_table()) {
+      root.error(agent, "snmp_agent", "expected a table ([notify.snmp_agent])");
+    } else {
+      Reader r(errors, file, *agent->as_table(), "notify.snmp_agent");
+      auto& settings_agent = settings.snmp_agent;
+      settings_agent.enabled = true;
+      if (const auto* enabled = r.node("enabled")) {
+        if (!enabled->is_boolean()) {
+          r.error(enabled, "enabled", "expected true or false");
+        } else {
+          settings_agent.enabled = enabled->as_boolean()->get();
+        }
+      }
+      if (r.text("agentx_socket", settings_agent.agentx_socket) &&
+          settings_agent.agentx_socket.empty()) {
+        r.error(r.last("agentx_socket"), "agentx_socket",
+                "expected snmpd's AgentX socket, e.g. \"/var/agentx/master\"");
+      }
       r.finish();
     }
   }

@@ -24,12 +24,34 @@ struct QuietHours {
   std::int64_t end_after(std::int64_t time_ms) const;
 };
 
-enum class ChannelKind : std::uint8_t { mail, webhook };
+enum class ChannelKind : std::uint8_t { mail, webhook, snmp };
+
+enum class SnmpVersion : std::uint8_t { v2c, v3 };
+enum class SnmpAuthProtocol : std::uint8_t { sha1, sha256 };
+enum class SnmpPrivProtocol : std::uint8_t { aes128 };
+
+// An SNMP manager (NMS, DCIM) that receives notifications. v3 is always authPriv: alarms cross
+// the data center's management network and a spoofed "cleared" must not close a real alarm.
+struct SnmpTarget {
+  SnmpVersion version = SnmpVersion::v2c;
+  bool inform = false;    // acknowledged (retried by net-snmp) instead of fire-and-forget traps
+  std::string community;  // v2c; never shown by the API
+  std::string user;       // v3 USM user
+  SnmpAuthProtocol auth_protocol = SnmpAuthProtocol::sha1;
+  std::string auth_password;  // never shown by the API
+  SnmpPrivProtocol priv_protocol = SnmpPrivProtocol::aes128;
+  std::string priv_password;  // never shown by the API
+  // v3 traps: this gateway's engine ID as the receiver knows it (snmptrapd: createUser -e),
+  // hex without 0x. Informs discover the receiver's engine ID and need none.
+  std::string engine_id_hex;
+  long timeout_ms = 3'000;  // per try; an inform is tried `retries` + 1 times
+  int retries = 1;
+};
 
 struct Recipient {
   std::string name;  // unique; the delivery log and the test button name it
   ChannelKind channel = ChannelKind::mail;
-  std::string address;  // mail: the To address; webhook: the URL
+  std::string address;  // mail: the To address; webhook: the URL; snmp: udp:host:port
   std::string secret;   // webhook: HMAC-SHA256 key ("" = unsigned); never shown by the API
   // Lowest severity this recipient is told about: warning = "warnings and alarms", alarm =
   // "alarms only" (alarms and trips), trip = trips only.
@@ -44,6 +66,7 @@ struct Recipient {
   // stays unacknowledged for (N-1) x escalate_after.
   int tier = 1;
   QuietHours quiet;
+  SnmpTarget snmp;  // channel snmp only
 };
 
 struct RoutingSettings {
@@ -75,12 +98,22 @@ struct DeliverySettings {
   long webhook_timeout_ms = 5'000;
 };
 
+// The AgentX subagent that serves BTMS-MIB and UPS-MIB's battery group through the system's
+// snmpd ([notify.snmp_agent]).
+struct SnmpAgentSettings {
+  bool enabled = false;
+  // snmpd's AgentX socket (snmpd.conf: master agentx, agentXSocket); net-snmp's form:
+  // /var/agentx/master (default), unix:/path, tcp:localhost:705.
+  std::string agentx_socket = "/var/agentx/master";
+};
+
 struct NotifySettings {
   bool enabled = false;  // true when the site file has a [notify] table
   RoutingSettings routing;
   MailServer mail;
   DeliverySettings delivery;
   std::vector<Recipient> recipients;
+  SnmpAgentSettings snmp_agent;
 };
 
 }  // namespace btms::notify

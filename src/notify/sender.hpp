@@ -33,5 +33,7 @@ class Sender {
 std::unique_ptr<Sender> make_mail_sender(MailServer server);
 std::unique_ptr<Sender> make_webhook_sender(RoutingSettings routing, SiteNames names,
                                             long timeout_ms);
+// SNMPv2c / v3 traps or informs (net-snmp), one per alarm of the message (snmp_trap_content).
+std::unique_ptr<Sender> make_snmp_sender(RoutingSettings routing, SiteNames names);
 
 }  // namespace btms::notify

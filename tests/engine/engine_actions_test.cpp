@@ -356,7 +356,10 @@ TEST_F(EngineActions, RestoredTripKeepsTheStringOpenUntilReset) {
   const auto* a = alarm(list, key_source + ":battery_temperature_trip");
   ASSERT_NE(a, nullptr);
   EXPECT_TRUE(a->waiting_for_ack);
-  EXPECT_FALSE(e.reset_string(1, "ann", "fixed", now_ms).ok);  // cause (latched alarm) persists
+  // Only the latch holds the trip: the refusal says to acknowledge, not that the cause persists.
+  const auto refused = e.reset_string(1, "ann", "fixed", now_ms);
+  EXPECT_FALSE(refused.ok);
+  EXPECT_NE(refused.message.find("acknowledge it first"), std::string::npos) << refused.message;
   ASSERT_TRUE(e.acknowledge("*", "ann", now_ms).ok);
   run(e);
   EXPECT_TRUE(e.reset_string(1, "ann", "fixed", now_ms).ok);

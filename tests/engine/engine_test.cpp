@@ -113,6 +113,37 @@ TEST_F(EngineTest, VoltageHighRaisesAfterDebounceAndClearsAfterOffDelay) {
   EXPECT_EQ(derived(o, "battery/1/2/alarm_bits"), 0.0);
 }
 
+// The engine steps once per bus publish: at 32 strings, 32 times a second. A reading that
+// came once must count once, however often the engine steps before the next one; otherwise a
+// single out-of-limit reading would pass a debounce of 3 within 100 ms.
+TEST_F(EngineTest, OneReadingCountsOnceHoweverOftenTheEngineSteps) {
+  Engine e(site, plant);
+  run(e);
+  now_ms += 30;
+  set_battery(1, 2, "voltage", 14.6);  // one new reading, stamped now
+  int raised = 0;
+  for (int i = 0; i < 100; ++i) {  // 3 s of steps 30 ms apart, the other buses publishing
+    raised += count(e.step(snap, now_ms), EventKind::alarm_raised);
+    now_ms += 30;
+  }
+  EXPECT_EQ(raised, 0);
+  // Two more readings, a second apart: the third reading raises.
+  EXPECT_EQ(count(run(e), EventKind::alarm_raised), 0);
+  EXPECT_EQ(count(run(e), EventKind::alarm_raised, "battery_voltage_high"), 1);
+}
+
+// A device that stops answering keeps its last reading's time; the change of quality alone
+// makes the string evaluated again.
+TEST_F(EngineTest, AQualityChangeWithoutANewTimeIsEvaluated) {
+  Engine e(site, plant);
+  run(e);
+  const auto id = *plant.directory->find("battery/1/3/voltage");
+  snap.samples[id].quality = model::Quality::comm_lost;  // same time_ms as before
+  now_ms += 30;
+  const auto o = e.step(snap, now_ms);
+  EXPECT_EQ(derived_quality(o, "battery/1/3/soc"), model::Quality::comm_lost);
+}
+
 TEST_F(EngineTest, LowVoltageSuppressedDuringDischargeUntilRecovery) {
   Engine e(site, plant);
   set("string/1/current", -30.0);

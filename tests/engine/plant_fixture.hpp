@@ -82,11 +82,14 @@ class PlantFixture : public ::testing::Test {
                    model::Quality q = model::Quality::ok) {
     set(model::channel_name(model::battery_id(s, p), qty), v, q);
   }
-  // Steps the engine n times, 1 s apart, collecting everything.
+  // Steps the engine n times, 1 s apart, collecting everything. Each step comes with fresh
+  // readings of every channel (as one acquisition cycle brings them): the engine evaluates a
+  // string only when its readings are new.
   EngineOutput run(Engine& e, int n = 1, std::int64_t dt_ms = 1000) {
     EngineOutput all;
     for (int i = 0; i < n; ++i) {
       now_ms += dt_ms;
+      for (auto& sample : snap.samples) sample.time_ms = now_ms;
       auto o = e.step(snap, now_ms);
       all.derived = o.derived;
       all.events.insert(all.events.end(), o.events.begin(), o.events.end());

@@ -134,6 +134,32 @@ INSTANTIATE_TEST_SUITE_P(
                             {true, false, false, std::nullopt, 5000, T, -1, {}}}}),
     [](const auto& info) { return info.param.label; });
 
+// The reset refusal names what the operator must do: acknowledge while only the latch holds
+// the trip, look at the plant while the cause itself is still there.
+TEST(Protection, ResetRefusalSaysWhatHoldsTheTrip) {
+  struct Refusal {
+    bool awaits_ack_only;
+    std::string must_contain;
+    std::string must_not_contain;
+  };
+  for (const auto& c : {Refusal{true, "acknowledge it first", "persists"},
+                        Refusal{false, "persists (battery 2/7 temperature trip)", "acknowledge"}}) {
+    Protection p(cfg());
+    ProtectionInputs in;
+    in.trip_cause = true;
+    in.cause_text = "battery 2/7 temperature trip";
+    p.step(in, 0);
+    in.cause_awaits_ack_only = c.awaits_ack_only;
+    p.step(in, 1);
+    ProtectionOutput out;
+    const auto refused = p.reset("alice", "checked", 2, out);
+    ASSERT_TRUE(refused.has_value());
+    EXPECT_NE(refused->find(c.must_contain), std::string::npos) << *refused;
+    EXPECT_EQ(refused->find(c.must_not_contain), std::string::npos) << *refused;
+    EXPECT_EQ(p.state(), ProtectionState::tripped);
+  }
+}
+
 TEST(Protection, FatalLastStringSaysSoLoudly) {
   Protection p(cfg());
   ProtectionInputs in{true, true, true, "thermal runaway", true};

@@ -214,7 +214,8 @@ TEST_F(HmiInTmux, AnAlarmTakesOverAcknowledgementAndRenameReachTheGateway) {
             std::string::npos)
       << text;
   keys("Enter");
-  text = wait_for("acknowledged");
+  // Not "acknowledged": that is also found in "1 unacknowledged" before the answer came.
+  text = wait_for("battery/3/2   yes");
   EXPECT_NE(row(text, 3).find("battery/3/2   yes"), std::string::npos) << text;
 
   security::AuditLog audit(data_dir() + "/audit.sqlite");

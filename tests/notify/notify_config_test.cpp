@@ -49,6 +49,38 @@ channel = "webhook"
 url = "https://dcim.example.net/hooks/btms"
 secret = "hmac-key"
 level = "trips"
+
+[[notify.recipient]]
+name = "nms-v2c"
+channel = "snmp"
+target = "udp:nms.example.net:162"
+community = "public-traps"
+
+[[notify.recipient]]
+name = "nms-v3"
+channel = "snmp"
+target = "udp:10.0.0.5:1162"
+version = "3"
+inform = true
+user = "btms"
+auth_protocol = "SHA-256"
+auth_password = "auth-pass-1"
+priv_password = "priv-pass-1"
+timeout_ms = 2000
+retries = 2
+
+[[notify.recipient]]
+name = "nms-v3-trap"
+channel = "snmp"
+target = "udp:10.0.0.6:162"
+version = "3"
+user = "btms"
+auth_password = "auth-pass-1"
+priv_password = "priv-pass-1"
+engine_id = "0x80001f8880aabbccdd"
+
+[notify.snmp_agent]
+agentx_socket = "unix:/run/snmpd/agentx"
 )";
 
 TEST(NotifyConfig, ExampleReadsBack) {
@@ -66,7 +98,7 @@ TEST(NotifyConfig, ExampleReadsBack) {
   EXPECT_EQ(s.mail.url, "smtp://mail.example.net:587");
   EXPECT_EQ(s.mail.security, MailSecurity::starttls);
   EXPECT_EQ(s.mail.password, "s3cret");
-  ASSERT_EQ(s.recipients.size(), 3u);
+  ASSERT_EQ(s.recipients.size(), 6u);
   const auto& night = s.recipients[0];
   EXPECT_EQ(night.name, "night-shift");
   EXPECT_EQ(night.channel, ChannelKind::mail);
@@ -83,6 +115,25 @@ TEST(NotifyConfig, ExampleReadsBack) {
   EXPECT_EQ(s.recipients[2].address, "https://dcim.example.net/hooks/btms");
   EXPECT_EQ(s.recipients[2].secret, "hmac-key");
   EXPECT_EQ(s.recipients[2].min_severity, model::Severity::trip);
+  const auto& v2c = s.recipients[3];
+  EXPECT_EQ(v2c.channel, ChannelKind::snmp);
+  EXPECT_EQ(v2c.address, "udp:nms.example.net:162");
+  EXPECT_EQ(v2c.snmp.version, SnmpVersion::v2c);
+  EXPECT_EQ(v2c.snmp.community, "public-traps");
+  EXPECT_FALSE(v2c.snmp.inform);
+  const auto& v3 = s.recipients[4];
+  EXPECT_EQ(v3.snmp.version, SnmpVersion::v3);
+  EXPECT_TRUE(v3.snmp.inform);
+  EXPECT_EQ(v3.snmp.user, "btms");
+  EXPECT_EQ(v3.snmp.auth_protocol, SnmpAuthProtocol::sha256);
+  EXPECT_EQ(v3.snmp.auth_password, "auth-pass-1");
+  EXPECT_EQ(v3.snmp.priv_password, "priv-pass-1");
+  EXPECT_EQ(v3.snmp.timeout_ms, 2000);
+  EXPECT_EQ(v3.snmp.retries, 2);
+  EXPECT_EQ(s.recipients[5].snmp.auth_protocol, SnmpAuthProtocol::sha1);
+  EXPECT_EQ(s.recipients[5].snmp.engine_id_hex, "80001f8880aabbccdd");
+  EXPECT_TRUE(s.snmp_agent.enabled);
+  EXPECT_EQ(s.snmp_agent.agentx_socket, "unix:/run/snmpd/agentx");
 }
 
 TEST(NotifyConfig, NoNotifyTableMeansOff) {
@@ -138,7 +189,7 @@ TEST(NotifyConfig, BadInputIsRefusedWithLineKeyAndReason) {
        3, "notify.recipient[1].name", "missing required key"},
       {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = "
        "\"pager\"\n",
-       5, "notify.recipient[1].channel", "expected \"mail\" or \"webhook\""},
+       5, "notify.recipient[1].channel", "expected \"mail\", \"webhook\" or \"snmp\""},
       {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = "
        "\"webhook\"\nurl = \"ftp://x\"\n",
        6, "notify.recipient[1].url", "http://"},
@@ -171,6 +222,60 @@ TEST(NotifyConfig, BadInputIsRefusedWithLineKeyAndReason) {
        "\"webhook\"\nurl = \"http://x\"\n"
        "[[notify.recipient]]\nname = \"a\"\nchannel = \"webhook\"\nurl = \"http://y\"\n",
        8, "notify.recipient[2].name", "used twice"},
+      // SNMP recipients: line 6 is the first key after channel.
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = "
+       "\"snmp\"\n",
+       3, "notify.recipient[1].target", "missing required key"},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = \"snmp\"\n"
+       "target = \"udp:nms:\"\ncommunity = \"c\"\n",
+       6, "notify.recipient[1].target", "expected udp:host:port"},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = \"snmp\"\n"
+       "target = \"udp:nms:162\"\n",
+       3, "notify.recipient[1].community", "missing required key"},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = \"snmp\"\n"
+       "target = \"udp:nms:162\"\nversion = \"1\"\n",
+       7, "notify.recipient[1].version", "expected \"2c\" or \"3\""},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = \"snmp\"\n"
+       "target = \"udp:nms:162\"\ncommunity = \"c\"\nuser = \"u\"\n",
+       8, "notify.recipient[1].user", "only for version = \"3\""},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = \"snmp\"\n"
+       "target = \"udp:nms:162\"\ncommunity = \"c\"\ninform = \"yes\"\n",
+       8, "notify.recipient[1].inform", "expected true or false"},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = \"snmp\"\n"
+       "target = \"udp:nms:162\"\ncommunity = \"c\"\ntimeout_ms = 5\n",
+       8, "notify.recipient[1].timeout_ms", "out of range"},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = \"snmp\"\n"
+       "target = \"udp:nms:162\"\nversion = \"3\"\nuser = \"u\"\nauth_password = "
+       "\"short\"\npriv_password = \"longenough\"\ninform = true\n",
+       9, "notify.recipient[1].auth_password", "at least 8 characters"},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = \"snmp\"\n"
+       "target = \"udp:nms:162\"\nversion = \"3\"\nuser = \"u\"\nauth_password = "
+       "\"longenough\"\ninform = true\n",
+       3, "notify.recipient[1].priv_password", "missing required key"},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = \"snmp\"\n"
+       "target = \"udp:nms:162\"\nversion = \"3\"\nuser = \"u\"\nauth_password = "
+       "\"longenough\"\npriv_password = \"longenough\"\n",
+       3, "notify.recipient[1].engine_id", "SNMPv3 traps need"},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = \"snmp\"\n"
+       "target = \"udp:nms:162\"\nversion = \"3\"\nuser = \"u\"\nauth_password = "
+       "\"longenough\"\npriv_password = \"longenough\"\nengine_id = \"0x12zz\"\n",
+       11, "notify.recipient[1].engine_id", "5 to 32 bytes in hex"},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = \"snmp\"\n"
+       "target = \"udp:nms:162\"\nversion = \"3\"\nuser = \"u\"\nauth_password = "
+       "\"longenough\"\npriv_password = \"longenough\"\ninform = true\n"
+       "auth_protocol = \"MD5\"\n",
+       12, "notify.recipient[1].auth_protocol", "expected \"SHA\" or \"SHA-256\""},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = \"snmp\"\n"
+       "target = \"udp:nms:162\"\nversion = \"3\"\nuser = \"u\"\nauth_password = "
+       "\"longenough\"\npriv_password = \"longenough\"\ninform = true\n"
+       "priv_protocol = \"DES\"\n",
+       12, "notify.recipient[1].priv_protocol", "AES"},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = \"snmp\"\n"
+       "target = \"udp:nms:162\"\nversion = \"3\"\nuser = \"u\"\nauth_password = "
+       "\"longenough\"\npriv_password = \"longenough\"\ninform = true\ncommunity = \"c\"\n",
+       12, "notify.recipient[1].community", "only for version = \"2c\""},
+      {"[notify.snmp_agent]\nenabled = 1\n", 2, "notify.snmp_agent.enabled", "true or false"},
+      {"[notify.snmp_agent]\nport = 705\n", 2, "notify.snmp_agent.port", "unknown key"},
       {"[notify.mail]\nurl = \"http://mail\"\nfrom = \"a@b\"\n", 2, "notify.mail.url", "smtp://"},
       {"[notify.mail]\nurl = \"smtps://mail\"\nfrom = \"a@b\"\n", 2, "notify.mail.security",
        "implicit"},

@@ -151,3 +151,14 @@ export async function unavailable(base, path) {
 }
 
 export const round1 = (x) => Math.round(x * 10) / 10;
+
+// Polls an async condition from the test process until it holds or the time is up. Used where
+// a consumer catches up at its own pace (the history writer's event log after an action).
+export async function pollUntil(condition, timeout_ms, interval_ms = 250) {
+  const deadline = Date.now() + timeout_ms;
+  for (;;) {
+    if (await condition()) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, interval_ms));
+  }
+}

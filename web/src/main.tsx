@@ -109,10 +109,10 @@ function App() {
     await fetch('/api/v1/logout', { method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': session?.csrf_token ?? '' } });
     location.reload();
   };
-  useEffect(() => {
-    document.documentElement.dataset.theme = theme;
-    localStorage.setItem('btms-theme', theme);
-  }, [theme]);
+  // Set while rendering, not in an effect: the pages' effects (which create the canvases and
+  // read the theme's colours) run before this component's effects would.
+  document.documentElement.dataset.theme = theme;
+  useEffect(() => localStorage.setItem('btms-theme', theme), [theme]);
 
   const now = serverNow();
   let page;
@@ -134,7 +134,8 @@ function App() {
     page = <HistoryExplorer store={store} now={now} initial={route[1] ? decodeURIComponent(route[1]).split(',').filter(Boolean) : []} />;
   else if (route[0] === 'settings') page = <SettingsPage session={session} topology={topology} />;
   else if (route[0] === 'ups' && route[1]) page = <UpsPage topology={topology} store={store} ups={+route[1]} now={now} />;
-  else if (route[0] === 'string' && route[1]) page = <StringPage topology={topology} store={store} string={+route[1]} now={now} />;
+  else if (route[0] === 'string' && route[1]) 
+    page = <StringPage topology={topology} store={store} string={+route[1]} now={now} alarms={alarms} session={session} changeTick={changeTick} />;
   else if (route[0] === 'battery' && route[2])
     page = (
       <BatteryPage
@@ -143,6 +144,9 @@ function App() {
         position={+route[2]}
         upsId={topology.strings.find((s) => s.id === +route[1])?.ups}
         now={now}
+        alarms={alarms}
+        session={session}
+        changeTick={changeTick}
       />
     );
   else page = <Overview topology={topology} store={store} now={now} alarms={alarms} />;
@@ -179,7 +183,8 @@ function App() {
           {theme === 'dark' ? 'Light' : 'Dark'} theme
         </button>
       </header>
-      <main>{page}</main>
+      {/* Keyed by theme: canvases (uPlot) take the theme's colours when created, so a theme change redraws them. */}
+      <main key={theme}>{page}</main>
     </>
   );
 }

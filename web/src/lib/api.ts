@@ -2,6 +2,7 @@
 // (reconnects by itself; the connection state is shown, never hidden).
 import { Channels, LiveStore } from './live';
 import { noteServerTime } from './clock';
+import { InputInfo, inputChannel } from './string_state';
 
 export interface UpsInfo {
   id: number;
@@ -13,10 +14,18 @@ export interface StringInfo {
   name: string;
   batteries: number;
 }
+export interface AmbientInfo {
+  index: number;
+  name: string;
+}
 export interface Topology {
   name: string;
   upses: UpsInfo[];
   strings: StringInfo[];
+  /** Ambient sensors (ambient/N/temperature, ambient/N/humidity); empty when the site has none. */
+  ambients: AmbientInfo[];
+  /** Named digital inputs (door, leak, fire, ...). */
+  inputs: InputInfo[];
 }
 
 /** Thrown when the gateway wants a login (401) or a first admin (setup). */
@@ -108,6 +117,13 @@ export async function fetchTopology(): Promise<Topology> {
       ups: s.ups ?? s.ups_id,
       name: s.name || `String ${s.id}`,
       batteries: s.batteries,
+    })),
+    ambients: (t.mc?.th ?? []).map((a: any) => ({ index: a.index, name: a.name || `Ambient ${a.index}` })),
+    inputs: (t.mc?.inputs ?? []).map((i: any) => ({
+      channel: inputChannel(i.point),
+      name: i.name,
+      alarm_text: i.alarm_text ?? '',
+      active_high: i.active_high !== false,
     })),
   };
 }

@@ -1,4 +1,5 @@
 import { alignSeries, plotLayout, unitGroups } from './axes';
+import { axisStroke } from './theme';
 import { HistorySeries } from './history';
 
 describe('unit-grouped axes', () => {
@@ -48,5 +49,24 @@ describe('aligning series on one time axis', () => {
     const l = plotLayout([s('a', 'V', [1000])], false);
     expect(l.data.length).toBe(2);
     expect(l.bands).toEqual([]);
+  });
+});
+
+describe('axis colours', () => {
+  it('every axis takes the text colour it is given (a canvas cannot resolve currentColor)', () => {
+    const layout = plotLayout(
+      [
+        { channel: 'battery/1/1/voltage', unit: 'V', buckets: [] },
+        { channel: 'battery/1/1/temperature', unit: '°C', buckets: [] },
+      ] as any,
+      true,
+      '#e6e9ee',
+    );
+    expect(layout.axes.length).toBe(3);
+    for (const a of layout.axes) expect(a.stroke).toBe('#e6e9ee');
+  });
+  it('axisStroke reads a value or a function as uPlot holds it', () => {
+    expect(axisStroke({ axes: [{ stroke: '#fff' }] }, 0)).toBe('#fff');
+    expect(axisStroke({ axes: [{}, { stroke: () => 'rgb(1, 2, 3)' }] }, 1)).toBe('rgb(1, 2, 3)');
   });
 });

@@ -65,9 +65,10 @@ export const PALETTE = ['#4aa3ff', '#ff9f43', '#2ecc71', '#e056fd', '#f1c40f', '
 
 /**
  * uPlot series, axes, bands and data for channels with their units. Series order: x, then
- * per channel mean, min, max (min/max hidden from the legend, drawn as a band).
+ * per channel mean, min, max (min/max hidden from the legend, drawn as a band). Axis labels,
+ * ticks and units take `textColour` (the theme's text colour): a canvas cannot use currentColor.
  */
-export function plotLayout(series: HistorySeries[], band: boolean) {
+export function plotLayout(series: HistorySeries[], band: boolean, textColour = '#888888') {
   const groups = unitGroups(series.map((s) => s.unit));
   const scaleOf = (i: number) => groups.find((g) => g.channels.includes(i))!.scale;
   const aligned = alignSeries(series);
@@ -88,13 +89,13 @@ export function plotLayout(series: HistorySeries[], band: boolean) {
       bands.push({ series: [minIdx + 1, minIdx], fill: `${colour}26` });
     }
   });
-  const axes: any[] = [{ stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.25)' } }];
+  const axes: any[] = [{ stroke: textColour, grid: { stroke: 'rgba(128,128,128,0.25)' } }];
   groups.forEach((g, k) =>
     axes.push({
       scale: g.scale,
       side: g.side,
       label: g.unit || '(no unit)',
-      stroke: 'currentColor',
+      stroke: textColour,
       grid: { show: k === 0, stroke: 'rgba(128,128,128,0.25)' },
     }),
   );

@@ -1,4 +1,4 @@
-import { ActiveAlarm, LogEvent, consequences, filterEvents, sourceHref, sourceMatches, stringOfSource, trippedStrings, unacknowledgedOf } from './events';
+import { ActiveAlarm, LogEvent, alarmValues, consequences, filterEvents, sourceHref, sourceMatches, stringOfSource, trippedStrings, unacknowledgedOf } from './events';
 
 let nextId = 1;
 const ev = (time_ms: number, kind: string, source: string, severity: any = 'alarm', rule = ''): LogEvent => ({
@@ -89,4 +89,36 @@ describe('active alarms', () => {
   test('unacknowledged of a string include its batteries', () => {
     expect(unacknowledgedOf(alarms, 2).map((x) => x.source)).toEqual(['battery/2/7']);
   });
+});
+
+describe('alarm values, labelled', () => {
+  const base = {
+    key: 'battery/2/7:battery_temperature_trip',
+    source: 'battery/2/7',
+    rule: 'battery_temperature_trip',
+    severity: 'trip' as const,
+    text: 'Battery 2/7 temperature 56.3 °C above trip limit 55 °C',
+    since_ms: 0,
+    acknowledged: false,
+    acknowledged_by: '',
+    acknowledged_ms: 0,
+  };
+  const cases: { name: string; a: any; out: [string, string][] }[] = [
+    {
+      name: 'raised, now and limit with the unit',
+      a: { ...base, value: 52.14, raised_value: 56.3, unit: '°C', limit: 55, waiting_for_ack: false },
+      out: [['raised at', '56.3 °C'], ['now', '52.14 °C'], ['limit', '55 °C']],
+    },
+    {
+      name: 'a latched alarm says the value is back',
+      a: { ...base, value: 30, raised_value: 56.3, unit: '°C', limit: 55, waiting_for_ack: true },
+      out: [['raised at', '56.3 °C'], ['now (back within limit)', '30 °C'], ['limit', '55 °C']],
+    },
+    { name: 'percent is spaced', a: { ...base, value: 25, raised_value: 21, unit: '%', limit: 20, waiting_for_ack: false }, out: [['raised at', '21 %'], ['now', '25 %'], ['limit', '20 %']] },
+    { name: 'a flag shows no numbers', a: { ...base, value: 1, raised_value: 1, unit: '', limit: null, waiting_for_ack: false }, out: [] },
+    { name: 'a gateway without unit and limit shows the current value', a: { ...base, value: 47.1, waiting_for_ack: false }, out: [['now', '47.1']] },
+  ];
+  for (const c of cases) {
+    test(c.name, () => expect(alarmValues(c.a).map((v) => [v.label, v.text])).toEqual(c.out));
+  }
 });

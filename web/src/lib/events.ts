@@ -46,6 +46,33 @@ export interface ActiveAlarm {
   acknowledged_by: string;
   acknowledged_ms: number;
   waiting_for_ack: boolean;
+  /** The value that raised it, the unit of both values and the limit (absent on older gateways). */
+  raised_value?: number | null;
+  unit?: string;
+  limit?: number | null;
+}
+
+function withUnit(v: number, unit: string | undefined): string {
+  const n = Number(v.toPrecision(4)).toString();
+  if (!unit) return n;
+  return unit === '%' ? `${n} %` : `${n} ${unit}`;
+}
+
+/**
+ * The values of an alarm, each labelled: what raised it, what it is now, and the limit. Flags
+ * (runaway, comm lost, inputs) carry no number worth showing: their text says it all.
+ */
+export function alarmValues(a: ActiveAlarm): { label: string; text: string }[] {
+  const hasLimit = a.limit !== undefined && a.limit !== null;
+  // A gateway that does not send unit and limit yet: the current value alone, as it comes.
+  if (a.unit === undefined && a.limit === undefined)
+    return a.value === null || a.value === undefined ? [] : [{ label: 'now', text: withUnit(a.value, undefined) }];
+  if (!hasLimit && !a.unit) return [];
+  const out: { label: string; text: string }[] = [];
+  if (a.raised_value !== undefined && a.raised_value !== null) out.push({ label: 'raised at', text: withUnit(a.raised_value, a.unit) });
+  if (a.value !== null && a.value !== undefined) out.push({ label: a.waiting_for_ack ? 'now (back within limit)' : 'now', text: withUnit(a.value, a.unit) });
+  if (hasLimit) out.push({ label: 'limit', text: withUnit(a.limit as number, a.unit) });
+  return out;
 }
 
 export interface EventFilter {

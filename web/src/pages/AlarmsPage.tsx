@@ -16,6 +16,7 @@ import {
   stringOfSource,
   trippedStrings,
 } from '../lib/events';
+import { alarmValues } from '../lib/events';
 import { formatAge } from '../lib/live';
 import { PresetKey, TimeRange, presetRange } from '../lib/ranges';
 import { RangePicker } from './RangePicker';
@@ -33,7 +34,7 @@ export function SeverityChip(props: { severity: string }) {
 }
 
 /** Acknowledge / reset controls ask for their text inline; the answer or the refusal is shown. */
-function ActionForm(props: { label: string; placeholder: string; required: boolean; disabledReason?: string; testid: string; run: (text: string) => Promise<string> }) {
+export function ActionForm(props: { label: string; placeholder: string; required: boolean; disabledReason?: string; testid: string; run: (text: string) => Promise<string> }) {
   const [open, setOpen] = useState(false);
   const [text, setText] = useState('');
   const [result, setResult] = useState<{ ok: boolean; text: string } | undefined>();
@@ -142,8 +143,8 @@ export function AlarmsPage(props: { session?: Session; now: number; changeTick: 
               <th>Severity</th>
               <th>Source</th>
               <th>Since</th>
-              <th>Value</th>
-              <th>Text</th>
+              <th>Alarm</th>
+              <th>Values</th>
               <th>Acknowledged</th>
             </tr>
           </thead>
@@ -154,10 +155,18 @@ export function AlarmsPage(props: { session?: Session; now: number; changeTick: 
                 <td><SeverityChip severity={a.severity} /></td>
                 <td><SourceLink source={a.source} /></td>
                 <td title={time(a.since_ms)}>{formatAge(a.since_ms, props.now)}</td>
-                <td>{a.value === null || a.value === undefined ? '—' : Number(a.value.toPrecision(4))}</td>
                 <td>
-                  {a.text}
+                  <span data-testid="alarm-text">{a.text}</span>
                   {a.waiting_for_ack && <small class="muted"> (condition gone, waiting for acknowledgement)</small>}
+                  <br />
+                  <small class="muted alarm-key" data-testid="alarm-key">key {a.key}</small>
+                </td>
+                <td data-testid="alarm-values">
+                  {alarmValues(a).map((v) => (
+                    <div>
+                      <span class="muted">{v.label}</span> {v.text}
+                    </div>
+                  ))}
                 </td>
                 <td>
                   {a.acknowledged ? (
@@ -177,6 +186,18 @@ export function AlarmsPage(props: { session?: Session; now: number; changeTick: 
             ))}
           </tbody>
         </table>
+      )}
+      {alarms.some((a) => !a.acknowledged) && (
+        <p class="actions">
+          <ActionForm
+            label="Acknowledge all (site)"
+            placeholder="comment (optional)"
+            required={false}
+            disabledReason={operatorReason}
+            testid="ack-site"
+            run={(comment) => after(sendJson('POST', '/api/v1/alarms/acknowledge', props.session, { source: '', comment }))}
+          />
+        </p>
       )}
       {stringsWithUnacked.length > 0 && (
         <p class="actions">

@@ -8,6 +8,11 @@ import { historyCsvUrl } from '../lib/history';
 import { HistoryPlot, Loaded, useHistory } from './Plot';
 import { RangePicker, useRangeState } from './RangePicker';
 import { resistanceVersusBaseline } from '../lib/format';
+import { OpenStringBanner } from './OpenStringBanner';
+import { BatteryAlarms } from './BatteryAlarms';
+import { axisStroke, themeTextColour } from '../lib/theme';
+import { ActiveAlarm } from '../lib/events';
+import { Session } from '../lib/api';
 
 function minSpan(lo: number, hi: number, span: number): [number, number] {
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [0, span];
@@ -17,7 +22,16 @@ function minSpan(lo: number, hi: number, span: number): [number, number] {
 }
 
 /** Live values of one battery and a trend of what arrived since the page opened. */
-export function BatteryPage(props: { store: LiveStore; string: number; position: number; upsId?: number; now: number }) {
+export function BatteryPage(props: {
+  store: LiveStore;
+  string: number;
+  position: number;
+  upsId?: number;
+  now: number;
+  alarms?: ActiveAlarm[];
+  session?: Session;
+  changeTick?: number;
+}) {
   const { store, now } = props;
   const id = `battery/${props.string}/${props.position}`;
   const chartRef = useRef<HTMLDivElement>(null);
@@ -26,6 +40,7 @@ export function BatteryPage(props: { store: LiveStore; string: number; position:
     const xs: number[] = [];
     const volts: number[] = [];
     const temps: number[] = [];
+    const text = themeTextColour();
     const plot = new uPlot(
       {
         width: Math.min(960, innerWidth - 40),
@@ -33,9 +48,9 @@ export function BatteryPage(props: { store: LiveStore; string: number; position:
         series: [{}, { label: 'Voltage (V)', stroke: '#4aa3ff', scale: 'V' }, { label: 'Temperature (°C)', stroke: '#ff9f43', scale: 'C' }],
         // Axis colours follow the theme; ranges keep a minimum span so 1 mV of noise is not magnified.
         axes: [
-          { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.25)' } },
-          { scale: 'V', stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.25)' } },
-          { scale: 'C', side: 1, stroke: 'currentColor', grid: { show: false } },
+          { stroke: text, grid: { stroke: 'rgba(128,128,128,0.25)' } },
+          { scale: 'V', stroke: text, grid: { stroke: 'rgba(128,128,128,0.25)' } },
+          { scale: 'C', side: 1, stroke: text, grid: { show: false } },
         ],
         scales: {
           x: { time: true },
@@ -46,6 +61,7 @@ export function BatteryPage(props: { store: LiveStore; string: number; position:
       [xs, volts, temps],
       chartRef.current!,
     );
+    chartRef.current!.dataset.axisStroke = axisStroke(plot as any, 1);
     let last = 0;
     const off = store.subscribe(() => {
       const v = store.get(`${id}/voltage`);
@@ -78,6 +94,8 @@ export function BatteryPage(props: { store: LiveStore; string: number; position:
         <a href={`#/string/${props.string}`}>String {props.string}</a> › Battery {props.position}
       </nav>
       <h1>Battery {props.string}/{props.position}</h1>
+      <OpenStringBanner stringId={props.string} store={store} alarms={props.alarms} session={props.session} changeTick={props.changeTick ?? 0} now={now} />
+      <BatteryAlarms source={id} alarms={props.alarms} session={props.session} />
       <dl class="battery">
         {field('Voltage', 'voltage', 3)}
         {field('Temperature', 'temperature', 1)}

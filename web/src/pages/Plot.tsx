@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { plotLayout } from '../lib/axes';
+import { axisStroke, themeTextColour } from '../lib/theme';
 import { getJson } from '../lib/api';
 import { HistoryAnswer, HistorySeries, historyUrl } from '../lib/history';
 import { ALL_SPAN_MS, TimeRange, zoomRange } from '../lib/ranges';
@@ -59,7 +60,7 @@ export function Plot(props: {
   useEffect(() => {
     const el = ref.current!;
     const t0 = props.receivedAt ?? performance.now();
-    const layout = plotLayout(props.series, props.band ?? true);
+    const layout = plotLayout(props.series, props.band ?? true, themeTextColour());
     if (props.xRange) {
       const { from_ms, to_ms } = props.xRange;
       layout.scales.x = { time: true, range: () => [from_ms / 1000, to_ms / 1000] };
@@ -103,6 +104,7 @@ export function Plot(props: {
       if (i > 0 && / (min|max)$/.test(s.label ?? '') && rows[i]) rows[i].style.display = 'none';
     });
     plotRef.current = plot;
+    el.dataset.axisStroke = axisStroke(plot as any, 1);
     return () => plot.destroy();
   }, [props.series, props.band, props.xRange?.from_ms, props.xRange?.to_ms]);
   useEffect(() => {

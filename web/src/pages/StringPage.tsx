@@ -4,8 +4,19 @@ import { LiveStore } from '../lib/live';
 import { stringState } from '../lib/format';
 import { BarChart, Bar } from './BarChart';
 import { Value } from './Value';
+import { OpenStringBanner } from './OpenStringBanner';
+import { ActiveAlarm } from '../lib/events';
+import { Session } from '../lib/api';
 
-export function StringPage(props: { topology: Topology; store: LiveStore; string: number; now: number }) {
+export function StringPage(props: {
+  topology: Topology;
+  store: LiveStore;
+  string: number;
+  now: number;
+  alarms?: ActiveAlarm[];
+  session?: Session;
+  changeTick?: number;
+}) {
   const { topology, store, now } = props;
   // Render cost of the page (3 charts x up to 120 bars) as a User Timing measure, from here to
   // the DOM being updated: visible in the browser's performance tools and read by the e2e test.
@@ -31,6 +42,7 @@ export function StringPage(props: { topology: Topology; store: LiveStore; string
         <a href="#/">Site</a> › <a href={`#/ups/${s.ups}`}>{ups?.name}</a> › {s.name}
       </nav>
       <h1>{s.name}</h1>
+      <OpenStringBanner stringId={s.id} store={store} alarms={props.alarms} session={props.session} changeTick={props.changeTick ?? 0} now={now} />
       <p class="summary">
         State {stringState(store.get(`string/${s.id}/state`)?.value)} · voltage{' '}
         <Value v={store.get(`string/${s.id}/voltage`)} digits={2} now={now} /> · current{' '}
