@@ -60,11 +60,21 @@ void register_aggregator(CLI::App& app, Registry& registry) {
   auto args = std::make_shared<AggregatorArgs>();
   auto* cmd = app.add_subcommand("aggregator",
                                  "One site view, alarm list and API over several gateways (BM-AG)");
+  cmd->footer(
+      "Site file (TOML), one [[gateway]] table per gateway:\n"
+      "  [site]\n  name = \"DC Frankfurt\"\n\n"
+      "  [[gateway]]\n  name = \"hall-a\"                # a-z 0-9 _ -, prefix of its channels\n"
+      "  url = \"http://10.0.0.5:8080\"\n"
+      "  token_file = \"hall-a.token\"      # relative to the site file; made on the gateway with\n"
+      "                                   # btms token add aggregator --role operator\n"
+      "More in docs/aggregator.md. Try it: btms demo --gateways 3");
   cmd->add_option("--config", args->config, "Site file listing the gateways (TOML)")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--bind", args->bind, "Address the aggregator listens on")->capture_default_str();
-  cmd->add_option("--port", args->port, "Port (0 = pick a free one)")->capture_default_str();
+  cmd->add_option("--port", args->port, "Port (0 = pick a free one)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
   cmd->add_option("--static-dir", args->static_dir, "Directory of the built web UI");
   cmd->add_option("--data-dir", args->data_dir,
                   "Folder of the aggregator's users.sqlite (its own API tokens: btms token add "

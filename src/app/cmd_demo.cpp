@@ -47,6 +47,12 @@ std::string demo_data_dir(const std::string& requested) {
 
 int run_demo(const DemoArgs& args) {
   if (args.gateways > 1) {
+    if (!args.scenario.empty() || !args.data_dir.empty() || !args.mqtt.empty() || args.tls ||
+        !args.scada_write_allow.empty()) {
+      std::cerr << "btms demo: --gateways runs a site demo with default gateways; --scenario, "
+                   "--data-dir, --mqtt, --tls and --scada-write-allow are for one gateway\n";
+      return 1;
+    }
     return run_site_demo(SiteDemoArgs{args.gateways, args.config, args.bind, args.port, args.speed,
                                       args.seed, args.static_dir});
   }

@@ -1,3 +1,6 @@
+// btms demo --gateways N (site_demo.hpp): N plants and gateways in this process and an
+// aggregator over them. Each gateway gets a fresh data folder and an operator API token for the
+// aggregator, made the way `btms token add` makes it.
 #include "app/site_demo.hpp"
 
 #include <fmt/format.h>
@@ -6,6 +9,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "aggregator/aggregator.hpp"
@@ -36,6 +40,7 @@ int run_site_demo(const SiteDemoArgs& args) {
     std::vector<std::unique_ptr<plant::VirtualPlant>> plants;
     std::vector<std::unique_ptr<GatewayRuntime>> gateways;
     aggregator::SiteFile site_file;
+    std::vector<std::string> gateway_lines;
     site_file.site_name = "Demo data center";
     const auto static_dir = args.static_dir.empty() ? default_static_dir() : args.static_dir;
     for (int k = 1; k <= args.gateways; ++k) {
@@ -67,8 +72,9 @@ int run_site_demo(const SiteDemoArgs& args) {
           std::make_unique<GatewayRuntime>(plant.site_for_gateway(), options));
       gateway.start();
       entry.url = fmt::format("http://127.0.0.1:{}", gateway.web_port());
-      std::cout << fmt::format("  gateway {}: {} (data in {})\n", entry.name, entry.url,
-                               options.data_dir);
+      gateway_lines.push_back(fmt::format("  gateway {}: {}/  SCADA 127.0.0.1:{}  data in {}",
+                                          entry.name, entry.url, gateway.scada_port(),
+                                          options.data_dir));
       site_file.gateways.push_back(std::move(entry));
     }
     aggregator::AggregatorOptions agg_options;
@@ -78,11 +84,16 @@ int run_site_demo(const SiteDemoArgs& args) {
     agg_options.allow_anonymous_read = true;
     aggregator::Aggregator agg(std::move(site_file), agg_options);
     agg.start();
-    std::cout << fmt::format("BTMS site demo: {} gateways, each {} UPS, {} strings, {} batteries\n",
-                             args.gateways, site->upses.size(), site->strings.size(),
-                             site->total_batteries());
+    std::cout << fmt::format(
+        "BTMS site demo: {} gateways, each on its own virtual plant of {} UPS, {} strings, {} "
+        "batteries (speed x{})\n",
+        args.gateways, site->upses.size(), site->strings.size(), site->total_batteries(),
+        args.speed);
+    for (const auto& line : gateway_lines) std::cout << line << "\n";
     std::cout << "Read-only views are served without a login to this machine only.\n";
-    std::cout << fmt::format("Aggregator: http://{}:{}/", args.bind, agg.port()) << std::endl;
+    const auto host = args.bind.find(':') != std::string::npos ? "[" + args.bind + "]" : args.bind;
+    std::cout << fmt::format("Aggregator (site view and API): http://{}:{}/", host, agg.port())
+              << std::endl;
     std::cout << "Press Ctrl-C to stop." << std::endl;
     wait_for_stop_signal();
     std::cout << "Stopping..." << std::endl;

@@ -137,7 +137,7 @@ TEST_F(ThreeGateways, SiteTotalsAlarmsAcknowledgementsAndAGatewayLostAndBack) {
     for (const auto& s : t["strings"]) batteries += s["batteries"].get<int>();
   }
   const auto site = get_json(agg_port, "/api/v1/site");
-  ASSERT_TRUE(site.is_object());
+  ASSERT_TRUE(site.is_object() && site.contains("totals")) << site.dump().substr(0, 400);
   EXPECT_EQ(site["totals"]["ups_count"], upses);
   EXPECT_EQ(site["totals"]["string_count"], strings);
   EXPECT_EQ(site["totals"]["battery_count"], batteries);
@@ -215,7 +215,10 @@ TEST_F(ThreeGateways, SiteTotalsAlarmsAcknowledgementsAndAGatewayLostAndBack) {
   EXPECT_TRUE(audited) << "no acknowledgement by token:agg via the aggregator in gateway 2's audit";
   EXPECT_TRUE(wait_until(
       [&] {
-        for (const auto& a : get_json(agg_port, "/api/v1/alarms")["alarms"]) {
+        // A named copy: a range-for over a member of a temporary would read freed memory.
+        const auto alarms = get_json(agg_port, "/api/v1/alarms");
+        if (!alarms.is_object()) return false;
+        for (const auto& a : alarms["alarms"]) {
           if (a["key"] == door_key) return a["acknowledged"] == true;
         }
         return false;
@@ -238,11 +241,14 @@ TEST_F(ThreeGateways, SiteTotalsAlarmsAcknowledgementsAndAGatewayLostAndBack) {
   std::cout << "gateway 3 killed -> offline and stale at the aggregator: " << offline->count()
             << " ms (limit 5000 ms)\n";
   bool offline_alarm = false;
-  for (const auto& a : get_json(agg_port, "/api/v1/alarms")["alarms"]) {
+  const auto site_alarms = get_json(agg_port, "/api/v1/alarms");
+  ASSERT_TRUE(site_alarms.is_object());
+  for (const auto& a : site_alarms["alarms"]) {
     if (a["key"] == "gw3:gateway_offline") offline_alarm = true;
   }
   EXPECT_TRUE(offline_alarm);
   const auto site_down = get_json(agg_port, "/api/v1/site");
+  ASSERT_TRUE(site_down.is_object() && site_down.contains("totals"));
   EXPECT_EQ(site_down["totals"]["offline"], 1);
 
   // Restarted on the same port: recovered without restarting the aggregator.
@@ -258,6 +264,31 @@ TEST_F(ThreeGateways, SiteTotalsAlarmsAcknowledgementsAndAGatewayLostAndBack) {
                l["channels"]["gw3/string/1/voltage"]["quality"] == "ok";
       },
       std::chrono::seconds(5)));
+}
+
+// `btms demo --gateways 3` as a user tries it: three gateways and the aggregator in one process,
+// the aggregator lists them online, and Ctrl-C ends everything with exit status 0.
+TEST(SiteDemo, ThreeGatewaysOnlineAtTheAggregatorAndCtrlCEndsAll) {
+  ChildProcess demo({BTMS_BINARY, "demo", "--gateways", "3", "--port", "0"});
+  const int port =
+      e2e::wait_for_port(demo, R"(Aggregator \(site view and API\): http://127\.0\.0\.1:(\d+)/)");
+  ASSERT_GT(port, 0);
+  const auto online = wait_until(
+      [&] {
+        const auto site = get_json(port, "/api/v1/site");
+        return site.is_object() && site.contains("totals") && site["totals"]["online"] == 3;
+      },
+      std::chrono::seconds(15));
+  ASSERT_TRUE(online.has_value()) << e2e::http_get(port, "/api/v1/topology").body.substr(0, 600);
+  const auto topology = get_json(port, "/api/v1/topology");
+  ASSERT_TRUE(topology.is_object());
+  ASSERT_EQ(topology["gateways"].size(), 3U);
+  for (const auto& name : {"gw1", "gw2", "gw3"}) {
+    EXPECT_EQ(gateway_entry(topology, name)["state"], "online") << name;
+  }
+  EXPECT_EQ(demo.interrupt_and_wait(20'000), 0);
+  // The process is gone, and with it every gateway and plant it ran: nothing answers any more.
+  EXPECT_ANY_THROW(e2e::http_get(port, "/api/v1/health"));
 }
 
 }  // namespace
