@@ -9,6 +9,8 @@
 
 #include <algorithm>
 
+#include "aggregator/channel_changes.hpp"
+
 namespace btms::aggregator {
 
 namespace net = boost::asio;
@@ -18,12 +20,6 @@ using nlohmann::json;
 
 namespace {
 constexpr std::string_view kUserAgent = "btms-aggregator";
-
-// Applies {"name": {"value":..,"quality":..,"time_ms":..}, ...} onto what is held.
-void merge_channels(json& held, const json& incoming) {
-  if (!incoming.is_object()) return;
-  for (const auto& [name, value] : incoming.items()) held[name] = value;
-}
 }  // namespace
 
 std::string_view to_string(LinkState state) {
@@ -132,13 +128,14 @@ void GatewayLink::run() {
             buffer.clear();
             co_await ws.async_read(buffer, net::use_awaitable);
             const auto received = clock_->now_ms();
-            const auto message =
-                json::parse(beast::buffers_to_string(buffer.data()), nullptr, false);
+            auto message = json::parse(beast::buffers_to_string(buffer.data()), nullptr, false);
             if (!message.is_object()) continue;
             const auto type = message.value("type", "");
             if (type == "values") {
               update([&](GatewayData& d) {
-                merge_channels(d.channels, message.value("channels", json::object()));
+                if (auto it = message.find("channels"); it != message.end()) {
+                  merge_channels(d, std::move(*it), d.changes + 1);  // update() bumps changes
+                }
                 d.gateway_time_ms = message.value("time_ms", d.gateway_time_ms);
                 d.last_data_ms = received;
                 d.last_seen_ms = received;
