@@ -1,7 +1,8 @@
 // Three gateways, each a `btms demo` process on its own virtual plant and free loopback ports,
 // and a `btms aggregator` over them: site totals, an alarm raised on gateway 2 reaching the
-// aggregator, an acknowledgement made at the aggregator reaching gateway 2's audit log, and
-// gateway 3 killed (offline, strings stale) and restarted (recovered) under a running aggregator.
+// aggregator, an acknowledgement made at the aggregator reaching gateway 2's audit log, gateway
+// 1 hung (stale) and resumed, and gateway 3 killed (offline, strings stale) and restarted
+// (recovered) under a running aggregator.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -224,6 +225,25 @@ TEST_F(ThreeGateways, SiteTotalsAlarmsAcknowledgementsAndAGatewayLostAndBack) {
         return false;
       },
       std::chrono::seconds(2)));
+
+  // Gateway 1 hung (SIGSTOP: its connections stay open but nothing answers, not even the
+  // stream's pings): not fresh and its strings stale within 5 s; fresh again once it resumes.
+  const auto gw1_stale = [&] {
+    const auto g1 = gateway_entry(get_json(agg_port, "/api/v1/topology"), "gw1");
+    const auto l = get_json(agg_port, "/api/v1/live?prefix=gw1/string/1/voltage");
+    return g1.is_object() && g1["fresh"] == false && l.is_object() &&
+           l["channels"].contains("gw1/string/1/voltage") &&
+           l["channels"]["gw1/string/1/voltage"]["quality"] == "stale";
+  };
+  ASSERT_FALSE(gw1_stale());
+  ::kill(gateways[1]->pid(), SIGSTOP);
+  const auto hung = wait_until(gw1_stale, std::chrono::seconds(5));
+  ::kill(gateways[1]->pid(), SIGCONT);
+  ASSERT_TRUE(hung.has_value()) << e2e::http_get(agg_port, "/api/v1/topology").body.substr(0, 600);
+  std::cout << "gateway 1 hung -> stale at the aggregator: " << hung->count()
+            << " ms (limit 5000 ms)\n";
+  ASSERT_TRUE(wait_until([&] { return all_online(); }, std::chrono::seconds(15)))
+      << e2e::http_get(agg_port, "/api/v1/topology").body.substr(0, 600);
 
   // Gateway 3 killed: offline and its strings stale within 5 s.
   ::kill(gateways[3]->pid(), SIGKILL);
