@@ -286,6 +286,55 @@ TEST_F(ThreeGateways, SiteTotalsAlarmsAcknowledgementsAndAGatewayLostAndBack) {
       std::chrono::seconds(5)));
 }
 
+// Runs `btms ARGS` through the shell and returns its stdout and stderr, then "exit=STATUS".
+// Every line is prefixed in the pipe so an empty line of help is not taken for the end.
+std::string run_btms(const std::string& args) {
+  ChildProcess shell(
+      {"/bin/sh", "-c",
+       "{ " + std::string(BTMS_BINARY) + " " + args + " 2>&1; echo exit=$?; } | sed 's/^/> /'"});
+  std::string out;
+  for (std::string line; (line = shell.read_line(20'000)).starts_with("> ");) {
+    out += line.substr(2) + "\n";
+    if (line.starts_with("> exit=")) break;
+  }
+  return out;
+}
+
+TEST(AggregatorCli, HelpShowsTheSiteFile) {
+  const auto out = run_btms("aggregator --help");
+  EXPECT_NE(out.find("--config"), std::string::npos) << out;
+  EXPECT_NE(out.find("[[gateway]]"), std::string::npos) << out;
+  EXPECT_NE(out.find("token_file"), std::string::npos) << out;
+  EXPECT_NE(out.find("exit=0"), std::string::npos) << out;
+}
+
+TEST(AggregatorCli, BadSiteFilesAreRefusedWithFileLineAndReason) {
+  TempFolder folder;
+  const auto file = folder.path() + "/site.toml";
+  struct Case {
+    const char* text;
+    const char* expected;  // after "<file>:"
+  };
+  for (const auto& c : {
+           Case{"[[gateway]]\nname = \"Hall A\"\nurl = \"http://10.0.0.5:8080\"\n",
+                "2: gateway name 'Hall A'"},
+           Case{"[[gateway]]\nname = \"a\"\nurl = \"http://10.0.0.5:8080\"\ntoken_file = "
+                "\"missing.token\"\n",
+                "4: gateway 'a': cannot read token file"},
+           Case{"[[gateway]\n", "1: "},
+           Case{"[site]\nname = \"x\"\n", " no [[gateway]] listed"},
+       }) {
+    std::ofstream(file) << c.text;
+    const auto out = run_btms("aggregator --port 0 --config " + file);
+    EXPECT_NE(out.find(file + ":" + c.expected), std::string::npos) << c.text << "\n" << out;
+    EXPECT_NE(out.find("exit=1"), std::string::npos) << out;
+  }
+  const auto missing = run_btms("aggregator --config " + folder.path() + "/none.toml");
+  EXPECT_NE(missing.find("exit=2"), std::string::npos) << missing;
+  const auto port = run_btms("aggregator --config " + file + " --port 70000");
+  EXPECT_NE(port.find("exit=2"), std::string::npos) << port;
+}
+
 // `btms demo --gateways 3` as a user tries it: three gateways and the aggregator in one process,
 // the aggregator lists them online, and Ctrl-C ends everything with exit status 0.
 TEST(SiteDemo, ThreeGatewaysOnlineAtTheAggregatorAndCtrlCEndsAll) {
