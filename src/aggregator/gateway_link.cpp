@@ -48,6 +48,8 @@ GatewayLink::GatewayLink(GatewayEntry entry, std::shared_ptr<const model::Clock>
   auto address = gateway_api::parse_gateway_url(entry_.url, &error);
   if (!address) throw std::invalid_argument("gateway " + entry_.name + ": " + error);
   address_ = *address;
+  address_.cert_pin_sha256 = entry_.cert_pin_sha256;
+  address_.ca_file = entry_.ca_file;
   data_.name = entry_.name;
   data_.url = entry_.url;
 }
@@ -126,7 +128,7 @@ void GatewayLink::run() {
           beast::flat_buffer buffer;
           while (true) {
             buffer.clear();
-            co_await ws.async_read(buffer, net::use_awaitable);
+            co_await ws.read(buffer);
             const auto received = clock_->now_ms();
             auto message = json::parse(beast::buffers_to_string(buffer.data()), nullptr, false);
             if (!message.is_object()) continue;

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gateway_api/gateway_http.hpp"
 #include "http_client.hpp"
 #include "process.hpp"
 #include "security/audit_log.hpp"
@@ -143,10 +144,16 @@ TEST_F(ThreeGateways, SiteTotalsAlarmsAcknowledgementsAndAGatewayLostAndBack) {
   EXPECT_EQ(site["totals"]["string_count"], strings);
   EXPECT_EQ(site["totals"]["battery_count"], batteries);
   EXPECT_EQ(site["totals"]["online"], 3);
-  // String summaries are held for every string of every gateway, under the gateway's prefix.
-  const auto live = get_json(agg_port, "/api/v1/live?prefix=gw1/string/");
-  ASSERT_TRUE(live.is_object());
-  EXPECT_TRUE(live["channels"].contains("gw1/string/1/voltage")) << live.dump().substr(0, 400);
+  // String summaries are held for every string of every gateway, under the gateway's prefix
+  // (a link is online once connected; the stream's first values follow moments later).
+  json live;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        live = get_json(agg_port, "/api/v1/live?prefix=gw1/string/");
+        return live.is_object() && live["channels"].contains("gw1/string/1/voltage");
+      },
+      std::chrono::seconds(3)))
+      << live.dump().substr(0, 400);
   // Per-battery values are fetched from the owning gateway on demand.
   const auto battery = get_json(agg_port, "/api/v1/live?prefix=gw2/battery/1/3/");
   ASSERT_TRUE(battery.is_object());
@@ -284,6 +291,64 @@ TEST_F(ThreeGateways, SiteTotalsAlarmsAcknowledgementsAndAGatewayLostAndBack) {
                l["channels"]["gw3/string/1/voltage"]["quality"] == "ok";
       },
       std::chrono::seconds(5)));
+}
+
+// A gateway serving https with its self-signed certificate: reached with the certificate's
+// SHA-256 pinned or with the certificate as CA file; a wrong pin and no trust at all are
+// refused and say why.
+TEST(HttpsGateway, PinnedOrCaVerifiedAndAWrongPinRefused) {
+  TempFolder folder;
+  const auto gw_dir = folder.path() + "/gw";
+  const auto token = add_token(gw_dir, "agg");
+  ASSERT_EQ(token.rfind("btms_", 0), 0U) << token;
+  std::ofstream(folder.path() + "/agg.token") << token << "\n";
+  ChildProcess gateway(
+      {BTMS_BINARY, "demo", "--tls", "--port", "0", "--scada-port", "0", "--data-dir", gw_dir});
+  const int gw_port = e2e::wait_for_port(gateway, R"(https://127\.0\.0\.1:(\d+)/)");
+  ASSERT_GT(gw_port, 0);
+  const auto cert = gw_dir + "/tls-cert.pem";
+  const auto pin = gateway_api::certificate_file_sha256(cert);
+  ASSERT_EQ(pin.size(), 64U);
+  const auto url = "https://127.0.0.1:" + std::to_string(gw_port);
+  {
+    std::ofstream site(folder.path() + "/site.toml");
+    const auto entry = [&](const std::string& name, const std::string& trust) {
+      site << "[[gateway]]\nname = \"" << name << "\"\nurl = \"" << url
+           << "\"\ntoken_file = \"agg.token\"\n"
+           << trust << "\n";
+    };
+    entry("pinned", "cert_pin_sha256 = \"" + pin + "\"\n");
+    entry("ca", "ca_file = \"" + cert + "\"\n");
+    entry("wrongpin", "cert_pin_sha256 = \"" + std::string(64, '0') + "\"\n");
+    entry("untrusted", "");
+  }
+  ChildProcess aggregator({BTMS_BINARY, "aggregator", "--config", folder.path() + "/site.toml",
+                           "--port", "0", "--anonymous-read"});
+  const int agg_port = e2e::wait_for_port(aggregator, kUrlPattern);
+  ASSERT_GT(agg_port, 0);
+  const auto state_of = [&](const std::string& name) {
+    return gateway_entry(get_json(agg_port, "/api/v1/topology"), name);
+  };
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return state_of("pinned")["state"] == "online" && state_of("ca")["state"] == "online";
+      },
+      std::chrono::seconds(15)))
+      << e2e::http_get(agg_port, "/api/v1/topology").body.substr(0, 1500);
+  // Requests forwarded to the gateway go over https too.
+  EXPECT_EQ(e2e::http_get(agg_port, "/api/v1/gateways/pinned/topology").status, 200);
+  EXPECT_EQ(e2e::http_get(agg_port, "/api/v1/gateways/ca/alarms").status, 200);
+
+  const auto wrong = state_of("wrongpin");
+  EXPECT_NE(wrong["state"], "online");
+  EXPECT_NE(wrong["detail"].get<std::string>().find("certificate pin mismatch"), std::string::npos)
+      << wrong.dump();
+  const auto untrusted = state_of("untrusted");
+  EXPECT_NE(untrusted["state"], "online");
+  EXPECT_NE(untrusted["detail"].get<std::string>().find("certificate verify failed"),
+            std::string::npos)
+      << untrusted.dump();
+  EXPECT_EQ(e2e::http_get(agg_port, "/api/v1/gateways/wrongpin/topology").status, 503);
 }
 
 // Runs `btms ARGS` through the shell and returns its stdout and stderr, then "exit=STATUS".
