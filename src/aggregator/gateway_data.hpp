@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -26,6 +27,8 @@ struct GatewayData {
   std::int64_t gateway_time_ms = 0;  // the gateway's clock in its newest values message
   nlohmann::json topology;           // its /api/v1/topology answer (null until read)
   nlohmann::json channels = nlohmann::json::object();  // "string/3/voltage" -> {value,...}
+  // channel -> the value of `changes` when it last arrived (aggregator/channel_changes.hpp)
+  std::unordered_map<std::string, std::uint64_t> channel_changed;
   nlohmann::json alarms;      // its /api/v1/alarms answer (null until read)
   std::uint64_t changes = 0;  // bumped on every change
 };

@@ -9,6 +9,8 @@
 
 #include <algorithm>
 
+#include "aggregator/channel_changes.hpp"
+
 namespace btms::aggregator {
 
 namespace net = boost::asio;
@@ -18,12 +20,6 @@ using nlohmann::json;
 
 namespace {
 constexpr std::string_view kUserAgent = "btms-aggregator";
-
-// Applies {"name": {"value":..,"quality":..,"time_ms":..}, ...} onto what is held.
-void merge_channels(json& held, const json& incoming) {
-  if (!incoming.is_object()) return;
-  for (const auto& [name, value] : incoming.items()) held[name] = value;
-}
 }  // namespace
 
 std::string_view to_string(LinkState state) {
@@ -52,6 +48,8 @@ GatewayLink::GatewayLink(GatewayEntry entry, std::shared_ptr<const model::Clock>
   auto address = gateway_api::parse_gateway_url(entry_.url, &error);
   if (!address) throw std::invalid_argument("gateway " + entry_.name + ": " + error);
   address_ = *address;
+  address_.cert_pin_sha256 = entry_.cert_pin_sha256;
+  address_.ca_file = entry_.ca_file;
   data_.name = entry_.name;
   data_.url = entry_.url;
 }
@@ -130,15 +128,16 @@ void GatewayLink::run() {
           beast::flat_buffer buffer;
           while (true) {
             buffer.clear();
-            co_await ws.async_read(buffer, net::use_awaitable);
+            co_await ws.read(buffer);
             const auto received = clock_->now_ms();
-            const auto message =
-                json::parse(beast::buffers_to_string(buffer.data()), nullptr, false);
+            auto message = json::parse(beast::buffers_to_string(buffer.data()), nullptr, false);
             if (!message.is_object()) continue;
             const auto type = message.value("type", "");
             if (type == "values") {
               update([&](GatewayData& d) {
-                merge_channels(d.channels, message.value("channels", json::object()));
+                if (auto it = message.find("channels"); it != message.end()) {
+                  merge_channels(d, std::move(*it), d.changes + 1);  // update() bumps changes
+                }
                 d.gateway_time_ms = message.value("time_ms", d.gateway_time_ms);
                 d.last_data_ms = received;
                 d.last_seen_ms = received;

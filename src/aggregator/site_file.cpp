@@ -80,7 +80,8 @@ SiteFile parse_site_file(std::string_view text, const std::string& origin) {
         const auto* table = element.as_table();
         if (table == nullptr) fail(origin, element.source(), "gateways are [[gateway]] tables");
         for (const auto& [k, v] : *table) {
-          if (k != "name" && k != "url" && k != "token_file" && k != "cert_pin_sha256") {
+          if (k != "name" && k != "url" && k != "token_file" && k != "cert_pin_sha256" &&
+              k != "ca_file") {
             fail(origin, v.source(), fmt::format("unknown key gateway.{}", k.str()));
           }
         }
@@ -129,6 +130,26 @@ SiteFile parse_site_file(std::string_view text, const std::string& origin) {
                  "cert_pin_sha256 must be 64 hex digits (colons allowed)");
           }
           entry.cert_pin_sha256 = pin;
+        }
+        if (table->contains("ca_file")) {
+          auto path = std::filesystem::path(required_string(*table, "ca_file", origin));
+          if (path.is_relative()) path = folder / path;
+          if (!std::ifstream(path)) {
+            fail(origin, table->get("ca_file")->source(),
+                 fmt::format("gateway '{}': cannot read CA file {}", entry.name, path.string()));
+          }
+          entry.ca_file = path.string();
+        }
+        const bool https = entry.url.starts_with("https://");
+        for (const char* key : {"cert_pin_sha256", "ca_file"}) {
+          if (!https && table->contains(key)) {
+            fail(origin, table->get(key)->source(),
+                 fmt::format("gateway '{}': {} is for https:// URLs", entry.name, key));
+          }
+        }
+        if (!entry.cert_pin_sha256.empty() && !entry.ca_file.empty()) {
+          fail(origin, table->get("ca_file")->source(),
+               fmt::format("gateway '{}': give cert_pin_sha256 or ca_file, not both", entry.name));
         }
         site.gateways.push_back(std::move(entry));
       }

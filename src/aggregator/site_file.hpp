@@ -1,7 +1,7 @@
 // The aggregator's site file (TOML): the site's name and one [[gateway]] table per gateway of the
 // data center, each with its URL, the file holding the aggregator's API token on that gateway
-// (btms token add NAME --role operator on the gateway) and the pinned SHA-256 of the gateway's
-// certificate for https. A bad file is refused with file, line and reason.
+// (btms token add NAME --role operator on the gateway) and, for https, the pinned SHA-256 of the
+// gateway's certificate or a CA file. A bad file is refused with file, line and reason.
 #pragma once
 
 #include <optional>
@@ -14,10 +14,12 @@ namespace btms::aggregator {
 
 struct GatewayEntry {
   std::string name;             // [a-z0-9_-], 1..32; the prefix of its channels and alarm keys
-  std::string url;              // http://HOST:PORT
+  std::string url;              // http://HOST:PORT or https://HOST:PORT
   std::string token;            // read from token_file (whitespace trimmed); empty = anonymous
   std::string token_file;       // as written (relative paths are relative to the site file)
   std::string cert_pin_sha256;  // 64 lower-case hex digits, or empty
+  std::string ca_file;  // CA certificates (PEM) an https gateway's certificate must chain to
+                        // (relative paths resolved against the site file's folder), or empty
 };
 
 struct SiteFile {

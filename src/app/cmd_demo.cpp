@@ -11,6 +11,7 @@
 #include "app/gateway_settings.hpp"
 #include "app/plant_clock_follow.hpp"
 #include "app/scenario_loading.hpp"
+#include "app/site_demo.hpp"
 #include "app/site_loading.hpp"
 #include "app/static_dir.hpp"
 #include "plant/virtual_plant.hpp"
@@ -32,6 +33,7 @@ struct DemoArgs {
   bool tls = false;
   std::string data_dir;
   std::string mqtt;  // mqtt://HOST:PORT or mqtts://; overrides the site file's [cloud] broker
+  int gateways = 1;  // more than one: a site demo with an aggregator (app/site_demo)
 };
 
 // The demo keeps its history in a fresh folder of its own unless told where, so several demos
@@ -45,6 +47,16 @@ std::string demo_data_dir(const std::string& requested) {
 }
 
 int run_demo(const DemoArgs& args) {
+  if (args.gateways > 1) {
+    if (!args.scenario.empty() || !args.data_dir.empty() || !args.mqtt.empty() || args.tls ||
+        !args.scada_write_allow.empty()) {
+      std::cerr << "btms demo: --gateways runs a site demo with default gateways; --scenario, "
+                   "--data-dir, --mqtt, --tls and --scada-write-allow are for one gateway\n";
+      return 1;
+    }
+    return run_site_demo(SiteDemoArgs{args.gateways, args.config, args.bind, args.port, args.speed,
+                                      args.seed, args.static_dir});
+  }
   auto site = load_site_or_demo(args.config);
   if (!site) return 1;
   std::shared_ptr<const plant::Scenario> scenario;
@@ -161,6 +173,11 @@ void register_demo(CLI::App& app, Registry& registry) {
                    "Publish to an MQTT broker: mqtt://HOST:PORT, or mqtts://HOST:PORT for TLS "
                    "(docs/cloud.md; other settings in the site file's [cloud] table)");
   demo->add_option("--static-dir", args->static_dir, "Directory of the built web UI");
+  demo->add_option("--gateways", args->gateways,
+                   "Run this many virtual gateways and an aggregator over them (the aggregator "
+                   "listens on --port; docs/aggregator.md)")
+      ->check(CLI::Range(1, 16))
+      ->capture_default_str();
   demo->callback([&registry, args] { registry.set_action([args] { return run_demo(*args); }); });
 }
 

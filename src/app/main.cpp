@@ -6,6 +6,7 @@
 #include <iostream>
 #include <string>
 
+#include "app/cmd_aggregator.hpp"
 #include "app/commands.hpp"
 #include "ops/log_output.hpp"
 
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   btms::app::register_user(app, registry);
   btms::app::register_token(app, registry);
   btms::app::register_hmi(app, registry);
+  btms::app::register_aggregator(app, registry);
   btms::app::register_backup(app, registry);
   btms::app::register_docs(app, registry);
 

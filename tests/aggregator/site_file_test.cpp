@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <string>
 
 namespace btms::aggregator {
 namespace {
@@ -32,7 +33,7 @@ name = "DC North"
 
 [[gateway]]
 name = "hall-a"
-url = "http://10.0.0.5:8080"
+url = "https://10.0.0.5:8443"
 token_file = "hall-a.token"
 cert_pin_sha256 = "AB:cd:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd"
 
@@ -48,12 +49,13 @@ url = "http://10.0.0.6:8080/"
   EXPECT_EQ(site.gateways[0].cert_pin_sha256,
             "abcd00112233445566778899aabbccddeeff00112233445566778899aabbccdd");
   EXPECT_EQ(site.gateways[1].token, "");
+  EXPECT_EQ(site.gateways[1].cert_pin_sha256, "");
   EXPECT_NE(site.find("hall-b"), nullptr);
   EXPECT_EQ(site.find("hall-c"), nullptr);
 }
 
 struct BadCase {
-  const char* text;
+  std::string text;
   const char* reason;  // part of the message
   int line;
 };
@@ -75,6 +77,11 @@ TEST(SiteFile, RefusesBadFilesWithLineAndReason) {
        "cannot read token file", 4},
       {"[[gateway]]\nname = \"a\"\nurl = \"http://a:1\"\nport = 3\n", "unknown key gateway.port",
        4},
+      {"[[gateway]]\nname = \"a\"\nurl = \"http://a:1\"\ncert_pin_sha256 = \"" +
+           std::string(64, 'a') + "\"\n",
+       "cert_pin_sha256 is for https:// URLs", 4},
+      {"[[gateway]]\nname = \"a\"\nurl = \"https://a:1\"\nca_file = \"/nonexistent/ca.pem\"\n",
+       "cannot read CA file /nonexistent/ca.pem", 4},
       {"[sight]\nname = \"x\"\n", "unknown table or key 'sight'", 1},
       {"[site]\nname = 3\n", "site.name must be a non-empty string", 2},
       {"[[gateway]]\nname = \"a\"\nurl = http\n", "", 3},
@@ -92,6 +99,27 @@ TEST(SiteFile, RefusesBadFilesWithLineAndReason) {
             << what;
       }
     }
+  }
+}
+
+TEST(SiteFile, HttpsGatewaysTakeAPinOrACaFileRelativeToTheSiteFile) {
+  TempDir dir;
+  std::ofstream(dir.path() + "/site-ca.pem") << "-----BEGIN CERTIFICATE-----\n";
+  const auto site = parse_site_file(
+      "[[gateway]]\nname = \"a\"\nurl = \"https://gw-a.example\"\nca_file = \"site-ca.pem\"\n",
+      dir.path() + "/site.toml");
+  ASSERT_EQ(site.gateways.size(), 1U);
+  EXPECT_EQ(site.gateways[0].ca_file, dir.path() + "/site-ca.pem");
+  EXPECT_EQ(site.gateways[0].cert_pin_sha256, "");
+  try {
+    parse_site_file(
+        "[[gateway]]\nname = \"a\"\nurl = \"https://gw-a.example\"\nca_file = "
+        "\"site-ca.pem\"\ncert_pin_sha256 = \"" +
+            std::string(64, 'b') + "\"\n",
+        dir.path() + "/site.toml");
+    ADD_FAILURE() << "accepted a pin and a CA file";
+  } catch (const SiteFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("not both"), std::string::npos) << e.what();
   }
 }
 

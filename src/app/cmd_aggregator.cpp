@@ -1,0 +1,88 @@
+// btms aggregator --config site.toml: BM-AG over the gateways of one site. Wiring only: the
+// aggregator lives in src/aggregator.
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+
+#include "aggregator/aggregator.hpp"
+#include "aggregator/site_file.hpp"
+#include "app/cmd_aggregator.hpp"
+#include "app/commands.hpp"
+#include "app/gateway_runtime.hpp"
+#include "app/static_dir.hpp"
+#include "web/auth_handlers.hpp"
+
+namespace btms::app {
+
+namespace {
+struct AggregatorArgs {
+  std::string config;
+  std::string bind = "127.0.0.1";
+  int port = 8090;
+  std::string static_dir;
+  std::string data_dir;
+  bool anonymous_read = false;
+};
+
+int run_aggregator(const AggregatorArgs& args) {
+  try {
+    auto site = aggregator::load_site_file(args.config);
+    aggregator::AggregatorOptions options;
+    options.bind = args.bind;
+    options.port = args.port;
+    options.static_dir = args.static_dir.empty() ? default_static_dir() : args.static_dir;
+    options.data_dir = args.data_dir;
+    // Anonymous reads are only ever served to loopback peers (as on a demo gateway).
+    options.allow_anonymous_read = args.anonymous_read;
+    const auto gateways = site.gateways.size();
+    aggregator::Aggregator agg(std::move(site), options);
+    agg.start();
+    std::cout << fmt::format("BTMS aggregator: {} gateways\n", gateways);
+    for (const auto& link : agg.links()) {
+      std::cout << fmt::format("  gateway {:<12} {}\n", link->entry().name, link->entry().url);
+    }
+    const auto host = args.bind.find(':') != std::string::npos ? "[" + args.bind + "]" : args.bind;
+    std::cout << fmt::format("Aggregator API and web UI: http://{}:{}/", host, agg.port())
+              << std::endl;
+    wait_for_stop_signal();
+    std::cout << "Stopping..." << std::endl;
+    agg.stop();
+  } catch (const std::exception& e) {
+    std::cerr << "btms aggregator: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+}  // namespace
+
+void register_aggregator(CLI::App& app, Registry& registry) {
+  auto args = std::make_shared<AggregatorArgs>();
+  auto* cmd = app.add_subcommand("aggregator",
+                                 "One site view, alarm list and API over several gateways (BM-AG)");
+  cmd->footer(
+      "Site file (TOML), one [[gateway]] table per gateway:\n"
+      "  [site]\n  name = \"DC Frankfurt\"\n\n"
+      "  [[gateway]]\n  name = \"hall-a\"                # a-z 0-9 _ -, prefix of its channels\n"
+      "  url = \"http://10.0.0.5:8080\"\n"
+      "  token_file = \"hall-a.token\"      # relative to the site file; made on the gateway with\n"
+      "                                   # btms token add aggregator --role operator\n"
+      "More in docs/aggregator.md. Try it: btms demo --gateways 3");
+  cmd->add_option("--config", args->config, "Site file listing the gateways (TOML)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--bind", args->bind, "Address the aggregator listens on")->capture_default_str();
+  cmd->add_option("--port", args->port, "Port (0 = pick a free one)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  cmd->add_option("--static-dir", args->static_dir, "Directory of the built web UI");
+  cmd->add_option("--data-dir", args->data_dir,
+                  "Folder of the aggregator's users.sqlite (its own API tokens: btms token add "
+                  "NAME --data-dir DIR)");
+  cmd->add_flag("--anonymous-read", args->anonymous_read,
+                "Serve reads without a token to this machine (loopback) only");
+  cmd->callback(
+      [&registry, args] { registry.set_action([args] { return run_aggregator(*args); }); });
+}
+
+}  // namespace btms::app
