@@ -1,6 +1,7 @@
 // btms aggregator --config site.toml: BM-AG over the gateways of one site. Wiring only: the
 // aggregator lives in src/aggregator.
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <iostream>
 #include <memory>
@@ -46,7 +47,7 @@ int run_aggregator(const AggregatorArgs& args) {
     std::cout << fmt::format("Aggregator API and web UI: http://{}:{}/", host, agg.port())
               << std::endl;
     wait_for_stop_signal();
-    std::cout << "Stopping..." << std::endl;
+    spdlog::info("stopping");  // logged: a stdout nobody reads must not hold the stop
     agg.stop();
   } catch (const std::exception& e) {
     std::cerr << "btms aggregator: " << e.what() << "\n";

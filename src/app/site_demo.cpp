@@ -4,6 +4,7 @@
 #include "app/site_demo.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -96,7 +97,7 @@ int run_site_demo(const SiteDemoArgs& args) {
               << std::endl;
     std::cout << "Press Ctrl-C to stop." << std::endl;
     wait_for_stop_signal();
-    std::cout << "Stopping..." << std::endl;
+    spdlog::info("stopping");  // logged: a stdout nobody reads must not hold the stop
     agg.stop();
     for (auto& g : gateways) g->stop();
     for (auto& p : plants) p->stop();
