@@ -136,6 +136,33 @@ export async function shot(page, name) {
   }
 }
 
+/**
+ * Starts `btms demo` (startDemo's options) and a browser page beside it; resolves
+ * { demo, base, browser, page }. A browser that fails to start stops the demo before the error
+ * goes on, so no process outlives the test.
+ */
+export async function openDemoInBrowser(options) {
+  const demo = startDemo(options);
+  let browser;
+  try {
+    const base = await demo.url;
+    browser = await launchBrowser();
+    return { demo, base, browser, page: await newPage(browser) };
+  } catch (error) {
+    await closeDemoInBrowser({ demo, browser });
+    throw error;
+  }
+}
+
+/** Closes what openDemoInBrowser opened (either may be missing when it failed). */
+export async function closeDemoInBrowser(session) {
+  try {
+    await session?.browser?.close();
+  } finally {
+    await stopDemo(session?.demo?.child);
+  }
+}
+
 /** Logs in through the UI's login page; resolves once the header names the user. */
 export async function logIn(page, base) {
   await page.goto(`${base}#/login`);

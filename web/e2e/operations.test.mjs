@@ -5,7 +5,7 @@
 // skipped with a message, never passed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addAdmin, dataDir, unavailable, launchBrowser, logIn, newPage, round1, shot, siteWithLongString, skipReason, startDemo, stopDemo } from './demo.mjs';
+import { addAdmin, closeDemoInBrowser, dataDir, unavailable, logIn, newPage, openDemoInBrowser, round1, shot, siteWithLongString, skipReason } from './demo.mjs';
 
 const LONG_STRING = 120;
 const figures = {};
@@ -26,7 +26,7 @@ const median = (xs) => {
 };
 
 describe('120-battery string, alarms, history and settings (thermal-runaway scenario)', { skip: skipReason, timeout: 120_000 }, () => {
-  let demo;
+  let session;
   let browser;
   let page;
   let base;
@@ -36,19 +36,13 @@ describe('120-battery string, alarms, history and settings (thermal-runaway scen
     addAdmin(dir);
     // Battery 2/7 runs away 120 simulated seconds in; at x600 its temperature alarms come
     // about 10 s after the start and the protection opens string 2 about 30 s after it.
-    demo = startDemo({ dir, config: siteWithLongString(dir, LONG_STRING), scenario: 'scenarios/thermal-runaway.toml', speed: 600 });
-    base = await demo.url;
-    browser = await launchBrowser();
-    page = await newPage(browser);
+    session = await openDemoInBrowser({ dir, config: siteWithLongString(dir, LONG_STRING), scenario: 'scenarios/thermal-runaway.toml', speed: 600 });
+    ({ base, browser, page } = session);
     await watchRenders(page);
   });
 
   after(async () => {
-    try {
-      await browser?.close();
-    } finally {
-      await stopDemo(demo?.child);
-    }
+    await closeDemoInBrowser(session);
     if (Object.keys(figures).length) console.log('figures:', JSON.stringify(figures));
   });
 
@@ -250,7 +244,7 @@ describe('120-battery string, alarms, history and settings (thermal-runaway scen
 });
 
 describe('discharge playback (mains-outage scenario)', { skip: skipReason, timeout: 120_000 }, () => {
-  let demo;
+  let session;
   let browser;
   let page;
   let base;
@@ -258,18 +252,12 @@ describe('discharge playback (mains-outage scenario)', { skip: skipReason, timeo
   before(async () => {
     const dir = dataDir();
     // Mains fails 60 simulated seconds in and returns after 10 minutes: at x60, 1 s and 11 s.
-    demo = startDemo({ dir, scenario: 'scenarios/mains-outage.toml', speed: 60 });
-    base = await demo.url;
-    browser = await launchBrowser();
-    page = await newPage(browser);
+    session = await openDemoInBrowser({ dir, scenario: 'scenarios/mains-outage.toml', speed: 60 });
+    ({ base, browser, page } = session);
   });
 
   after(async () => {
-    try {
-      await browser?.close();
-    } finally {
-      await stopDemo(demo?.child);
-    }
+    await closeDemoInBrowser(session);
   });
 
   test('the discharge is listed and plays back with curves and a bar chart per moment', async (t) => {

@@ -5,7 +5,7 @@
 // page without horizontal scrolling. Screenshots go to e2e/artifacts/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addAdmin, dataDir, launchBrowser, logIn, newPage, pollUntil, shot, skipReason, startDemo, stopDemo } from './demo.mjs';
+import { addAdmin, closeDemoInBrowser, dataDir, logIn, openDemoInBrowser, pollUntil, shot, skipReason } from './demo.mjs';
 
 /** POST with the browser's session and CSRF token; resolves [status, body]. */
 async function post(page, path, body) {
@@ -36,7 +36,7 @@ async function computedColour(page, c) {
 }
 
 describe('state you cannot miss: manual open, room inputs, theme, phone (demo)', { skip: skipReason, timeout: 90_000 }, () => {
-  let demo;
+  let session;
   let browser;
   let page;
   let base;
@@ -45,10 +45,8 @@ describe('state you cannot miss: manual open, room inputs, theme, phone (demo)',
   before(async () => {
     const dir = dataDir();
     addAdmin(dir);
-    demo = startDemo({ dir });
-    base = await demo.url;
-    browser = await launchBrowser();
-    page = await newPage(browser);
+    session = await openDemoInBrowser({ dir });
+    ({ base, browser, page } = session);
     await logIn(page, base);
     const topology = await (await fetch(`${base}api/v1/topology`)).json();
     const strings = topology.strings.map((s) => ({ ...s, ups: s.ups ?? s.ups_id }));
@@ -57,11 +55,7 @@ describe('state you cannot miss: manual open, room inputs, theme, phone (demo)',
   });
 
   after(async () => {
-    try {
-      await browser?.close();
-    } finally {
-      await stopDemo(demo?.child);
-    }
+    await closeDemoInBrowser(session);
   });
 
   test('overview: every string a chip, ambient and named inputs shown, tiles green when all closed', async () => {
@@ -146,7 +140,7 @@ describe('state you cannot miss: manual open, room inputs, theme, phone (demo)',
 });
 
 describe('a tripped string (thermal-runaway scenario)', { skip: skipReason, timeout: 90_000 }, () => {
-  let demo;
+  let session;
   let browser;
   let page;
   let base;
@@ -154,20 +148,14 @@ describe('a tripped string (thermal-runaway scenario)', { skip: skipReason, time
   before(async () => {
     const dir = dataDir();
     addAdmin(dir);
-    demo = startDemo({ dir, scenario: 'scenarios/thermal-runaway.toml', speed: 600 });
-    base = await demo.url;
-    browser = await launchBrowser();
-    page = await newPage(browser);
+    session = await openDemoInBrowser({ dir, scenario: 'scenarios/thermal-runaway.toml', speed: 600 });
+    ({ base, browser, page } = session);
     page.setDefaultTimeout(30_000); // the plant runs at x600 beside the browser on a shared machine
     await logIn(page, base);
   });
 
   after(async () => {
-    try {
-      await browser?.close();
-    } finally {
-      await stopDemo(demo?.child);
-    }
+    await closeDemoInBrowser(session);
   });
 
   test('overview chip says tripped by what; the banner names the battery, value with unit, limit and steps', async () => {
@@ -249,7 +237,7 @@ describe('a tripped string (thermal-runaway scenario)', { skip: skipReason, time
 });
 
 describe('mains outage (mains-outage scenario)', { skip: skipReason, timeout: 90_000 }, () => {
-  let demo;
+  let session;
   let browser;
   let page;
   let base;
@@ -257,20 +245,14 @@ describe('mains outage (mains-outage scenario)', { skip: skipReason, timeout: 90
   before(async () => {
     const dir = dataDir();
     addAdmin(dir);
-    demo = startDemo({ dir, scenario: 'scenarios/mains-outage.toml', speed: 30 });
-    base = await demo.url;
-    browser = await launchBrowser();
-    page = await newPage(browser);
+    session = await openDemoInBrowser({ dir, scenario: 'scenarios/mains-outage.toml', speed: 30 });
+    ({ base, browser, page } = session);
     page.setDefaultTimeout(30_000); // the plant runs at x600 beside the browser on a shared machine
     await logIn(page, base);
   });
 
   after(async () => {
-    try {
-      await browser?.close();
-    } finally {
-      await stopDemo(demo?.child);
-    }
+    await closeDemoInBrowser(session);
   });
 
   test('overview during the outage: UPS 1 red, its strings on battery and discharging', async () => {
