@@ -6,6 +6,8 @@
 #include <chrono>
 #include <exception>
 
+#include <modbus/modbus.h>
+
 #include "devices/register_map.hpp"
 
 namespace btms::fieldbus {
@@ -19,7 +21,8 @@ BusWorker::BusWorker(model::Bus bus, std::vector<DevicePlan> plans, BusStatsChan
       stats_(std::move(stats)),
       options_(options),
       publish_(std::move(publish)),
-      identities_(plans_.size()) {
+      identities_(plans_.size()),
+      read_buffers_(plans_.size()) {
   if (!options_.clock) options_.clock = model::system_clock();
   devices_.reserve(plans_.size());
   for (std::size_t i = 0; i < plans_.size(); ++i)
@@ -146,6 +149,10 @@ void BusWorker::run_cycle(ModbusLink& link) {
   send_commands(link);
   feed_watchdog(link);
   if (bus_.broadcast_sample) link.broadcast_write(dev::common::kSampleNow, 1);
+  if (link.is_tcp() && bus_.pipeline_depth > 1) {
+    poll_pipelined(link);
+    return;
+  }
   for (std::size_t i = 0; i < plans_.size(); ++i) {
     if (!devices_[i].health.due(cycle_)) continue;
     poll_device(link, i, options_.clock->now_ms());
@@ -225,52 +232,101 @@ void BusWorker::count_error(std::size_t index, LinkError error) {
   if (error == LinkError::crc) ++crc_errors_;
 }
 
+bool BusWorker::identity_due(std::size_t index) const {
+  return !devices_[index].identity_checked ||
+         (options_.identity_every_cycles > 0 &&
+          cycle_ % static_cast<std::uint64_t>(options_.identity_every_cycles) == 0);
+}
+
 void BusWorker::poll_device(ModbusLink& link, std::size_t index, std::int64_t now_ms) {
-  auto& state = devices_[index];
   const auto& plan = plans_[index];
-  const auto& map = dev::map_of(plan.device.type);
-  const bool identity_due =
-      !state.identity_checked ||
-      (options_.identity_every_cycles > 0 &&
-       cycle_ % static_cast<std::uint64_t>(options_.identity_every_cycles) == 0);
-  if (identity_due) {
+  if (identity_due(index)) {
     std::array<std::uint16_t, dev::common::kIdentityCount> id{};
     const auto err = link.read_input(plan.device.address, dev::common::kIdentityStart, id);
-    if (err != LinkError::none) {
-      count_error(index, err);
-      state.health.on_failure(cycle_);
-      return;
-    }
-    const bool wrong = dev::device_type_from_code(id[0]) != plan.device.type;
-    if (wrong && !state.wrong_type) {
-      spdlog::warn("fieldbus: bus '{}' address {} ({}) answers as type {}, expected {}", bus_.name,
-                   plan.device.address, plan.device.label, id[0],
-                   dev::device_code(plan.device.type));
-    }
-    // Serial (registers 102-103): another device answering at this address, or the same
-    // device answering at two, is not the configured device (device_identity.hpp).
-    const auto serial = (static_cast<std::uint32_t>(id[2]) << 16) | id[3];
-    const auto verdict = identities_.observe(index, serial);
-    if (verdict == IdentityVerdict::serial_changed || verdict == IdentityVerdict::duplicate ||
-        verdict == IdentityVerdict::replaced) {
-      spdlog::warn("fieldbus: bus '{}' address {} ({}) reports serial {}: {}", bus_.name,
-                   plan.device.address, plan.device.label, serial,
-                   verdict == IdentityVerdict::duplicate ? "another address reports it too"
-                   : verdict == IdentityVerdict::replaced
-                       ? "device replaced, new serial adopted"
-                       : "not the serial seen before; values invalid until confirmed");
-    }
-    state.wrong_type = wrong;
-    state.identity_checked = true;
+    if (!accept_identity(index, err, id)) return;
   }
+  const auto& map = dev::map_of(plan.device.type);
   block_.assign(map.fast.count, 0);
   const auto err = link.read_input(plan.device.address, map.fast.start, block_);
+  accept_fast(index, err, block_, now_ms);
+}
+
+void BusWorker::poll_pipelined(ModbusLink& link) {
+  // Every due device's reads of this cycle (its identity when due, then its fast block), sent
+  // in windows of pipeline_depth; the answers are then taken device by device in bus order,
+  // exactly as one-at-a-time polling takes them.
+  requests_.clear();
+  request_of_.assign(plans_.size(), Requested{});
+  for (std::size_t i = 0; i < plans_.size(); ++i) {
+    if (!devices_[i].health.due(cycle_)) continue;
+    const auto& plan = plans_[i];
+    auto& buffers = read_buffers_[i];
+    if (identity_due(i)) {
+      request_of_[i].identity = requests_.size();
+      requests_.push_back(ReadRequest{plan.device.address, MODBUS_FC_READ_INPUT_REGISTERS,
+                                      dev::common::kIdentityStart, buffers.identity});
+    }
+    const auto& map = dev::map_of(plan.device.type);
+    buffers.fast.assign(map.fast.count, 0);
+    request_of_[i].fast = requests_.size();
+    requests_.push_back(ReadRequest{plan.device.address, MODBUS_FC_READ_INPUT_REGISTERS,
+                                    map.fast.start, buffers.fast});
+  }
+  if (requests_.empty()) return;
+  link.read_pipelined(requests_, bus_.pipeline_depth);
+  const auto now_ms = options_.clock->now_ms();
+  for (std::size_t i = 0; i < plans_.size(); ++i) {
+    const auto& asked = request_of_[i];
+    if (asked.fast == Requested::kNone) continue;
+    if (asked.identity != Requested::kNone &&
+        !accept_identity(i, requests_[asked.identity].result, read_buffers_[i].identity)) {
+      continue;
+    }
+    accept_fast(i, requests_[asked.fast].result, read_buffers_[i].fast, now_ms);
+  }
+}
+
+bool BusWorker::accept_identity(std::size_t index, LinkError err,
+                                std::span<const std::uint16_t> id) {
+  auto& state = devices_[index];
+  const auto& plan = plans_[index];
+  if (err != LinkError::none) {
+    count_error(index, err);
+    state.health.on_failure(cycle_);
+    return false;
+  }
+  const bool wrong = dev::device_type_from_code(id[0]) != plan.device.type;
+  if (wrong && !state.wrong_type) {
+    spdlog::warn("fieldbus: bus '{}' address {} ({}) answers as type {}, expected {}", bus_.name,
+                 plan.device.address, plan.device.label, id[0], dev::device_code(plan.device.type));
+  }
+  // Serial (registers 102-103): another device answering at this address, or the same
+  // device answering at two, is not the configured device (device_identity.hpp).
+  const auto serial = (static_cast<std::uint32_t>(id[2]) << 16) | id[3];
+  const auto verdict = identities_.observe(index, serial);
+  if (verdict == IdentityVerdict::serial_changed || verdict == IdentityVerdict::duplicate ||
+      verdict == IdentityVerdict::replaced) {
+    spdlog::warn("fieldbus: bus '{}' address {} ({}) reports serial {}: {}", bus_.name,
+                 plan.device.address, plan.device.label, serial,
+                 verdict == IdentityVerdict::duplicate ? "another address reports it too"
+                 : verdict == IdentityVerdict::replaced
+                     ? "device replaced, new serial adopted"
+                     : "not the serial seen before; values invalid until confirmed");
+  }
+  state.wrong_type = wrong;
+  state.identity_checked = true;
+  return true;
+}
+
+void BusWorker::accept_fast(std::size_t index, LinkError err, std::span<const std::uint16_t> block,
+                            std::int64_t now_ms) {
+  auto& state = devices_[index];
   if (err != LinkError::none) {
     count_error(index, err);
     state.health.on_failure(cycle_);
     return;
   }
-  auto decoded = decode_fast(plan, block_);
+  auto decoded = decode_fast(plans_[index], block);
   // Asked at every read: a duplicate found at a later address of this cycle counts at once.
   if (state.wrong_type || !identities_.trusted(index)) {
     // Another device type answers at this address: its registers mean something else.

@@ -3,6 +3,7 @@
 // the cycle's channel updates to the acquisition for publishing.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -84,6 +86,14 @@ class BusWorker {
   void send_commands(ModbusLink& link);
   void feed_watchdog(ModbusLink& link);
   void poll_device(ModbusLink& link, std::size_t index, std::int64_t now_ms);
+  // Modbus TCP with pipeline_depth > 1: the cycle's reads in windows (ModbusLink::read_pipelined).
+  void poll_pipelined(ModbusLink& link);
+  bool identity_due(std::size_t index) const;
+  // The answers of one device, shared by both ways of polling: false when the identity read
+  // failed (the fast block is then not taken).
+  bool accept_identity(std::size_t index, LinkError err, std::span<const std::uint16_t> id);
+  void accept_fast(std::size_t index, LinkError err, std::span<const std::uint16_t> block,
+                   std::int64_t now_ms);
   void count_error(std::size_t index, LinkError error);
   void publish_cycle(double cycle_ms);
 
@@ -101,6 +111,18 @@ class BusWorker {
   std::map<std::uint16_t, std::uint16_t> commanded_masks_;  // MC holding reg -> mask
   std::uint64_t errors_ = 0, timeouts_ = 0, crc_errors_ = 0;
   std::vector<std::uint16_t> block_;
+  // Pipelined polling: each device's answer buffers, and which requests of the cycle are whose.
+  struct ReadBuffers {
+    std::array<std::uint16_t, devices::common::kIdentityCount> identity{};
+    std::vector<std::uint16_t> fast;
+  };
+  struct Requested {
+    static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+    std::size_t identity = kNone, fast = kNone;
+  };
+  std::vector<ReadBuffers> read_buffers_;
+  std::vector<ReadRequest> requests_;
+  std::vector<Requested> request_of_;
   Updates updates_;
 
   std::mutex queue_mutex_;

@@ -9,12 +9,14 @@
 #include <fcntl.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 namespace btms::fieldbus {
 
@@ -30,6 +32,38 @@ constexpr std::size_t kMaxTcpAdu = 260;
 // The bus's answer timeout; 100 ms when the site file sets none.
 int response_timeout_ms(const model::Bus& bus) {
   return bus.timeout_ms > 0 ? bus.timeout_ms : 100;
+}
+
+// The 12 bytes of a Modbus TCP read request (MBAP header, unit id, function, start, count).
+std::array<std::uint8_t, 12> read_request_adu(std::uint16_t transaction, int address, int function,
+                                              std::uint16_t start, std::size_t count) {
+  return {static_cast<std::uint8_t>(transaction >> 8),
+          static_cast<std::uint8_t>(transaction & 0xFF),
+          0,
+          0,
+          0,
+          6,
+          static_cast<std::uint8_t>(address),
+          static_cast<std::uint8_t>(function),
+          static_cast<std::uint8_t>(start >> 8),
+          static_cast<std::uint8_t>(start & 0xFF),
+          static_cast<std::uint8_t>(count >> 8),
+          static_cast<std::uint8_t>(count & 0xFF)};
+}
+
+LinkError to_link_error(AnswerCheck check) {
+  switch (check) {
+    case AnswerCheck::ok:
+      return LinkError::none;
+    case AnswerCheck::wrong_unit:
+      return LinkError::wrong_unit;
+    case AnswerCheck::exception:
+      return LinkError::exception;
+    case AnswerCheck::other_transaction:
+    case AnswerCheck::malformed:
+      break;
+  }
+  return LinkError::other;
 }
 
 }  // namespace
@@ -122,70 +156,127 @@ LinkError ModbusLink::classify(int rc) {
 LinkError ModbusLink::tcp_read(int address, int function, std::uint16_t start,
                                std::span<std::uint16_t> out) {
   if (out.empty() || out.size() > 125) return LinkError::other;
-  const int fd = modbus_get_socket(ctx_);
   const std::uint16_t transaction = ++transaction_;
-  const auto count = static_cast<std::uint16_t>(out.size());
-  const std::array<std::uint8_t, 12> request{static_cast<std::uint8_t>(transaction >> 8),
-                                             static_cast<std::uint8_t>(transaction & 0xFF),
-                                             0,
-                                             0,
-                                             0,
-                                             6,
-                                             static_cast<std::uint8_t>(address),
-                                             static_cast<std::uint8_t>(function),
-                                             static_cast<std::uint8_t>(start >> 8),
-                                             static_cast<std::uint8_t>(start & 0xFF),
-                                             static_cast<std::uint8_t>(count >> 8),
-                                             static_cast<std::uint8_t>(count & 0xFF)};
+  const auto request = read_request_adu(transaction, address, function, start, out.size());
+  if (!send_all(request)) return LinkError::connection;
+  const int timeout_ms = response_timeout_ms(bus_);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  bool first_wait = true;
+  for (;;) {
+    std::size_t size = 0;
+    switch (receive_frame(deadline, first_wait, size)) {
+      case FrameResult::ok:
+        break;
+      case FrameResult::timeout:
+      case FrameResult::timeout_partial:
+        return LinkError::timeout;
+      case FrameResult::garbage:
+        return LinkError::other;
+      case FrameResult::closed:
+        return LinkError::connection;
+    }
+    const auto check =
+        check_read_answer(std::span(rx_.data(), size), transaction, address, function, out);
+    consume_rx(size);
+    // Another transaction: the late answer to a request that timed out before.
+    if (check != AnswerCheck::other_transaction) return to_link_error(check);
+  }
+}
+
+bool ModbusLink::send_all(std::span<const std::uint8_t> bytes) {
+  const int fd = modbus_get_socket(ctx_);
   std::size_t sent = 0;
-  while (sent < request.size()) {
-    const auto n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+  while (sent < bytes.size()) {
+    const auto n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
     if (n > 0) {
       sent += static_cast<std::size_t>(n);
     } else if (n < 0 && errno == EINTR) {
       continue;
     } else {
       close();
-      return LinkError::connection;
+      return false;
     }
   }
-  const int timeout_ms = response_timeout_ms(bus_);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  bool first_wait = true;
-  for (;;) {
-    auto got = receive_at_least(kMbapSize, deadline, first_wait);
-    const std::size_t length = got == RecvResult::ok ? be16(rx_, 4) : 0;
-    if (got == RecvResult::ok) {
-      if (be16(rx_, 2) != 0 || length < 2 || length > kMaxTcpAdu - 6) {
-        close();  // not Modbus TCP, or out of step: start over on a new connection
-        return LinkError::other;
-      }
-      got = receive_at_least(6 + length, deadline, first_wait);
-      if (got == RecvResult::timeout) got = RecvResult::timeout_partial;
+  return true;
+}
+
+ModbusLink::FrameResult ModbusLink::receive_frame(std::chrono::steady_clock::time_point deadline,
+                                                  bool& first_wait, std::size_t& size) {
+  auto got = receive_at_least(kMbapSize, deadline, first_wait);
+  if (got == RecvResult::ok) {
+    size = 6 + be16(rx_, 4);
+    if (be16(rx_, 2) != 0 || size < 8 || size > kMaxTcpAdu) {
+      close();  // not Modbus TCP, or out of step: start over on a new connection
+      return FrameResult::garbage;
     }
-    if (got == RecvResult::closed) {
-      close();
-      return LinkError::connection;
-    }
-    if (got == RecvResult::timeout_partial) {
+    got = receive_at_least(size, deadline, first_wait);
+    if (got == RecvResult::timeout) got = RecvResult::timeout_partial;
+  }
+  switch (got) {
+    case RecvResult::ok:
+      return FrameResult::ok;
+    case RecvResult::timeout:
+      return FrameResult::timeout;
+    case RecvResult::timeout_partial:
       close();  // half a frame: the next answer would be read out of step
-      return LinkError::timeout;
+      return FrameResult::timeout_partial;
+    case RecvResult::closed:
+      close();
+      return FrameResult::closed;
+  }
+  return FrameResult::closed;
+}
+
+void ModbusLink::read_pipelined(std::span<ReadRequest> requests, int depth) {
+  const auto window_size = static_cast<std::size_t>(std::clamp(depth, 1, 125));
+  std::vector<std::uint8_t> batch;
+  batch.reserve(window_size * 12);
+  for (std::size_t first = 0; first < requests.size(); first += window_size) {
+    const auto window = requests.subspan(first, std::min(window_size, requests.size() - first));
+    if (!connected_ || !is_tcp()) {
+      for (auto& r : window) r.result = connected_ ? LinkError::other : LinkError::connection;
+      continue;
     }
-    if (got == RecvResult::timeout) return LinkError::timeout;
-    const auto check =
-        check_read_answer(std::span(rx_.data(), 6 + length), transaction, address, function, out);
-    consume_rx(6 + length);
-    switch (check) {
-      case AnswerCheck::ok:
-        return LinkError::none;
-      case AnswerCheck::other_transaction:
-        continue;  // the late answer to a request that timed out before
-      case AnswerCheck::wrong_unit:
-        return LinkError::wrong_unit;
-      case AnswerCheck::exception:
-        return LinkError::exception;
-      case AnswerCheck::malformed:
-        return LinkError::other;
+    // Transaction ids first_transaction .. first_transaction + n - 1 (mod 2^16) are this window.
+    const auto first_transaction = static_cast<std::uint16_t>(transaction_ + 1);
+    batch.clear();
+    for (auto& r : window) {
+      r.result = LinkError::timeout;
+      if (r.out.empty() || r.out.size() > 125) r.result = LinkError::other;
+      const auto adu =
+          read_request_adu(++transaction_, r.address, r.function, r.start, r.out.size());
+      batch.insert(batch.end(), adu.begin(), adu.end());
+    }
+    if (!send_all(batch)) {
+      for (auto& r : window) r.result = LinkError::connection;
+      continue;
+    }
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(response_timeout_ms(bus_));
+    bool first_wait = true;
+    std::size_t open = window.size();
+    while (open > 0) {
+      std::size_t size = 0;
+      const auto frame = receive_frame(deadline, first_wait, size);
+      if (frame != FrameResult::ok) {
+        // Unanswered requests keep "timeout"; a broken stream is a lost connection.
+        const auto lost = frame == FrameResult::closed    ? LinkError::connection
+                          : frame == FrameResult::garbage ? LinkError::other
+                                                          : LinkError::timeout;
+        for (auto& r : window)
+          if (r.result == LinkError::timeout) r.result = lost;
+        break;
+      }
+      const auto adu = std::span<const std::uint8_t>(rx_.data(), size);
+      const auto index = static_cast<std::uint16_t>(be16(adu, 0) - first_transaction);
+      // An answer to an earlier window's request (it timed out there) is skipped.
+      if (index < window.size() && window[index].result == LinkError::timeout) {
+        auto& r = window[index];
+        r.result =
+            to_link_error(check_read_answer(adu, be16(adu, 0), r.address, r.function, r.out));
+        --open;
+      }
+      consume_rx(size);
     }
   }
 }
@@ -196,30 +287,28 @@ ModbusLink::RecvResult ModbusLink::receive_at_least(std::size_t size,
   const int fd = modbus_get_socket(ctx_);
   while (rx_size_ < size) {
     const auto timed_out = rx_size_ == 0 ? RecvResult::timeout : RecvResult::timeout_partial;
-    int flags = 0;
-    if (!first_wait) {
-      // After the first wait only what is left of the deadline: poll, then take what came.
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return timed_out;
-      pollfd p{fd, POLLIN, 0};
-      const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
-      if (ready < 0 && errno == EINTR) continue;
-      if (ready < 0) return RecvResult::closed;
-      if (ready == 0) return timed_out;
-      flags = MSG_DONTWAIT;
-    }
     // The first wait blocks in recv itself, bounded by SO_RCVTIMEO (the bus timeout, which is
-    // also the whole deadline). The buffer takes whatever came: usually the whole answer.
+    // also the whole deadline). The buffer takes whatever came: usually the whole answer, or
+    // several answers of a pipelined window. After that, take what is there without waiting,
+    // and wait (poll) only for what is left of the deadline when nothing is.
+    const int flags = first_wait ? 0 : MSG_DONTWAIT;
     first_wait = false;
     const auto n = ::recv(fd, rx_.data() + rx_size_, rx_.size() - rx_size_, flags);
     if (n > 0) {
       rx_size_ += static_cast<std::size_t>(n);
-    } else if (n == 0) {
-      return RecvResult::closed;
-    } else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
-      return RecvResult::closed;
+      continue;
     }
+    if (n == 0) return RecvResult::closed;
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return RecvResult::closed;
+    if (flags == 0) return timed_out;  // SO_RCVTIMEO ran out: the whole deadline
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return timed_out;
+    pollfd p{fd, POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno != EINTR) return RecvResult::closed;
+    if (ready == 0) return timed_out;
   }
   return RecvResult::ok;
 }

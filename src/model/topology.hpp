@@ -43,6 +43,11 @@ struct Bus {
   // tcp
   std::string host = "127.0.0.1";
   int port = 502;
+  // Reads in flight at once (1 = one at a time). A Modbus TCP server that answers pipelined
+  // requests in order (the transaction id pairs them) lets the master send a window of reads in
+  // one segment: fewer system calls and wake-ups on both sides. Many serial gateways accept
+  // only one outstanding request: keep 1 for them.
+  int pipeline_depth = 1;
   // rtu
   std::string device;  // e.g. /dev/ttyUSB0
   int baud = 19200;

@@ -103,7 +103,9 @@ void TcpBusServer::run() {
           buf.insert(buf.end(), chunk, chunk + n);
         }
       }
-      // Handle every complete ADU in the buffer (clients may pipeline).
+      // Handle every complete ADU in the buffer (clients may pipeline) and send their answers
+      // together: one segment for a pipelined window, as a device's TCP stack would.
+      std::vector<std::uint8_t> out;
       while (!drop && buf.size() >= kMbapHeader) {
         const std::size_t length = (buf[4] << 8) | buf[5];  // unit id + PDU
         const bool protocol_ok = buf[2] == 0 && buf[3] == 0;
@@ -118,18 +120,16 @@ void TcpBusServer::run() {
         // Noise on TCP cannot corrupt bytes (TCP checksums them), so a noisy reply is dropped:
         // the master sees a timeout, as it would behind a serial gateway.
         if (reply && !reply->corrupt && !reply->pdu.empty()) {
-          std::vector<std::uint8_t> out{buf[0], buf[1], 0, 0};
           const std::size_t out_len = reply->pdu.size() + 1;
-          out.push_back(static_cast<std::uint8_t>(out_len >> 8));
-          out.push_back(static_cast<std::uint8_t>(out_len & 0xFF));
-          out.push_back(unit);
+          out.insert(out.end(), {buf[0], buf[1], 0, 0, static_cast<std::uint8_t>(out_len >> 8),
+                                 static_cast<std::uint8_t>(out_len & 0xFF), unit});
           out.insert(out.end(), reply->pdu.begin(), reply->pdu.end());
-          if (::send(fd, out.data(), out.size(), MSG_NOSIGNAL) !=
-              static_cast<ssize_t>(out.size())) {
-            drop = true;
-          }
         }
         buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(6 + length));
+      }
+      if (!out.empty() &&
+          ::send(fd, out.data(), out.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(out.size())) {
+        drop = true;
       }
       if (drop) {
         ::close(fd);

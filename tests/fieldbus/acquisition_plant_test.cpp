@@ -78,8 +78,20 @@ class PlantFixture {
   std::unique_ptr<Acquisition> acquisition;
 };
 
-TEST(AcquisitionPlant, EveryDeviceTypeIsReadAndDecoded) {
-  PlantFixture f(testing::small_site(4));
+// Reads one at a time (depth 1) and pipelined (the plant's TCP server answers windows of reads
+// in order): the same values, the same health.
+class AcquisitionPlantDepth : public ::testing::TestWithParam<int> {
+ protected:
+  static model::Site site(int batteries) {
+    auto configured = testing::small_site(batteries);
+    for (auto& bus : configured.buses) bus.pipeline_depth = GetParam();
+    return configured;
+  }
+};
+INSTANTIATE_TEST_SUITE_P(Depth, AcquisitionPlantDepth, ::testing::Values(1, 3, 16));
+
+TEST_P(AcquisitionPlantDepth, EveryDeviceTypeIsReadAndDecoded) {
+  PlantFixture f(site(4));
   f.acquisition->start();
   ASSERT_TRUE(wait_until([&] {
     return f.all_battery_values_ok() && f.quality_is("string/1/voltage", Quality::ok) &&
@@ -106,8 +118,8 @@ TEST(AcquisitionPlant, EveryDeviceTypeIsReadAndDecoded) {
   EXPECT_EQ(at("bus/bus1/cycle_ms").quality, Quality::ok);
 }
 
-TEST(AcquisitionPlant, SilentSensorIsCommLostWithinTwoCyclesAndRecovers) {
-  PlantFixture f(testing::small_site(4));
+TEST_P(AcquisitionPlantDepth, SilentSensorIsCommLostWithinTwoCyclesAndRecovers) {
+  PlantFixture f(site(4));
   f.acquisition->start();
   ASSERT_TRUE(wait_until([&] { return f.all_battery_values_ok(); }));
   // Let the cycle in progress finish so the count below starts at a cycle boundary.

@@ -164,6 +164,118 @@ TEST(ModbusLinkTcp, RightUnitIsReadAndLateAnswersAreSkipped) {
   }
 }
 
+// A Modbus TCP server on loopback that takes a whole window of `window` read requests, then
+// answers them in reverse order in one segment: registers = unit * 100 + start. Unit `silent`
+// gets no answer, unit `mixed_up` is answered as unit + 1, and before each window's answers
+// comes a late answer to the previous window's last transaction.
+class PipelineServer {
+ public:
+  PipelineServer(int window, int silent, int mixed_up)
+      : window_(window), silent_(silent), mixed_up_(mixed_up) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    EXPECT_EQ(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(::listen(listen_fd_, 1), 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~PipelineServer() {
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    ::close(listen_fd_);
+    if (client_fd_ >= 0) ::shutdown(client_fd_, SHUT_RDWR);
+    thread_.join();
+    if (client_fd_ >= 0) ::close(client_fd_);
+  }
+  int port() const { return port_; }
+  int windows() const { return windows_.load(); }
+
+ private:
+  void serve() {
+    client_fd_ = ::accept(listen_fd_, nullptr, nullptr);
+    if (client_fd_ < 0) return;
+    const auto size = static_cast<std::size_t>(12 * window_);
+    std::vector<std::uint8_t> requests(size);
+    std::uint16_t previous_last = 0;
+    while (::recv(client_fd_, requests.data(), size, MSG_WAITALL) == static_cast<ssize_t>(size)) {
+      ++windows_;
+      std::vector<std::uint8_t> segment;
+      if (previous_last != 0) {
+        const auto late = answer(previous_last, 1, 4, {0xBAD});
+        segment.insert(segment.end(), late.begin(), late.end());
+      }
+      for (int k = window_ - 1; k >= 0; --k) {
+        const auto* r = requests.data() + 12 * k;
+        const auto transaction = static_cast<std::uint16_t>((r[0] << 8) | r[1]);
+        const int unit = r[6];
+        const int start = (r[8] << 8) | r[9];
+        const int count = (r[10] << 8) | r[11];
+        if (k == window_ - 1) previous_last = transaction;
+        if (unit == silent_) continue;
+        const auto reply = answer(
+            transaction, static_cast<std::uint8_t>(unit == mixed_up_ ? unit + 1 : unit), r[7],
+            std::vector<std::uint16_t>(static_cast<std::size_t>(count),
+                                       static_cast<std::uint16_t>(unit * 100 + start)));
+        segment.insert(segment.end(), reply.begin(), reply.end());
+      }
+      ::send(client_fd_, segment.data(), segment.size(), MSG_NOSIGNAL);
+    }
+  }
+  int window_, silent_, mixed_up_;
+  int listen_fd_ = -1;
+  int client_fd_ = -1;
+  int port_ = 0;
+  std::atomic<int> windows_{0};
+  std::thread thread_;
+};
+
+TEST(ModbusLinkTcp, PipelinedReadsPairEachAnswerWithItsRequest) {
+  constexpr int kWindow = 4;
+  PipelineServer server(kWindow, /*silent=*/6, /*mixed_up=*/3);
+  auto bus = tcp_bus(server.port());
+  bus.timeout_ms = 200;
+  ModbusLink link(bus);
+  ASSERT_TRUE(link.ensure_connected());
+  // Units 1..12, two windows of four and one of four: unit 6 never answers (a timeout in the
+  // middle of a window), unit 3 is answered by unit 4 (refused).
+  std::vector<std::array<std::uint16_t, 3>> out(12);
+  std::vector<ReadRequest> requests;
+  for (int unit = 1; unit <= 12; ++unit) {
+    requests.push_back(ReadRequest{unit, 4, static_cast<std::uint16_t>(unit % 2),
+                                   out[static_cast<std::size_t>(unit - 1)]});
+  }
+  link.read_pipelined(requests, kWindow);
+  for (int unit = 1; unit <= 12; ++unit) {
+    const auto& r = requests[static_cast<std::size_t>(unit - 1)];
+    const auto expected = unit == 6   ? LinkError::timeout
+                          : unit == 3 ? LinkError::wrong_unit
+                                      : LinkError::none;
+    EXPECT_EQ(r.result, expected) << "unit " << unit;
+    if (expected == LinkError::none) {
+      EXPECT_EQ(r.out[2], unit * 100 + unit % 2) << "unit " << unit;
+    } else {
+      EXPECT_EQ(r.out[0], 0) << "unit " << unit;  // nothing of another answer was copied
+    }
+  }
+  EXPECT_EQ(server.windows(), 3);
+  EXPECT_TRUE(link.connected());  // a missing answer is a timeout, not a broken stream
+}
+
+TEST(ModbusLinkTcp, PipelinedReadsOnALostConnectionSayConnection) {
+  auto server = std::make_unique<PipelineServer>(2, 0, 0);
+  ModbusLink link(tcp_bus(server->port()));
+  ASSERT_TRUE(link.ensure_connected());
+  server.reset();
+  std::array<std::uint16_t, 1> a{}, b{};
+  std::vector<ReadRequest> requests{{1, 4, 0, a}, {2, 4, 0, b}};
+  link.read_pipelined(requests, 2);
+  for (const auto& r : requests) EXPECT_EQ(r.result, LinkError::connection);
+  EXPECT_FALSE(link.connected());
+}
+
 TEST(BusIdentities, Table) {
   // Three addresses; each row is one identity round (serial per address; 0 = not read).
   struct Round {

@@ -134,6 +134,12 @@ const ErrorCase kCases[] = {
     {"parity", "", "", std::string(kRtuBus) + "parity = \"X\"\n", 37, "bus[2].parity",
      "must be \"N\", \"E\" or \"O\""},
     {"port_range", "port = 1502", "port = 0", "", 10, "bus[1].port", "out of range 1..65535"},
+    {"pipeline_depth_range", "port = 1502", "port = 1502\npipeline_depth = 17", "", 11,
+     "bus[1].pipeline_depth", "out of range 1..16"},
+    {"pipeline_depth_zero", "port = 1502", "port = 1502\npipeline_depth = 0", "", 11,
+     "bus[1].pipeline_depth", "out of range 1..16"},
+    {"pipeline_depth_on_rtu", "", "", std::string(kRtuBus) + "pipeline_depth = 4\n", 37,
+     "bus[2].pipeline_depth", "applies only to type = \"tcp\""},
     // Issue 17 item 10: empty or invalid hosts, empty RTU devices and names with control
     // characters were accepted.
     {"host_empty", "port = 1502", "host = \"\"", "", 10, "bus[1].host", "must not be empty"},

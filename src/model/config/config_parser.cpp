@@ -412,6 +412,7 @@ void read_bus(TableReader& r, Site& site) {
     }
   }
   if (only_for("port", "tcp")) r.read("port", b.port, 1, 65535);
+  if (only_for("pipeline_depth", "tcp")) r.read("pipeline_depth", b.pipeline_depth, 1, 16);
   if (only_for("device", "rtu")) {
     if (r.read("device", b.device, kind == "rtu" ? Need::required : Need::optional)) {
       if (b.device.empty()) {
