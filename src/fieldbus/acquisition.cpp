@@ -16,7 +16,8 @@ Acquisition::Acquisition(const model::Site& site, model::PlantChannels channels,
     : site_(site),
       channels_(std::move(channels)),
       publisher_(std::move(publisher)),
-      clock_(options.clock ? options.clock : model::system_clock()) {
+      clock_(options.clock ? options.clock : model::system_clock()),
+      read_only_(options.read_only) {
   if (!channels_.directory) throw std::invalid_argument("acquisition: no channel directory");
   if (!publisher_) throw std::invalid_argument("acquisition: no snapshot publisher");
   auto& dir = *channels_.directory;
@@ -39,6 +40,7 @@ Acquisition::Acquisition(const model::Site& site, model::PlantChannels channels,
     wo.mc_address = site_.mc.address;
     wo.watchdog_timeout_s = site_.mc.watchdog_timeout_s;
     wo.clock = clock_;
+    wo.read_only = options.read_only;
     workers_.push_back(
         std::make_unique<BusWorker>(bus, std::move(plans), std::move(stats), wo,
                                     [this](const Updates& u) { merge_and_publish(u); }));
@@ -59,6 +61,10 @@ void Acquisition::stop() {
 }
 
 void Acquisition::submit(const model::Command& command) {
+  if (read_only_) {
+    if (rejected_.fetch_add(1) == 0) spdlog::warn("fieldbus: read-only: commands are dropped");
+    return;
+  }
   try {
     auto encoded = encode_command(site_, command);
     for (auto& w : workers_) {

@@ -26,6 +26,8 @@ struct AcquisitionOptions {
   // The gateway's one time source: sample and snapshot stamps and the poll schedule. The system
   // clock for real buses; the plant's clock behind a virtual plant (docs/battery-physics.md).
   std::shared_ptr<const model::Clock> clock = model::system_clock();
+  // Listen-only on every bus (WorkerOptions::read_only): reads only, submit() drops commands.
+  bool read_only = false;
 };
 
 class Acquisition : public model::CommandSink {
@@ -42,7 +44,8 @@ class Acquisition : public model::CommandSink {
   void stop();
 
   // Queues the command to the worker of the bus that owns the device. An invalid command
-  // (unknown string, battery or point) is logged and dropped.
+  // (unknown string, battery or point) is logged and dropped; so is every command of a
+  // read-only acquisition (counted in rejected_commands()).
   void submit(const model::Command& command) override;
 
   const model::PlantChannels& channels() const { return channels_; }
@@ -58,6 +61,7 @@ class Acquisition : public model::CommandSink {
   std::shared_ptr<model::SnapshotPublisher> publisher_;
   std::vector<std::unique_ptr<BusWorker>> workers_;
   std::shared_ptr<const model::Clock> clock_;
+  bool read_only_ = false;
   std::atomic<std::uint64_t> rejected_{0};
 
   std::mutex merge_mutex_;

@@ -52,6 +52,13 @@ void BusWorker::stop() {
 }
 
 void BusWorker::enqueue(std::vector<RegisterWrite> writes) {
+  if (options_.read_only) {
+    // A listen-only worker never writes; whoever sent a command here is wired wrongly.
+    if (dropped_writes_.fetch_add(writes.size()) == 0 && !writes.empty()) {
+      spdlog::warn("fieldbus: bus '{}' is read-only: commands dropped", bus_.name);
+    }
+    return;
+  }
   {
     std::lock_guard lock(queue_mutex_);
     for (auto& w : writes) queue_.push_back(PendingWrite{w, 0});
@@ -129,7 +136,7 @@ void BusWorker::run() {
       // Commands arrived between cycles: send them now, then keep waiting for the cycle.
       commands_pending_ = false;
       lock.unlock();
-      if (link->ensure_connected()) send_commands(*link);
+      if (!options_.read_only && link->ensure_connected()) send_commands(*link);
       lock.lock();
     }
   }
@@ -146,9 +153,11 @@ void BusWorker::run_cycle(ModbusLink& link) {
     }
     return;
   }
-  send_commands(link);
-  feed_watchdog(link);
-  if (bus_.broadcast_sample) link.broadcast_write(dev::common::kSampleNow, 1);
+  if (!options_.read_only) {
+    send_commands(link);
+    feed_watchdog(link);
+    if (bus_.broadcast_sample) link.broadcast_write(dev::common::kSampleNow, 1);
+  }
   if (link.is_tcp() && bus_.pipeline_depth > 1) {
     poll_pipelined(link);
     return;

@@ -47,6 +47,10 @@ struct WorkerOptions {
   // at speed 60 a 1 s cycle is 16.7 ms of real time. The bus's own timing (frames, t3.5,
   // turnaround, timeouts) stays physical: a frame takes as long at any speed.
   std::shared_ptr<const model::Clock> clock = model::system_clock();
+  // Listen-only (a standalone display, docs/cad.md): only reads (FC 03/04) go out. No commands,
+  // no MC heartbeat, no "sample now" broadcast: a display must never act as a master that
+  // commands the plant. Queued commands are dropped and counted (dropped_writes()).
+  bool read_only = false;
 };
 
 using Updates = std::vector<std::pair<model::ChannelId, model::Sample>>;
@@ -66,6 +70,8 @@ class BusWorker {
   void enqueue(std::vector<RegisterWrite> writes);
   const std::string& bus_name() const { return bus_.name; }
   std::uint64_t cycles() const { return cycles_.load(); }
+  // Commands refused because the worker is read-only.
+  std::uint64_t dropped_writes() const { return dropped_writes_.load(); }
 
  private:
   struct PendingWrite {
@@ -133,6 +139,7 @@ class BusWorker {
   bool stopping_ = false;
   bool commands_pending_ = false;  // set by enqueue(): wake the worker to send them at once
   std::atomic<std::uint64_t> cycles_{0};
+  std::atomic<std::uint64_t> dropped_writes_{0};
   static constexpr int kOverrunsToLog = 10;
   bool overrun_logged_ = false;  // "cannot keep up" is said once per run
   int overruns_in_row_ = 0;

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "hmi/gateway_trust.hpp"
+#include "hmi/site_source.hpp"
 #include "hmi/site_view.hpp"
 #include "model/clock.hpp"
 
@@ -44,33 +45,33 @@ struct GatewayEndpoint {
   std::shared_ptr<GatewayTlsContext> tls;
 };
 
-class GatewayClient {
+class GatewayClient : public SiteSource {
  public:
   // token may be empty (the loopback demo's anonymous reads). trust is used for https:// only
   // (throws std::runtime_error when its CA file cannot be read). wake is called (from the
   // client's thread) whenever the view changed; it must only signal.
   GatewayClient(GatewayAddress address, std::string token, const GatewayTrust& trust,
                 std::shared_ptr<const model::Clock> clock, std::function<void()> wake);
-  ~GatewayClient();
+  ~GatewayClient() override;
   GatewayClient(const GatewayClient&) = delete;
   GatewayClient& operator=(const GatewayClient&) = delete;
 
-  void start();
-  void stop();
+  void start() override;
+  void stop() override;
 
   // A copy of the current view (the screen thread draws from it).
-  SiteView view() const;
+  SiteView view() const override;
 
   // Acknowledges one alarm (key) or every alarm of a source ("" = site) on the gateway; the
   // outcome appears as the view's notice. Ignored while the link is down (the notice says so).
   // comment goes to the gateway's event and audit entry (who: the token's name).
   void acknowledge(const std::string& key, const std::string& source,
-                   const std::string& comment = "acknowledged on the HMI");
+                   const std::string& comment = "acknowledged on the HMI") override;
   // A message of the display itself (a wrong PIN) on the status line, like the link's notices.
-  void show_notice(std::string text);
+  void show_notice(std::string text) override;
   // Gives a UPS ("ups/3") or string ("string/5") a display name on the gateway (PUT
   // /api/v1/names, operator); an empty name goes back to the site file's. Outcome as notice.
-  void rename(const std::string& target, const std::string& name);
+  void rename(const std::string& target, const std::string& name) override;
 
  private:
   struct Loop;

@@ -154,6 +154,10 @@ Command handle_key(Nav& nav, Key key, const SiteView& site, int width, int heigh
     return {};
   }
   if (key == Key::quit) return {Command::Kind::quit, {}, {}, {}, {}, {}};
+  if (site.standalone &&
+      (key == Key::rename || key == Key::acknowledge || key == Key::acknowledge_all)) {
+    return {};  // read-only: the status line says so
+  }
   if (key == Key::rename) {
     start_rename(nav, site);
     return {};

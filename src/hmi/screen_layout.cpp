@@ -99,7 +99,12 @@ void draw_banner(Canvas& c) {
     // Before the first attempt failed the detail is the gateway's address; after, the reason.
     const auto& detail = c.site.link.detail;
     std::string text =
-        c.site.link.state != LinkState::connecting ? std::string()
+        c.site.standalone
+            ? (c.site.link.state == LinkState::connecting
+                   ? fmt::format(" READING the field bus {}", detail)
+                   : fmt::format(" BUS DOWN for {}: {} - last values shown greyed, retrying",
+                                 age_text(lost_ms), detail))
+        : c.site.link.state != LinkState::connecting ? std::string()
         : detail == c.site.gateway_name
             ? fmt::format(" CONNECTING to the gateway {}", detail)
             : fmt::format(" CONNECTING to the gateway {}: {}", c.site.gateway_name, detail);
@@ -132,8 +137,14 @@ void draw_status(Canvas& c) {
   std::string text = fmt::format(" {} │ gateway {} │ {} │ alarms {} ({} unacknowledged)", link,
                                  c.site.gateway_name, c.site.operator_role ? "operator" : "viewer",
                                  c.site.alarms().size(), c.site.unacknowledged());
+  if (c.site.standalone) {
+    // No engine runs here: no alarms, SOC or SOH; and a display reading the buses never writes.
+    text = fmt::format(
+        " {} │ standalone: read-only │ bus {} │ no alarms, SOC, SOH without a gateway",
+        c.site.link.state == LinkState::connected ? "● bus ok" : "○ bus down", c.site.gateway_name);
+  }
   g.put(0, y, text, Style::title);
-  if (!c.link_up()) g.paint(1, y, 11, Style::banner);
+  if (!c.link_up()) g.paint(1, y, c.site.standalone ? 10 : 11, Style::banner);
   if (!c.site.notice.empty()) {
     g.put_right(g.width() - 1, y, " " + c.site.notice, Style::warning);
   }
@@ -161,6 +172,14 @@ void draw_help(Canvas& c) {
                  ? " ↑↓ select  Enter/a acknowledge  A acknowledge all  Esc back  q quit"
                  : " ↑↓ select  Esc back  q quit  (acknowledging needs an operator token)";
       break;
+  }
+  if (c.site.standalone) {
+    // Nothing to rename or acknowledge on a display that only reads the buses.
+    for (const std::string_view action :
+         {"  r rename", "  Enter/a acknowledge", "  A acknowledge all",
+          "  (acknowledging needs an operator token)"}) {
+      if (const auto at = text.find(action); at != std::string::npos) text.erase(at, action.size());
+    }
   }
   if (c.nav.editing) {
     // The name being typed, with a cursor; Enter saves it on the gateway.

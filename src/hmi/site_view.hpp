@@ -112,7 +112,10 @@ class SiteView {
   LinkView link;
   std::string gateway_name;    // the URL's host, shown in the status line
   bool operator_role = false;  // the token may acknowledge
-  std::string notice;          // outcome of the last action, shown in the status line
+  // Read from the field buses (btms hmi --config), not a gateway: gateway_name then lists the
+  // buses, the link is the buses' state, and there are no alarms, acknowledgements or renames.
+  bool standalone = false;
+  std::string notice;  // outcome of the last action, shown in the status line
 
  private:
   Reading* find_reading(std::string_view channel);

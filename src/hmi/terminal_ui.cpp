@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <istream>
 #include <memory>
 #include <optional>
@@ -19,11 +20,13 @@
 
 #include <fmt/format.h>
 
+#include "hmi/bus_source.hpp"
 #include "hmi/gateway_client.hpp"
 #include "hmi/navigation.hpp"
 #include "hmi/pin_hash.hpp"
 #include "hmi/pin_throttle.hpp"
 #include "hmi/screen_layout.hpp"
+#include "hmi/second_master_check.hpp"
 #include "model/clock.hpp"
 
 namespace btms::hmi {
@@ -245,7 +248,7 @@ namespace {
 // Checks a PIN typed for an acknowledgement (throttled) and sends the acknowledgement when it
 // is right; the outcome is the status line's notice.
 void acknowledge_with_pin(const Command& command, const PinVerifier& verifier,
-                          PinThrottle& throttle, std::int64_t now_ms, GatewayClient& client) {
+                          PinThrottle& throttle, std::int64_t now_ms, SiteSource& client) {
   if (const auto wait_ms = throttle.wait_ms(now_ms); wait_ms > 0) {
     client.show_notice(fmt::format("not acknowledged: too many wrong PINs, try again in {} s",
                                    (wait_ms + 999) / 1000));
@@ -262,6 +265,18 @@ void acknowledge_with_pin(const Command& command, const PinVerifier& verifier,
   throttle.right();
   client.acknowledge(command.key, command.source, "acknowledged on the HMI with its PIN");
 }
+
+}  // namespace
+
+namespace {
+
+// Builds the view's source once the screen's clock and wake-up exist.
+using SourceFactory =
+    std::function<std::unique_ptr<SiteSource>(std::shared_ptr<const model::Clock>)>;
+
+// The screen loop over either source: draws, reads keys and clicks, sends the actions.
+int run_screen(const HmiOptions& options, const SourceFactory& make_source,
+               const std::optional<PinVerifier>& pin_verifier, std::ostream& err);
 
 }  // namespace
 
@@ -292,11 +307,47 @@ int run_hmi(const HmiOptions& options, std::ostream& err) {
       return 2;
     }
   }
-  PinThrottle pin_throttle;
   if (!address->tls && (trust.cert_pin || !trust.ca_file.empty())) {
     err << "btms hmi: --cert-pin and --ca-file are for https:// gateways\n";
     return 2;
   }
+  return run_screen(
+      options,
+      [&](std::shared_ptr<const model::Clock> clock) {
+        return std::make_unique<GatewayClient>(*address, *token, trust, std::move(clock),
+                                               wake_screen);
+      },
+      pin_verifier, err);
+}
+
+int run_standalone_hmi(const model::Site& site, const HmiOptions& options, std::ostream& err) {
+  if (!options.token_file.empty() || !options.pin_file.empty() || !options.cert_pin.empty() ||
+      !options.ca_file.empty()) {
+    err << "btms hmi: --config is standalone and read-only: --token, --pin-file, --cert-pin and "
+           "--ca-file are for --gateway\n";
+    return 2;
+  }
+  // Before a single frame goes out: is another master already on these buses?
+  for (const auto& check : check_site_buses(site)) {
+    if (check.verdict != BusVerdict::free) {
+      err << "btms hmi: " << check.message << '\n';
+      return 3;
+    }
+  }
+  std::optional<PinVerifier> no_pin;
+  return run_screen(
+      options,
+      [&](std::shared_ptr<const model::Clock> clock) {
+        return std::make_unique<BusSource>(site, std::move(clock), wake_screen);
+      },
+      no_pin, err);
+}
+
+namespace {
+
+int run_screen(const HmiOptions& options, const SourceFactory& make_source,
+               const std::optional<PinVerifier>& pin_verifier, std::ostream& err) {
+  PinThrottle pin_throttle;
   if (::isatty(STDIN_FILENO) != 1 || ::isatty(STDOUT_FILENO) != 1) {
     err << "btms hmi: needs a terminal (run it on a console, over SSH or in tmux)\n";
     return 2;
@@ -308,14 +359,16 @@ int run_hmi(const HmiOptions& options, std::ostream& err) {
   // The display runs on real time: its clock and the link's age are about the people in front
   // of it.
   const auto clock = model::system_clock();
-  std::unique_ptr<GatewayClient> client_holder;
+  std::unique_ptr<SiteSource> client_holder;
   try {
-    client_holder = std::make_unique<GatewayClient>(*address, *token, trust, clock, wake_screen);
+    client_holder = make_source(clock);
   } catch (const std::exception& e) {
     err << "btms hmi: " << e.what() << '\n';
+    ::close(g_wake_pipe[0]);
+    ::close(g_wake_pipe[1]);
     return 2;
   }
-  GatewayClient& client = *client_holder;
+  SiteSource& client = *client_holder;
 
   std::setlocale(LC_ALL, "");
   ::setenv("ESCDELAY", "25", 0);  // Esc alone must not wait a second for a sequence
@@ -420,5 +473,7 @@ int run_hmi(const HmiOptions& options, std::ostream& err) {
   ::close(g_wake_pipe[1]);
   return 0;
 }
+
+}  // namespace
 
 }  // namespace btms::hmi

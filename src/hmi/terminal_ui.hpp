@@ -4,6 +4,8 @@
 #include <iosfwd>
 #include <string>
 
+#include "model/topology.hpp"
+
 namespace btms::hmi {
 
 struct HmiOptions {
@@ -18,6 +20,11 @@ struct HmiOptions {
 // Runs until 'q' or SIGINT/SIGTERM. Returns the exit code; problems before the screen starts
 // (bad URL, unreadable token file, not a terminal) go to err.
 int run_hmi(const HmiOptions& options, std::ostream& err);
+
+// `btms hmi --config site.toml`: standalone, read-only, over the site's own field buses. First
+// checks that no gateway already polls them (second_master_check.hpp): refuses with the reason
+// on err and exit code 3 when one does. The site's buses must be where the devices answer.
+int run_standalone_hmi(const model::Site& site, const HmiOptions& options, std::ostream& err);
 
 // `btms hmi --set-pin --pin-file FILE`: reads a new PIN (one line) from in and writes its hash.
 // from_terminal (standard input is a terminal): asks for it twice with the echo off.

@@ -333,3 +333,34 @@ TEST(Rename, TypesANameForTheSelectedUpsOrStringAndSavesOnEnter) {
 
 }  // namespace
 }  // namespace btms::hmi
+
+namespace btms::hmi {
+namespace {
+
+// btms hmi --config: the same screens, read-only, the link being the field buses.
+TEST(Standalone, StatusSaysReadOnlyAndActionKeysDoNothing) {
+  auto site = test::connected_site(2, 2);
+  site.standalone = true;
+  site.gateway_name = "cab";
+  Nav nav;
+  auto frame = render(site, nav, size(80, 24));
+  EXPECT_TRUE(has(frame.grid.row_text(22), "● bus ok │ standalone: read-only │ bus cab"))
+      << frame.grid.row_text(22);
+  EXPECT_FALSE(has(frame.grid.row_text(23), "rename")) << frame.grid.row_text(23);
+  EXPECT_TRUE(has(frame.grid.row_text(23), "q quit")) << frame.grid.row_text(23);
+  for (const auto key : {Key::rename, Key::acknowledge, Key::acknowledge_all}) {
+    EXPECT_EQ(handle_key(nav, key, site, 80, 24).kind, Command::Kind::none);
+    EXPECT_FALSE(nav.editing);
+    EXPECT_FALSE(nav.entering_pin);
+  }
+  site.link.state = LinkState::lost;
+  site.link.detail = "no field device answers on cab";
+  site.link.lost_since_ms = size(80, 24).local_now_ms - 65'000;
+  frame = render(site, nav, size(80, 24));
+  EXPECT_TRUE(has(frame.grid.row_text(1), "BUS DOWN for 65 s")) << frame.grid.row_text(1);
+  EXPECT_TRUE(has(frame.grid.row_text(1), "no field device answers on cab"));
+  EXPECT_TRUE(has(frame.grid.row_text(22), "○ bus down")) << frame.grid.row_text(22);
+}
+
+}  // namespace
+}  // namespace btms::hmi
