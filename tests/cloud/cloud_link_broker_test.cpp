@@ -148,8 +148,14 @@ TEST(CloudLinkBroker, PublishesStatusValuesAlarmsAndEventsThatParseAndMatch) {
     if (m.topic != "btms/dc1/gw1/status" && !m.payload.empty()) {
       EXPECT_TRUE(mids.insert(json::parse(m.payload)["mid"].get<std::int64_t>()).second);
     }
-  // Everything acknowledged leaves the outbox; health says so.
-  ASSERT_TRUE(wait_until([&] { return link.health().outbox.rows == 0; }, 10s));
+  // Everything acknowledged leaves the outbox; health says so. Both are waited for: the
+  // subscriber can see the messages before the link's health counts them in the outbox at all.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto h = link.health();
+        return h.outbox.rows == 0 && h.acknowledged >= 14;
+      },
+      10s));
   const auto health = link.health();
   EXPECT_TRUE(health.connected);
   EXPECT_GE(health.acknowledged, 14);  // 8 batteries, 2 summaries, 1 alarm, 3 events

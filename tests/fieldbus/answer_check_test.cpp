@@ -10,6 +10,8 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -81,12 +83,11 @@ TEST(CheckReadAnswer, TableOfAnswers) {
   }
 }
 
-// A Modbus TCP "gateway" on loopback that answers every read with unit id + shift (and, when
-// late_first, first sends an answer to an older transaction).
-class MixedUpGateway {
+// A TCP server on a free loopback port for one client, served by a function on its own thread;
+// stopping it shuts both sockets down so a blocked receive returns.
+class LoopbackServer {
  public:
-  explicit MixedUpGateway(int shift, bool late_first = false)
-      : shift_(shift), late_first_(late_first) {
+  LoopbackServer() {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -96,42 +97,73 @@ class MixedUpGateway {
     socklen_t len = sizeof addr;
     ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
     port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { serve(); });
   }
-  ~MixedUpGateway() {
+  ~LoopbackServer() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+      if (client_fd_ >= 0) ::shutdown(client_fd_, SHUT_RDWR);
+    }
     ::shutdown(listen_fd_, SHUT_RDWR);
+    if (thread_.joinable()) thread_.join();
     ::close(listen_fd_);
-    if (client_fd_ >= 0) ::shutdown(client_fd_, SHUT_RDWR);
-    thread_.join();
     if (client_fd_ >= 0) ::close(client_fd_);
+  }
+  LoopbackServer(const LoopbackServer&) = delete;
+  LoopbackServer& operator=(const LoopbackServer&) = delete;
+  void start(std::function<void(int)> serve) {
+    thread_ = std::thread([this, serve = std::move(serve)] {
+      const int fd = ::accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) return;
+      {
+        std::lock_guard lock(mutex_);
+        client_fd_ = fd;
+        if (stopping_) return;  // stopped between accept and here: the fd is closed by stop
+      }
+      serve(fd);
+    });
   }
   int port() const { return port_; }
 
  private:
-  void serve() {
-    client_fd_ = ::accept(listen_fd_, nullptr, nullptr);
-    if (client_fd_ < 0) return;
+  int listen_fd_ = -1;
+  std::mutex mutex_;
+  bool stopping_ = false;
+  int client_fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+// A Modbus TCP "gateway" on loopback that answers every read with unit id + shift (and, when
+// late_first, first sends an answer to an older transaction).
+class MixedUpGateway {
+ public:
+  explicit MixedUpGateway(int shift, bool late_first = false)
+      : shift_(shift), late_first_(late_first) {
+    server_.start([this](int client_fd) { serve(client_fd); });
+  }
+  int port() const { return server_.port(); }
+
+ private:
+  void serve(int client_fd) {
     std::array<std::uint8_t, 12> request{};
-    while (::recv(client_fd_, request.data(), request.size(), MSG_WAITALL) == 12) {
+    while (::recv(client_fd, request.data(), request.size(), MSG_WAITALL) == 12) {
       const std::uint16_t transaction = static_cast<std::uint16_t>((request[0] << 8) | request[1]);
       const int count = (request[10] << 8) | request[11];
       std::vector<std::uint16_t> regs(static_cast<std::size_t>(count), 0x0D0D);
       if (late_first_) {
         const auto late = answer(static_cast<std::uint16_t>(transaction - 1), request[6],
                                  request[7], std::vector<std::uint16_t>(regs.size(), 0xBAD));
-        ::send(client_fd_, late.data(), late.size(), MSG_NOSIGNAL);
+        ::send(client_fd, late.data(), late.size(), MSG_NOSIGNAL);
       }
       const auto reply =
           answer(transaction, static_cast<std::uint8_t>(request[6] + shift_), request[7], regs);
-      ::send(client_fd_, reply.data(), reply.size(), MSG_NOSIGNAL);
+      ::send(client_fd, reply.data(), reply.size(), MSG_NOSIGNAL);
     }
   }
   int shift_;
   bool late_first_;
-  int listen_fd_ = -1;
-  int client_fd_ = -1;
-  int port_ = 0;
-  std::thread thread_;
+  LoopbackServer server_;  // last: its thread ends before the members it uses go
 };
 
 model::Bus tcp_bus(int port) {
@@ -172,35 +204,17 @@ class PipelineServer {
  public:
   PipelineServer(int window, int silent, int mixed_up)
       : window_(window), silent_(silent), mixed_up_(mixed_up) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-    EXPECT_EQ(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(::listen(listen_fd_, 1), 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { serve(); });
+    server_.start([this](int client_fd) { serve(client_fd); });
   }
-  ~PipelineServer() {
-    ::shutdown(listen_fd_, SHUT_RDWR);
-    ::close(listen_fd_);
-    if (client_fd_ >= 0) ::shutdown(client_fd_, SHUT_RDWR);
-    thread_.join();
-    if (client_fd_ >= 0) ::close(client_fd_);
-  }
-  int port() const { return port_; }
+  int port() const { return server_.port(); }
   int windows() const { return windows_.load(); }
 
  private:
-  void serve() {
-    client_fd_ = ::accept(listen_fd_, nullptr, nullptr);
-    if (client_fd_ < 0) return;
+  void serve(int client_fd) {
     const auto size = static_cast<std::size_t>(12 * window_);
     std::vector<std::uint8_t> requests(size);
     std::uint16_t previous_last = 0;
-    while (::recv(client_fd_, requests.data(), size, MSG_WAITALL) == static_cast<ssize_t>(size)) {
+    while (::recv(client_fd, requests.data(), size, MSG_WAITALL) == static_cast<ssize_t>(size)) {
       ++windows_;
       std::vector<std::uint8_t> segment;
       if (previous_last != 0) {
@@ -221,15 +235,12 @@ class PipelineServer {
                                        static_cast<std::uint16_t>(unit * 100 + start)));
         segment.insert(segment.end(), reply.begin(), reply.end());
       }
-      ::send(client_fd_, segment.data(), segment.size(), MSG_NOSIGNAL);
+      ::send(client_fd, segment.data(), segment.size(), MSG_NOSIGNAL);
     }
   }
   int window_, silent_, mixed_up_;
-  int listen_fd_ = -1;
-  int client_fd_ = -1;
-  int port_ = 0;
   std::atomic<int> windows_{0};
-  std::thread thread_;
+  LoopbackServer server_;  // last: its thread ends before the members it uses go
 };
 
 TEST(ModbusLinkTcp, PipelinedReadsPairEachAnswerWithItsRequest) {
