@@ -19,7 +19,7 @@ BusWorker::BusWorker(model::Bus bus, std::vector<DevicePlan> plans, BusStatsChan
     : bus_(std::move(bus)),
       plans_(std::move(plans)),
       stats_(std::move(stats)),
-      options_(options),
+      options_(std::move(options)),
       publish_(std::move(publish)),
       identities_(plans_.size()),
       read_buffers_(plans_.size()) {

@@ -124,7 +124,7 @@ bool ModbusLink::ensure_connected() {
     const int flags = fcntl(fd, F_GETFL);
     if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
     const int timeout_ms = response_timeout_ms(bus_);
-    timeval timeout{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    timeval timeout{timeout_ms / 1000, static_cast<suseconds_t>(timeout_ms % 1000) * 1000};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   }
   rx_size_ = 0;

@@ -77,7 +77,7 @@ void TcpBusServer::run() {
       FD_SET(fd, &readable);
       if (fd > max_fd) max_fd = fd;
     }
-    timeval tv{0, kPollPeriod_ms * 1000};
+    timeval tv{0, static_cast<suseconds_t>(kPollPeriod_ms) * 1000};
     if (::select(max_fd + 1, &readable, nullptr, nullptr, &tv) <= 0) continue;
 
     if (FD_ISSET(listen_fd_, &readable)) {
