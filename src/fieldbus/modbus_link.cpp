@@ -35,8 +35,10 @@ int response_timeout_ms(const model::Bus& bus) {
 }
 
 // The 12 bytes of a Modbus TCP read request (MBAP header, unit id, function, start, count).
-std::array<std::uint8_t, 12> read_request_adu(std::uint16_t transaction, int address, int function,
-                                              std::uint16_t start, std::size_t count) {
+constexpr std::size_t kReadRequestSize = 12;
+std::array<std::uint8_t, kReadRequestSize> read_request_adu(std::uint16_t transaction, int address,
+                                                            int function, std::uint16_t start,
+                                                            std::size_t count) {
   return {static_cast<std::uint8_t>(transaction >> 8),
           static_cast<std::uint8_t>(transaction & 0xFF),
           0,
@@ -230,7 +232,7 @@ ModbusLink::FrameResult ModbusLink::receive_frame(std::chrono::steady_clock::tim
 void ModbusLink::read_pipelined(std::span<ReadRequest> requests, int depth) {
   const auto window_size = static_cast<std::size_t>(std::clamp(depth, 1, 125));
   std::vector<std::uint8_t> batch;
-  batch.reserve(window_size * 12);
+  batch.reserve(window_size * kReadRequestSize);
   for (std::size_t first = 0; first < requests.size(); first += window_size) {
     const auto window = requests.subspan(first, std::min(window_size, requests.size() - first));
     if (!connected_ || !is_tcp()) {
@@ -241,20 +243,27 @@ void ModbusLink::read_pipelined(std::span<ReadRequest> requests, int depth) {
     const auto first_transaction = static_cast<std::uint16_t>(transaction_ + 1);
     batch.clear();
     for (auto& r : window) {
+      // Every request keeps its transaction id (so the index stays id - first), but one that
+      // cannot be asked (no or too many registers) is not sent and not waited for.
+      const auto transaction = ++transaction_;
+      if (r.out.empty() || r.out.size() > 125) {
+        r.result = LinkError::other;
+        continue;
+      }
       r.result = LinkError::timeout;
-      if (r.out.empty() || r.out.size() > 125) r.result = LinkError::other;
-      const auto adu =
-          read_request_adu(++transaction_, r.address, r.function, r.start, r.out.size());
+      const auto adu = read_request_adu(transaction, r.address, r.function, r.start, r.out.size());
       batch.insert(batch.end(), adu.begin(), adu.end());
     }
+    if (batch.empty()) continue;
     if (!send_all(batch)) {
-      for (auto& r : window) r.result = LinkError::connection;
+      for (auto& r : window)
+        if (r.result == LinkError::timeout) r.result = LinkError::connection;
       continue;
     }
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(response_timeout_ms(bus_));
     bool first_wait = true;
-    std::size_t open = window.size();
+    std::size_t open = batch.size() / kReadRequestSize;  // the requests sent
     while (open > 0) {
       std::size_t size = 0;
       const auto frame = receive_frame(deadline, first_wait, size);
