@@ -14,23 +14,12 @@
 #include <thread>
 
 #include "process.hpp"
+#include "shell_output.hpp"
 
 namespace {
 
 constexpr double kLimit_pct = 2.0;
 constexpr int kMeasure_s = 20;
-
-std::string run(const std::string& command) {
-  std::string out;
-  if (FILE* pipe = ::popen(command.c_str(), "r")) {
-    std::array<char, 4096> buffer{};
-    for (std::size_t n; (n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0;) {
-      out.append(buffer.data(), n);
-    }
-    ::pclose(pipe);
-  }
-  return out;
-}
 
 // utime + stime of a process, in clock ticks; -1 when it is gone.
 long cpu_ticks(int pid) {
@@ -61,14 +50,17 @@ int main() {
   }
   const std::string socket = "btms-hmi-bench-" + std::to_string(::getpid());
   const std::string tmux = "tmux -L " + socket + " ";
-  run(tmux + "-f /dev/null new-session -d -s hmi -x 80 -y 24 'exec " + BTMS_BINARY +
-      " hmi --gateway http://127.0.0.1:" + std::to_string(port) + "'");
+  btms::e2e::shell_output(tmux + "-f /dev/null new-session -d -s hmi -x 80 -y 24 'exec " +
+                          BTMS_BINARY + " hmi --gateway http://127.0.0.1:" + std::to_string(port) +
+                          "'");
   bool linked = false;
   for (int i = 0; i < 100 && !linked; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    linked = run(tmux + "capture-pane -p -t hmi").find("● link ok") != std::string::npos;
+    linked = btms::e2e::shell_output(tmux + "capture-pane -p -t hmi").find("● link ok") !=
+             std::string::npos;
   }
-  const int pid = std::atoi(run(tmux + "list-panes -t hmi -F '#{pane_pid}'").c_str());
+  const int pid =
+      std::atoi(btms::e2e::shell_output(tmux + "list-panes -t hmi -F '#{pane_pid}'").c_str());
   int status = 1;
   if (!linked || pid <= 0) {
     std::cerr << "the display did not connect\n";
@@ -89,6 +81,6 @@ int main() {
         pct, wall_s, kLimit_pct, ok ? "ok" : "MISSED");
     status = ok ? 0 : 1;
   }
-  run(tmux + "kill-server 2>/dev/null");
+  btms::e2e::shell_output(tmux + "kill-server 2>/dev/null");
   return status;
 }

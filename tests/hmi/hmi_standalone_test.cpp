@@ -24,6 +24,7 @@
 
 #include "http_client.hpp"
 #include "process.hpp"
+#include "shell_output.hpp"
 
 namespace btms::hmi {
 namespace {
@@ -31,18 +32,6 @@ namespace {
 using e2e::ChildProcess;
 using e2e::TempFolder;
 using nlohmann::json;
-
-std::string run(const std::string& command) {
-  std::string out;
-  if (FILE* pipe = ::popen(command.c_str(), "r")) {
-    std::array<char, 4096> buffer{};
-    for (std::size_t n; (n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0;) {
-      out.append(buffer.data(), n);
-    }
-    ::pclose(pipe);
-  }
-  return out;
-}
 
 // A loopback port nobody listens on now (the plant binds it a moment later).
 int free_port() {
@@ -81,10 +70,12 @@ class Standalone : public ::testing::Test {
     std::ofstream(site_file) << one_string_site(free_port());
   }
   void TearDown() override {
-    if (!socket.empty()) run("tmux -L " + socket + " kill-server 2>/dev/null");
+    if (!socket.empty()) e2e::shell_output("tmux -L " + socket + " kill-server 2>/dev/null");
   }
 
-  std::string screen() { return run("tmux -L " + socket + " capture-pane -p -t hmi"); }
+  std::string screen() {
+    return e2e::shell_output("tmux -L " + socket + " capture-pane -p -t hmi");
+  }
 
   std::string wait_for(const std::string& part) {
     std::string text;
@@ -107,13 +98,13 @@ TEST_F(Standalone, StringScreenShowsThePlantsVoltages) {
   const int truth_port = e2e::wait_for_port(sim, R"(Plant truth: http://127\.0\.0\.1:(\d+)/)");
   ASSERT_GT(truth_port, 0);
   socket = "btms-hmi-standalone-" + std::to_string(::getpid());
-  run("tmux -L " + socket + " -f /dev/null new-session -d -s hmi -x 100 -y 30 '" + BTMS_BINARY +
-      " hmi --config " + site_file + "'");
+  e2e::shell_output("tmux -L " + socket + " -f /dev/null new-session -d -s hmi -x 100 -y 30 '" +
+                    BTMS_BINARY + " hmi --config " + site_file + "'");
   wait_for("standalone: read-only");
   wait_for("● bus ok");
-  run("tmux -L " + socket + " send-keys -t hmi Enter");  // tiles -> the UPS
+  e2e::shell_output("tmux -L " + socket + " send-keys -t hmi Enter");  // tiles -> the UPS
   wait_for("Row A");
-  run("tmux -L " + socket + " send-keys -t hmi Enter");  // the UPS -> its string
+  e2e::shell_output("tmux -L " + socket + " send-keys -t hmi Enter");  // the UPS -> its string
   // Wait until all eight batteries show a voltage ("  8  13.xyz").
   const std::regex battery_row(R"(^\s*(\d)\s+(\d+\.\d{3})\b)");
   std::map<int, double> shown;
@@ -170,8 +161,8 @@ TEST_F(Standalone, RefusesToBeASecondMaster) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   const auto before = bus_counters();
-  const auto out = run(std::string(BTMS_BINARY) + " hmi --config " + site_file +
-                       " 2>&1 </dev/null; echo \"exit=$?\"");
+  const auto out = e2e::shell_output(std::string(BTMS_BINARY) + " hmi --config " + site_file +
+                                     " 2>&1 </dev/null; echo \"exit=$?\"");
   EXPECT_NE(out.find("bus 'cab': a gateway already polls this bus (BM-MC heartbeat changed from"),
             std::string::npos)
       << out;

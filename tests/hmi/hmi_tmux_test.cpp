@@ -18,6 +18,7 @@
 #include "http_client.hpp"
 #include "process.hpp"
 #include "security/audit_log.hpp"
+#include "shell_output.hpp"
 
 namespace btms::hmi {
 namespace {
@@ -29,18 +30,6 @@ std::string shell_quote(const std::string& text) {
   std::string out = "'";
   for (const char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
-}
-
-std::string run(const std::string& command) {
-  std::string out;
-  if (FILE* pipe = ::popen(command.c_str(), "r")) {
-    std::array<char, 4096> buffer{};
-    for (std::size_t n; (n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0;) {
-      out.append(buffer.data(), n);
-    }
-    ::pclose(pipe);
-  }
-  return out;
 }
 
 // A 16-UPS site, one string of four batteries each, every string on its own plant bus.
@@ -74,7 +63,7 @@ class HmiInTmux : public ::testing::Test {
     std::ofstream(folder.path() + "/token") << token << "\n";
   }
   void TearDown() override {
-    if (!socket.empty()) run("tmux -L " + socket + " kill-server 2>/dev/null");
+    if (!socket.empty()) e2e::shell_output("tmux -L " + socket + " kill-server 2>/dev/null");
   }
 
   std::string data_dir() const { return folder.path() + "/data"; }
@@ -99,34 +88,49 @@ class HmiInTmux : public ::testing::Test {
 
   void start_hmi(int width, int height, const std::string& extra_args = "",
                  const std::string& scheme = "http") {
-    if (!socket.empty()) run("tmux -L " + socket + " kill-server 2>/dev/null");
+    if (!socket.empty()) e2e::shell_output("tmux -L " + socket + " kill-server 2>/dev/null");
     socket = "btms-hmi-test-" + std::to_string(::getpid()) + "-" +
              std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
     const std::string hmi = std::string(BTMS_BINARY) + " hmi --gateway " + scheme +
                             "://127.0.0.1:" + std::to_string(demo_port) + " --token " +
                             shell_quote(folder.path() + "/token") + extra_args;
-    run("tmux -L " + socket + " -f /dev/null new-session -d -s hmi -x " + std::to_string(width) +
-        " -y " + std::to_string(height) + " " + shell_quote(hmi));
+    e2e::shell_output("tmux -L " + socket + " -f /dev/null new-session -d -s hmi -x " +
+                      std::to_string(width) + " -y " + std::to_string(height) + " " +
+                      shell_quote(hmi));
   }
 
-  void keys(const std::string& names) { run("tmux -L " + socket + " send-keys -t hmi " + names); }
+  void keys(const std::string& names) {
+    e2e::shell_output("tmux -L " + socket + " send-keys -t hmi " + names);
+  }
 
   // The screen with the clock masked.
   std::string screen() {
     static const std::regex clock(R"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)");
-    return std::regex_replace(run("tmux -L " + socket + " capture-pane -p -t hmi"), clock,
-                              "YYYY-MM-DD hh:mm:ss");
+    return std::regex_replace(e2e::shell_output("tmux -L " + socket + " capture-pane -p -t hmi"),
+                              clock, "YYYY-MM-DD hh:mm:ss");
   }
 
   // Waits (at most 15 s) until the screen shows `part`; returns the screen it last saw.
   std::string wait_for(const std::string& part) {
+    return wait_until_shown(
+        [&](const std::string& text) { return text.find(part) != std::string::npos; }, part);
+  }
+  // A text on one row: also waits for a resize to reach the screen (the text above it may be
+  // the same before and after).
+  std::string wait_for_row(int index, const std::string& part) {
+    return wait_until_shown(
+        [&](const std::string& text) { return row(text, index).find(part) != std::string::npos; },
+        part + " on row " + std::to_string(index));
+  }
+  std::string wait_until_shown(const std::function<bool(const std::string&)>& shown,
+                               const std::string& what) {
     std::string text;
     for (int i = 0; i < 150; ++i) {
       text = screen();
-      if (text.find(part) != std::string::npos) return text;
+      if (shown(text)) return text;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    ADD_FAILURE() << "never shown: " << part << "\n" << text;
+    ADD_FAILURE() << "never shown: " << what << "\n" << text;
     return text;
   }
 
@@ -203,9 +207,11 @@ TEST_F(HmiInTmux, PagesSixteenUpsTilesEntersAStringAndFollowsTheLinkDownAndUp) {
   EXPECT_EQ(row(text, 1), "") << text;
 
   // A bigger terminal: redrawn to the new size with more batteries per page.
-  run("tmux -L " + socket + " resize-window -t hmi -x 132 -y 43");
-  text = wait_for("Page 1/1  batteries 1-4 of 4");
-  EXPECT_NE(row(text, 42).find("Esc back"), std::string::npos) << text;
+  e2e::shell_output("tmux -L " + socket + " resize-window -t hmi -x 132 -y 43");
+  // The string's page line reads the same at 80x24, so the help line on the 43rd row is what
+  // says the redraw at the new size came.
+  text = wait_for_row(42, "Esc back");
+  EXPECT_NE(text.find("Page 1/1  batteries 1-4 of 4"), std::string::npos) << text;
   keys("q");
 }
 
@@ -259,8 +265,8 @@ TEST_F(HmiInTmux, AnAlarmTakesOverAcknowledgementAndRenameReachTheGateway) {
 TEST_F(HmiInTmux, AcknowledgingWithAPinThrottlesWrongOnesAndAuditsTheRightOne) {
   // The PIN is stored as a hash only; `--set-pin` reads it from standard input.
   const std::string pin_file = folder.path() + "/hmi.pin";
-  run("echo 2468 | " + std::string(BTMS_BINARY) + " hmi --set-pin --pin-file " +
-      shell_quote(pin_file));
+  e2e::shell_output("echo 2468 | " + std::string(BTMS_BINARY) + " hmi --set-pin --pin-file " +
+                    shell_quote(pin_file));
   std::ifstream stored(pin_file);
   std::string hash;
   std::getline(stored, hash);
@@ -303,8 +309,8 @@ TEST_F(HmiInTmux, AcknowledgingWithAPinThrottlesWrongOnesAndAuditsTheRightOne) {
 TEST_F(HmiInTmux, OverHttpsThePinnedCertificateConnectsAndAWrongPinIsRefusedOnScreen) {
   start_demo(0, "", true);
   // The fingerprint as an operator takes it from the gateway's first-start certificate.
-  auto pin = run("openssl x509 -in " + shell_quote(data_dir() + "/tls-cert.pem") +
-                 " -noout -fingerprint -sha256");
+  auto pin = e2e::shell_output("openssl x509 -in " + shell_quote(data_dir() + "/tls-cert.pem") +
+                               " -noout -fingerprint -sha256");
   pin = pin.substr(pin.find('=') + 1);
   while (!pin.empty() && (pin.back() == '\n' || pin.back() == '\r')) pin.pop_back();
   ASSERT_EQ(pin.size(), 95u) << pin;
@@ -332,9 +338,9 @@ TEST_F(HmiInTmux, OverHttpsThePinnedCertificateConnectsAndAWrongPinIsRefusedOnSc
 TEST_F(HmiInTmux, SetPinOnATerminalAsksTwiceWithoutEcho) {
   const std::string pin_file = folder.path() + "/hmi.pin";
   socket = "btms-hmi-test-" + std::to_string(::getpid()) + "-setpin";
-  run("tmux -L " + socket + " -f /dev/null new-session -d -s hmi -x 80 -y 24 " +
-      shell_quote(std::string(BTMS_BINARY) + " hmi --set-pin --pin-file " + shell_quote(pin_file) +
-                  "; echo exit=$?; sleep 30"));
+  e2e::shell_output("tmux -L " + socket + " -f /dev/null new-session -d -s hmi -x 80 -y 24 " +
+                    shell_quote(std::string(BTMS_BINARY) + " hmi --set-pin --pin-file " +
+                                shell_quote(pin_file) + "; echo exit=$?; sleep 30"));
   wait_for("New PIN (4-12 digits):");
   keys("9 7 5 3 Enter");
   wait_for("The same PIN again:");
@@ -347,9 +353,9 @@ TEST_F(HmiInTmux, SetPinOnATerminalAsksTwiceWithoutEcho) {
   EXPECT_EQ(hash.rfind("$argon2id$", 0), 0u) << hash;
 
   // Two different PINs: nothing is written, the old hash stays.
-  run("tmux -L " + socket + " respawn-pane -k -t hmi " +
-      shell_quote(std::string(BTMS_BINARY) + " hmi --set-pin --pin-file " + shell_quote(pin_file) +
-                  "; echo exit=$?; sleep 30"));
+  e2e::shell_output("tmux -L " + socket + " respawn-pane -k -t hmi " +
+                    shell_quote(std::string(BTMS_BINARY) + " hmi --set-pin --pin-file " +
+                                shell_quote(pin_file) + "; echo exit=$?; sleep 30"));
   wait_for("New PIN (4-12 digits):");
   keys("1 1 1 1 Enter");
   wait_for("The same PIN again:");
