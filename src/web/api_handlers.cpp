@@ -1,5 +1,7 @@
 #include "web/api_handlers.hpp"
 
+#include "web/attention_handlers.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -430,6 +432,7 @@ void add_api_routes(Router& router, const ApiContext& ctx) {
                      return json_ok(live_json(ctx, prefix));
                    }});
   // Unknown API paths are 404 whatever the method, and never fall through to static files.
+  add_attention_routes(router, ctx);
   router.add(Route{"/api/*", {}, Role::anonymous, [](const Request&, const ParsedTarget& target) {
                      return json_error(404, "no such resource: " + target.path);
                    }});

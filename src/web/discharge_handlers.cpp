@@ -23,7 +23,6 @@ using nlohmann::json;
 
 constexpr std::string_view kNoHistory = "no history store configured";
 constexpr std::string_view kDischargesPrefix = "/api/v1/discharges/";
-constexpr std::size_t kChannelsPerQuery = 32;
 // Buckets of at least this width: finer than any sampling period of the field bus, so the raw
 // tier answers sample by sample.
 constexpr std::int64_t kMinBucket_ms = 100;
@@ -161,34 +160,14 @@ std::optional<model::DischargeRecord> find_discharge(const OperatorContext& ctx,
   return std::nullopt;
 }
 
-// Every series over [from_ms, to_ms), 32 channels per store query. A channel the store does
-// not know (a battery never read) is left out rather than failing the whole export.
+// Every series over [from_ms, to_ms), sample by sample (buckets of at least kMinBucket_ms).
 std::vector<history::ChannelSeries> query_all(history::HistoryStore& store,
                                               const std::vector<std::string>& channels,
                                               std::int64_t from_ms, std::int64_t to_ms) {
   const auto span_ms = to_ms - from_ms;
   const int points =
       static_cast<int>(std::clamp<std::int64_t>(span_ms / kMinBucket_ms, 1, kMaxPoints));
-  std::vector<history::ChannelSeries> out;
-  for (std::size_t first = 0; first < channels.size(); first += kChannelsPerQuery) {
-    const auto last = std::min(channels.size(), first + kChannelsPerQuery);
-    const std::vector<std::string> batch(channels.begin() + static_cast<std::ptrdiff_t>(first),
-                                         channels.begin() + static_cast<std::ptrdiff_t>(last));
-    try {
-      auto series = store.query(batch, from_ms, to_ms, points);
-      for (auto& s : series) out.push_back(std::move(s));
-    } catch (const std::invalid_argument&) {
-      for (const auto& channel : batch) {
-        try {
-          auto series = store.query({channel}, from_ms, to_ms, points);
-          for (auto& s : series) out.push_back(std::move(s));
-        } catch (const std::invalid_argument&) {
-          // unknown channel: no column data
-        }
-      }
-    }
-  }
-  return out;
+  return query_known_channels(store, channels, from_ms, to_ms, points);
 }
 
 Response one_discharge(const OperatorContext& ctx, const ParsedTarget& target) {

@@ -1,5 +1,6 @@
 #include "web/history_handlers.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <iterator>
@@ -450,6 +451,33 @@ void add_history_routes(Router& router, const HistoryContext& ctx) {
         r.body = events_json(ctx.store->events(query.from_ms, query.to_ms, query.limit), query);
         return no_store(std::move(r));
       }});
+}
+
+std::vector<history::ChannelSeries> query_known_channels(history::HistoryStore& store,
+                                                         const std::vector<std::string>& channels,
+                                                         std::int64_t from_ms, std::int64_t to_ms,
+                                                         int points) {
+  constexpr std::size_t kChannelsPerQuery = kHistoryMaxChannels;
+  std::vector<history::ChannelSeries> out;
+  for (std::size_t first = 0; first < channels.size(); first += kChannelsPerQuery) {
+    const auto last = std::min(channels.size(), first + kChannelsPerQuery);
+    const std::vector<std::string> batch(channels.begin() + static_cast<std::ptrdiff_t>(first),
+                                         channels.begin() + static_cast<std::ptrdiff_t>(last));
+    try {
+      auto series = store.query(batch, from_ms, to_ms, points);
+      for (auto& s : series) out.push_back(std::move(s));
+    } catch (const std::invalid_argument&) {
+      for (const auto& channel : batch) {
+        try {
+          auto series = store.query({channel}, from_ms, to_ms, points);
+          for (auto& s : series) out.push_back(std::move(s));
+        } catch (const std::invalid_argument&) {
+          // unknown channel: no data
+        }
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace btms::web

@@ -63,6 +63,13 @@ struct EventsQuery {
 std::variant<EventsQuery, std::string> parse_events_query(std::string_view target,
                                                           std::int64_t now_ms);
 
+// Every series of `channels` over [from_ms, to_ms) at about `points` buckets, 32 channels per
+// store query. A channel the store does not know (a battery never read) is left out rather than
+// failing the whole answer; other store errors propagate.
+std::vector<history::ChannelSeries> query_known_channels(history::HistoryStore& store,
+                                                         const std::vector<std::string>& channels,
+                                                         std::int64_t from_ms, std::int64_t to_ms,
+                                                         int points);
 // unit_of(name) gives a channel's unit ("" when unknown).
 std::string history_json(const std::vector<history::ChannelSeries>& series,
                          const HistoryQuery& query,

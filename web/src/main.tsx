@@ -11,6 +11,7 @@ import { AlarmsPage } from './pages/AlarmsPage';
 import { DischargePlayback, DischargesPage } from './pages/DischargesPage';
 import { HistoryExplorer } from './pages/HistoryExplorer';
 import { SettingsPage } from './pages/SettingsPage';
+import { AttentionPage } from './pages/AttentionPage';
 import { ActiveAlarm } from './lib/events';
 import './style.css';
 import { serverNow } from './lib/clock';
@@ -128,6 +129,8 @@ function App() {
         openStrings={topology.strings.filter((s) => store.get(`string/${s.id}/relay_closed`)?.value === 0).map((s) => s.id)}
       />
     );
+  else if (route[0] === 'attention')
+    page = <AttentionPage key={route[1] ?? 'all'} topology={topology} changeTick={changeTick} initialString={route[1] ? +route[1] : undefined} />;
   else if (route[0] === 'discharges') page = <DischargesPage changeTick={changeTick} />;
   else if (route[0] === 'discharge' && route[1]) page = <DischargePlayback id={decodeURIComponent(route[1])} topology={topology} />;
   else if (route[0] === 'history')
@@ -165,6 +168,7 @@ function App() {
               </span>
             )}
           </a>
+          <a href="#/attention" data-testid="nav-attention">Attention</a>
           <a href="#/discharges">Discharges</a>
           <a href="#/history">History</a>
           <a href="#/settings">Settings</a>
