@@ -186,6 +186,27 @@ describe('a tripped string (thermal-runaway scenario)', { skip: skipReason, time
     assert.match(await message.innerText(), /persists|acknowledge/);
   });
 
+  test('colours mean limits: red bars only where the engine holds an alarm, limit lines and values named', async () => {
+    await page.goto(`${base}#/string/2`);
+    const temperature = page.locator('figure.barchart').nth(1);
+    await temperature.locator('rect[data-tone="err"]').first().waitFor();
+    const alarmed = new Set(
+      (await (await fetch(`${base}api/v1/alarms`)).json()).alarms
+        .filter((a) => a.source.startsWith('battery/2/') && a.severity !== 'warning' && /temperature|delta_t|runaway/.test(a.rule))
+        .map((a) => Number(a.source.split('/')[2])),
+    );
+    const tones = await temperature.locator('svg rect').evaluateAll((rects) => rects.map((r) => r.getAttribute('data-tone')));
+    tones.forEach((tone, i) => {
+      if (tone === 'err') assert.ok(alarmed.has(i + 1), `battery 2/${i + 1} is red without a temperature alarm`);
+    });
+    assert.match(await temperature.locator('[data-testid="limits"]').innerText(), /warning \d+\.\d °C, alarm \d+\.\d °C, trip \d+\.\d °C/);
+    // Statistics are marked apart: an outlier ring is never a red bar by itself.
+    // (read in one go: live updates redraw the chart between two calls)
+    const fills = await page.$$eval('figure.barchart circle.outlier-mark', (marks) => marks.map((c) => getComputedStyle(c).getPropertyValue('fill')));
+    for (const fill of fills) assert.equal(fill, 'none');
+    await shot(page, 'state-string-limit-colours');
+  });
+
   test('alarms in words with units: raised value, current value and limit labelled, key apart', async () => {
     await page.goto(`${base}#/alarms`);
     const rows = page.locator('[data-testid="active-alarms"] tbody tr');

@@ -13,6 +13,8 @@ export interface StringInfo {
   ups: number;
   name: string;
   batteries: number;
+  /** Cells per battery (its battery type); voltage limits are per cell. */
+  cells?: number;
 }
 export interface AmbientInfo {
   index: number;
@@ -117,6 +119,7 @@ export async function fetchTopology(): Promise<Topology> {
       ups: s.ups ?? s.ups_id,
       name: s.name || `String ${s.id}`,
       batteries: s.batteries,
+      cells: s.battery_type?.cells,
     })),
     ambients: (t.mc?.th ?? []).map((a: any) => ({ index: a.index, name: a.name || `Ambient ${a.index}` })),
     inputs: (t.mc?.inputs ?? []).map((i: any) => ({

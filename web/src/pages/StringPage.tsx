@@ -1,4 +1,4 @@
-import { useLayoutEffect } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import { Topology } from '../lib/api';
 import { LiveStore } from '../lib/live';
 import { stringState } from '../lib/format';
@@ -6,7 +6,8 @@ import { BarChart, Bar } from './BarChart';
 import { Value } from './Value';
 import { OpenStringBanner } from './OpenStringBanner';
 import { ActiveAlarm } from '../lib/events';
-import { Session } from '../lib/api';
+import { Session, getJson } from '../lib/api';
+import { barTones, limitLines } from '../lib/limits';
 
 export function StringPage(props: {
   topology: Topology;
@@ -18,6 +19,14 @@ export function StringPage(props: {
   changeTick?: number;
 }) {
   const { topology, store, now } = props;
+  // Limits for the lines on the charts (the bars' colours come from the engine's alarms).
+  const [config, setConfig] = useState<any>();
+  useEffect(() => {
+    getJson('/api/v1/config').then(
+      (c) => setConfig(c.config ?? c),
+      () => setConfig(undefined),
+    );
+  }, []);
   // Render cost of the page (3 charts x up to 120 bars) as a User Timing measure, from here to
   // the DOM being updated: visible in the browser's performance tools and read by the e2e test.
   const renderStart = performance.now();
@@ -28,6 +37,10 @@ export function StringPage(props: {
   const s = topology.strings.find((x) => x.id === props.string);
   if (!s) return <p>No string {props.string} on this gateway.</p>;
   const ups = topology.upses.find((u) => u.id === s.ups);
+  const state = store.get(`string/${s.id}/state`)?.value;
+  const limits = limitLines(config, s.id, s.cells, state === 0 || state === 1); // float or equalizing
+  const tones = (q: 'voltage' | 'temperature' | 'resistance') => barTones(props.alarms, s.id, s.batteries, q);
+  const pct = limits.resistancePct;
   // Balancing is marked on the voltage chart only: on the others its colour would read as a warning.
   const bars = (quantity: string): Bar[] =>
     Array.from({ length: s.batteries }, (_, k) => ({
@@ -48,11 +61,21 @@ export function StringPage(props: {
         <Value v={store.get(`string/${s.id}/voltage`)} digits={2} now={now} /> · current{' '}
         <Value v={store.get(`string/${s.id}/current`)} digits={2} now={now} /> · {s.batteries} batteries
       </p>
-      <BarChart title="Voltage" unit="V" bars={bars('voltage')} outlierAbs={0.05} digits={3} now={now} />
-      <BarChart title="Temperature" unit="°C" bars={bars('temperature')} outlierAbs={3} digits={1} now={now} />
-      <BarChart title="Internal resistance" unit="mΩ" bars={bars('resistance')} outlierAbs={0.3} digits={3} now={now} />
-      <p class="legend">
-        <span class="bar-outlier">■</span> outlier <span class="bar-balancing">■</span> balancing{' '}
+      <BarChart title="Voltage" unit="V" bars={bars('voltage')} outlierAbs={0.05} digits={3} now={now} tones={tones('voltage')} limits={limits.voltage} />
+      <BarChart title="Temperature" unit="°C" bars={bars('temperature')} outlierAbs={3} digits={1} now={now} tones={tones('temperature')} limits={limits.temperature} />
+      <BarChart
+        title="Internal resistance"
+        unit="mΩ"
+        bars={bars('resistance')}
+        outlierAbs={0.3}
+        digits={3}
+        now={now}
+        tones={tones('resistance')}
+        limitNote={pct?.warning !== undefined ? `warning ${pct.warning} %, alarm ${pct.alarm} % over each battery's own baseline` : undefined}
+      />
+      <p class="legend" data-testid="bar-legend">
+        <span class="bar-warning">■</span> warning <span class="bar-alarm">■</span> alarm (the engine's, at its limits){' '}
+        <span class="outlier-mark">○</span> far from the string's mean <span class="balancing-mark">▲</span> balancing{' '}
         <span class="bar-stale">■</span> stale or lost — click a bar for the battery
       </p>
     </section>
