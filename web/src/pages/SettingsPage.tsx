@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, Session, Topology, getJson, roleReason, sendJson } from '../lib/api';
-import { Change, ConfigDoc, ConfigField, FormValue, buildPatch, checkChanges, checkValue, diffConfig, fieldPath, formatSetting, getPath } from '../lib/settings';
+import { Change, ConfigDoc, ConfigField, FormValue, buildPatch, checkChanges, checkValue, diffConfig, fieldPath, formatFieldValue, getPath, groupFields, shownField, shownValue } from '../lib/settings';
 
 interface ConfigAnswer {
   config: ConfigDoc;
@@ -41,17 +41,20 @@ export function SettingsPage(props: { session?: Session; topology: Topology }) {
           onChange={(e) => setEdits({ ...edits, [key]: (e.target as HTMLInputElement).checked })}
         />
       );
-    const text = edited === undefined ? '' : String(edited);
-    const problem = text === '' ? undefined : checkValue(field, text);
+    // Typed text as typed; stored values in the display unit (durations in s or min), in full.
+    const site = getPath(config, fieldPath(config, field));
+    const text = key in edits ? (edited === undefined ? '' : String(edited)) : typeof current === 'number' ? shownValue(field, current, site) : '';
+    const shown = shownField(field, site);
+    const problem = text === '' ? undefined : checkValue(shown, text, field.description || field.name);
     return (
       <input
         class={problem ? 'invalid' : key in edits ? 'edited' : ''}
         inputMode={field.type === 'integer' ? 'numeric' : 'decimal'}
-        size={8}
+        size={12}
         disabled={!!adminReason}
         value={text}
         placeholder={placeholder}
-        title={problem ?? `${field.min} … ${field.max} ${field.unit}`}
+        title={problem ?? `${shown.min} … ${shown.max} ${shown.unit}`}
         data-testid={`field-${key}`}
         onInput={(e) => setEdits({ ...edits, [key]: (e.target as HTMLInputElement).value })}
       />
@@ -60,7 +63,7 @@ export function SettingsPage(props: { session?: Session; topology: Topology }) {
 
   const openReview = () => {
     setSaved(undefined);
-    const p = checkChanges(changes);
+    const p = checkChanges(changes, config);
     setProblems(p);
     if (p.length === 0) setReview(changes);
   };
@@ -105,32 +108,41 @@ export function SettingsPage(props: { session?: Session; topology: Topology }) {
             <th>Range</th>
           </tr>
         </thead>
-        <tbody>
-          {fields.map((f) => (
-            <tr>
-              <th>
-                {f.description || f.name}
-                <br />
-                <small class="muted">{f.name}</small>
-              </th>
-              <td>
-                {input(f, fieldPath(config, f))} {f.unit}
-              </td>
-              {stringId !== undefined && (
-                <td>
-                  {f.per_string ? (
-                    <>
-                      {input(f, fieldPath(config, f, stringId), `site: ${formatSetting(getPath(config, fieldPath(config, f)), '')}`)} {f.unit}
-                    </>
-                  ) : (
-                    <small class="muted">site-wide only</small>
-                  )}
-                </td>
-              )}
-              <td class="muted">{f.type === 'boolean' ? 'on / off' : `${f.min} … ${f.max} ${f.unit}`}</td>
+        {groupFields(fields).map(({ group, fields: inGroup }) => (
+          <tbody data-testid={`settings-group`} data-group={group}>
+            <tr class="group">
+              <th colSpan={stringId !== undefined ? 4 : 3}>{group}</th>
             </tr>
-          ))}
-        </tbody>
+            {inGroup.map((f) => {
+              const site = getPath(config, fieldPath(config, f));
+              const shown = shownField(f, site);
+              return (
+                <tr>
+                  <th>
+                    {f.description || f.name}
+                    <br />
+                    <small class="muted">{f.name}</small>
+                  </th>
+                  <td>
+                    {input(f, fieldPath(config, f))} {shown.unit}
+                  </td>
+                  {stringId !== undefined && (
+                    <td>
+                      {f.per_string ? (
+                        <>
+                          {input(f, fieldPath(config, f, stringId), `site: ${formatFieldValue(f, site, site)}`)} {shown.unit}
+                        </>
+                      ) : (
+                        <small class="muted">site-wide only</small>
+                      )}
+                    </td>
+                  )}
+                  <td class="muted">{f.type === 'boolean' ? 'on / off' : `${shown.min} … ${shown.max} ${shown.unit}`}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        ))}
       </table>
       <p>
         <button disabled={!!adminReason || changes.length === 0} onClick={openReview} data-testid="review-changes">
@@ -160,9 +172,9 @@ export function SettingsPage(props: { session?: Session; topology: Topology }) {
                 {review.map((c) => (
                   <tr>
                     <th>{c.path}</th>
-                    <td>{formatSetting(c.from, c.field.unit)}</td>
+                    <td>{formatFieldValue(c.field, c.from, getPath(config, fieldPath(config, c.field)))}</td>
                     <td>→</td>
-                    <td>{formatSetting(c.to, c.field.unit)}</td>
+                    <td>{formatFieldValue(c.field, c.to, getPath(config, fieldPath(config, c.field)))}</td>
                   </tr>
                 ))}
               </tbody>
