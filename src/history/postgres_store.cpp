@@ -20,6 +20,7 @@
 #include <pqxx/pqxx>
 
 #include "history/queued_store.hpp"
+#include "ops/schema_version.hpp"
 
 namespace btms::history {
 namespace {
@@ -56,6 +57,47 @@ CREATE TABLE IF NOT EXISTS discharges(string_id integer NOT NULL, start_ms bigin
 CREATE INDEX IF NOT EXISTS discharges_by_start ON discharges(start_ms);
 CREATE TABLE IF NOT EXISTS meta(key text PRIMARY KEY, value bigint NOT NULL);
 )sql";
+
+// The newest schema version of a PostgreSQL history database.
+constexpr int kPostgresHistorySchemaVersion = 1;
+
+// Versioned like the SQLite files (ops/schema_version.hpp): a row per part in schema_version, no
+// row = version 0 (an empty database, or one written before versions were kept). Version 1 is
+// the layout of the first release; its step is idempotent (IF NOT EXISTS), so a database from
+// before versions were kept is brought to it with its data. A new version appends a step here
+// and raises kPostgresHistorySchemaVersion.
+struct PostgresSchemaStatement {
+  int version = 0;  // the version this statement belongs to
+  const char* sql = nullptr;
+};
+constexpr const char* kAddStringId =
+    "ALTER TABLE channels ADD COLUMN IF NOT EXISTS string_id integer NOT NULL DEFAULT 0";
+constexpr PostgresSchemaStatement kSchemaSteps[] = {{1, kSchema}, {1, kAddStringId}};
+static_assert(kPostgresHistorySchemaVersion == 1, "add the new schema step to kSchemaSteps");
+
+// Brings the database to kPostgresHistorySchemaVersion inside `tx` (all or nothing), or refuses
+// one written by a newer BTMS. Returns the version found.
+int migrate_postgres_schema(pqxx::work& tx, const std::string& database) {
+  tx.exec(
+      "CREATE TABLE IF NOT EXISTS schema_version(part text PRIMARY KEY, version integer NOT "
+      "NULL)");
+  const auto rows = tx.exec("SELECT version FROM schema_version WHERE part = 'history'");
+  const int found = rows.empty() ? 0 : rows[0][0].as<int>();
+  if (found > kPostgresHistorySchemaVersion) {
+    throw ops::SchemaTooNewError(fmt::format(
+        "PostgreSQL history database '{}' has schema version {}, written by a newer BTMS (this "
+        "one knows up to version {}): refusing to start on a layout it does not know; run the "
+        "newer BTMS, or point this one at another database",
+        database, found, kPostgresHistorySchemaVersion));
+  }
+  for (const auto& statement : kSchemaSteps)
+    if (statement.version > found) tx.exec(statement.sql);
+  tx.exec_params(
+      "INSERT INTO schema_version(part, version) VALUES('history', $1) "
+      "ON CONFLICT (part) DO UPDATE SET version = EXCLUDED.version",
+      kPostgresHistorySchemaVersion);
+  return found;
+}
 
 constexpr const char* kRawHorizonKey = "raw_horizon_ms";
 constexpr std::size_t kRowsPerStatement = 1000;
@@ -134,7 +176,7 @@ class PostgresStore final : public QueuedStore {
       pqxx::work tx(*write_conn_);
       // Several stores may open one database at once; the lock makes schema creation atomic.
       tx.exec("SELECT pg_advisory_xact_lock(727100)");
-      tx.exec(kSchema);
+      migrate_postgres_schema(tx, write_conn_->dbname());
       // Each store instance writes its own minute rows: one written before a restart is never
       // overwritten by the rest of its hour.
       session_ = tx.exec("SELECT nextval('writer_sessions')")[0][0].as<std::int64_t>();

@@ -4,6 +4,7 @@
 
 #include <pqxx/pqxx>
 
+#include "ops/schema_version.hpp"
 #include "store_fixture.hpp"
 
 namespace btms::history {
@@ -74,6 +75,61 @@ TEST_P(PostgresStoreTest, ChunksGoToMonthlyPartitionsThatRetentionDrops) {
   store.reset();  // a clean stop seals the open chunks
   EXPECT_EQ(partitions(postgres_connection()),
             (std::vector<std::string>{"chunks_p202603", "chunks_p202604"}));
+}
+
+// The newest schema version of the PostgreSQL history (postgres_store.cpp): a new version
+// raises it there and here.
+constexpr int kPostgresHistorySchemaVersion = 1;
+
+int stored_schema_version(const std::string& connection) {
+  pqxx::connection db(connection);
+  pqxx::nontransaction tx(db);
+  return tx.exec("SELECT version FROM schema_version WHERE part = 'history'")[0][0].as<int>();
+}
+
+void run_sql(const std::string& connection, const std::string& sql) {
+  pqxx::connection db(connection);
+  pqxx::work tx(db);
+  tx.exec(sql);
+  tx.commit();
+}
+
+TEST_P(PostgresStoreTest, FreshDatabaseRecordsItsSchemaVersion) {
+  open();
+  EXPECT_EQ(stored_schema_version(postgres_connection()), kPostgresHistorySchemaVersion);
+}
+
+TEST_P(PostgresStoreTest, DatabaseFromBeforeVersionsIsBroughtForwardWithItsData) {
+  auto directory = std::make_shared<model::ChannelDirectory>();
+  directory->add("battery/1/1/voltage", "V");
+  {
+    auto store = open();
+    feed_at(*store, directory, kJan2026 + 1000, 13.5);
+    feed_at(*store, directory, kJan2026 + 2000, 13.6);
+  }  // a clean stop seals and writes the chunk
+  // As written before versions were kept: no schema_version table, no string_id column.
+  run_sql(postgres_connection(), "DROP TABLE schema_version");
+  run_sql(postgres_connection(), "ALTER TABLE channels DROP COLUMN string_id");
+  auto store = open();
+  EXPECT_EQ(stored_schema_version(postgres_connection()), kPostgresHistorySchemaVersion);
+  const auto series = store->query({"battery/1/1/voltage"}, kJan2026, kJan2026 + 10'000, 10);
+  ASSERT_EQ(series.at(0).buckets.size(), 2U);
+  EXPECT_DOUBLE_EQ(series[0].buckets[0].mean, 13.5);
+  EXPECT_DOUBLE_EQ(series[0].buckets[1].mean, 13.6);
+}
+
+TEST_P(PostgresStoreTest, NewerSchemaIsRefusedWithTheReasonAndLeftAsItIs) {
+  open();
+  run_sql(postgres_connection(), "UPDATE schema_version SET version = 99 WHERE part = 'history'");
+  try {
+    open();
+    ADD_FAILURE() << "a database of a newer BTMS was opened";
+  } catch (const ops::SchemaTooNewError& error) {
+    const std::string what = error.what();
+    EXPECT_NE(what.find("schema version 99, written by a newer BTMS"), std::string::npos) << what;
+    EXPECT_NE(what.find("knows up to version 1"), std::string::npos) << what;
+  }
+  EXPECT_EQ(stored_schema_version(postgres_connection()), 99);
 }
 
 TEST(PostgresStore, ConnectFailureThrowsWithTheReason) {
