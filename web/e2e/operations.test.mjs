@@ -5,7 +5,10 @@
 // skipped with a message, never passed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addAdmin, closeDemoInBrowser, dataDir, unavailable, logIn, newPage, openDemoInBrowser, round1, shot, siteWithLongString, skipReason } from './demo.mjs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ARTIFACTS, addAdmin, closeDemoInBrowser, dataDir, unavailable, logIn, newPage, openDemoInBrowser, round1, shot, siteWithLongString, skipReason } from './demo.mjs';
 
 const LONG_STRING = 120;
 const figures = {};
@@ -294,5 +297,30 @@ describe('discharge playback (mains-outage scenario)', { skip: skipReason, timeo
     const csv = await page.getAttribute('[data-testid="discharge-csv"]', 'href');
     assert.equal((await page.evaluate(async (h) => (await fetch(h)).status, csv)), 200);
     await shot(page, 'discharge-playback');
+
+    // The printable report of the same discharge, saved as PDF and read back.
+    await page.click('[data-testid="discharge-report-link"]');
+    const report = page.locator('[data-testid="discharge-report"]');
+    await report.waitFor();
+    await page.locator('[data-testid="report-string-voltage"]').waitFor({ timeout: 20_000 });
+    const kind = await page.locator('[data-testid="report-kind"]').getAttribute('data-kind');
+    assert.ok(['full', 'partial'].includes(kind), `judged full or partial, not ${kind}`);
+    if (kind === 'partial') assert.match(await page.locator('[data-testid="report-runtime"]').innerText(), /not compared: partial discharge/);
+    assert.equal(await page.locator('[data-testid="report-batteries"] tbody tr').count(), ended.min_battery_voltage_V.length);
+    await shot(page, 'discharge-report');
+    const pdf = join(ARTIFACTS, 'discharge-report.pdf');
+    await page.pdf({ path: pdf, format: 'A4', printBackground: true });
+    assert.ok(existsSync('/usr/bin/pdftotext'), 'pdftotext missing: scripts/install.sh --with-tests installs poppler-utils');
+    {
+      const text = execFileSync('pdftotext', ['-layout', pdf, '-']).toString();
+      assert.match(text, /Discharge report/);
+      assert.ok(text.includes(`${ended.ah_out.toFixed(1)} Ah`), `Ah out ${ended.ah_out.toFixed(1)} in the PDF`);
+      assert.ok(text.includes(`${ended.min_string_voltage_V.toFixed(1)} V`), 'lowest string voltage in the PDF');
+      const weakest = ended.min_battery_voltage_V[ended.weakest_position - 1];
+      assert.ok(text.includes(`${weakest.toFixed(3)} V`), `weakest battery's ${weakest.toFixed(3)} V in the PDF`);
+      assert.ok(!text.includes('Log out'), 'no app header in the printed report');
+      execFileSync('pdftoppm', ['-png', '-r', '60', '-f', '1', '-l', '1', pdf, join(ARTIFACTS, 'discharge-report-pdf')]);
+      assert.ok(readdirSync(ARTIFACTS).some((f) => f.startsWith('discharge-report-pdf') && f.endsWith('.png')), 'the PDF renders to PNG');
+    }
   });
 });

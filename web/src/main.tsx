@@ -12,6 +12,7 @@ import { DischargePlayback, DischargesPage } from './pages/DischargesPage';
 import { HistoryExplorer } from './pages/HistoryExplorer';
 import { SettingsPage } from './pages/SettingsPage';
 import { AttentionPage } from './pages/AttentionPage';
+import { DischargeReport } from './pages/DischargeReport';
 import { ActiveAlarm } from './lib/events';
 import './style.css';
 import { serverNow } from './lib/clock';
@@ -132,6 +133,8 @@ function App() {
   else if (route[0] === 'attention')
     page = <AttentionPage key={route[1] ?? 'all'} topology={topology} changeTick={changeTick} initialString={route[1] ? +route[1] : undefined} />;
   else if (route[0] === 'discharges') page = <DischargesPage changeTick={changeTick} />;
+  else if (route[0] === 'discharge' && route[1] && route[2] === 'report')
+    page = <DischargeReport id={decodeURIComponent(route[1])} topology={topology} session={session} />;
   else if (route[0] === 'discharge' && route[1]) page = <DischargePlayback id={decodeURIComponent(route[1])} topology={topology} />;
   else if (route[0] === 'history')
     page = <HistoryExplorer store={store} now={now} initial={route[1] ? decodeURIComponent(route[1]).split(',').filter(Boolean) : []} />;

@@ -171,6 +171,10 @@ export function DischargePlayback(props: { id: string; topology: Topology }) {
         </dd>
       </dl>
       <p>
+        <a href={`#/discharge/${encodeURIComponent(d.id)}/report`} data-testid="discharge-report-link">
+          Report (printable, PDF)
+        </a>{' '}
+        ·{' '}
         <a href={`/api/v1/discharges/${encodeURIComponent(d.id)}.csv`} download data-testid="discharge-csv">
           Export CSV (string and every battery)
         </a>

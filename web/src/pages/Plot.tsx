@@ -7,6 +7,14 @@ import { getJson } from '../lib/api';
 import { HistoryAnswer, HistorySeries, historyUrl } from '../lib/history';
 import { ALL_SPAN_MS, TimeRange, zoomRange } from '../lib/ranges';
 
+/** A horizontal line at `value` on the y scale of `unit`, labelled (a limit, an end voltage). */
+export interface RefLine {
+  value: number;
+  unit: string;
+  label: string;
+  colour: string;
+}
+
 /** An answer of /api/v1/history with the moment it was parsed (for the draw-time figure). */
 export interface Loaded {
   answer?: HistoryAnswer;
@@ -52,6 +60,8 @@ export function Plot(props: {
   testid?: string;
   /** The x axis spans this range (the one asked for), not only where data is. */
   xRange?: TimeRange;
+  /** Horizontal reference lines (limits, end voltage) on the y scale of their unit, kept in view. */
+  refLines?: RefLine[];
 }) {
   const ref = useRef<HTMLDivElement>(null);
   const plotRef = useRef<uPlot>();
@@ -65,6 +75,21 @@ export function Plot(props: {
       const { from_ms, to_ms } = props.xRange;
       layout.scales.x = { time: true, range: () => [from_ms / 1000, to_ms / 1000] };
     }
+    // Each reference line on the scale of its unit, and that scale widened to show it.
+    const lines = (props.refLines ?? [])
+      .map((l) => ({ ...l, scale: layout.groups.find((g) => g.unit === l.unit)?.scale }))
+      .filter((l): l is RefLine & { scale: string } => l.scale !== undefined);
+    for (const l of lines) {
+      layout.scales[l.scale] = {
+        auto: true,
+        range: (_u: uPlot, min: number, max: number) => {
+          const lo = Math.min(min, l.value);
+          const hi = Math.max(max, l.value);
+          const pad = (hi - lo) * 0.05 || 1;
+          return [lo - pad, hi + pad];
+        },
+      };
+    }
     let drawn = false;
     const plot = new uPlot(
       {
@@ -77,6 +102,25 @@ export function Plot(props: {
         cursor: { drag: { x: true, y: false, setScale: false } },
         hooks: {
           draw: [
+            (u) => {
+              const ctx = u.ctx;
+              for (const l of lines) {
+                const y = u.valToPos(l.value, l.scale, true);
+                ctx.save();
+                ctx.strokeStyle = l.colour;
+                ctx.fillStyle = l.colour;
+                ctx.setLineDash([6, 4]);
+                ctx.lineWidth = 1.5 * devicePixelRatio;
+                ctx.beginPath();
+                ctx.moveTo(u.bbox.left, y);
+                ctx.lineTo(u.bbox.left + u.bbox.width, y);
+                ctx.stroke();
+                ctx.font = `${11 * devicePixelRatio}px sans-serif`;
+                ctx.fillText(l.label, u.bbox.left + 4 * devicePixelRatio, y - 4 * devicePixelRatio);
+                ctx.restore();
+              }
+              el.dataset.refLines = lines.map((l) => `${l.label}=${l.value}`).join(';');
+            },
             () => {
               if (drawn) return;
               drawn = true;
@@ -106,7 +150,7 @@ export function Plot(props: {
     plotRef.current = plot;
     el.dataset.axisStroke = axisStroke(plot as any, 1);
     return () => plot.destroy();
-  }, [props.series, props.band, props.xRange?.from_ms, props.xRange?.to_ms]);
+  }, [props.series, props.band, props.xRange?.from_ms, props.xRange?.to_ms, JSON.stringify(props.refLines ?? [])]);
   useEffect(() => {
     const plot = plotRef.current;
     if (!plot || props.cursorX_s === undefined) return;
@@ -133,6 +177,7 @@ export function HistoryPlot(props: {
   fullRange?: boolean;
   /** A moment marked with the cursor (playback). */
   cursorX_s?: number;
+  refLines?: RefLine[];
 }) {
   const { loaded } = props;
   if (loaded.error) return <p class="value-invalid">History: {loaded.error}</p>;
@@ -150,6 +195,7 @@ export function HistoryPlot(props: {
         band={props.band}
         height={props.height}
         cursorX_s={props.cursorX_s}
+        refLines={props.refLines}
         xRange={props.fullRange === false || loaded.answer.to_ms - loaded.answer.from_ms > ALL_SPAN_MS / 2 ? undefined : { from_ms: loaded.answer.from_ms, to_ms: loaded.answer.to_ms }}
       />
       <small class="muted">
