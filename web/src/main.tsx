@@ -149,6 +149,7 @@ function App() {
         string={+route[1]}
         position={+route[2]}
         upsId={topology.strings.find((s) => s.id === +route[1])?.ups}
+        cells={topology.strings.find((s) => s.id === +route[1])?.cells}
         now={now}
         alarms={alarms}
         session={session}

@@ -1,18 +1,19 @@
-import { useEffect, useMemo, useRef } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { LiveStore } from '../lib/live';
 import { Value } from './Value';
 import { TimeRange, pointsForWidth } from '../lib/ranges';
 import { historyCsvUrl } from '../lib/history';
-import { HistoryPlot, Loaded, useHistory } from './Plot';
+import { HistoryPlot, Loaded, RefLine, useHistory } from './Plot';
+import { LimitLine, limitLines } from '../lib/limits';
 import { RangePicker, useRangeState } from './RangePicker';
 import { resistanceVersusBaseline } from '../lib/format';
 import { OpenStringBanner } from './OpenStringBanner';
 import { BatteryAlarms } from './BatteryAlarms';
 import { axisStroke, themeTextColour } from '../lib/theme';
 import { ActiveAlarm } from '../lib/events';
-import { Session } from '../lib/api';
+import { Session, getJson } from '../lib/api';
 
 function minSpan(lo: number, hi: number, span: number): [number, number] {
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [0, span];
@@ -27,6 +28,8 @@ export function BatteryPage(props: {
   string: number;
   position: number;
   upsId?: number;
+  /** Cells per battery (its battery type): voltage limits are per cell. */
+  cells?: number;
   now: number;
   alarms?: ActiveAlarm[];
   session?: Session;
@@ -108,9 +111,31 @@ export function BatteryPage(props: {
       </dl>
       <h2>Trend since this page opened</h2>
       <div ref={chartRef} />
-      <BatteryHistory id={id} now={now} />
+      <BatteryHistory id={id} stringId={props.string} cells={props.cells} baseline_mOhm={store.get(`${id}/resistance_baseline`)?.value} now={now} />
     </section>
   );
+}
+
+/** The colour of a limit's tone as the theme defines it (canvas lines need the value). */
+function toneColour(tone: 'warn' | 'err'): string {
+  return getComputedStyle(document.documentElement).getPropertyValue(tone === 'warn' ? '--warn' : '--err').trim() || (tone === 'warn' ? '#f1c40f' : '#e74c3c');
+}
+
+/**
+ * The limits drawn on a battery's trends: voltage (per cell times its cells, at 25 °C, the float
+ * band), temperature (warning, alarm, trip) and resistance (warning and alarm over its own
+ * learned baseline, once learned).
+ */
+function trendLimitLines(config: any, stringId: number, cells: number | undefined, baseline_mOhm: number | undefined): Record<string, RefLine[]> {
+  const l = limitLines(config, stringId, cells);
+  const line = (unit: string) => (x: LimitLine): RefLine => ({ value: x.value, unit, label: x.label, colour: toneColour(x.tone) });
+  const resistance: RefLine[] = [];
+  if (baseline_mOhm && baseline_mOhm > 0 && l.resistancePct) {
+    const { warning, alarm } = l.resistancePct;
+    if (warning !== undefined) resistance.push({ value: baseline_mOhm * (1 + warning / 100), unit: 'mΩ', label: `warning +${warning} %`, colour: toneColour('warn') });
+    if (alarm !== undefined) resistance.push({ value: baseline_mOhm * (1 + alarm / 100), unit: 'mΩ', label: `alarm +${alarm} %`, colour: toneColour('err') });
+  }
+  return { voltage: l.voltage.map(line('V')), temperature: l.temperature.map(line('°C')), resistance };
 }
 
 const QUANTITIES = [
@@ -120,8 +145,17 @@ const QUANTITIES = [
 ] as const;
 
 /** Stored history of the battery from the last hour to all years; a drag zooms and re-queries. */
-function BatteryHistory(props: { id: string; now: number }) {
+function BatteryHistory(props: { id: string; stringId: number; cells?: number; baseline_mOhm?: number; now: number }) {
   const [range, preset, setRangeAndPreset] = useRangeState('24h');
+  // Limit lines on the trends, from the engine's configuration (the string's own limits).
+  const [config, setConfig] = useState<any>();
+  useEffect(() => {
+    getJson('/api/v1/config').then(
+      (c) => setConfig(c.config ?? c),
+      () => setConfig(undefined),
+    );
+  }, []);
+  const refLines = useMemo(() => trendLimitLines(config, props.stringId, props.cells, props.baseline_mOhm), [config, props.stringId, props.cells, props.baseline_mOhm]);
   const points = pointsForWidth(Math.min(1200, innerWidth));
   const channel = (q: string) => `${props.id}/${q}`;
   const loaded = [useHistory([channel('voltage')], range, points), useHistory([channel('temperature')], range, points), useHistory([channel('resistance')], range, points)];
@@ -148,7 +182,7 @@ function BatteryHistory(props: { id: string; now: number }) {
       {QUANTITIES.map(([q, title], i) => (
         <figure>
           <figcaption>{title}</figcaption>
-          <HistoryPlot loaded={q === 'resistance' ? withBaseline(loaded[i]) : loaded[i]} testid={`history-${q}`} onZoom={zoom} height={200} />
+          <HistoryPlot loaded={q === 'resistance' ? withBaseline(loaded[i]) : loaded[i]} testid={`history-${q}`} onZoom={zoom} height={200} refLines={refLines[q]} />
         </figure>
       ))}
       <a href={historyCsvUrl(QUANTITIES.map(([q]) => channel(q)), range, points)} download data-testid="battery-csv">
