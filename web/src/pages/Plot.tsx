@@ -111,12 +111,15 @@ export function Plot(props: {
                 ctx.fillStyle = l.colour;
                 ctx.setLineDash([6, 4]);
                 ctx.lineWidth = 1.5 * devicePixelRatio;
+                // The plotting area's ends in canvas pixels, from the x scale itself.
+                const x0 = u.valToPos(u.scales.x.min ?? 0, 'x', true);
+                const x1 = u.valToPos(u.scales.x.max ?? 0, 'x', true);
                 ctx.beginPath();
-                ctx.moveTo(u.bbox.left, y);
-                ctx.lineTo(u.bbox.left + u.bbox.width, y);
+                ctx.moveTo(x0, y);
+                ctx.lineTo(x1, y);
                 ctx.stroke();
                 ctx.font = `${11 * devicePixelRatio}px sans-serif`;
-                ctx.fillText(l.label, u.bbox.left + 4 * devicePixelRatio, y - 4 * devicePixelRatio);
+                ctx.fillText(l.label, x0 + 4 * devicePixelRatio, y - 4 * devicePixelRatio);
                 ctx.restore();
               }
               el.dataset.refLines = lines.map((l) => `${l.label}=${l.value}`).join(';');
