@@ -184,7 +184,8 @@ TEST(SnmpSubagent, SnmpdServesThePublishedValues) {
   SnmpAgentSettings settings;
   settings.enabled = true;
   settings.agentx_socket = socket;
-  SnmpSubagent agent(settings, site, publish(site));
+  const auto publication = publish(site);
+  SnmpSubagent agent(settings, site, publication);
   agent.start();
   const std::string get =
       "snmpget -v2c -c public -On -Oqv -m '' -M /dev/null -t 1 -r 0 udp:127.0.0.1:" +
@@ -215,6 +216,43 @@ TEST(SnmpSubagent, SnmpdServesThePublishedValues) {
     ++rows;
   }
   EXPECT_EQ(rows, 3 * 8 - 2) << walk;
+
+  // UPS-MIB alarm group: a temperature alarm and the UPS on battery are two rows while active.
+  const auto walk_alarms = [&] {
+    return run("snmpwalk -v2c -c public -On -m '' -M /dev/null -t 1 -r 0 udp:127.0.0.1:" +
+               std::to_string(port) + " .1.3.6.1.2.1.33.1.6");
+  };
+  EXPECT_NE(walk_alarms().find(".1.3.6.1.2.1.33.1.6.1.0 = Gauge32: 0"), std::string::npos);
+  auto bundle = std::make_shared<engine::StepBundle>(*publication->latest());
+  auto derived = std::make_shared<model::Snapshot>(*bundle->derived);
+  derived->samples.at(*derived->channels->find("ups/1/alarm_bits")).value = model::kUpsOnBattery;
+  bundle->derived = derived;
+  bundle->step = 2;
+  auto alarms = std::make_shared<engine::AlarmList>();
+  engine::ActiveAlarm hot;
+  hot.key = "battery/3/3:battery_temperature_trip";
+  hot.source = "battery/3/3";
+  hot.rule = "battery_temperature_trip";
+  alarms->alarms.push_back(hot);
+  bundle->alarms = alarms;
+  publication->publish(bundle);
+  const auto active = walk_alarms();
+  const std::string entry = ".1.3.6.1.2.1.33.1.6.2.1.";
+  EXPECT_NE(active.find(".1.3.6.1.2.1.33.1.6.1.0 = Gauge32: 2"), std::string::npos) << active;
+  EXPECT_NE(active.find(entry + "2.1 = OID: .1.3.6.1.2.1.33.1.6.3.2"), std::string::npos)
+      << active;  // upsAlarmOnBattery
+  EXPECT_NE(active.find(entry + "2.2 = OID: .1.3.6.1.2.1.33.1.6.3.5"), std::string::npos)
+      << active;  // upsAlarmTempBad
+  EXPECT_NE(active.find(entry + "3.2 = Timeticks:"), std::string::npos) << active;
+  // Cleared: the rows go.
+  auto cleared = std::make_shared<engine::StepBundle>(*publication->latest());
+  cleared->step = 3;
+  cleared->derived = publish(site)->latest()->derived;
+  cleared->alarms = std::make_shared<engine::AlarmList>();
+  publication->publish(cleared);
+  const auto after = walk_alarms();
+  EXPECT_NE(after.find(".1.3.6.1.2.1.33.1.6.1.0 = Gauge32: 0"), std::string::npos) << after;
+  EXPECT_EQ(after.find(entry), std::string::npos) << after;
   agent.stop();
 }
 
