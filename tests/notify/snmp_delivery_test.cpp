@@ -4,11 +4,7 @@
 // (the gateway's engine ID), a wrong v3 password refused without a retry, and the whole
 // notifier sending a raise and then the removal through its channel worker. UPS-MIB: an alarm
 // raised gives upsTrapAlarmEntryAdded with its upsAlarmDescr, its clearing EntryRemoved.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -20,6 +16,7 @@
 #include "notify/notifier.hpp"
 #include "notify/sender.hpp"
 #include "tests/e2e/process.hpp"
+#include "tests/notify/snmp_test_tools.hpp"
 
 namespace btms::notify {
 namespace {
@@ -29,18 +26,7 @@ using e2e::TempFolder;
 
 constexpr const char* kV3TrapEngine = "80001f8880aabbccdd";
 
-// A UDP port nobody uses now: bound once to learn a free number, then closed.
-int free_udp_port() {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+using snmp_test::free_udp_port;
 
 // snmptrapd accepting community "public", v3 user "btmsv3" under this gateway's engine ID
 // (traps) and v3 user "btmsinf" under its own (informs), both SHA/AES authPriv.

@@ -3,17 +3,10 @@
 // free loopback UDP port). snmpwalk of BTMS-MIB's battery table gives the same values that
 // /api/v1/live of the same gateway reports: each within one resolution step of a live read
 // taken just before or just after the walk (the plant moves on between the two reads).
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <array>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -23,35 +16,14 @@
 
 #include "tests/e2e/http_client.hpp"
 #include "tests/e2e/process.hpp"
+#include "tests/notify/snmp_test_tools.hpp"
 
 namespace {
 
 using btms::e2e::ChildProcess;
 using btms::e2e::TempFolder;
+using btms::notify::snmp_test::Snmpd;
 using nlohmann::json;
-
-int free_udp_port() {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-std::string run(const std::string& command) {
-  std::string out;
-  if (FILE* f = ::popen((command + " 2>&1").c_str(), "r")) {
-    std::array<char, 4096> buf{};
-    std::size_t n = 0;
-    while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) out.append(buf.data(), n);
-    ::pclose(f);
-  }
-  return out;
-}
 
 // "...99999.1.3.1.<column>.<string>.<position> = INTEGER: <n>" -> {column, position} -> n, for
 // string 1.
@@ -84,21 +56,9 @@ std::optional<long> scaled(const json& channels, const std::string& name, double
 
 TEST(SnmpGateway, SnmpwalkOfTheBatteryTableMatchesLive) {
   TempFolder dir;
-  const int snmp_port = free_udp_port();
-  const auto socket = dir.path() + "/agentx.sock";
-  const auto conf = dir.path() + "/snmpd.conf";
-  std::ofstream(conf) << "master agentx\n"
-                      << "agentXSocket " << socket << "\n"
-                      << "agentaddress udp:127.0.0.1:" << snmp_port << "\n"
-                      << "rocommunity public 127.0.0.1\n";
-  ChildProcess snmpd({"/usr/sbin/snmpd", "-f", "-Lf", dir.path() + "/snmpd.log", "-C", "-c", conf,
-                      "-p", dir.path() + "/snmpd.pid", "--persistentDir=" + dir.path(), "-I",
-                      "-system_mib,ifTable,ipAddressTable"});
-  // The gateway connects at start; with no socket yet it would retry only 5 s later.
-  for (int i = 0; i < 100 && !std::filesystem::exists(socket); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  ASSERT_TRUE(std::filesystem::exists(socket)) << "snmpd did not open its AgentX socket";
+  const Snmpd snmpd;
+  ASSERT_TRUE(snmpd.ready()) << "snmpd did not open its AgentX socket";
+  const auto& socket = snmpd.agentx_socket();
 
   std::ifstream demo_site(std::string(BTMS_SOURCE_DIR) + "/config/demo-site.toml");
   std::stringstream site;
@@ -111,9 +71,7 @@ TEST(SnmpGateway, SnmpwalkOfTheBatteryTableMatchesLive) {
   const int web_port = btms::e2e::wait_for_port(demo, R"(http://127\.0\.0\.1:(\d+)/)");
   ASSERT_GT(web_port, 0);
 
-  const std::string walk =
-      "snmpwalk -v2c -c public -On -m '' -M /dev/null -t 1 -r 0 udp:127.0.0.1:" +
-      std::to_string(snmp_port) + " .1.3.6.1.4.1.99999.1.3.1.";
+  const std::string walk = ".1.3.6.1.4.1.99999.1.3.1.";
   struct Column {
     int column;
     const char* channel;
@@ -129,7 +87,8 @@ TEST(SnmpGateway, SnmpwalkOfTheBatteryTableMatchesLive) {
   // before or just after the walk.
   for (int round = 0; round < 40 && !matched; ++round) {
     const auto before = live_string_1(web_port);
-    const auto table = battery_table(run(walk + "2") + run(walk + "3") + run(walk + "4"));
+    const auto table =
+        battery_table(snmpd.walk(walk + "2") + snmpd.walk(walk + "3") + snmpd.walk(walk + "4"));
     const auto after = live_string_1(web_port);
     int compared = 0;
     int agreeing = 0;
@@ -157,10 +116,7 @@ TEST(SnmpGateway, SnmpwalkOfTheBatteryTableMatchesLive) {
   }
   EXPECT_TRUE(matched) << report;
   // The demo has two UPSs: UPS-MIB (one UPS per agent) is not served.
-  const auto ups =
-      run("snmpget -v2c -c public -On -Oqv -m '' -M /dev/null -t 1 -r 0 "
-          "udp:127.0.0.1:" +
-          std::to_string(snmp_port) + " .1.3.6.1.2.1.33.1.2.4.0");
+  const auto ups = snmpd.get(".1.3.6.1.2.1.33.1.2.4.0");
   EXPECT_NE(ups.find("No Such Object"), std::string::npos) << ups;
   EXPECT_EQ(demo.interrupt_and_wait(15'000), 0);
 }
