@@ -124,9 +124,9 @@ TEST(NotifyConfig, ExampleReadsBack) {
   EXPECT_FALSE(v2c.snmp.inform);
   EXPECT_TRUE(v2c.snmp.btms_mib);
   EXPECT_TRUE(v2c.snmp.ups_mib);
+  const auto& v3 = s.recipients[4];
   EXPECT_TRUE(v3.snmp.btms_mib) << "default: BTMS-MIB only";
   EXPECT_FALSE(v3.snmp.ups_mib);
-  const auto& v3 = s.recipients[4];
   EXPECT_EQ(v3.snmp.version, SnmpVersion::v3);
   EXPECT_TRUE(v3.snmp.inform);
   EXPECT_EQ(v3.snmp.user, "btms");

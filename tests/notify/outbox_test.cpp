@@ -12,7 +12,10 @@
 #include "notify/channel_worker.hpp"
 #include "notify/delivery_log.hpp"
 #include "notify/message_text.hpp"
+#include "notify/notify_db_schema.hpp"
 #include "notify/outbox.hpp"
+#include "ops/schema_version.hpp"
+#include "security/sqlite_handle.hpp"
 #include "tests/security/temp_dir.hpp"
 
 namespace btms::notify {
@@ -82,6 +85,31 @@ TEST(NotifyOutbox, KeepsWholeMessagesInOrderAcrossReopen) {
   box.remove(unsent[0].row);
   ASSERT_EQ(box.unsent().size(), 1u);
   EXPECT_EQ(box.unsent()[0].message.recipient, "dcim");
+}
+
+TEST(NotifyOutbox, ADeliveryLogFileOfVersion1IsBroughtForward) {
+  security::test::TempDir dir;
+  const auto file = dir.path() / "notify.db";
+  {
+    // notify.db as the gateway wrote it before the outbox: schema "notify" version 1.
+    auto v1 = notify_db_schema(file.string());
+    v1.steps.resize(1);
+    security::detail::SqliteHandle db(file.string());
+    ops::migrate_schema(db.get(), v1);
+    DeliveryLog log(10, file);
+    Delivery d;
+    d.recipient = "night";
+    d.subject = "kept";
+    log.add(d);
+  }
+  Outbox box(file);
+  EXPECT_EQ(box.size(), 0u);
+  box.keep(message("night", 1'796'472'030'000), 1);
+  DeliveryLog log(10, file);
+  ASSERT_EQ(log.newest(1).size(), 1u);
+  EXPECT_EQ(log.newest(1).front().subject, "kept") << "the old rows stay";
+  security::detail::SqliteHandle db(file.string());
+  EXPECT_EQ(ops::read_schema_version(db.get(), "notify"), 2);
 }
 
 TEST(NotifyOutbox, MessageIdsDiffer) {
