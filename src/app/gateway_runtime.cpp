@@ -115,17 +115,20 @@ GatewayRuntime::GatewayRuntime(const model::Site& site, GatewayOptions options)
   im.web->set_event_log(im.engine->event_log());
   if (im.history) im.web->set_durability(im.durability);
   if (im.options.notify.enabled) {
+    // UPS-MIB's alarm table: one for the subagent's polls and the notifier's traps.
+    auto ups_alarms = std::make_shared<notify::UpsAlarmBoard>(*im.site);
     im.notifier = std::make_shared<notify::Notifier>(
         im.options.notify, notify::SiteNames::from(site),
         notify::NotifierSources{im.engine->event_log(), im.engine, im.engine->publication(),
                                 im.options.data_dir.empty()
                                     ? std::filesystem::path{}
-                                    : std::filesystem::path(im.options.data_dir) / "notify.db"},
+                                    : std::filesystem::path(im.options.data_dir) / "notify.db",
+                                ups_alarms},
         im.options.clock);
     im.web->set_notifier(im.notifier);
     if (im.options.notify.snmp_agent.enabled) {
       im.snmp_agent = std::make_unique<notify::SnmpSubagent>(im.options.notify.snmp_agent, *im.site,
-                                                             im.engine->publication());
+                                                             im.engine->publication(), ups_alarms);
     }
   }
   if (im.options.cloud.enabled) {

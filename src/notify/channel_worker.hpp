@@ -12,6 +12,7 @@
 
 #include "model/clock.hpp"
 #include "notify/delivery_log.hpp"
+#include "notify/outbox.hpp"
 #include "notify/sender.hpp"
 
 namespace btms::notify {
@@ -20,7 +21,7 @@ class ChannelWorker {
  public:
   ChannelWorker(Recipient recipient, std::unique_ptr<Sender> sender, DeliverySettings delivery,
                 std::shared_ptr<DeliveryLog> log, std::shared_ptr<const model::Clock> clock,
-                std::size_t queue_limit = 256);
+                std::size_t queue_limit = 256, std::shared_ptr<Outbox> outbox = nullptr);
   ~ChannelWorker();  // stops
   ChannelWorker(const ChannelWorker&) = delete;
   ChannelWorker& operator=(const ChannelWorker&) = delete;
@@ -29,13 +30,24 @@ class ChannelWorker {
   // Ends the current try's backoff at once; a try in progress ends within its timeout.
   void stop();
   // Never blocks on the sender. A full queue drops its oldest message (logged as failed).
+  // With an outbox the message gets its id and is written there before it is queued.
   void enqueue(Notification n);
+  // A message left in the outbox by an earlier run: queued (before start) in outbox order.
+  void resume(UnsentMessage unsent);
   const Recipient& recipient() const { return recipient_; }
   std::size_t queued() const;
 
  private:
+  struct Queued {
+    Notification message;
+    std::uint64_t outbox_row = 0;  // 0: not in the outbox
+    int attempts_done = 0;
+  };
   void loop();
+  void push(Queued q);
   void log_try(const Notification& n, DeliveryResult result, std::string detail, int attempt);
+  // Delivered or given up: no longer to be sent after a restart.
+  void forget(const Queued& q);
 
   Recipient recipient_;
   std::unique_ptr<Sender> sender_;
@@ -45,7 +57,8 @@ class ChannelWorker {
   std::size_t queue_limit_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Notification> queue_;
+  std::deque<Queued> queue_;
+  std::shared_ptr<Outbox> outbox_;  // null: messages live in memory only
   bool stopping_ = false;
   std::atomic<bool> cancel_{false};  // aborts the sender's try in progress on stop()
   std::thread thread_;

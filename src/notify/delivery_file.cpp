@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "notify/notify_db_schema.hpp"
 #include "ops/schema_version.hpp"
 #include "security/sqlite_handle.hpp"
 
@@ -12,18 +13,6 @@ namespace {
 
 using security::detail::SqliteHandle;
 using security::detail::SqliteStatement;
-
-ops::Schema delivery_schema(const std::string& file) {
-  return {"notify",
-          file,
-          {{1, [](sqlite3* db) {
-              ops::exec_sql(db,
-                            "CREATE TABLE deliveries(id INTEGER PRIMARY KEY, time_ms INTEGER NOT "
-                            "NULL, recipient TEXT NOT NULL, channel TEXT NOT NULL, group_key TEXT "
-                            "NOT NULL, reason TEXT NOT NULL, subject TEXT NOT NULL, result TEXT "
-                            "NOT NULL, detail TEXT NOT NULL, attempt INTEGER NOT NULL)");
-            }}}};
-}
 
 ChannelKind channel_of(const std::string& name) {
   for (auto kind : {ChannelKind::mail, ChannelKind::webhook, ChannelKind::snmp}) {
@@ -49,7 +38,7 @@ struct DeliveryFile::Impl {
 DeliveryFile::DeliveryFile(const std::filesystem::path& file, std::size_t keep_rows) {
   try {
     impl_ = std::make_unique<Impl>(file.string());
-    ops::migrate_schema(impl_->db.get(), delivery_schema(file.string()));
+    ops::migrate_schema(impl_->db.get(), notify_db_schema(file.string()));
     SqliteStatement prune(
         impl_->db, "DELETE FROM deliveries WHERE id <= (SELECT MAX(id) FROM deliveries) - ?");
     prune.bind(1, static_cast<std::int64_t>(keep_rows)).run();

@@ -1,4 +1,4 @@
-// The delivery log's SQLite file (notify.db): one row per try, schema "notify" version 1.
+// The delivery log's SQLite file (notify.db): one row per try (notify_db_schema).
 #pragma once
 
 #include <cstdint>

@@ -26,6 +26,11 @@ std::string deliveries_json(const DeliveryLog& log, const std::vector<Recipient>
                               {"sources", r.sources},
                               {"rules", r.rules},
                               {"quiet_hours", quiet},
+                              // SNMP: which notifications ("btms", "ups", "both")
+                              {"mib", r.channel != ChannelKind::snmp      ? json(nullptr)
+                                      : r.snmp.ups_mib && r.snmp.btms_mib ? json("both")
+                                      : r.snmp.ups_mib                    ? json("ups")
+                                                                          : json("btms")},
                               {"secret_set", !r.secret.empty() || !r.snmp.community.empty() ||
                                                  !r.snmp.auth_password.empty()}});
   }

@@ -82,8 +82,12 @@ class MailSender final : public Sender {
     add("From: BTMS <" + server_.from + ">");
     add("To: " + recipient.address);
     add("Subject: " + encoded_header_text(n.subject));
-    add(fmt::format("Message-ID: <btms-{}-{}@{}>", n.time_ms, std::random_device{}(),
-                    domain_of(server_.from)));
+    // The outbox's id, the same on every try and after a restart: mail clients and archives
+    // drop a second copy with the same Message-ID.
+    add(n.message_id.empty()
+            ? fmt::format("Message-ID: <btms-{}-{}@{}>", n.time_ms, std::random_device{}(),
+                          domain_of(server_.from))
+            : fmt::format("Message-ID: <{}@{}>", n.message_id, domain_of(server_.from)));
     add("X-BTMS-Group: " + n.group);
     std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_guard(headers,
                                                                              curl_slist_free_all);

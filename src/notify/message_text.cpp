@@ -238,4 +238,17 @@ void fill_texts(Notification& n, const RoutingSettings& settings, const SiteName
   n.html = std::move(html);
 }
 
+void mark_late(Notification& n, std::int64_t now_ms) {
+  if (n.late) return;
+  n.late = true;
+  const auto close = n.subject.find("] ");
+  const auto at = n.subject.starts_with("[BTMS") && close != std::string::npos ? close + 2 : 0;
+  n.subject.insert(at, "LATE ");
+  const auto note = fmt::format(
+      "Sent late: decided {}, not delivered before the gateway restarted; sent again {}.",
+      utc_text(n.time_ms), utc_text(now_ms));
+  n.text = note + "\n\n" + n.text;
+  n.html = "<p><i>" + escape_html(note) + "</i></p>\n" + n.html;
+}
+
 }  // namespace btms::notify

@@ -24,5 +24,9 @@ std::string link_for(const std::string& source, const RoutingSettings& settings)
 const char* severity_word(model::Severity severity);
 
 void fill_texts(Notification& n, const RoutingSettings& settings, const SiteNames& names);
+// A message resent from the outbox after a restart: "LATE" in the subject after the site
+// prefix and a first line saying when it was decided and that it was held by the restart.
+// Marks once (a second restart does not add a second note).
+void mark_late(Notification& n, std::int64_t now_ms);
 
 }  // namespace btms::notify

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,15 @@ struct NotifiedAlarm {
   bool active = true;
   bool acknowledged = false;
   std::string acknowledged_by;
+};
+
+// A change of UPS-MIB's alarm table (upsAlarmTable), sent as upsTrapAlarmEntryAdded / Removed
+// to SNMP recipients with mib = "ups" or "both".
+struct UpsAlarmNotice {
+  bool added = true;             // false: the row was removed
+  std::uint32_t id = 0;          // upsAlarmId
+  std::uint32_t well_known = 0;  // upsWellKnownAlarms sub-identifier (upsAlarmDescr)
+  std::int64_t since_ms = 0;
 };
 
 enum class Reason : std::uint8_t {
@@ -45,6 +55,13 @@ struct Notification {
   std::string text;   // plain-text body
   std::string html;   // HTML body
   bool test = false;  // "send test message"
+  // Unique per message, kept with it across a restart: a receiver that sees the same id twice
+  // (a crash between the server's answer and the outbox row's removal) drops the second copy.
+  // "btms-<16 hex digits>"; set when the message is queued.
+  std::string message_id;
+  // Sent after a restart: decided (time_ms) before the gateway stopped, not delivered then.
+  bool late = false;
+  std::optional<UpsAlarmNotice> ups_alarm;  // set: this message is that change, nothing else
 
   int active_count() const;
   model::Severity worst_active() const;  // info when none is active

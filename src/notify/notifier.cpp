@@ -1,6 +1,11 @@
 #include "notify/notifier.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "notify/message_text.hpp"
 
 namespace btms::notify {
 
@@ -17,12 +22,15 @@ Notifier::Notifier(NotifySettings settings, SiteNames names, NotifierSources sou
                    std::shared_ptr<const model::Clock> clock, SenderFactory make_sender)
     : settings_(std::move(settings)),
       sources_{or_empty_log(std::move(sources.events)), std::move(sources.engine),
-               std::move(sources.publication), sources.delivery_file},
+               std::move(sources.publication), sources.delivery_file,
+               std::move(sources.ups_alarms)},
       clock_(clock ? std::move(clock) : model::system_clock()),
       router_(settings_.routing, settings_.recipients, names, clock_),
       log_(sources_.delivery_file.empty()
                ? std::make_shared<DeliveryLog>()
                : std::make_shared<DeliveryLog>(1000, sources_.delivery_file)),
+      outbox_(sources_.delivery_file.empty() ? nullptr
+                                             : std::make_shared<Outbox>(sources_.delivery_file)),
       cursor_(sources_.events, sources_.events->end()) {
   if (!make_sender) {
     make_sender = [&](const Recipient& r) -> std::unique_ptr<Sender> {
@@ -38,8 +46,45 @@ Notifier::Notifier(NotifySettings settings, SiteNames names, NotifierSources sou
     };
   }
   for (const auto& r : settings_.recipients) {
-    workers_.push_back(
-        std::make_unique<ChannelWorker>(r, make_sender(r), settings_.delivery, log_, clock_));
+    workers_.push_back(std::make_unique<ChannelWorker>(r, make_sender(r), settings_.delivery, log_,
+                                                       clock_, 256, outbox_));
+  }
+  if (outbox_) resume_unsent();
+  const bool wanted = std::any_of(
+      settings_.recipients.begin(), settings_.recipients.end(),
+      [](const Recipient& r) { return r.channel == ChannelKind::snmp && r.snmp.ups_mib; });
+  ups_traps_ =
+      wanted && sources_.ups_alarms && sources_.ups_alarms->serves() && sources_.publication;
+  if (wanted && !ups_traps_) {
+    spdlog::warn(
+        "notify: UPS-MIB traps (mib = \"ups\" / \"both\") need a site with exactly one UPS: "
+        "none are sent");
+  }
+}
+
+void Notifier::resume_unsent() {
+  for (auto& unsent : outbox_->unsent()) {
+    auto worker = std::find_if(workers_.begin(), workers_.end(), [&](const auto& w) {
+      return w->recipient().name == unsent.message.recipient;
+    });
+    if (worker == workers_.end()) {
+      Delivery d;
+      d.time_ms = clock_->now_ms();
+      d.recipient = unsent.message.recipient;
+      d.group = unsent.message.group;
+      d.reason = unsent.message.test ? "test" : reason_name(unsent.message.reason);
+      d.subject = unsent.message.subject;
+      d.result = DeliveryResult::failed;
+      d.detail = "dropped after a restart: recipient no longer configured";
+      d.attempt = unsent.attempts_done;
+      log_->add(std::move(d));
+      outbox_->remove(unsent.row);
+      continue;
+    }
+    mark_late(unsent.message, clock_->now_ms());
+    spdlog::info("notify: resending message {} to {} queued before the restart",
+                 unsent.message.message_id, unsent.message.recipient);
+    (*worker)->resume(std::move(unsent));
   }
 }
 
@@ -57,6 +102,16 @@ void Notifier::start() {
     }
     wake_.notify_all();
   });
+  if (ups_traps_) {
+    // UPS-MIB traps follow the UPS's alarm bits too, which change without an event.
+    step_subscription_ = sources_.publication->on_publish([this] {
+      {
+        std::lock_guard lock(mutex_);
+        news_ = true;
+      }
+      wake_.notify_all();
+    });
+  }
   if (sources_.publication) {
     first_step_subscription_ = sources_.publication->on_publish([this] {
       {
@@ -73,6 +128,7 @@ void Notifier::start() {
 void Notifier::stop() {
   subscription_.reset();
   first_step_subscription_.reset();
+  step_subscription_.reset();
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -119,9 +175,12 @@ void Notifier::loop() {
       for (const auto& e : batch.items) router_.on_event(e);
       if (batch.items.empty()) break;
     }
+    if (ups_traps_) send_ups_alarm_changes();
     for (auto& n : router_.take_due()) {
       for (auto& w : workers_) {
         if (w->recipient().name == n.recipient) {
+          const auto& r = w->recipient();
+          if (r.channel == ChannelKind::snmp && !r.snmp.btms_mib) break;  // UPS-MIB only
           w->enqueue(std::move(n));
           break;
         }
@@ -137,6 +196,30 @@ void Notifier::loop() {
     }
     if (stopping_) return;
     news_ = false;
+  }
+}
+
+void Notifier::send_ups_alarm_changes() {
+  if (const auto bundle = sources_.publication->latest()) sources_.ups_alarms->update(*bundle);
+  for (const auto& change : sources_.ups_alarms->changes_after(ups_alarm_seq_)) {
+    ups_alarm_seq_ = change.seq;
+    for (auto& w : workers_) {
+      const auto& r = w->recipient();
+      if (r.channel != ChannelKind::snmp || !r.snmp.ups_mib) continue;
+      Notification n;
+      n.recipient = r.name;
+      n.group = "ups-mib";
+      n.reason = change.added ? Reason::first : Reason::recovery;
+      n.time_ms = clock_->now_ms();
+      n.ups_alarm =
+          UpsAlarmNotice{change.added, change.row.id, static_cast<std::uint32_t>(change.row.alarm),
+                         change.row.since_ms};
+      n.subject = fmt::format("UPS-MIB {} {} (upsAlarmId {})",
+                              change.added ? "upsTrapAlarmEntryAdded" : "upsTrapAlarmEntryRemoved",
+                              ups_alarm_name(change.row.alarm), change.row.id);
+      n.text = n.subject;
+      w->enqueue(std::move(n));
+    }
   }
 }
 

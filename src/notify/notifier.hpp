@@ -22,6 +22,8 @@
 #include "notify/channel_worker.hpp"
 #include "notify/delivery_log.hpp"
 #include "notify/notify_settings.hpp"
+#include "notify/outbox.hpp"
+#include "notify/ups_alarm_board.hpp"
 
 namespace btms::notify {
 
@@ -32,9 +34,12 @@ struct NotifierSources {
   // The first published step's alarm list is where the notifier starts (alarms restored after
   // a restart included); may be null (then: the engine's list at start, or nothing).
   std::shared_ptr<const engine::StepPublication> publication;
-  // Where the delivery log is kept across restarts (notify.db in the data directory); empty:
-  // in memory only.
+  // Where the delivery log and the outbox of undelivered messages are kept across restarts
+  // (notify.db in the data directory); empty: in memory only.
   std::filesystem::path delivery_file{};
+  // UPS-MIB's alarm table (shared with the SNMP subagent): its changes are sent to SNMP
+  // recipients with mib = "ups" / "both" as upsTrapAlarmEntryAdded / Removed. Null: none sent.
+  std::shared_ptr<UpsAlarmBoard> ups_alarms{};
 };
 
 // Makes the sender of a recipient (tests put fakes here); default: mail or webhook.
@@ -49,7 +54,10 @@ class Notifier {
   Notifier& operator=(const Notifier&) = delete;
 
   void start();
-  void stop();  // idempotent; messages still queued are not sent
+  // Idempotent. Messages still queued or waiting for a retry stay in the outbox (with a file)
+  // and are sent, marked late, by the next notifier on the same file.
+  void stop();
+  std::shared_ptr<const Outbox> outbox() const { return outbox_; }
 
   std::shared_ptr<const DeliveryLog> deliveries() const { return log_; }
   const std::vector<Recipient>& recipients() const { return settings_.recipients; }
@@ -58,17 +66,25 @@ class Notifier {
 
  private:
   void loop();
+  // Hands the outbox's messages of an earlier run to their recipients' workers, marked late.
+  void resume_unsent();
+  // Feeds the UPS alarm table from the newest step and queues its changes as UPS-MIB traps.
+  void send_ups_alarm_changes();
 
   NotifySettings settings_;
   NotifierSources sources_;
   std::shared_ptr<const model::Clock> clock_;
   AlarmRouter router_;
   std::shared_ptr<DeliveryLog> log_;
+  std::shared_ptr<Outbox> outbox_;  // messages not yet delivered; null without a file
   std::vector<std::unique_ptr<ChannelWorker>> workers_;  // one per recipient, same order
   engine::LogCursor<model::Event> cursor_;
   model::PublishListeners::Subscription subscription_;
   model::PublishListeners::Subscription first_step_subscription_;  // until the first sync
-  bool synced_ = false;                                            // notifier thread only
+  model::PublishListeners::Subscription step_subscription_;        // every step, for UPS-MIB traps
+  bool ups_traps_ = false;           // some recipient wants them and the table is served
+  std::uint64_t ups_alarm_seq_ = 0;  // table changes already queued
+  bool synced_ = false;              // notifier thread only
   std::mutex mutex_;
   std::condition_variable wake_;
   bool news_ = false;

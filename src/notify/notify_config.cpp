@@ -198,6 +198,15 @@ void read_snmp(Reader& r, Recipient& out) {
       snmp.inform = inform->as_boolean()->get();
     }
   }
+  std::string mib = "btms";
+  if (r.text("mib", mib)) {
+    if (mib == "btms" || mib == "ups" || mib == "both") {
+      snmp.btms_mib = mib != "ups";
+      snmp.ups_mib = mib != "btms";
+    } else {
+      r.error(r.last("mib"), "mib", "expected \"btms\", \"ups\" or \"both\"");
+    }
+  }
   std::int64_t timeout_ms = snmp.timeout_ms;
   if (r.integer("timeout_ms", timeout_ms, 100, 60'000))
     snmp.timeout_ms = static_cast<long>(timeout_ms);

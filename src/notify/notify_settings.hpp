@@ -44,6 +44,10 @@ struct SnmpTarget {
   // v3 traps: this gateway's engine ID as the receiver knows it (snmptrapd: createUser -e),
   // hex without 0x. Informs discover the receiver's engine ID and need none.
   std::string engine_id_hex;
+  // Which notifications: BTMS-MIB's per-alarm ones (routed like mail) and/or UPS-MIB's
+  // upsTrapAlarmEntryAdded / Removed (the UPS alarm table's changes; one-UPS sites only).
+  bool btms_mib = true;
+  bool ups_mib = false;
   long timeout_ms = 3'000;  // per try; an inform is tried `retries` + 1 times
   int retries = 1;
 };

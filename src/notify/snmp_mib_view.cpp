@@ -1,5 +1,6 @@
 #include "notify/snmp_mib_view.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "model/derived_channels.hpp"
@@ -128,6 +129,20 @@ MibView build_mib_view(const model::Site& site, const model::Snapshot* plant,
     b.scaled(view, with(ups, {6, 0}), uid + "/current", 10.0);  // upsBatteryCurrent, 0.1 A
   }
   return view;
+}
+
+void add_ups_alarm_group(MibView& view, const std::vector<UpsAlarmRow>& rows, std::int64_t now_ms,
+                         std::uint32_t uptime_cs) {
+  using T = MibValue::Type;
+  view[snmp_oids::kUpsAlarmsPresent0] = {T::gauge, static_cast<std::int64_t>(rows.size()), {}, {}};
+  for (const auto& row : rows) {
+    const auto col = [&](std::uint32_t c) { return with(snmp_oids::kUpsAlarmEntry, {c, row.id}); };
+    view[col(1)] = {T::integer, row.id, {}, {}};
+    view[col(2)] = {T::object_id, 0, {}, ups_alarm_descr(row.alarm)};
+    const std::int64_t age_cs = std::max<std::int64_t>(0, (now_ms - row.since_ms) / 10);
+    view[col(3)] = {
+        T::timeticks, std::max<std::int64_t>(0, std::int64_t{uptime_cs} - age_cs), {}, {}};
+  }
 }
 
 }  // namespace btms::notify

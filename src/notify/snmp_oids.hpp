@@ -16,6 +16,13 @@ inline constexpr std::uint32_t kBtmsEnterprise = 99999;
 inline const Oid kSysUpTime0 = {1, 3, 6, 1, 2, 1, 1, 3, 0};
 inline const Oid kSnmpTrapOid0 = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
 
+// UPS-MIB (RFC 1628): the alarm group and its notifications.
+inline const Oid kUpsAlarmsPresent0 = {1, 3, 6, 1, 2, 1, 33, 1, 6, 1, 0};
+inline const Oid kUpsAlarmEntry = {1, 3, 6, 1, 2, 1, 33, 1, 6, 2, 1};  // .1 id .2 descr .3 time
+inline const Oid kUpsWellKnownAlarms = {1, 3, 6, 1, 2, 1, 33, 1, 6, 3};
+inline const Oid kUpsTrapAlarmEntryAdded = {1, 3, 6, 1, 2, 1, 33, 2, 3};
+inline const Oid kUpsTrapAlarmEntryRemoved = {1, 3, 6, 1, 2, 1, 33, 2, 4};
+
 // BTMS-MIB
 inline const Oid kBtmsMib = {1, 3, 6, 1, 4, 1, kBtmsEnterprise};
 inline const Oid kAlarmRaised = {1, 3, 6, 1, 4, 1, kBtmsEnterprise, 0, 1};

@@ -193,6 +193,10 @@ class SnmpSender final : public Sender {
       if (const auto* number = std::get_if<std::int32_t>(&vb.value)) {
         const long value = *number;
         snmp_pdu_add_variable(pdu, name.data(), name.size(), ASN_INTEGER, &value, sizeof value);
+      } else if (const auto* object_id = std::get_if<snmp_oids::Oid>(&vb.value)) {
+        const auto value = to_oid(*object_id);
+        snmp_pdu_add_variable(pdu, name.data(), name.size(), ASN_OBJECT_ID, value.data(),
+                              value.size() * sizeof(oid));
       } else {
         const auto& text = std::get<std::string>(vb.value);
         snmp_pdu_add_variable(pdu, name.data(), name.size(), ASN_OCTET_STR, text.data(),

@@ -43,6 +43,16 @@ void set_value(netsnmp_variable_list* vb, const MibValue& v) {
     case MibValue::Type::text:
       snmp_set_var_typed_value(vb, ASN_OCTET_STR, v.text.data(), v.text.size());
       break;
+    case MibValue::Type::object_id: {
+      const std::vector<oid> value(v.object_id.begin(), v.object_id.end());
+      snmp_set_var_typed_value(vb, ASN_OBJECT_ID, value.data(), value.size() * sizeof(oid));
+      break;
+    }
+    case MibValue::Type::timeticks: {
+      const u_long n = static_cast<u_long>(v.number < 0 ? 0 : v.number);
+      snmp_set_var_typed_value(vb, ASN_TIMETICKS, &n, sizeof n);
+      break;
+    }
   }
 }
 
@@ -90,10 +100,12 @@ void register_subtree(const char* name, const snmp_oids::Oid& root, SnmpSubagent
 }  // namespace
 
 SnmpSubagent::SnmpSubagent(SnmpAgentSettings settings, model::Site site,
-                           std::shared_ptr<const engine::StepPublication> publication)
+                           std::shared_ptr<const engine::StepPublication> publication,
+                           std::shared_ptr<UpsAlarmBoard> ups_alarms)
     : settings_(std::move(settings)),
       site_(std::move(site)),
-      publication_(std::move(publication)) {}
+      publication_(std::move(publication)),
+      ups_alarms_(ups_alarms ? std::move(ups_alarms) : std::make_shared<UpsAlarmBoard>(site_)) {}
 
 SnmpSubagent::~SnmpSubagent() {
   stop();
@@ -102,10 +114,17 @@ SnmpSubagent::~SnmpSubagent() {
 const MibView& SnmpSubagent::view() {
   const auto bundle = publication_ ? publication_->latest() : nullptr;
   const auto step = bundle ? bundle->step : 0;
-  if (step != view_step_) {
+  if (bundle) ups_alarms_->update(*bundle);
+  const auto alarm_seq = ups_alarms_->last_seq();
+  if (step != view_step_ || alarm_seq != view_alarm_seq_) {
     view_ = build_mib_view(site_, bundle ? bundle->plant.get() : nullptr,
                            bundle ? bundle->derived.get() : nullptr);
+    if (ups_alarms_->serves()) {
+      add_ups_alarm_group(view_, ups_alarms_->rows(), bundle ? bundle->time_ms : 0,
+                          static_cast<std::uint32_t>(netsnmp_get_agent_uptime()));
+    }
     view_step_ = step;
+    view_alarm_seq_ = alarm_seq;
   }
   return view_;
 }
@@ -119,7 +138,10 @@ void SnmpSubagent::start() {
     }
     init_snmp_library();
     register_subtree("btmsObjects", snmp_oids::kBtmsObjects, this);
-    if (site_.upses.size() == 1) register_subtree("upsBattery", snmp_oids::kUpsBattery, this);
+    if (site_.upses.size() == 1) {
+      register_subtree("upsBattery", snmp_oids::kUpsBattery, this);
+      register_subtree("upsAlarm", snmp_oids::kUpsAlarm, this);
+    }
   }
   if (::pipe(wake_pipe_) != 0) throw std::runtime_error("SNMP subagent: pipe failed");
   stopping_ = false;

@@ -87,6 +87,22 @@ std::string display_string(std::string_view text) {
 std::vector<SnmpTrap> snmp_traps(const Notification& n, const RoutingSettings& settings,
                                  const SiteNames& names) {
   std::vector<SnmpTrap> traps;
+  if (n.ups_alarm) {
+    const auto& u = *n.ups_alarm;
+    SnmpTrap trap;
+    trap.trap_oid =
+        u.added ? snmp_oids::kUpsTrapAlarmEntryAdded : snmp_oids::kUpsTrapAlarmEntryRemoved;
+    auto id_oid = snmp_oids::kUpsAlarmEntry;
+    id_oid.insert(id_oid.end(), {1, u.id});
+    auto descr_oid = snmp_oids::kUpsAlarmEntry;
+    descr_oid.insert(descr_oid.end(), {2, u.id});
+    auto descr = snmp_oids::kUpsWellKnownAlarms;
+    descr.push_back(u.well_known);
+    trap.varbinds.push_back({id_oid, static_cast<std::int32_t>(u.id)});
+    trap.varbinds.push_back({descr_oid, descr});
+    traps.push_back(std::move(trap));
+    return traps;
+  }
   if (n.test) {
     SnmpTrap trap;
     trap.trap_oid = snmp_oids::kTestNotification;

@@ -19,7 +19,8 @@ namespace btms::notify {
 
 struct SnmpVarbind {
   snmp_oids::Oid oid;
-  std::variant<std::int32_t, std::string> value;  // INTEGER or OCTET STRING
+  // INTEGER, OCTET STRING or OBJECT IDENTIFIER
+  std::variant<std::int32_t, std::string, snmp_oids::Oid> value;
 };
 
 struct SnmpTrap {
@@ -33,6 +34,8 @@ std::string limit_of(std::string_view raise_text);
 // DisplayString is ASCII (RFC 2579): "°C" -> "C", other non-ASCII bytes -> '?'; at most 255.
 std::string display_string(std::string_view text);
 
+// A message with ups_alarm set is one upsTrapAlarmEntryAdded / Removed (RFC 1628) with
+// upsAlarmId.<id> and upsAlarmDescr.<id>; any other, the BTMS-MIB notifications above.
 std::vector<SnmpTrap> snmp_traps(const Notification& n, const RoutingSettings& settings,
                                  const SiteNames& names);
 

@@ -84,17 +84,20 @@ std::string alertmanager_json(const Notification& n, const RoutingSettings& sett
          {"generatorURL", link_for("alarms", settings)},
          {"fingerprint", fingerprint("test:" + n.recipient)}});
   }
-  const json body = {
-      {"version", "4"},
-      {"status", firing ? "firing" : "resolved"},
-      {"receiver", n.recipient},
-      {"groupKey", n.group},
-      {"groupLabels", {{"group", n.group}}},
-      {"commonLabels", {{"site", site}}},
-      {"commonAnnotations", {{"summary", n.subject}, {"reason", reason_name(n.reason)}}},
-      {"externalURL", settings.base_url},
-      {"truncatedAlerts", 0},
-      {"alerts", alerts}};
+  const json body = {{"version", "4"},
+                     {"status", firing ? "firing" : "resolved"},
+                     {"receiver", n.recipient},
+                     {"groupKey", n.group},
+                     {"groupLabels", {{"group", n.group}}},
+                     {"commonLabels", {{"site", site}}},
+                     {"commonAnnotations",
+                      {{"summary", n.subject},
+                       {"reason", reason_name(n.reason)},
+                       {"message_id", n.message_id},
+                       {"late", n.late ? "true" : "false"}}},
+                     {"externalURL", settings.base_url},
+                     {"truncatedAlerts", 0},
+                     {"alerts", alerts}};
   return body.dump();
 }
 

@@ -38,6 +38,9 @@ class WebhookSender final : public Sender {
     // Real time, not the plant's: it is about this request's age at the receiver.
     const auto stamp = fmt::format("X-BTMS-Timestamp: {}", model::system_clock()->now_ms());
     headers = curl_slist_append(headers, stamp.c_str());
+    // Same id on every try and after a restart: the receiver's key for dropping a duplicate.
+    const auto id = "X-BTMS-Message-Id: " + n.message_id;
+    if (!n.message_id.empty()) headers = curl_slist_append(headers, id.c_str());
     if (!recipient.secret.empty()) {
       headers = curl_slist_append(headers, fmt::format("{}: sha256={}", kSignatureHeader,
                                                        hmac_sha256_hex(recipient.secret, body))

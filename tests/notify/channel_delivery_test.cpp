@@ -1,11 +1,15 @@
 // Channels against real receivers started by the test on loopback free ports: an aiosmtpd SMTP
 // server (plain, with login, with STARTTLS) and an HTTP receiver that checks the HMAC signature.
 // Then the whole notifier: a storm of 121 alarms of one string on the event log gives exactly
-// one message per recipient, and its clearing one recovery notice each.
+// one message per recipient, and its clearing one recovery notice each. And the outbox: a message
+// queued for a dead receiver when the notifier stops (cleanly, or killed) arrives exactly once
+// from the next notifier on the same notify.db.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -37,9 +41,9 @@ std::unique_ptr<ChildProcess> start_receiver(std::vector<std::string> argv, int&
 
 std::unique_ptr<ChildProcess> webhook_receiver(const std::string& secret, int fail_first,
                                                int& port) {
-  return start_receiver(
-      {"/usr/bin/python3", kHere + "/webhook_receiver.py", secret, std::to_string(fail_first)},
-      port, R"(http://127\.0\.0\.1:(\d+)/)");
+  return start_receiver({"/usr/bin/python3", kHere + "/webhook_receiver.py", secret,
+                         std::to_string(fail_first), std::to_string(port)},
+                        port, R"(http://127\.0\.0\.1:(\d+)/)");
 }
 
 std::unique_ptr<ChildProcess> smtp_receiver(std::vector<std::string> options, int& port) {
@@ -423,6 +427,102 @@ TEST(Notifier, TestMessagePerRecipient) {
   EXPECT_EQ(got["body"]["alerts"][0]["labels"]["alertname"], "btms_test");
   ASSERT_TRUE(wait_for(*notifier.deliveries(), DeliveryResult::sent, 1));
   EXPECT_EQ(notifier.deliveries()->newest(1)[0].reason, "test");
+}
+
+namespace outbox_test {
+
+NotifySettings hook_settings(int port) {
+  NotifySettings settings;
+  settings.enabled = true;
+  settings.routing = routing();
+  settings.delivery.attempts = 20;  // the receiver stays dead for the whole first run
+  settings.delivery.first_backoff_ms = 100;
+  settings.recipients = {webhook_recipient(port, "k3y")};
+  return settings;
+}
+
+// Starts a receiver where the dead one was, starts a notifier on the same file and checks that
+// the message queued by the first run arrives exactly once, marked late, with its id.
+void expect_resent_once(const std::string& db, int port) {
+  {
+    Outbox left(db);
+    ASSERT_EQ(left.size(), 1u) << "the undelivered message is kept in notify.db";
+  }
+  int up_port = port;
+  auto receiver = webhook_receiver("k3y", 0, up_port);
+  ASSERT_EQ(up_port, port);
+  Notifier second(hook_settings(port), names(), {nullptr, nullptr, nullptr, db},
+                  model::system_clock());
+  second.start();
+  const auto got = next_json(*receiver);
+  ASSERT_FALSE(got.is_null());
+  EXPECT_TRUE(got["signature_ok"].get<bool>());
+  const auto id = got["message_id"].get<std::string>();
+  EXPECT_TRUE(id.starts_with("btms-")) << id;
+  EXPECT_EQ(got["body"]["commonAnnotations"]["message_id"], id);
+  EXPECT_EQ(got["body"]["commonAnnotations"]["late"], "true");
+  EXPECT_NE(got["body"]["commonAnnotations"]["summary"].get<std::string>().find("LATE Test"),
+            std::string::npos);
+  ASSERT_TRUE(wait_for(*second.deliveries(), DeliveryResult::sent, 1));
+  EXPECT_EQ(second.outbox()->size(), 0u) << "delivered: removed from the outbox";
+  second.stop();
+  // A third start sends nothing more: the receiver sees no second copy.
+  Notifier third(hook_settings(port), names(), {nullptr, nullptr, nullptr, db},
+                 model::system_clock());
+  third.start();
+  EXPECT_EQ(receiver->read_line(1'500), "");
+  EXPECT_EQ(third.deliveries()->count(DeliveryResult::sent), 1u);
+}
+
+}  // namespace outbox_test
+
+TEST(NotifyOutbox, MessageForADeadReceiverArrivesOnceAfterACleanRestart) {
+  TempFolder dir;
+  const std::string db = dir.path() + "/notify.db";
+  const int port = dead_port();
+  {
+    Notifier first(outbox_test::hook_settings(port), names(), {nullptr, nullptr, nullptr, db},
+                   model::system_clock());
+    first.start();
+    ASSERT_TRUE(first.send_test("dcim"));
+    ASSERT_TRUE(wait_for(*first.deliveries(), DeliveryResult::retrying, 2));
+    first.stop();  // in its backoff: the message stays in the outbox
+    EXPECT_EQ(first.deliveries()->count(DeliveryResult::sent), 0u);
+  }
+  outbox_test::expect_resent_once(db, port);
+}
+
+TEST(NotifyOutbox, MessageForADeadReceiverArrivesOnceAfterSigkill) {
+  TempFolder dir;
+  const std::string db = dir.path() + "/notify.db";
+  const int port = dead_port();
+  // The first notifier runs in a child process that is killed without any stop.
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Notifier first(outbox_test::hook_settings(port), names(), {nullptr, nullptr, nullptr, db},
+                   model::system_clock());
+    first.start();
+    first.send_test("dcim");
+    for (;;) ::pause();
+  }
+  // Killed once its message is in the file and a try has failed.
+  bool kept = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!kept && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    try {
+      kept = DeliveryLog(10, db).count(DeliveryResult::retrying) > 0;
+    } catch (const std::exception&) {
+      // The child may be creating the file right now.
+    }
+  }
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(kept);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  outbox_test::expect_resent_once(db, port);
 }
 
 }  // namespace

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
+#include "notify/delivery_json.hpp"
 #include "notify/delivery_log.hpp"
 #include "tests/security/temp_dir.hpp"
 
@@ -83,6 +85,35 @@ TEST(DeliveryLogFile, AFileThatIsNoDatabaseIsRefusedWithItsName) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find(file.string()), std::string::npos) << e.what();
   }
+}
+
+}  // namespace
+}  // namespace btms::notify
+
+namespace btms::notify {
+namespace {
+
+TEST(DeliveryJson, SnmpRecipientsSayWhichMibAndNoSecret) {
+  const struct {
+    bool btms, ups;
+    const char* mib;
+  } rows[] = {{true, false, "btms"}, {false, true, "ups"}, {true, true, "both"}};
+  for (const auto& row : rows) {
+    Recipient r;
+    r.name = "nms";
+    r.channel = ChannelKind::snmp;
+    r.snmp.community = "very-secret-community";
+    r.snmp.btms_mib = row.btms;
+    r.snmp.ups_mib = row.ups;
+    const auto body = nlohmann::json::parse(deliveries_json(DeliveryLog(), {r}, 10));
+    EXPECT_EQ(body["recipients"][0]["mib"], row.mib);
+    EXPECT_TRUE(body["recipients"][0]["secret_set"].get<bool>());
+    EXPECT_EQ(body.dump().find("very-secret"), std::string::npos);
+  }
+  Recipient mail;
+  mail.name = "night";
+  const auto body = nlohmann::json::parse(deliveries_json(DeliveryLog(), {mail}, 10));
+  EXPECT_TRUE(body["recipients"][0]["mib"].is_null());
 }
 
 }  // namespace

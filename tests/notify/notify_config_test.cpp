@@ -55,6 +55,7 @@ name = "nms-v2c"
 channel = "snmp"
 target = "udp:nms.example.net:162"
 community = "public-traps"
+mib = "both"
 
 [[notify.recipient]]
 name = "nms-v3"
@@ -121,7 +122,11 @@ TEST(NotifyConfig, ExampleReadsBack) {
   EXPECT_EQ(v2c.snmp.version, SnmpVersion::v2c);
   EXPECT_EQ(v2c.snmp.community, "public-traps");
   EXPECT_FALSE(v2c.snmp.inform);
+  EXPECT_TRUE(v2c.snmp.btms_mib);
+  EXPECT_TRUE(v2c.snmp.ups_mib);
   const auto& v3 = s.recipients[4];
+  EXPECT_TRUE(v3.snmp.btms_mib) << "default: BTMS-MIB only";
+  EXPECT_FALSE(v3.snmp.ups_mib);
   EXPECT_EQ(v3.snmp.version, SnmpVersion::v3);
   EXPECT_TRUE(v3.snmp.inform);
   EXPECT_EQ(v3.snmp.user, "btms");
@@ -286,6 +291,9 @@ TEST(NotifyConfig, BadInputIsRefusedWithLineKeyAndReason) {
       {"[notify.mail]\nurl = \"smtp://mail\"\nfrom = \"a@b\"\npassword = \"p\"\n", 4,
        "notify.mail.username", "needs a username"},
       {"[notify.mail]\nfrom = \"a@b\"\n", 1, "notify.mail.url", "missing required key"},
+      {"[notify]\nbase_url = \"http://b\"\n[[notify.recipient]]\nname = \"a\"\nchannel = "
+       "\"snmp\"\ntarget = \"udp:h:162\"\ncommunity = \"c\"\nmib = \"rfc1628\"\n",
+       8, "notify.recipient[1].mib", "expected \"btms\", \"ups\" or \"both\""},
       {"[notify]\nbase_url = \"a\nb\"\n", 2, "", ""},  // TOML syntax error: reported with line
   };
   for (const auto& row : rows) {

@@ -3,17 +3,9 @@
 // snmp) read what the gateway published -- the same samples /api/v1/live serves -- scaled as
 // BTMS-MIB says; a stale value is not served and its row says stale. And the pure view: OID
 // order, scaling, quality, UPS-MIB only with one UPS.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <array>
 #include <chrono>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include "model/derived_channels.hpp"
@@ -21,24 +13,11 @@
 #include "notify/snmp_mib_view.hpp"
 #include "notify/snmp_subagent.hpp"
 #include "tests/e2e/process.hpp"
+#include "tests/notify/snmp_test_tools.hpp"
 
 namespace btms::notify {
 namespace {
 
-using e2e::ChildProcess;
-using e2e::TempFolder;
-
-int free_udp_port() {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 model::Site test_site(int upses) {
   model::Site site;
@@ -151,70 +130,76 @@ TEST(SnmpMibView, ScalesValuesAndLeavesOutStaleOnes) {
   EXPECT_FALSE(view2.contains(ups));
 }
 
-// Runs a net-snmp tool and returns its stdout.
-std::string run(const std::string& command) {
-  std::string out;
-  if (FILE* f = ::popen((command + " 2>&1").c_str(), "r")) {
-    std::array<char, 4096> buf{};
-    std::size_t n = 0;
-    while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) out.append(buf.data(), n);
-    ::pclose(f);
-  }
-  return out;
-}
-
 TEST(SnmpSubagent, SnmpdServesThePublishedValues) {
-  TempFolder folder;
-  const int port = free_udp_port();
-  const auto socket = folder.path() + "/agentx.sock";
-  const auto conf = folder.path() + "/snmpd.conf";
-  std::ofstream(conf) << "master agentx\n"
-                      << "agentXSocket " << socket << "\n"
-                      << "agentaddress udp:127.0.0.1:" << port << "\n"
-                      << "rocommunity public 127.0.0.1\n";
-  ChildProcess snmpd({"/usr/sbin/snmpd", "-f", "-Lf", folder.path() + "/snmpd.log", "-C", "-c",
-                      conf, "-p", folder.path() + "/snmpd.pid", "--persistentDir=" + folder.path(),
-                      "-I", "-system_mib,ifTable,ipAddressTable"});
-  // Connect once snmpd listens on its AgentX socket (else the first try fails and the
-  // subagent's reconnect comes 5 s later).
-  for (int i = 0; i < 100 && !std::filesystem::exists(socket); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
+  const snmp_test::Snmpd snmpd;
+  ASSERT_TRUE(snmpd.ready());
   const auto site = test_site(1);
   SnmpAgentSettings settings;
   settings.enabled = true;
-  settings.agentx_socket = socket;
-  SnmpSubagent agent(settings, site, publish(site));
+  settings.agentx_socket = snmpd.agentx_socket();
+  const auto publication = publish(site);
+  SnmpSubagent agent(settings, site, publication);
   agent.start();
-  const std::string get =
-      "snmpget -v2c -c public -On -Oqv -m '' -M /dev/null -t 1 -r 0 udp:127.0.0.1:" +
-      std::to_string(port) + " ";
+  const auto get = [&](const std::string& oid) { return snmpd.get(oid); };
   // snmpd and the subagent's registration take a moment: ask until it answers (no timing
   // asserted; 30 s at most).
   std::string voltage;
   for (int i = 0; i < 60; ++i) {
-    voltage = run(get + battery_oid(2, 1));
+    voltage = get(battery_oid(2, 1));
     if (voltage.rfind("13511", 0) == 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
   EXPECT_EQ(voltage, "13511\n");
-  EXPECT_EQ(run(get + battery_oid(3, 1)), "250\n");
-  EXPECT_EQ(run(get + battery_oid(4, 3)), "4200\n");
-  EXPECT_NE(run(get + battery_oid(2, 2)).find("No Such Instance"), std::string::npos);
-  EXPECT_EQ(run(get + battery_oid(9, 2)), "2\n");
-  EXPECT_EQ(run(get + ".1.3.6.1.4.1.99999.1.1.1.0"), "\"DC Test\"\n");
-  EXPECT_EQ(run(get + ".1.3.6.1.2.1.33.1.2.4.0"), "92\n");  // upsEstimatedChargeRemaining
+  EXPECT_EQ(get(battery_oid(3, 1)), "250\n");
+  EXPECT_EQ(get(battery_oid(4, 3)), "4200\n");
+  EXPECT_NE(get(battery_oid(2, 2)).find("No Such Instance"), std::string::npos);
+  EXPECT_EQ(get(battery_oid(9, 2)), "2\n");
+  EXPECT_EQ(get(".1.3.6.1.4.1.99999.1.1.1.0"), "\"DC Test\"\n");
+  EXPECT_EQ(get(".1.3.6.1.2.1.33.1.2.4.0"), "92\n");  // upsEstimatedChargeRemaining
 
   // snmpwalk of the battery table: 3 batteries x 8 columns, less the stale voltage and
   // temperature.
-  const auto walk = run("snmpwalk -v2c -c public -On -m '' -M /dev/null -t 1 -r 0 udp:127.0.0.1:" +
-                        std::to_string(port) + " .1.3.6.1.4.1.99999.1.3");
+  const auto walk = snmpd.walk(".1.3.6.1.4.1.99999.1.3");
   int rows = 0;
   for (std::size_t at = walk.find(".1.3.6.1.4.1.99999.1.3.1."); at != std::string::npos;
        at = walk.find(".1.3.6.1.4.1.99999.1.3.1.", at + 1)) {
     ++rows;
   }
   EXPECT_EQ(rows, 3 * 8 - 2) << walk;
+
+  // UPS-MIB alarm group: a temperature alarm and the UPS on battery are two rows while active.
+  const auto walk_alarms = [&] { return snmpd.walk(".1.3.6.1.2.1.33.1.6"); };
+  EXPECT_NE(walk_alarms().find(".1.3.6.1.2.1.33.1.6.1.0 = Gauge32: 0"), std::string::npos);
+  auto bundle = std::make_shared<engine::StepBundle>(*publication->latest());
+  auto derived = std::make_shared<model::Snapshot>(*bundle->derived);
+  derived->samples.at(*derived->channels->find("ups/1/alarm_bits")).value = model::kUpsOnBattery;
+  bundle->derived = derived;
+  bundle->step = 2;
+  auto alarms = std::make_shared<engine::AlarmList>();
+  engine::ActiveAlarm hot;
+  hot.key = "battery/3/3:battery_temperature_trip";
+  hot.source = "battery/3/3";
+  hot.rule = "battery_temperature_trip";
+  alarms->alarms.push_back(hot);
+  bundle->alarms = alarms;
+  publication->publish(bundle);
+  const auto active = walk_alarms();
+  const std::string entry = ".1.3.6.1.2.1.33.1.6.2.1.";
+  EXPECT_NE(active.find(".1.3.6.1.2.1.33.1.6.1.0 = Gauge32: 2"), std::string::npos) << active;
+  EXPECT_NE(active.find(entry + "2.1 = OID: .1.3.6.1.2.1.33.1.6.3.2"), std::string::npos)
+      << active;  // upsAlarmOnBattery
+  EXPECT_NE(active.find(entry + "2.2 = OID: .1.3.6.1.2.1.33.1.6.3.5"), std::string::npos)
+      << active;  // upsAlarmTempBad
+  EXPECT_NE(active.find(entry + "3.2 = Timeticks:"), std::string::npos) << active;
+  // Cleared: the rows go.
+  auto cleared = std::make_shared<engine::StepBundle>(*publication->latest());
+  cleared->step = 3;
+  cleared->derived = publish(site)->latest()->derived;
+  cleared->alarms = std::make_shared<engine::AlarmList>();
+  publication->publish(cleared);
+  const auto after = walk_alarms();
+  EXPECT_NE(after.find(".1.3.6.1.2.1.33.1.6.1.0 = Gauge32: 0"), std::string::npos) << after;
+  EXPECT_EQ(after.find(entry), std::string::npos) << after;
   agent.stop();
 }
 

@@ -2,21 +2,21 @@
 // on a free loopback UDP port in a temporary folder, printing every notification it accepts on
 // one line. SNMPv2c traps and informs, SNMPv3 authPriv informs (engine discovery) and traps
 // (the gateway's engine ID), a wrong v3 password refused without a retry, and the whole
-// notifier sending a raise and then the removal through its channel worker.
-#include <arpa/inet.h>
+// notifier sending a raise and then the removal through its channel worker. UPS-MIB: an alarm
+// raised gives upsTrapAlarmEntryAdded with its upsAlarmDescr, its clearing EntryRemoved.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
 #include <thread>
 
+#include "model/derived_channels.hpp"
 #include "notify/channel_worker.hpp"
 #include "notify/message_text.hpp"
+#include "notify/notifier.hpp"
 #include "notify/sender.hpp"
 #include "tests/e2e/process.hpp"
+#include "tests/notify/snmp_test_tools.hpp"
 
 namespace btms::notify {
 namespace {
@@ -26,18 +26,7 @@ using e2e::TempFolder;
 
 constexpr const char* kV3TrapEngine = "80001f8880aabbccdd";
 
-// A UDP port nobody uses now: bound once to learn a free number, then closed.
-int free_udp_port() {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+using snmp_test::free_udp_port;
 
 // snmptrapd accepting community "public", v3 user "btmsv3" under this gateway's engine ID
 // (traps) and v3 user "btmsinf" under its own (informs), both SHA/AES authPriv.
@@ -242,6 +231,60 @@ TEST(SnmpSender, ChannelWorkerLogsTheDelivery) {
   worker.stop();
   ASSERT_EQ(log->count(DeliveryResult::sent), 2u);
   EXPECT_EQ(log->newest(1).front().channel, ChannelKind::snmp);
+}
+
+// Publishes one engine step: the UPS's alarm bits and the active alarms.
+void publish_step(engine::StepPublication& publication, std::uint64_t step,
+                  std::vector<engine::ActiveAlarm> alarms) {
+  auto bundle = std::make_shared<engine::StepBundle>();
+  bundle->step = step;
+  bundle->time_ms = 1'796'472'000'000 + static_cast<std::int64_t>(step) * 1000;
+  auto list = std::make_shared<engine::AlarmList>();
+  list->alarms = std::move(alarms);
+  bundle->alarms = list;
+  publication.publish(bundle);
+}
+
+TEST(SnmpSender, UpsMibAlarmEntryAddedThenRemoved) {
+  TrapReceiver receiver;
+  ASSERT_TRUE(receiver.ready());
+  model::Site site;
+  site.upses.push_back(model::Ups{1, "UPS South", 100});
+  auto board = std::make_shared<UpsAlarmBoard>(site);
+  auto publication = std::make_shared<engine::StepPublication>();
+  NotifySettings settings;
+  settings.enabled = true;
+  settings.routing = routing();
+  auto r = v2c(receiver, true);
+  r.snmp.btms_mib = false;  // mib = "ups"
+  r.snmp.ups_mib = true;
+  settings.recipients = {r};
+  Notifier notifier(settings, names(), {nullptr, nullptr, publication, {}, board},
+                    model::system_clock());
+  notifier.start();
+  engine::ActiveAlarm hot;
+  hot.key = "battery/3/17:battery_temperature_alarm";
+  hot.source = "battery/3/17";
+  hot.rule = "battery_temperature_alarm";
+  hot.since_ms = 1'796'472'000'500;
+  engine::ActiveAlarm soft = hot;  // a warning has no well-known alarm: no trap
+  soft.key = "battery/3/18:battery_voltage_high";
+  soft.rule = "battery_voltage_high";
+  publish_step(*publication, 1, {soft});
+  publish_step(*publication, 2, {hot, soft});
+  const std::string entry = ".1.3.6.1.2.1.33.1.6.2.1.";
+  auto line = receiver.next();
+  EXPECT_NE(line.find("OID: .1.3.6.1.2.1.33.2.3~"), std::string::npos) << line;
+  EXPECT_NE(line.find(entry + "1.1 = INTEGER: 1"), std::string::npos) << line;
+  EXPECT_NE(line.find(entry + "2.1 = OID: .1.3.6.1.2.1.33.1.6.3.5"), std::string::npos) << line;
+  publish_step(*publication, 3, {soft});
+  line = receiver.next();
+  EXPECT_NE(line.find("OID: .1.3.6.1.2.1.33.2.4~"), std::string::npos) << line;
+  EXPECT_NE(line.find(entry + "1.1 = INTEGER: 1"), std::string::npos) << line;
+  EXPECT_NE(line.find(entry + "2.1 = OID: .1.3.6.1.2.1.33.1.6.3.5"), std::string::npos) << line;
+  EXPECT_EQ(receiver.next(1'000), "") << "nothing else: no BTMS-MIB traps for mib = \"ups\"";
+  notifier.stop();
+  EXPECT_EQ(notifier.deliveries()->count(DeliveryResult::sent), 2u);
 }
 
 }  // namespace
