@@ -67,6 +67,14 @@ MqttSession::~MqttSession() {
   mosquitto_destroy(mosq_);
 }
 
+bool MqttSession::set_will(const std::string& topic, const std::string& payload, bool retain) {
+  const int rc = mosquitto_will_set(mosq_, topic.c_str(), static_cast<int>(payload.size()),
+                                    payload.data(), 1, retain);
+  if (rc == MOSQ_ERR_SUCCESS) return true;
+  last_error_ = "will: " + error_text(rc);
+  return false;
+}
+
 bool MqttSession::connect() {
   const int rc = mosquitto_connect_async(mosq_, config_.broker.host.c_str(), config_.broker.port,
                                          config_.keepalive_s);

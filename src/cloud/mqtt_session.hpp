@@ -32,6 +32,9 @@ class MqttSession {
   MqttSession(const MqttSession&) = delete;
   MqttSession& operator=(const MqttSession&) = delete;
 
+  // Replaces the will for the next connect(): Sparkplug's NDEATH carries the bdSeq of the
+  // connection it ends, so it is set anew before every attempt (QoS 1).
+  bool set_will(const std::string& topic, const std::string& payload, bool retain);
   // Starts opening TCP (and TLS) without waiting for the handshake, and queues CONNECT; the
   // handshake goes on in service(). A broker that refuses shows up through disconnected(), one
   // that never answers is the owner's to give up on (abandon()): a blocking connect to a broker
