@@ -11,7 +11,7 @@ packages=(
   libmodbus-dev libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libtomlplusplus-dev libsodium-dev libssl-dev libsqlite3-dev sqlite3 libpqxx-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsystemd-dev systemd
-  libmosquitto-dev mosquitto mosquitto-clients
+  libmosquitto-dev mosquitto mosquitto-clients libprotobuf-dev protobuf-compiler
   mbpoll socat curl
   libcurl4-openssl-dev python3-aiosmtpd openssl
   libsnmp-dev snmp snmpd snmptrapd smitools

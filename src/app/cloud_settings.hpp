@@ -12,6 +12,7 @@ namespace btms::app {
 // link publishes when it is on.
 std::optional<cloud::CloudConfig> load_cloud_settings(const std::string& site_file,
                                                       const std::string& site_name,
-                                                      const std::string& mqtt_url);
+                                                      const std::string& mqtt_url,
+                                                      const std::string& mqtt_format = {});
 
 }  // namespace btms::app

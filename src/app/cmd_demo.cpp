@@ -33,7 +33,8 @@ struct DemoArgs {
   bool tls = false;
   std::string data_dir;
   std::string mqtt;  // mqtt://HOST:PORT or mqtts://; overrides the site file's [cloud] broker
-  int gateways = 1;  // more than one: a site demo with an aggregator (app/site_demo)
+  std::string mqtt_format;  // json | sparkplug; overrides the site file's cloud.format
+  int gateways = 1;         // more than one: a site demo with an aggregator (app/site_demo)
 };
 
 // The demo keeps its history in a fresh folder of its own unless told where, so several demos
@@ -81,7 +82,7 @@ int run_demo(const DemoArgs& args) {
     // The demo serves read-only views without a login, and only on loopback by default.
     options.allow_anonymous_read = true;
     options.data_dir = demo_data_dir(args.data_dir);
-    if (!load_gateway_settings(*site, args.config, args.mqtt, options)) return 1;
+    if (!load_gateway_settings(*site, args.config, args.mqtt, options, args.mqtt_format)) return 1;
     // Plant and gateway in one process: the gateway lives on the plant's simulated time.
     options.clock = plant.clock();
     GatewayRuntime gateway(plant.site_for_gateway(), options);
@@ -172,6 +173,10 @@ void register_demo(CLI::App& app, Registry& registry) {
   demo->add_option("--mqtt", args->mqtt,
                    "Publish to an MQTT broker: mqtt://HOST:PORT, or mqtts://HOST:PORT for TLS "
                    "(docs/cloud.md; other settings in the site file's [cloud] table)");
+  demo->add_option("--mqtt-format", args->mqtt_format,
+                   "Payload format of the MQTT link: json (topic tree) or sparkplug (Sparkplug B); "
+                   "overrides the site file's cloud.format")
+      ->check(CLI::IsMember({"json", "sparkplug"}));
   demo->add_option("--static-dir", args->static_dir, "Directory of the built web UI");
   demo->add_option("--gateways", args->gateways,
                    "Run this many virtual gateways and an aggregator over them (the aggregator "

@@ -29,6 +29,7 @@ struct GatewayArgs {
   std::string tls_key;
   std::string plant_clock;
   std::string mqtt;  // mqtt://HOST:PORT or mqtts://; overrides the site file's [cloud] broker
+  std::string mqtt_format;  // json | sparkplug; overrides the site file's cloud.format
 };
 
 int run_gateway(const GatewayArgs& args) {
@@ -47,7 +48,7 @@ int run_gateway(const GatewayArgs& args) {
     options.tls_key_file = args.tls_key;
     options.data_dir = args.data_dir;
     options.static_dir = args.static_dir.empty() ? default_static_dir() : args.static_dir;
-    if (!load_gateway_settings(*site, args.config, args.mqtt, options)) return 1;
+    if (!load_gateway_settings(*site, args.config, args.mqtt, options, args.mqtt_format)) return 1;
     if (!args.plant_clock.empty()) {
       options.clock = follow_plant_clock(args.plant_clock);
       std::cout << fmt::format("Clock: following the virtual plant at {} (speed x{:g})\n",
@@ -118,6 +119,10 @@ void register_gateway(CLI::App& app, Registry& registry) {
   gw->add_option("--mqtt", args->mqtt,
                  "Publish to an MQTT broker: mqtt://HOST:PORT, or mqtts://HOST:PORT for TLS "
                  "(docs/cloud.md; other settings in the site file's [cloud] table)");
+  gw->add_option("--mqtt-format", args->mqtt_format,
+                 "Payload format of the MQTT link: json (topic tree) or sparkplug (Sparkplug B); "
+                 "overrides the site file's cloud.format")
+      ->check(CLI::IsMember({"json", "sparkplug"}));
   gw->add_option("--static-dir", args->static_dir, "Directory of the built web UI");
   gw->add_option("--plant-clock", args->plant_clock,
                  "Run on a virtual plant's clock instead of the system clock: the URL btms sim "

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cloud/cloud_link.hpp"
+#include "cloud/settings_api.hpp"
 #include "engine/alarm_restore.hpp"
 #include "engine/engine_config_store.hpp"
 #include "engine/engine_runner.hpp"
@@ -141,6 +142,15 @@ GatewayRuntime::GatewayRuntime(const model::Site& site, GatewayOptions options)
         im.options.data_dir + "/cloud-outbox.db", im.options.clock);
     im.web->add_metrics_source([link = im.cloud.get()] { return link->metrics_text(); });
   }
+  // The settings page's view of the link and its "test connection" (also without a link: the
+  // test helps to set one up).
+  im.web->set_cloud_settings(web::CloudSettingsContext{
+      [config = im.options.cloud, link = im.cloud.get()] {
+        return cloud::settings_json(config, link ? std::optional(link->health()) : std::nullopt);
+      },
+      [config = im.options.cloud](const std::string& body) {
+        return cloud::connection_test_response(config, body);
+      }});
   if (im.options.scada_port >= 0) {
     scada::ScadaOptions scada_options;
     scada_options.bind_address = im.options.scada_bind;

@@ -13,6 +13,7 @@ namespace btms::app {
 // Fills those fields of `options` (options.data_dir must be set). Prints every problem to
 // stderr and returns false when a setting is bad.
 bool load_gateway_settings(const model::Site& site, const std::string& site_file,
-                           const std::string& mqtt_url, GatewayOptions& options);
+                           const std::string& mqtt_url, GatewayOptions& options,
+                           const std::string& mqtt_format = {});
 
 }  // namespace btms::app

@@ -245,19 +245,39 @@ std::vector<CloudConfigProblem> read_cloud_table(std::string_view toml_text,
     r.problem(*n, "home_assistant_prefix",
               "letters, digits, '-' and '_' only (one topic level, 1..64 characters)");
   }
-  std::string format = "json";
+  std::string format(to_string(config.format));
   r.text("format", format);
-  if (const auto* n = table->get("format"); n && format != "json") {
-    r.problem(*n, "format", fmt::format("only \"json\" is built so far, got \"{}\"", format));
+  if (const auto* n = table->get("format"); n) {
+    if (const auto parsed = parse_payload_format(format)) {
+      config.format = *parsed;
+    } else {
+      r.problem(*n, "format", fmt::format("must be \"json\" or \"sparkplug\", got \"{}\"", format));
+    }
+  }
+  if (const auto* n = table->get("home_assistant");
+      n && config.home_assistant && config.format != PayloadFormat::json) {
+    r.problem(*n, "home_assistant",
+              "Home Assistant discovery reads the JSON tree: needs format \"json\"");
   }
   r.finish();
   return problems;
 }
 
+std::string_view to_string(PayloadFormat format) {
+  return format == PayloadFormat::sparkplug ? "sparkplug" : "json";
+}
+
+std::optional<PayloadFormat> parse_payload_format(std::string_view text) {
+  if (text == "json") return PayloadFormat::json;
+  if (text == "sparkplug") return PayloadFormat::sparkplug;
+  return std::nullopt;
+}
+
 std::optional<CloudConfig> load_cloud_config(const std::string& site_file,
                                              std::string_view site_name,
                                              const std::string& mqtt_url,
-                                             std::vector<std::string>* errors) {
+                                             std::vector<std::string>* errors,
+                                             const std::string& mqtt_format) {
   CloudConfig config;
   config.site_id = topic_level_from_name(site_name);
   bool ok = true;
@@ -285,6 +305,19 @@ std::optional<CloudConfig> load_cloud_config(const std::string& site_file,
     } else {
       ok = false;
       if (errors) errors->push_back("--mqtt: " + reason);
+    }
+  }
+  if (!mqtt_format.empty()) {
+    if (const auto parsed = parse_payload_format(mqtt_format)) {
+      config.format = *parsed;
+      if (config.home_assistant && config.format != PayloadFormat::json) {
+        ok = false;
+        if (errors) errors->push_back("--mqtt-format: Home Assistant discovery needs json");
+      }
+    } else {
+      ok = false;
+      if (errors)
+        errors->push_back("--mqtt-format: must be json or sparkplug, got '" + mqtt_format + "'");
     }
   }
   if (config.client_id.empty())

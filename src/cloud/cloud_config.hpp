@@ -27,8 +27,15 @@ struct OutboxLimits {
   std::int64_t max_age_ms = 7LL * 24 * 3600 * 1000;  // on the gateway clock
 };
 
+// What the messages look like: the JSON topic tree (telemetry_tree.hpp) or Sparkplug B
+// (sparkplug_node.hpp). Both go through the same outbox and MQTT session.
+enum class PayloadFormat : std::uint8_t { json, sparkplug };
+std::string_view to_string(PayloadFormat format);
+std::optional<PayloadFormat> parse_payload_format(std::string_view text);
+
 struct CloudConfig {
   bool enabled = false;
+  PayloadFormat format = PayloadFormat::json;
   BrokerAddress broker;
   // Topic levels btms/<site_id>/<gateway_id>/...: letters, digits, '-' and '_' only.
   std::string site_id;
@@ -79,11 +86,13 @@ std::vector<CloudConfigProblem> read_cloud_table(std::string_view toml_text,
                                                  std::string_view site_name, CloudConfig& config);
 
 // Loads site_file (may be empty: defaults only), then applies mqtt_url when not empty (enables
-// the link). Every problem is one line "file:line: cloud.key: reason" in *errors.
+// the link) and mqtt_format when not empty (--mqtt-format json|sparkplug). Every problem is one
+// line "file:line: cloud.key: reason" in *errors.
 std::optional<CloudConfig> load_cloud_config(const std::string& site_file,
                                              std::string_view site_name,
                                              const std::string& mqtt_url,
-                                             std::vector<std::string>* errors);
+                                             std::vector<std::string>* errors,
+                                             const std::string& mqtt_format = {});
 
 // "Battery Room A" -> "battery-room-a": a name fit for one topic level.
 std::string topic_level_from_name(std::string_view name);

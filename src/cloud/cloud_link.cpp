@@ -16,6 +16,7 @@
 #include "cloud/home_assistant_discovery.hpp"
 #include "cloud/mqtt_session.hpp"
 #include "cloud/reconnect_backoff.hpp"
+#include "cloud/sparkplug_node.hpp"
 #include "cloud/telemetry_tree.hpp"
 
 namespace btms::cloud {
@@ -103,6 +104,21 @@ CloudHealth CloudLink::health() const {
 void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
   TelemetryTree tree(config_, *site_);
   const auto status_topic = tree.status_topic();
+  // Sparkplug B instead of the JSON tree: births on every connect and rebirth request, the
+  // NDEATH will with the connection's bdSeq, seq stamped at publish time.
+  std::unique_ptr<SparkplugNode> sparkplug;
+  if (config_.format == PayloadFormat::sparkplug)
+    sparkplug = std::make_unique<SparkplugNode>(config_, *site_);
+  const auto bd_seq_path = outbox_path_ + ".sparkplug-bdseq";
+  std::uint64_t next_bd_seq = sparkplug ? load_next_bd_seq(bd_seq_path) : 0;
+  std::uint64_t bd_seq = next_bd_seq;  // of the current connection
+  bool births_due = false;
+  std::uint64_t seq = 0;  // of the next Sparkplug message on this connection (0..255)
+  auto take_seq = [&] {
+    const auto s = seq;
+    seq = (seq + 1) % 256;
+    return s;
+  };
   std::mt19937_64 random(std::random_device{}());
   std::uniform_real_distribution<double> unit(0.0, 1.0);
 
@@ -130,6 +146,10 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
   const auto ha_status_topic = config_.home_assistant_prefix + "/status";
   bool ha_configs_due = false;
   callbacks.message = [&](const std::string& topic, const std::string& payload) {
+    if (sparkplug && sparkplug->rebirth_requested(topic, payload)) {
+      spdlog::info("cloud link: Sparkplug rebirth requested");
+      births_due = true;
+    }
     if (config_.home_assistant && topic == ha_status_topic && payload == "online") {
       ha_configs_due = true;
     }
@@ -156,8 +176,17 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
     live_after = backlog_end;
     backlog_tokens = 0;
     tokens_at = SteadyClock::now();
-    int ignored = 0;
-    session_ptr->publish(status_topic, "online", true, &ignored);
+    if (sparkplug) {
+      // This connection's will carries next_bd_seq; the next one counts on.
+      bd_seq = next_bd_seq;
+      next_bd_seq = (next_bd_seq + 1) % 256;
+      save_next_bd_seq(bd_seq_path, next_bd_seq);
+      births_due = true;
+      session_ptr->subscribe(sparkplug->topic("NCMD"));
+    } else {
+      int ignored = 0;
+      session_ptr->publish(status_topic, "online", true, &ignored);
+    }
     if (config_.home_assistant) session_ptr->subscribe(ha_status_topic);
     update_health([&](CloudHealth& h) {
       h.connected = true;
@@ -201,14 +230,20 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
   // Publishes up to max stored messages with after < mid <= up_to; moves cursor_mid past what
   // was sent (and past the end of the range once it is exhausted, so dropped rows at its end do
   // not keep the backlog "pending").
-  auto send = [&](std::int64_t after, std::int64_t up_to, std::size_t max,
-                  std::int64_t& cursor_mid) -> std::size_t {
+  auto send = [&](std::int64_t after, std::int64_t up_to, std::size_t max, std::int64_t& cursor_mid,
+                  bool backlog) -> std::size_t {
     if (max == 0 || after >= up_to) return 0;
     const auto newest = outbox.newest_mid();
     std::size_t sent = 0;
     for (const auto& m : outbox.read(after, up_to, max)) {
       int message_id = 0;
-      if (!session.publish(m.topic, m.payload, m.retain, &message_id)) return sent;
+      // Sparkplug: seq counts this connection's messages; the backlog is history.
+      const bool published =
+          sparkplug ? session.publish(m.topic, SparkplugNode::stamped(m.payload, seq, backlog),
+                                      m.retain, &message_id)
+                    : session.publish(m.topic, m.payload, m.retain, &message_id);
+      if (!published) return sent;
+      if (sparkplug) take_seq();
       in_flight[message_id] = m.mid;
       cursor_mid = m.mid;
       ++sent;
@@ -252,10 +287,12 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
       update_health(
           [&](CloudHealth& h) { h.events_missed += static_cast<std::int64_t>(batch.missed); });
     }
-    messages = tree.on_events(batch.items);
+    // Sparkplug carries values only: events and alarms stay with the JSON tree (docs/cloud.md).
+    if (!sparkplug) messages = tree.on_events(batch.items);
     if (const auto bundle = sources_.publication->latest(); bundle && bundle->step > last_step) {
       last_step = bundle->step;
-      auto step_messages = tree.on_step(*bundle);
+      auto step_messages = sparkplug ? sparkplug->on_step(*bundle) : tree.on_step(*bundle);
+      if (sparkplug && sparkplug->take_layout_changed()) births_due = true;
       messages.insert(messages.end(), std::make_move_iterator(step_messages.begin()),
                       std::make_move_iterator(step_messages.end()));
     }
@@ -290,6 +327,9 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
     }
     if (!connected && session.socket() < 0 && SteadyClock::now() >= next_attempt) {
       attempt_started = SteadyClock::now();
+      if (sparkplug)
+        session.set_will(sparkplug->topic("NDEATH"), sparkplug->death_payload(next_bd_seq, now_ms),
+                         false);
       if (!session.connect()) {
         next_attempt = SteadyClock::now() + std::chrono::milliseconds(reconnect_delay_ms(
                                                 failed_attempts, config_.reconnect_min_ms,
@@ -303,10 +343,25 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
     }
     // 4. Send: live first, then the backlog at its pace, within the in-flight window.
     std::size_t published = 0;
-    if (connected) {
+    if (connected && births_due && sparkplug) {
+      // NBIRTH (seq 0) and the DBIRTHs before any data; none before the first step.
+      auto births = sparkplug->births(bd_seq, now_ms);
+      if (!births.empty()) {
+        births_due = false;
+        seq = 0;
+        for (const auto& b : births) {
+          int ignored = 0;
+          if (!session.publish(b.topic, SparkplugNode::stamped(b.payload, take_seq(), false), false,
+                               &ignored))
+            break;
+          ++published;
+        }
+      }
+    }
+    if (connected && !(sparkplug && births_due)) {
       const auto window = static_cast<std::size_t>(config_.max_in_flight);
       const auto room = [&] { return in_flight.size() < window ? window - in_flight.size() : 0; };
-      published += send(live_after, kNoLimit, room(), live_after);
+      published += send(live_after, kNoLimit, room(), live_after, false);
       const auto t = SteadyClock::now();
       backlog_tokens = std::min<double>(
           config_.backlog_messages_per_s,
@@ -316,7 +371,7 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
       if (backlog_after < backlog_end && backlog_tokens >= 1) {
         const auto n =
             send(backlog_after, backlog_end,
-                 std::min(room(), static_cast<std::size_t>(backlog_tokens)), backlog_after);
+                 std::min(room(), static_cast<std::size_t>(backlog_tokens)), backlog_after, true);
         backlog_tokens -= static_cast<double>(n);
         published += n;
       }
@@ -357,7 +412,13 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
   // Stopping: say so (retained) and leave cleanly; what is not acknowledged stays stored.
   if (connected) {
     int message_id = 0;
-    session.publish(status_topic, "offline", true, &message_id);
+    // A clean DISCONNECT suppresses the will: say it ourselves.
+    if (sparkplug) {
+      session.publish(sparkplug->topic("NDEATH"),
+                      sparkplug->death_payload(bd_seq, clock_->now_ms()), false, &message_id);
+    } else {
+      session.publish(status_topic, "offline", true, &message_id);
+    }
     session.service(false, true);
     // A moment for the outstanding PUBACKs, so a clean stop leaves no duplicates behind.
     const auto until = SteadyClock::now() + std::chrono::milliseconds(500);

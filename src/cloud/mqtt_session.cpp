@@ -7,6 +7,7 @@
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
+#include <string_view>
 
 namespace btms::cloud {
 
@@ -39,6 +40,9 @@ MqttSession::MqttSession(const CloudConfig& config, std::string will_topic, Call
   mosquitto_disconnect_callback_set(mosq_, &MqttSession::on_disconnect);
   mosquitto_publish_callback_set(mosq_, &MqttSession::on_publish);
   mosquitto_message_callback_set(mosq_, &MqttSession::on_message);
+  // Only to keep OpenSSL's reason for a failed handshake ("certificate verify failed"), which
+  // libmosquitto logs but does not return.
+  mosquitto_log_callback_set(mosq_, &MqttSession::on_log);
   // Unbounded in-flight inside libmosquitto: the cloud link keeps its own window.
   mosquitto_max_inflight_messages_set(mosq_, 0);
   const std::string offline = "offline";
@@ -67,12 +71,26 @@ MqttSession::~MqttSession() {
   mosquitto_destroy(mosq_);
 }
 
+bool MqttSession::set_will(const std::string& topic, const std::string& payload, bool retain) {
+  const int rc = mosquitto_will_set(mosq_, topic.c_str(), static_cast<int>(payload.size()),
+                                    payload.data(), 1, retain);
+  if (rc == MOSQ_ERR_SUCCESS) return true;
+  last_error_ = "will: " + error_text(rc);
+  return false;
+}
+
+void MqttSession::clear_will() {
+  mosquitto_will_clear(mosq_);
+}
+
 bool MqttSession::connect() {
+  tls_detail_.clear();
   const int rc = mosquitto_connect_async(mosq_, config_.broker.host.c_str(), config_.broker.port,
                                          config_.keepalive_s);
   if (rc != MOSQ_ERR_SUCCESS) {
     last_error_ =
         fmt::format("{}:{}: {}", config_.broker.host, config_.broker.port, error_text(rc));
+    last_code_ = rc;
     open_ = false;
     return false;
   }
@@ -123,7 +141,8 @@ void MqttSession::service(bool readable, bool writable) {
     rc = mosquitto_loop_write(mosq_, 1000);
   if (rc == MOSQ_ERR_SUCCESS && open_) rc = mosquitto_loop_misc(mosq_);
   if (rc != MOSQ_ERR_SUCCESS && open_) {
-    last_error_ = error_text(rc);
+    last_error_ = failure_text(rc);
+    last_code_ = rc;
     lost(rc);
   }
 }
@@ -154,13 +173,27 @@ void MqttSession::on_disconnect(mosquitto*, void* self, int code) {
   auto* s = static_cast<MqttSession*>(self);
   if (!s->open_) return;  // our own disconnect()/lost()
   s->open_ = false;
-  s->last_error_ = code == 0 ? "closed" : error_text(code);
+  s->last_error_ = code == 0 ? "closed" : s->failure_text(code);
+  s->last_code_ = code;
   if (s->callbacks_.disconnected) s->callbacks_.disconnected(code);
 }
 
 void MqttSession::on_publish(mosquitto*, void* self, int message_id) {
   auto* s = static_cast<MqttSession*>(self);
   if (s->callbacks_.acknowledged) s->callbacks_.acknowledged(message_id);
+}
+
+void MqttSession::on_log(mosquitto*, void* self, int level, const char* text) {
+  if (level != MOSQ_LOG_ERR || !text) return;
+  const std::string_view line(text);
+  if (line.starts_with("OpenSSL Error")) static_cast<MqttSession*>(self)->tls_detail_ = line;
+}
+
+std::string MqttSession::failure_text(int rc) const {
+  auto text = error_text(rc);
+  if ((rc == MOSQ_ERR_TLS || rc == MOSQ_ERR_TLS_HANDSHAKE) && !tls_detail_.empty())
+    text += " (" + tls_detail_ + ")";
+  return text;
 }
 
 void MqttSession::on_message(mosquitto*, void* self, const mosquitto_message* message) {

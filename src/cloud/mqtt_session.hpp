@@ -32,6 +32,11 @@ class MqttSession {
   MqttSession(const MqttSession&) = delete;
   MqttSession& operator=(const MqttSession&) = delete;
 
+  // Replaces the will for the next connect(): Sparkplug's NDEATH carries the bdSeq of the
+  // connection it ends, so it is set anew before every attempt (QoS 1).
+  bool set_will(const std::string& topic, const std::string& payload, bool retain);
+  // No will at all (a connection test must never make the broker say "offline").
+  void clear_will();
   // Starts opening TCP (and TLS) without waiting for the handshake, and queues CONNECT; the
   // handshake goes on in service(). A broker that refuses shows up through disconnected(), one
   // that never answers is the owner's to give up on (abandon()): a blocking connect to a broker
@@ -57,12 +62,17 @@ class MqttSession {
   void service(bool readable, bool writable);
 
   const std::string& last_error() const { return last_error_; }
+  // libmosquitto's code (MOSQ_ERR_*) of the last failure, with last_error(); 0 = none.
+  int last_code() const { return last_code_; }
 
  private:
   static void on_connect(mosquitto*, void* self, int code);
   static void on_disconnect(mosquitto*, void* self, int code);
   static void on_publish(mosquitto*, void* self, int message_id);
   static void on_message(mosquitto*, void* self, const struct mosquitto_message* message);
+  static void on_log(mosquitto*, void* self, int level, const char* text);
+  // The error text of a failure, with OpenSSL's own words for a TLS one.
+  std::string failure_text(int rc) const;
   void lost(int code);
 
   CloudConfig config_;
@@ -71,6 +81,8 @@ class MqttSession {
   mosquitto* mosq_ = nullptr;
   bool open_ = false;  // a socket exists (CONNECT sent or connected)
   std::string last_error_;
+  int last_code_ = 0;
+  std::string tls_detail_;  // libmosquitto's last "OpenSSL Error" log line
 };
 
 }  // namespace btms::cloud

@@ -33,6 +33,7 @@
 #include "engine/step_publication.hpp"
 #include "web/api_handlers.hpp"
 #include "web/auth_handlers.hpp"
+#include "web/cloud_settings_handlers.hpp"
 #include "web/history_handlers.hpp"
 #include "web/http_counters.hpp"
 #include "web/name_handlers.hpp"
@@ -99,6 +100,7 @@ struct ServerCore {
   HistoryContext history;             // store set by WebServer::set_history
   OperatorContext operator_ctx;       // engine set by WebServer::set_engine
   NotificationContext notifications;  // notifier set by WebServer::set_notifier
+  CloudSettingsContext cloud;         // set by WebServer::set_cloud_settings
   HttpCounters counters;
   Router router;
   std::unique_ptr<AuthContext> auth;
@@ -673,6 +675,7 @@ WebServer::WebServer(WebOptions options, std::shared_ptr<const model::SnapshotPu
   core.operator_ctx.site = core.api.site;
   add_operator_routes(core.router, core.operator_ctx);
   add_notification_routes(core.router, core.notifications);
+  add_cloud_settings_routes(core.router, core.cloud);
   add_static_route(core.router, core.options.static_dir);
 }
 
@@ -780,6 +783,12 @@ void WebServer::set_history(std::shared_ptr<history::HistoryStore> store) {
 void WebServer::set_engine(std::shared_ptr<engine::EngineService> engine) {
   if (impl_->running) throw std::logic_error("web: set_engine must be called before start()");
   impl_->core.operator_ctx.engine = std::move(engine);
+}
+
+void WebServer::set_cloud_settings(CloudSettingsContext cloud) {
+  if (impl_->running)
+    throw std::logic_error("web: set_cloud_settings must be called before start()");
+  impl_->core.cloud = std::move(cloud);
 }
 
 void WebServer::set_notifier(std::shared_ptr<notify::Notifier> notifier) {

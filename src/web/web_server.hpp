@@ -14,6 +14,7 @@
 #include "model/snapshot.hpp"
 #include "model/topology.hpp"
 #include "web/auth_handlers.hpp"
+#include "web/cloud_settings_handlers.hpp"
 
 namespace btms::engine {
 class EngineService;
@@ -113,6 +114,9 @@ class WebServer {
   // Delivery log and test messages (/api/v1/notifications/...); without it they answer 404.
   // Call before start().
   void set_notifier(std::shared_ptr<notify::Notifier> notifier);
+  // The cloud link's settings and connection test (/api/v1/cloud/...); without them they
+  // answer 404. Call before start().
+  void set_cloud_settings(CloudSettingsContext cloud);
   // Appends another part's Prometheus text to /metrics (called on a web thread per scrape; it
   // must only read). Call before start().
   void add_metrics_source(std::function<std::string()> metrics);

@@ -121,7 +121,8 @@ TEST(CloudTable, RefusesBadValuesWithLineAndKey) {
            Case{"broker = \"mqtt://x\"\noutbox_max_rows = 10", "cloud.outbox_max_rows",
                 "between 100"},
            Case{"broker = \"mqtt://x\"\ncert_file = \"a.pem\"", "cloud.cert_file", "key_file"},
-           Case{"broker = \"mqtt://x\"\nformat = \"sparkplug\"", "cloud.format", "only \"json\""},
+           Case{"broker = \"mqtt://x\"\nformat = \"xml\"", "cloud.format",
+                "\"json\" or \"sparkplug\""},
            Case{"broker = \"mqtt://x\"\nbrokr = \"mqtt://y\"", "cloud.brokr", "unknown key"},
            Case{"enabled = true", "cloud.broker", "required"},
        }) {

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, Session, Topology, getJson, roleReason, sendJson } from '../lib/api';
+import { CloudSettingsSection } from './CloudSettings';
 import { Change, ConfigDoc, ConfigField, FormValue, buildPatch, checkChanges, checkValue, diffConfig, fieldPath, formatFieldValue, getPath, groupFields, shownField, shownValue } from '../lib/settings';
 
 interface ConfigAnswer {
@@ -22,7 +23,7 @@ export function SettingsPage(props: { session?: Session; topology: Topology }) {
   }, []);
   const adminReason = roleReason(props.session, 'admin');
 
-  if (error) return <section><h1>Settings</h1><p class="value-invalid">Configuration: {error}</p><Users session={props.session} /></section>;
+  if (error) return <section><h1>Settings</h1><p class="value-invalid">Configuration: {error}</p><CloudSettingsSection session={props.session} /><Users session={props.session} /></section>;
   if (!answer) return <p>Loading settings…</p>;
   const { config, fields } = answer;
   const changes = diffConfig(config, fields, edits);
@@ -187,6 +188,7 @@ export function SettingsPage(props: { session?: Session; topology: Topology }) {
           </div>
         </div>
       )}
+      <CloudSettingsSection session={props.session} />
       <Users session={props.session} />
     </section>
   );
