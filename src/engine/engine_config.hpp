@@ -110,6 +110,9 @@ struct StringLimits {
   // flooded 1.25).
   double capacity_test_end_per_cell_V = 1.80;
   double capacity_test_max_rate_C = 0.25;
+  // A capacity test passes when the string gave at least this % of its rated C10 capacity
+  // (IEEE 1188 and IEEE 450: replace at 80 %); judged in the discharge report.
+  double capacity_test_pass_pct = 80.0;
   std::int64_t comm_lost_delay_ms = 5000;
 };
 

@@ -10,14 +10,6 @@ namespace btms::engine {
 
 using model::StringState;
 
-double capacity_at_c10_Ah(double ah_out, double average_current_A,
-                          const model::BatteryType& battery) {
-  if (average_current_A <= 0.0 || battery.capacity_Ah <= 0.0) return ah_out;
-  const double at_rate_Ah = model::capacity_at_rate_Ah(battery, average_current_A, 25.0);
-  if (at_rate_Ah <= 0.0) return ah_out;
-  return ah_out * battery.capacity_Ah / at_rate_Ah;
-}
-
 double runtime_at_rate_min(const model::BatteryType& battery, double current_A,
                            double temperature_C, double soc_pct, double capacity_fraction) {
   const double soc =
@@ -157,18 +149,16 @@ StringEstimator::Change StringEstimator::track_discharge(const StringReadings& i
   return Change::discharge_ended;
 }
 
-void StringEstimator::measure_capacity(const DischargeRecord& r) {
-  const double hours = static_cast<double>(r.end_ms - r.start_ms) / 3600e3;
-  if (hours <= 0.0 || r.ah_out <= 0.0 || config_.capacity_Ah <= 0.0) return;
-  if (r.soc_start_pct < 95.0 || config_.cells_in_string <= 0) return;
-  if (r.min_string_voltage_V <= 0.0 ||
-      r.min_string_voltage_V / config_.cells_in_string > config_.capacity_test_end_per_cell_V) {
-    return;  // not run down to the end voltage: says nothing about the capacity
-  }
-  const double average_A = r.ah_out / hours;
-  if (average_A > config_.capacity_test_max_rate_C * config_.capacity_Ah) return;
-  measured_capacity_pct_ =
-      100.0 * capacity_at_c10_Ah(r.ah_out, average_A, config_.battery) / config_.capacity_Ah;
+void StringEstimator::measure_capacity(DischargeRecord& r) {
+  // The same decision the API explains (model/capacity_test.hpp); the record keeps what this
+  // discharge measured, the estimator the latest measurement (SOH, runtime).
+  auto battery = config_.battery;
+  battery.capacity_Ah = config_.capacity_Ah;
+  const auto m = model::measure_capacity(
+      r, battery, config_.cells_in_string,
+      {config_.capacity_test_end_per_cell_V, config_.capacity_test_max_rate_C});
+  r.measured_capacity_pct = m.capacity_pct.value_or(0.0);
+  if (m.capacity_pct) measured_capacity_pct_ = m.capacity_pct;
 }
 
 std::optional<double> StringEstimator::discharge_current_A() const {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "model/capacity_test.hpp"
 #include "model/derived_channels.hpp"
 #include "model/discharge_record.hpp"
 #include "model/topology.hpp"
@@ -34,10 +35,8 @@ struct EstimationConfig {
   double capacity_test_max_rate_C = 0.25;
 };
 
-// Capacity at the C10 rate from a discharge of ah_out at an average current: scaled by the
-// rating's capacity at that rate (25 °C), ah_out × C10 / capacity_at_rate(I).
-double capacity_at_c10_Ah(double ah_out, double average_current_A,
-                          const model::BatteryType& battery);
+// Capacity at the C10 rate from a discharge (model/capacity_test.hpp, shared with the API).
+using model::capacity_at_c10_Ah;
 
 // Minutes to the end voltage for a string of these blocks at SOC soc_pct discharged at
 // current_A (A, > 0) and mean block temperature temperature_C (model::runtime_to_end_voltage_s).
@@ -82,7 +81,7 @@ class StringEstimator {
 
  private:
   model::StringState classify(const StringReadings& in, std::optional<double> v_cell) const;
-  void measure_capacity(const DischargeRecord& r);
+  void measure_capacity(DischargeRecord& r);
   void count_charge(const StringReadings& in, std::optional<double> v, std::int64_t now_ms);
   void correct_soc(std::optional<double> v_cell, std::int64_t now_ms);
   Change track_discharge(const StringReadings& in, std::optional<double> v, std::int64_t now_ms);

@@ -152,7 +152,7 @@ class HistoryStore {
 
 // Schema version (row of table schema_version) of the SQLite history this build writes; backups and
 // restores compare against it (src/ops).
-inline constexpr int kSqliteHistorySchemaVersion = 1;
+inline constexpr int kSqliteHistorySchemaVersion = 2;
 
 // Opens (creating when absent) the SQLite database at path and starts its writer thread.
 // An existing file is continued: channel ids stay those of the stored names. An older file is

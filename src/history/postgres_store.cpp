@@ -59,7 +59,7 @@ CREATE TABLE IF NOT EXISTS meta(key text PRIMARY KEY, value bigint NOT NULL);
 )sql";
 
 // The newest schema version of a PostgreSQL history database.
-constexpr int kPostgresHistorySchemaVersion = 1;
+constexpr int kPostgresHistorySchemaVersion = 2;
 
 // Versioned like the SQLite files (ops/schema_version.hpp): a row per part in schema_version, no
 // row = version 0 (an empty database, or one written before versions were kept). Version 1 is
@@ -72,8 +72,13 @@ struct PostgresSchemaStatement {
 };
 constexpr const char* kAddStringId =
     "ALTER TABLE channels ADD COLUMN IF NOT EXISTS string_id integer NOT NULL DEFAULT 0";
-constexpr PostgresSchemaStatement kSchemaSteps[] = {{1, kSchema}, {1, kAddStringId}};
-static_assert(kPostgresHistorySchemaVersion == 1, "add the new schema step to kSchemaSteps");
+// 2: what a discharge measured as a capacity test (0 = it was none).
+constexpr const char* kAddMeasuredCapacity =
+    "ALTER TABLE discharges ADD COLUMN IF NOT EXISTS measured_capacity_pct double precision NOT "
+    "NULL DEFAULT 0";
+constexpr PostgresSchemaStatement kSchemaSteps[] = {
+    {1, kSchema}, {1, kAddStringId}, {2, kAddMeasuredCapacity}};
+static_assert(kPostgresHistorySchemaVersion == 2, "add the new schema step to kSchemaSteps");
 
 // Brings the database to kPostgresHistorySchemaVersion inside `tx` (all or nothing), or refuses
 // one written by a newer BTMS. Returns the version found.
@@ -221,7 +226,7 @@ class PostgresStore final : public QueuedStore {
     const auto rows = tx.exec_params(
         "SELECT string_id, start_ms, end_ms, ah_out, energy_out_kwh, min_string_voltage_v, "
         "peak_current_a, min_battery_voltage_v, weakest_position, predicted_runtime_min, "
-        "actual_runtime_min, soc_start_pct, soc_end_pct FROM discharges "
+        "actual_runtime_min, soc_start_pct, soc_end_pct, measured_capacity_pct FROM discharges "
         "WHERE start_ms >= $1 AND start_ms < $2 AND ($3 = 0 OR string_id = $3) "
         "ORDER BY start_ms DESC LIMIT $4",
         from_ms, to_ms, string_id, clamp_limit(limit));
@@ -243,6 +248,7 @@ class PostgresStore final : public QueuedStore {
       record.actual_runtime_min = r[10].as<double>();
       record.soc_start_pct = r[11].as<double>();
       record.soc_end_pct = r[12].as<double>();
+      record.measured_capacity_pct = r[13].as<double>();
       result.push_back(std::move(record));
     }
     return result;
@@ -365,8 +371,9 @@ class PostgresStore final : public QueuedStore {
     tx().exec_params(
         "INSERT INTO discharges(string_id, start_ms, end_ms, ah_out, energy_out_kwh, "
         "min_string_voltage_v, peak_current_a, min_battery_voltage_v, weakest_position, "
-        "predicted_runtime_min, actual_runtime_min, soc_start_pct, soc_end_pct) "
-        "VALUES($1, $2, $3, $4, $5, $6, $7, decode($8, 'hex'), $9, $10, $11, $12, $13) "
+        "predicted_runtime_min, actual_runtime_min, soc_start_pct, soc_end_pct, "
+        "measured_capacity_pct) "
+        "VALUES($1, $2, $3, $4, $5, $6, $7, decode($8, 'hex'), $9, $10, $11, $12, $13, $14) "
         "ON CONFLICT(string_id, start_ms) DO UPDATE SET end_ms = excluded.end_ms, "
         "ah_out = excluded.ah_out, energy_out_kwh = excluded.energy_out_kwh, "
         "min_string_voltage_v = excluded.min_string_voltage_v, "
@@ -375,10 +382,12 @@ class PostgresStore final : public QueuedStore {
         "weakest_position = excluded.weakest_position, "
         "predicted_runtime_min = excluded.predicted_runtime_min, "
         "actual_runtime_min = excluded.actual_runtime_min, "
-        "soc_start_pct = excluded.soc_start_pct, soc_end_pct = excluded.soc_end_pct",
+        "soc_start_pct = excluded.soc_start_pct, soc_end_pct = excluded.soc_end_pct, "
+        "measured_capacity_pct = excluded.measured_capacity_pct",
         r.string_id, r.start_ms, r.end_ms, r.ah_out, r.energy_out_kWh, r.min_string_voltage_V,
         r.peak_current_A, hex_text(encode_doubles(r.min_battery_voltage_V)), r.weakest_position,
-        r.predicted_runtime_min, r.actual_runtime_min, r.soc_start_pct, r.soc_end_pct);
+        r.predicted_runtime_min, r.actual_runtime_min, r.soc_start_pct, r.soc_end_pct,
+        r.measured_capacity_pct);
   }
 
   void delete_expired(std::int64_t now_ms, const RetentionPolicy& policy) override {

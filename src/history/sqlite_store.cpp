@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS journal(seq INTEGER PRIMARY KEY, blob BLOB NOT NULL);
 )sql";
 
+constexpr const char* kAddMeasuredCapacity =
+    "ALTER TABLE discharges ADD COLUMN measured_capacity_pct REAL NOT NULL DEFAULT 0";
+
 // A chunk is kept past retention when a discharge of its channel's string overlaps it.
 constexpr const char* kUnprotected = R"sql(NOT EXISTS (SELECT 1 FROM discharges d
   JOIN channels ch ON ch.string_id = d.string_id
@@ -80,11 +83,16 @@ class SqliteStore final : public QueuedStore {
     // Version 1: the layout of the first release, including files written before versions
     // were kept (no version row; they may lack channels.string_id). A new version appends a
     // step here and raises kSqliteHistorySchemaVersion.
-    const ops::Schema schema{"history", path, {{1, [this](sqlite3*) {
-                                                  write_db_.exec(kSchema);
-                                                  add_string_id_column();
-                                                }}}};
-    static_assert(kSqliteHistorySchemaVersion == 1, "add the new schema step above");
+    const ops::Schema schema{"history",
+                             path,
+                             {{1,
+                               [this](sqlite3*) {
+                                 write_db_.exec(kSchema);
+                                 add_string_id_column();
+                               }},
+                              // 2: what a discharge measured as a capacity test.
+                              {2, [](sqlite3* db) { ops::exec_sql(db, kAddMeasuredCapacity); }}}};
+    static_assert(kSqliteHistorySchemaVersion == 2, "add the new schema step above");
     ops::migrate_schema(write_db_.handle(), schema);
     insert_channel_ = std::make_unique<SqliteStmt>(
         write_db_, "INSERT INTO channels(name, unit, string_id) VALUES(?, ?, ?)");
@@ -123,7 +131,7 @@ class SqliteStore final : public QueuedStore {
         *read_db_,
         "SELECT string_id, start_ms, end_ms, ah_out, energy_out_kWh, min_string_voltage_V, "
         "peak_current_A, min_battery_voltage_V, weakest_position, predicted_runtime_min, "
-        "actual_runtime_min, soc_start_pct, soc_end_pct FROM discharges "
+        "actual_runtime_min, soc_start_pct, soc_end_pct, measured_capacity_pct FROM discharges "
         "WHERE start_ms >= ?1 AND start_ms < ?2 AND (?3 = 0 OR string_id = ?3) "
         "ORDER BY start_ms DESC LIMIT ?4");
     start();
@@ -178,6 +186,7 @@ class SqliteStore final : public QueuedStore {
         record.actual_runtime_min = select.column_double(10);
         record.soc_start_pct = select.column_double(11);
         record.soc_end_pct = select.column_double(12);
+        record.measured_capacity_pct = select.column_double(13);
         result.push_back(std::move(record));
       }
     } catch (...) {
@@ -299,8 +308,8 @@ class SqliteStore final : public QueuedStore {
         write_db_,
         "INSERT OR REPLACE INTO discharges(string_id, start_ms, end_ms, ah_out, energy_out_kWh, "
         "min_string_voltage_V, peak_current_A, min_battery_voltage_V, weakest_position, "
-        "predicted_runtime_min, actual_runtime_min, soc_start_pct, soc_end_pct) "
-        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        "predicted_runtime_min, actual_runtime_min, soc_start_pct, soc_end_pct, "
+        "measured_capacity_pct) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     const auto voltages = encode_doubles(record.min_battery_voltage_V);
     upsert.bind(1, std::int64_t{record.string_id}).bind(2, record.start_ms).bind(3, record.end_ms);
     upsert.bind(4, record.ah_out).bind(5, record.energy_out_kWh);
@@ -308,6 +317,7 @@ class SqliteStore final : public QueuedStore {
     upsert.bind_blob(8, voltages).bind(9, std::int64_t{record.weakest_position});
     upsert.bind(10, record.predicted_runtime_min).bind(11, record.actual_runtime_min);
     upsert.bind(12, record.soc_start_pct).bind(13, record.soc_end_pct);
+    upsert.bind(14, record.measured_capacity_pct);
     upsert.run();
   }
 

@@ -23,6 +23,9 @@ struct DischargeRecord {
   double actual_runtime_min = 0.0;
   double soc_start_pct = 0.0;
   double soc_end_pct = 0.0;
+  // Capacity at the C10 rate in % of rated that this discharge measured, when it was a capacity
+  // test (model/capacity_test.hpp); 0 when it was not one.
+  double measured_capacity_pct = 0.0;
 };
 
 }  // namespace btms::model

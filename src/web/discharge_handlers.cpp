@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "model/capacity_test.hpp"
 #include "web/api_handlers.hpp"
 #include "web/history_handlers.hpp"
 #include "web/json_body.hpp"
@@ -44,22 +45,63 @@ json record_json(const model::DischargeRecord& d, std::int64_t now_ms) {
   const auto end_ms = running ? std::max(now_ms, d.start_ms) : d.end_ms;
   json min_voltages = json::array();
   for (const double v : d.min_battery_voltage_V) min_voltages.push_back(finite_or_null(v));
-  return json{{"id", discharge_id(d)},
-              {"string_id", d.string_id},
-              {"start_ms", d.start_ms},
-              {"end_ms", d.end_ms},
-              {"duration_min", static_cast<double>(end_ms - d.start_ms) / 60'000.0},
-              {"ah_out", finite_or_null(d.ah_out)},
-              {"energy_out_kWh", finite_or_null(d.energy_out_kWh)},
-              {"min_string_voltage_V", finite_or_null(d.min_string_voltage_V)},
-              {"peak_current_A", finite_or_null(d.peak_current_A)},
-              {"weakest_position", d.weakest_position},
-              {"min_battery_voltage_V", std::move(min_voltages)},
-              {"predicted_runtime_min", finite_or_null(d.predicted_runtime_min)},
-              {"actual_runtime_min", finite_or_null(d.actual_runtime_min)},
-              {"soc_start_pct", finite_or_null(d.soc_start_pct)},
-              {"soc_end_pct", finite_or_null(d.soc_end_pct)},
-              {"running", running}};
+  return json{
+      {"id", discharge_id(d)},
+      {"string_id", d.string_id},
+      {"start_ms", d.start_ms},
+      {"end_ms", d.end_ms},
+      {"duration_min", static_cast<double>(end_ms - d.start_ms) / 60'000.0},
+      {"ah_out", finite_or_null(d.ah_out)},
+      {"energy_out_kWh", finite_or_null(d.energy_out_kWh)},
+      {"min_string_voltage_V", finite_or_null(d.min_string_voltage_V)},
+      {"peak_current_A", finite_or_null(d.peak_current_A)},
+      {"weakest_position", d.weakest_position},
+      {"min_battery_voltage_V", std::move(min_voltages)},
+      {"predicted_runtime_min", finite_or_null(d.predicted_runtime_min)},
+      {"actual_runtime_min", finite_or_null(d.actual_runtime_min)},
+      {"soc_start_pct", finite_or_null(d.soc_start_pct)},
+      {"soc_end_pct", finite_or_null(d.soc_end_pct)},
+      {"measured_capacity_pct",
+       d.measured_capacity_pct > 0.0 ? finite_or_null(d.measured_capacity_pct) : json(nullptr)},
+      {"running", running}};
+}
+
+// Whether the discharge measured the string's capacity and whether that passes: the measurement
+// the engine stored at its end (under the limits of that moment), judged against the pass limit
+// in force now; for one that was no test, the reason in words (model/capacity_test.hpp, the
+// engine's own decision). Null when the string or its battery type is not known.
+json capacity_test_json(const OperatorContext& ctx, const model::DischargeRecord& d) {
+  if (!ctx.site || !ctx.engine) return nullptr;
+  const auto* string = ctx.site->find_string(d.string_id);
+  const auto* type = string ? ctx.site->find_battery_type(string->battery_type) : nullptr;
+  if (type == nullptr) return nullptr;
+  const auto config = ctx.engine->config();  // a copy: the engine may replace it meanwhile
+  const auto& limits = config.limits(d.string_id).string;
+  json j{{"pass_pct", limits.capacity_test_pass_pct}, {"rated_Ah", type->capacity_Ah}};
+  if (d.end_ms == 0) {
+    j["result"] = "running";
+    j["reason"] = "still running";
+    return j;
+  }
+  if (d.measured_capacity_pct > 0.0) {
+    const double pct = std::round(d.measured_capacity_pct * 10.0) / 10.0;
+    j["measured_pct"] = pct;
+    j["result"] = pct >= limits.capacity_test_pass_pct ? "pass" : "fail";
+    j["reason"] = fmt::format("{:.1f} % of the rated {:.0f} Ah at C10, {} the pass limit {:.0f} %",
+                              pct, type->capacity_Ah,
+                              pct >= limits.capacity_test_pass_pct ? "at or above" : "below",
+                              limits.capacity_test_pass_pct);
+    return j;
+  }
+  const auto m = model::measure_capacity(
+      d, *type, type->cells * string->batteries,
+      {limits.capacity_test_end_per_cell_V, limits.capacity_test_max_rate_C});
+  j["result"] = "not_a_test";
+  j["reason"] = m.capacity_pct ? std::string(
+                                     "not measured when it ended (recorded before "
+                                     "capacities were kept, or under other limits)")
+                               : "no capacity test: " + m.not_measured_because;
+  return j;
 }
 
 struct ListQuery {
@@ -141,7 +183,11 @@ Response list_discharges(const OperatorContext& ctx, const Request& request) {
                   records.begin() + static_cast<std::ptrdiff_t>(records.size() - q.limit));
   }
   json list = json::array();
-  for (const auto& r : records) list.push_back(record_json(r, now_ms));
+  for (const auto& r : records) {
+    auto j = record_json(r, now_ms);
+    j["capacity_test"] = capacity_test_json(ctx, r);
+    list.push_back(std::move(j));
+  }
   return no_store_json(200, json{{"discharges", std::move(list)}});
 }
 
@@ -190,7 +236,11 @@ Response one_discharge(const OperatorContext& ctx, const ParsedTarget& target) {
   }
   if (!record) return no_store_error(404, fmt::format("no such discharge: '{}'", id));
   const auto now_ms = ctx.clock->now_ms();
-  if (!csv) return no_store_json(200, record_json(*record, now_ms));
+  if (!csv) {
+    auto j = record_json(*record, now_ms);
+    j["capacity_test"] = capacity_test_json(ctx, *record);
+    return no_store_json(200, j);
+  }
 
   int batteries = static_cast<int>(record->min_battery_voltage_V.size());
   if (ctx.site) {

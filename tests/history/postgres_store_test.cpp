@@ -79,7 +79,7 @@ TEST_P(PostgresStoreTest, ChunksGoToMonthlyPartitionsThatRetentionDrops) {
 
 // The newest schema version of the PostgreSQL history (postgres_store.cpp): a new version
 // raises it there and here.
-constexpr int kPostgresHistorySchemaVersion = 1;
+constexpr int kPostgresHistorySchemaVersion = 2;
 
 int stored_schema_version(const std::string& connection) {
   pqxx::connection db(connection);
@@ -118,6 +118,35 @@ TEST_P(PostgresStoreTest, DatabaseFromBeforeVersionsIsBroughtForwardWithItsData)
   EXPECT_DOUBLE_EQ(series[0].buckets[1].mean, 13.6);
 }
 
+// Version 2 keeps what a discharge measured as a capacity test; a version 1 database gains the
+// column with its discharges kept (measured 0: unknown).
+TEST_P(PostgresStoreTest, DischargesKeepTheirMeasuredCapacityAndVersion1IsBroughtForward) {
+  model::DischargeRecord record;
+  record.string_id = 2;
+  record.start_ms = kJan2026;
+  record.end_ms = kJan2026 + 36'000'000;
+  record.ah_out = 88.0;
+  record.min_battery_voltage_V = {10.8, 10.7};
+  record.weakest_position = 2;
+  record.measured_capacity_pct = 87.5;
+  {
+    auto store = open();
+    store->append_discharge(record);
+    ASSERT_TRUE(store->flush());
+    const auto back = store->discharges(kJan2026 - 1, kJan2026 + 1, 2, 10);
+    ASSERT_EQ(back.size(), 1U);
+    EXPECT_DOUBLE_EQ(back[0].measured_capacity_pct, 87.5);
+  }
+  run_sql(postgres_connection(), "ALTER TABLE discharges DROP COLUMN measured_capacity_pct");
+  run_sql(postgres_connection(), "UPDATE schema_version SET version = 1 WHERE part = 'history'");
+  auto store = open();
+  EXPECT_EQ(stored_schema_version(postgres_connection()), kPostgresHistorySchemaVersion);
+  const auto back = store->discharges(kJan2026 - 1, kJan2026 + 1, 2, 10);
+  ASSERT_EQ(back.size(), 1U);
+  EXPECT_EQ(back[0].weakest_position, 2);
+  EXPECT_DOUBLE_EQ(back[0].measured_capacity_pct, 0.0);
+}
+
 TEST_P(PostgresStoreTest, NewerSchemaIsRefusedWithTheReasonAndLeftAsItIs) {
   open();
   run_sql(postgres_connection(), "UPDATE schema_version SET version = 99 WHERE part = 'history'");
@@ -127,7 +156,7 @@ TEST_P(PostgresStoreTest, NewerSchemaIsRefusedWithTheReasonAndLeftAsItIs) {
   } catch (const ops::SchemaTooNewError& error) {
     const std::string what = error.what();
     EXPECT_NE(what.find("schema version 99, written by a newer BTMS"), std::string::npos) << what;
-    EXPECT_NE(what.find("knows up to version 1"), std::string::npos) << what;
+    EXPECT_NE(what.find("knows up to version 2"), std::string::npos) << what;
   }
   EXPECT_EQ(stored_schema_version(postgres_connection()), 99);
 }

@@ -164,6 +164,31 @@ TEST(SchemaVersion, HistoryFromBeforeVersioningIsMigratedWithItsData) {
   EXPECT_EQ(db.scalar("SELECT string_id FROM channels WHERE name='ambient/1/temperature'"), 0);
 }
 
+TEST(SchemaVersion, HistoryVersion1KeepsItsDischargesAndGainsTheirMeasuredCapacity) {
+  test::TempDir dir;
+  const auto path = dir.file("history.db");
+  {
+    // A version 1 file: made by this build, then its discharges table as version 1 had it.
+    history::open_sqlite_store(path).reset();
+    Db db(path);
+    exec_sql(db.get(),
+             "ALTER TABLE discharges DROP COLUMN measured_capacity_pct;"
+             "INSERT INTO discharges VALUES(2, 1000, 601000, 12.5, 6.1, 520.0, 80.0, x'', 7,"
+             " 11.0, 10.0, 100.0, 88.0);");
+    set_version(db.get(), "history", 1);
+  }
+  {
+    auto store = history::open_sqlite_store(path);
+    const auto discharges = store->discharges(0, 10'000, 0, 10);
+    ASSERT_EQ(discharges.size(), 1u);
+    EXPECT_EQ(discharges[0].weakest_position, 7);
+    EXPECT_DOUBLE_EQ(discharges[0].ah_out, 12.5);
+    EXPECT_DOUBLE_EQ(discharges[0].measured_capacity_pct, 0.0);  // not known: no capacity test
+  }
+  Db db(path);
+  EXPECT_EQ(read_schema_version(db.get(), "history"), 2);
+}
+
 TEST(SchemaVersion, EveryGatewayDatabaseRefusesANewerFile) {
   struct Case {
     const char* name;

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/config_fields.hpp"
-#include "operator_fakes.hpp"
+#include "operator_fixture.hpp"
 #include "web/api_handlers.hpp"
 #include "web/discharge_handlers.hpp"
 #include "web/json_body.hpp"
@@ -22,113 +22,11 @@ namespace btms::web {
 namespace {
 
 using nlohmann::json;
-using operator_test::MemoryHistory;
-using operator_test::RecordingEngine;
-using operator_test::TempDir;
-
-constexpr const char* kClientAddress = "192.0.2.7";
-constexpr const char* kAlarmKey = "battery/1/2:battery_temperature_alarm";
-
-AuthTuning fast_tuning() {
-  AuthTuning t;
-  t.password_cost = security::PasswordHashCost::minimum();
-  return t;
-}
-
-std::shared_ptr<model::Site> two_strings() {
-  auto site = std::make_shared<model::Site>();
-  for (const auto& [id, batteries] : {std::pair{1, 3}, std::pair{2, 2}}) {
-    model::String s;
-    s.id = id;
-    s.ups_id = 1;
-    s.batteries = batteries;
-    site->strings.push_back(s);
-  }
-  return site;
-}
-
-model::DischargeRecord discharge(int string_id, std::int64_t start_ms, std::int64_t end_ms) {
-  model::DischargeRecord d;
-  d.string_id = string_id;
-  d.start_ms = start_ms;
-  d.end_ms = end_ms;
-  d.ah_out = 24.9;
-  d.min_battery_voltage_V = {12.02, 11.98, 12.1};
-  d.weakest_position = 2;
-  return d;
-}
-
-enum class Who { nobody, viewer, operator_, admin };
-
-class OperatorApiTest : public ::testing::Test {
- protected:
-  OperatorApiTest() : auth(dir.path(), false, false, fast_tuning()) {
-    engine->alarm_list.time_ms = 1'767'225'661'000;
-    engine::ActiveAlarm a;
-    a.key = kAlarmKey;
-    a.source = "battery/1/2";
-    a.rule = "battery_temperature_alarm";
-    a.text = "Battery 1/2 temperature high";
-    a.severity = model::Severity::alarm;
-    a.since_ms = 1'767'225'600'000;
-    a.value = 47.1;
-    a.raised_value = 48.2;
-    a.unit = "°C";
-    a.limit = 45.0;
-    engine->alarm_list.alarms.push_back(a);
-    ctx.engine = engine;
-    ctx.history = history;
-    ctx.auth = &auth;
-    ctx.site = two_strings();
-    ctx.action_timeout = std::chrono::milliseconds(100);
-    add_auth_routes(router, auth);
-    add_operator_routes(router, ctx);
-    const auto now = unix_now_ms();
-    sessions[Who::viewer] = auth.sessions().create("vera", security::Role::viewer, now);
-    sessions[Who::operator_] = auth.sessions().create("olga", security::Role::operator_, now);
-    sessions[Who::admin] = auth.sessions().create("adam", security::Role::admin, now);
-    history->records = {discharge(1, 1000, 901'000), discharge(2, 2000, 602'000)};
-    history->series["string/1/voltage"] = {{1000, 540, 541, 540.5, 1}, {2000, 539, 539, 539, 1}};
-    history->series["string/1/current"] = {{1000, -80, -80, -80, 1}};
-    history->series["battery/1/1/voltage"] = {{2000, 12.5, 12.5, 12.5, 1}};
-    // battery/1/2 and 1/3 never read: the export must leave their columns empty, not fail.
-  }
-
-  Request request(std::string method, std::string target, std::string body = "",
-                  Who who = Who::operator_, bool with_csrf = true) {
-    Request r;
-    r.method = std::move(method);
-    r.target = std::move(target);
-    r.body = std::move(body);
-    r.remote_address = kClientAddress;
-    if (who != Who::nobody) {
-      const auto& s = sessions.at(who);
-      r.headers["cookie"] = std::string(security::kSessionCookieName) + "=" + s.id;
-      if (with_csrf) r.headers["x-csrf-token"] = s.csrf_token;
-    }
-    return r;
-  }
-  Response send(std::string method, std::string target, std::string body = "",
-                Who who = Who::operator_, bool with_csrf = true) {
-    return router.handle(
-        request(std::move(method), std::move(target), std::move(body), who, with_csrf));
-  }
-  std::vector<security::AuditEntry> audit_of(security::AuditAction action) {
-    std::vector<security::AuditEntry> out;
-    for (auto& e : auth.audit()->query(0, INT64_MAX, 1000)) {
-      if (e.action == action) out.push_back(std::move(e));
-    }
-    return out;
-  }
-
-  TempDir dir;
-  AuthContext auth;
-  std::shared_ptr<RecordingEngine> engine = std::make_shared<RecordingEngine>();
-  std::shared_ptr<MemoryHistory> history = std::make_shared<MemoryHistory>();
-  OperatorContext ctx;
-  Router router;
-  std::map<Who, security::Session> sessions;
-};
+using operator_test::discharge;
+using operator_test::kAlarmKey;
+using operator_test::kClientAddress;
+using operator_test::OperatorApiTest;
+using operator_test::Who;
 
 struct Endpoint {
   const char* method;
@@ -487,6 +385,54 @@ TEST_F(OperatorApiTest, ConfigUpdateValidatesSubmitsAndAuditsTheChangedFields) {
   // Refused by the engine: 409, audited.
   engine->answer = engine::ActionResult{false, "configuration refused"};
   EXPECT_EQ(send("PUT", "/api/v1/config", R"({"debounce_count":6})", Who::admin).status, 409);
+}
+
+// A discharge's capacity test: the measurement stored at its end judged against the pass limit
+// in force (80 % by default), or why it was no test, in words.
+TEST_F(OperatorApiTest, DischargesSayWhetherTheyMeasuredTheCapacityAndWhetherItPasses) {
+  auto site = std::make_shared<model::Site>(*ctx.site);
+  model::BatteryType type;
+  type.name = "agm100";
+  type.capacity_Ah = 100.0;
+  site->battery_types.push_back(type);
+  for (auto& s : site->strings) s.battery_type = "agm100";
+  ctx.site = site;
+  auto passed = discharge(1, 1000, 36'001'000);
+  passed.measured_capacity_pct = 85.04;
+  auto failed = discharge(2, 2000, 36'002'000);
+  failed.measured_capacity_pct = 79.94;        // judged at the 0.1 % it is shown with: 79.9 %
+  auto partial = discharge(1, 3000, 603'000);  // 10 min from 0 % SOC: no test
+  history->records = {passed, failed, partial};
+
+  const auto r = send("GET", "/api/v1/discharges?from=0", "", Who::viewer);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto list = json::parse(r.body).at("discharges");
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(list[0].at("measured_capacity_pct"), 85.04);
+  EXPECT_EQ(list[0].at("capacity_test").at("result"), "pass");
+  EXPECT_EQ(list[0].at("capacity_test").at("measured_pct"), 85.0);
+  EXPECT_EQ(list[0].at("capacity_test").at("pass_pct"), 80.0);
+  EXPECT_EQ(list[1].at("capacity_test").at("result"), "fail");
+  EXPECT_NE(
+      list[1].at("capacity_test").at("reason").get<std::string>().find("below the pass limit 80 %"),
+      std::string::npos);
+  EXPECT_TRUE(list[2].at("measured_capacity_pct").is_null());
+  EXPECT_EQ(list[2].at("capacity_test").at("result"), "not_a_test");
+  EXPECT_NE(list[2].at("capacity_test").at("reason").get<std::string>().find("not full"),
+            std::string::npos)
+      << list[2].dump();
+
+  // The pass limit is the string's own when it has one.
+  engine->current_config.per_string[2] = engine->current_config.defaults;
+  engine->current_config.per_string[2].string.capacity_test_pass_pct = 75.0;
+  const auto one = send("GET", "/api/v1/discharges/2-2000", "", Who::viewer);
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(json::parse(one.body).at("capacity_test").at("result"), "pass");
+
+  // Without the string's battery type there is nothing to judge against.
+  ctx.site = operator_test::two_strings();
+  const auto unknown = send("GET", "/api/v1/discharges/2-2000", "", Who::viewer);
+  EXPECT_TRUE(json::parse(unknown.body).at("capacity_test").is_null());
 }
 
 TEST(JsonBody, Utf8LengthCountsCodePoints) {

@@ -19,6 +19,19 @@ export interface Discharge {
   soc_start_pct: number;
   soc_end_pct: number;
   running: boolean;
+  /** Capacity at C10 in % of rated when the discharge was a capacity test, else null. */
+  measured_capacity_pct?: number | null;
+  /** The gateway's judgement of it (null when the string's battery type is unknown). */
+  capacity_test?: CapacityTest | null;
+}
+
+/** A discharge judged as a capacity test against the pass limit (IEEE 1188: 80 % of rated). */
+export interface CapacityTest {
+  result: 'pass' | 'fail' | 'not_a_test' | 'running';
+  reason: string;
+  pass_pct: number;
+  rated_Ah: number;
+  measured_pct?: number;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Session, Topology, getJson } from '../lib/api';
-import { Discharge, runtimeVersusPrediction } from '../lib/playback';
+import { CapacityTest, Discharge, runtimeVersusPrediction } from '../lib/playback';
 import { batteryDeviations, dischargeKind } from '../lib/report';
 import { themeTextColour } from '../lib/theme';
 import { HistoryPlot, useHistory } from './Plot';
@@ -101,6 +101,12 @@ export function DischargeReport(props: { id: string; topology: Topology; session
               {num(d.soc_start_pct, 0, '%')} → {num(d.soc_end_pct, 0, '%')}
             </td>
           </tr>
+          <tr class={`capacity-${d.capacity_test?.result ?? 'unknown'}`}>
+            <th>Capacity test</th>
+            <td data-testid="report-capacity" data-result={d.capacity_test?.result ?? 'unknown'}>
+              {capacityVerdict(d.capacity_test)}
+            </td>
+          </tr>
           <tr>
             <th>Runtime against the prediction</th>
             <td data-testid="report-runtime">{kind === 'full' ? runtimeVersusPrediction(d) : `${num(d.duration_min, 1, 'min')} (not compared: ${kind} discharge)`}</td>
@@ -148,4 +154,17 @@ export function DischargeReport(props: { id: string; topology: Topology; session
       <p class="signature">Checked by: ______________________ Date: ____________</p>
     </section>
   );
+}
+
+/** The capacity test's verdict in words: PASS or FAIL with the figure, or why it was no test. */
+function capacityVerdict(t: CapacityTest | null | undefined) {
+  if (!t) return 'not judged: the string\'s battery type (rated capacity) is not known';
+  if (t.result === 'pass' || t.result === 'fail')
+    return (
+      <>
+        <strong class={t.result === 'pass' ? 'verdict-pass' : 'verdict-fail'}>{t.result === 'pass' ? 'PASS' : 'FAIL'}</strong>: {t.reason}
+        {t.result === 'fail' ? ' — plan the replacement of the string\'s weakest blocks (IEEE 1188).' : ''}
+      </>
+    );
+  return `${t.reason} (pass limit ${t.pass_pct} % of the rated ${t.rated_Ah} Ah)`;
 }

@@ -40,6 +40,7 @@ export function DischargesPage(props: { changeTick: number }) {
               <th>Min string voltage</th>
               <th>Weakest battery</th>
               <th>Runtime vs prediction</th>
+              <th>Capacity test</th>
               <th />
             </tr>
           </thead>
@@ -57,6 +58,9 @@ export function DischargesPage(props: { changeTick: number }) {
                   <td>{num(d.min_string_voltage_V, 1, 'V')}</td>
                   <td>{d.weakest_position ? <a href={`#/battery/${d.string_id}/${d.weakest_position}`}>{d.string_id}/{d.weakest_position}</a> : '—'}</td>
                   <td>{runtimeVersusPrediction(d)}</td>
+                  <td data-testid={`capacity-${d.id}`} title={d.capacity_test?.reason}>
+                    {d.capacity_test?.result === 'pass' || d.capacity_test?.result === 'fail' ? `${d.capacity_test.result === 'pass' ? 'pass' : 'FAIL'} (${d.capacity_test.measured_pct} %)` : d.capacity_test ? 'no test' : '—'}
+                  </td>
                   <td>
                     <a href={`#/discharge/${d.id}`} data-testid={`discharge-${d.id}`}>playback</a> ·{' '}
                     <a href={`/api/v1/discharges/${d.id}.csv`} download>CSV</a>
