@@ -15,6 +15,7 @@
 
 #include "engine/engine_config_store.hpp"
 #include "history/history_store.hpp"
+#include "history/maintenance_log.hpp"
 #include "ops/schema_version.hpp"
 #include "ops/tar_archive.hpp"
 #include "security/audit_log.hpp"
@@ -48,6 +49,8 @@ const std::vector<DataFile> kFiles = {
     {"cloud-outbox.db", true, {}},
     // Notification deliveries: sent, retried, failed (notify/delivery_log.cpp, gateway_runtime).
     {"notify.db", true, {}},
+    // Battery replacements and maintenance notes (history/maintenance_log.cpp, web_server).
+    {"maintenance.db", true, {{"maintenance", history::kMaintenanceSchemaVersion}}},
 };
 
 class Connection {

@@ -15,7 +15,7 @@ namespace btms::security {
 using detail::SqliteStatement;
 
 namespace {
-constexpr std::array<std::pair<AuditAction, std::string_view>, 9> kActionNames{{
+constexpr std::array<std::pair<AuditAction, std::string_view>, 10> kActionNames{{
     {AuditAction::login, "login"},
     {AuditAction::login_failed, "login_failed"},
     {AuditAction::logout, "logout"},
@@ -25,6 +25,7 @@ constexpr std::array<std::pair<AuditAction, std::string_view>, 9> kActionNames{{
     {AuditAction::config_change, "config_change"},
     {AuditAction::user_change, "user_change"},
     {AuditAction::access_denied, "access_denied"},
+    {AuditAction::maintenance, "maintenance"},
 }};
 
 // Fields come partly from requests; cap them so one entry cannot fill the disk.

@@ -31,6 +31,7 @@ enum class AuditAction {
   config_change,  // topology, thresholds, settings
   user_change,    // add/remove/role/password of an account
   access_denied,  // authenticated request refused for role or CSRF
+  maintenance,    // a battery replacement or a maintenance note recorded
 };
 
 std::string_view to_string(AuditAction action);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "history/history_store.hpp"
+#include "history/maintenance_log.hpp"
 #include "model/clock.hpp"
 #include "model/snapshot.hpp"
 #include "model/topology.hpp"
@@ -33,6 +34,9 @@ struct ApiContext {
   std::vector<std::function<std::string()>> extra_metrics;
   // Operators' display names of UPSs and strings over the site file's (null = none).
   std::shared_ptr<DisplayNames> names;
+  // Battery replacements (the attention page judges a replaced battery from its replacement on;
+  // null = none kept).
+  std::shared_ptr<history::MaintenanceLog> maintenance;
 };
 
 // System time in Unix ms: for logins, sessions and the audit log, which are about real people

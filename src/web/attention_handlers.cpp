@@ -100,17 +100,22 @@ const history::ChannelSeries* find_series(const SeriesByName& series, const std:
 }
 
 // The history figures of one battery into `b`.
+// since_ms: the battery's latest replacement (0 = none): the old block's resistance says nothing
+// about the new one, so its trend starts there.
 void history_figures(const SeriesByName& series, const std::string& battery,
-                     const std::string& ambient, std::int64_t now_ms, BatteryCondition& b) {
+                     const std::string& ambient, std::int64_t now_ms, std::int64_t since_ms,
+                     BatteryCondition& b) {
   if (const auto* r = find_series(series, battery + "/resistance");
       r && b.baseline_mOhm && *b.baseline_mOhm > 0.0) {
     std::vector<std::pair<std::int64_t, double>> points;
-    for (const auto& bucket : r->buckets) points.emplace_back(bucket.time_ms, bucket.mean);
+    for (const auto& bucket : r->buckets) {
+      if (bucket.time_ms >= since_ms) points.emplace_back(bucket.time_ms, bucket.mean);
+    }
     if (const auto slope = slope_per_month(points, kMinTrendSpan_ms))
       b.trend_pct_per_month = 100.0 * *slope / *b.baseline_mOhm;
     // The rise within the last week: now against the oldest bucket of the week.
     const auto week = std::find_if(r->buckets.begin(), r->buckets.end(), [&](const auto& bucket) {
-      return bucket.time_ms >= now_ms - kWeek_ms;
+      return bucket.time_ms >= std::max(now_ms - kWeek_ms, since_ms);
     });
     if (week != r->buckets.end() && b.resistance_mOhm)
       b.rise_in_week_pct = 100.0 * (*b.resistance_mOhm - week->mean) / *b.baseline_mOhm;
@@ -169,18 +174,25 @@ std::string attention_json(const ApiContext& ctx, const AttentionQuery& query) {
     BatteryCondition condition;
     Attention attention;
     bool balancing = false;
+    std::optional<history::MaintenanceRecord> replaced;  // its latest replacement
   };
   std::vector<Row> rows;
   std::vector<std::string> channels;
   for (const auto& s : site.strings) {
     if (query.string_id != 0 && s.id != query.string_id) continue;
+    std::map<int, history::MaintenanceRecord> replacements;
+    if (ctx.maintenance) {
+      for (auto& r : ctx.maintenance->latest_replacements(s.id))
+        replacements.emplace(r.position, std::move(r));
+    }
     const std::string ambient =
         s.ambient_th != 0 ? model::channel_name(model::ambient_id(s.ambient_th), "temperature")
                           : "";
     if (!ambient.empty()) channels.push_back(ambient);
     for (int k = 1; k <= s.batteries; ++k) {
       const auto id = model::battery_id(s.id, k);
-      Row row{&s, k, {}, {}, false};
+      Row row{&s, k, {}, {}, false, std::nullopt};
+      if (const auto it = replacements.find(k); it != replacements.end()) row.replaced = it->second;
       auto& b = row.condition;
       b.readings_ok = live.known_and_ok(id + "/voltage") && live.known_and_ok(id + "/temperature");
       b.voltage_V = live.good(id + "/voltage");
@@ -222,16 +234,29 @@ std::string attention_json(const ApiContext& ctx, const AttentionQuery& query) {
           row.string->ambient_th != 0
               ? model::channel_name(model::ambient_id(row.string->ambient_th), "temperature")
               : "";
-      history_figures(series, id, ambient, now_ms, row.condition);
+      // The replacement's entry is when the engine began learning the new block's baseline.
+      const std::int64_t since_ms = row.replaced ? row.replaced->recorded_ms : 0;
+      history_figures(series, id, ambient, now_ms, since_ms, row.condition);
       const auto& recent = discharges[row.string->id];
-      row.condition.recent_discharges = static_cast<int>(recent.size());
-      row.condition.weakest_in_recent = static_cast<int>(std::count_if(
-          recent.begin(), recent.end(),
-          [&](const model::DischargeRecord& d) { return d.weakest_position == row.position; }));
+      const auto counted = [&](const model::DischargeRecord& d) { return d.start_ms >= since_ms; };
+      row.condition.recent_discharges =
+          static_cast<int>(std::count_if(recent.begin(), recent.end(), counted));
+      row.condition.weakest_in_recent = static_cast<int>(
+          std::count_if(recent.begin(), recent.end(), [&](const model::DischargeRecord& d) {
+            return counted(d) && d.weakest_position == row.position;
+          }));
     }
   }
 
-  for (auto& row : rows) row.attention = assess_battery(row.condition);
+  for (auto& row : rows) {
+    row.attention = assess_battery(row.condition);
+    if (row.replaced && row.replaced->recorded_ms >= from_ms) {
+      row.attention.reasons.push_back(fmt::format(
+          "replaced on {} (serial {}): judged from then on, its baseline learned from the new "
+          "block",
+          row.replaced->work_date, row.replaced->serial));
+    }
+  }
   std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
     return needs_attention_before(a.attention, b.attention);
   });
@@ -267,6 +292,10 @@ std::string attention_json(const ApiContext& ctx, const AttentionQuery& query) {
         {"max_over_ambient_K", number_or_null(b.max_over_ambient_K, 1)},
         {"recent_discharges", b.recent_discharges},
         {"weakest_in_recent", b.weakest_in_recent},
+        {"replaced", row.replaced ? json{{"work_date", row.replaced->work_date},
+                                         {"serial", row.replaced->serial},
+                                         {"recorded_ms", row.replaced->recorded_ms}}
+                                  : json(nullptr)},
     });
   }
   return json{{"time_ms", now_ms},

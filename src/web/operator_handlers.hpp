@@ -12,6 +12,7 @@
 #include "engine/engine_service.hpp"
 #include "engine/event_durability.hpp"
 #include "history/history_store.hpp"
+#include "history/maintenance_log.hpp"
 #include "model/clock.hpp"
 #include "model/topology.hpp"
 #include "web/auth_handlers.hpp"
@@ -25,6 +26,8 @@ inline constexpr std::size_t kMaxTextChars = 500;  // comment, reason
 struct OperatorContext {
   std::shared_ptr<engine::EngineService> engine;   // null = no engine (503)
   std::shared_ptr<history::HistoryStore> history;  // discharge records; null = 503
+  // Battery replacements and notes (maintenance.db); null = 503 on /api/v1/maintenance.
+  std::shared_ptr<history::MaintenanceLog> maintenance;
   AuthContext* auth = nullptr;                     // who is acting, and the audit log
   // Strings and their battery counts (404 for unknown strings and positions, the battery
   // channels of a discharge export). Null: the engine's own "unknown string" answer decides.

@@ -672,6 +672,11 @@ WebServer::WebServer(WebOptions options, std::shared_ptr<const model::SnapshotPu
   core.history.derived = core.api.derived;
   add_history_routes(core.router, core.history);
   core.operator_ctx.auth = core.auth.get();
+  // Replacements and notes live for the life of the site beside the history (data folder).
+  core.operator_ctx.maintenance = std::make_shared<history::MaintenanceLog>(
+      core.options.data_dir.empty() ? std::string{}
+                                    : core.options.data_dir + "/maintenance.db");
+  core.api.maintenance = core.operator_ctx.maintenance;
   core.operator_ctx.site = core.api.site;
   add_operator_routes(core.router, core.operator_ctx);
   add_notification_routes(core.router, core.notifications);

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "history/history_store.hpp"
+#include "history/maintenance_log.hpp"
 #include "web/attention_handlers.hpp"
 #include "web/battery_attention.hpp"
 #include "web/router.hpp"
@@ -328,6 +329,44 @@ TEST_F(AttentionApiTest, RanksAndExplainsEachBattery) {
   EXPECT_EQ(answer["counts"]["plan_replacement"], 2);
   EXPECT_EQ(answer["counts"]["check_connection"], 2);
   EXPECT_EQ(answer["counts"]["ok"], 1);
+}
+
+// A replaced battery is judged from its replacement on: the old block's resistance trend and the
+// discharges it led say nothing about the new one.
+TEST_F(AttentionApiTest, AReplacedBatteryIsJudgedFromItsReplacementOn) {
+  auto log = std::make_shared<history::MaintenanceLog>("");
+  const auto replaced = [&](int position, std::int64_t recorded_ms, const char* serial) {
+    history::MaintenanceRecord r;
+    r.string_id = 1;
+    r.position = position;
+    r.kind = history::MaintenanceKind::replacement;
+    r.work_date = "2026-05-28";
+    r.serial = serial;
+    r.recorded_ms = recorded_ms;
+    log->add(r);
+  };
+  replaced(5, kNow - 8 * 86'400'000LL - 12 * kHour, "NEW-5");  // after two of its three
+  replaced(2, kNow - 12 * kHour, "NEW-2");                     // half a day ago
+  replaced(1, kNow - 40 * 86'400'000LL, "OLD-1");              // before the window
+  ctx_.maintenance = log;
+  const auto answer = get("/api/v1/attention?days=30");
+
+  const auto& weak = battery(answer, "battery/1/5");
+  EXPECT_EQ(weak["recent_discharges"], 1);
+  EXPECT_EQ(weak["weakest_in_recent"], 1);
+  EXPECT_EQ(weak["recommendation"], "ok");
+  EXPECT_EQ(weak["replaced"]["serial"], "NEW-5");
+  EXPECT_NE(weak["reasons"].dump().find("replaced on 2026-05-28 (serial NEW-5)"), std::string::npos)
+      << weak.dump();
+  // 1/2: half a day of the new block is no trend; its rise over the baseline still counts.
+  const auto& ageing = battery(answer, "battery/1/2");
+  EXPECT_TRUE(ageing["trend_pct_per_month"].is_null()) << ageing.dump();
+  EXPECT_EQ(ageing["recommendation"], "plan_replacement");
+  // 1/1: replaced long before the window: recorded, but no longer a reason.
+  const auto& old = battery(answer, "battery/1/1");
+  EXPECT_EQ(old["replaced"]["serial"], "OLD-1");
+  EXPECT_EQ(old["reasons"].dump().find("replaced on"), std::string::npos) << old.dump();
+  EXPECT_TRUE(battery(answer, "battery/1/3")["replaced"].is_null());
 }
 
 TEST_F(AttentionApiTest, WithoutHistoryOnlyTheLiveFigures) {

@@ -69,9 +69,15 @@ describe('state you cannot miss: manual open, room inputs, theme, phone (demo)',
     assert.equal(await page.locator(`[data-testid="ups-${target.ups}"]`).getAttribute('data-tone'), 'ok');
   });
 
-  test('after a manual open: chip "open for maintenance", UPS tile not green, banner names who and why', async () => {
-    const [status, answer] = await post(page, `/api/v1/strings/${target.id}/open`, { reason: 'e2e replace battery 3' });
-    assert.equal(status, 200, JSON.stringify(answer));
+  test('after a manual open from the string page: chip "open for maintenance", UPS tile not green, banner names who and why', async () => {
+    await page.goto(`${base}#/string/${target.id}`);
+    await page.fill('[data-testid="open-maintenance-reason"]', 'e2e replace battery 3');
+    await page.click('[data-testid="open-maintenance-button"]');
+    const confirm = page.locator('[data-testid="open-maintenance-confirm"]');
+    await confirm.waitFor();
+    assert.match(await confirm.innerText(), /UPS runs without this string's batteries/);
+    await page.click('[data-testid="open-maintenance-yes"]');
+    await page.waitForFunction(() => /opened|open/i.test(document.querySelector('[data-testid="open-maintenance-message"]')?.textContent ?? ''));
     await page.goto(`${base}#/`);
     const chip = page.locator(`[data-testid="string-chips-${target.id}"] [data-kind="maintenance"]`);
     await chip.waitFor();
@@ -82,7 +88,7 @@ describe('state you cannot miss: manual open, room inputs, theme, phone (demo)',
 
     await page.goto(`${base}#/string/${target.id}`);
     const banner = page.locator('[data-testid="open-string-banner"]');
-    await page.waitForFunction(() => /Opened by e2e-admin: e2e replace battery 3/.test(document.querySelector('[data-testid="banner-cause"]')?.textContent ?? ''));
+    await page.waitForFunction(() => /Opened by e2e-admin: maintenance: e2e replace battery 3/.test(document.querySelector('[data-testid="banner-cause"]')?.textContent ?? ''));
     assert.match(await banner.innerText(), /OPEN for maintenance/);
     assert.match(await banner.innerText(), /Open since/);
     await shot(page, 'state-string-banner-maintenance');
@@ -95,6 +101,49 @@ describe('state you cannot miss: manual open, room inputs, theme, phone (demo)',
     await page.waitForFunction(() => !document.querySelector('[data-testid="open-string-banner"]'), undefined, { timeout: 10_000 });
     await page.goto(`${base}#/`);
     await page.waitForFunction((id) => document.querySelector(`[data-testid="string-chips-${id}"] [data-kind="closed"]`), target.id);
+  });
+
+  test('maintenance record: a replacement from the battery page (baseline learned anew), a note on the string page, both audited', async () => {
+    const position = 3;
+    await page.goto(`${base}#/battery/${target.id}/${position}`);
+    await page.click('[data-testid="maintenance-replacement-open"]');
+    await page.fill('[data-testid="replacement-serial"]', 'E2E-SN-0042');
+    await page.fill('[data-testid="replacement-note"]', 'e2e: swollen case');
+    await page.click('[data-testid="replacement-save"]');
+    const confirm = page.locator('[data-testid="replacement-confirm"]');
+    await confirm.waitFor();
+    assert.match(await confirm.innerText(), /resistance baseline is then learned again/);
+    await page.click('[data-testid="replacement-confirm-yes"]');
+    await page.waitForFunction(() => /replacement recorded/.test(document.querySelector('[data-testid="maintenance-message"]')?.textContent ?? ''));
+    const item = page.locator('[data-testid="maintenance-list"] li[data-kind="replacement"]');
+    await item.waitFor();
+    assert.match(await item.innerText(), new RegExp(`Battery ${target.id}/${position} replaced \\(new serial E2E-SN-0042\\): e2e: swollen case — e2e-admin`));
+    await shot(page, 'maintenance-battery-replacement');
+    // The engine confirmed that it learns the battery's baseline anew before the record was kept.
+    assert.match(
+      await page.locator('[data-testid="maintenance-message"]').innerText(),
+      new RegExp(`replacement recorded; resistance baseline of battery ${target.id}/${position} will be learned again`),
+    );
+
+    // The string's page lists the battery's replacement with its own notes.
+    await page.goto(`${base}#/string/${target.id}`);
+    await page.fill('[data-testid="maintenance-note"]', 'e2e: torque check of all terminals');
+    await page.click('[data-testid="maintenance-add-note"]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="maintenance-list"] li').length >= 2);
+    const list = await page.locator('[data-testid="maintenance-list"]').innerText();
+    assert.match(list, /E2E-SN-0042/);
+    assert.match(list, new RegExp(`String ${target.id}: e2e: torque check of all terminals`));
+    await shot(page, 'maintenance-string-record');
+
+    const records = (await (await fetch(`${base}api/v1/maintenance?string=${target.id}`)).json()).records;
+    assert.deepEqual(
+      records.map((r) => [r.kind, r.position, r.user]).sort(),
+      [['note', 0, 'e2e-admin'], ['replacement', position, 'e2e-admin']],
+    );
+    const audit = await page.evaluate(async () => (await fetch('/api/v1/audit?limit=100')).json());
+    const entries = audit.filter((e) => e.action === 'maintenance');
+    assert.equal(entries.length, 2, JSON.stringify(entries));
+    assert.ok(entries.some((e) => e.target === `battery/${target.id}/${position}` && /new serial E2E-SN-0042/.test(e.detail)));
   });
 
   test('dark theme: chart axis labels and ticks are drawn in the theme text colour', async () => {

@@ -95,7 +95,7 @@ describe('operator pages against the documented API (stubbed answers)', { skip: 
     await page.route('**/api/v1/config', (route) => {
       if (route.request().method() === 'GET') return route.fulfill(json(CONFIG));
       record(route);
-      return route.fulfill(json({ error: 'invalid configuration', problems: ['defaults.battery.temperature_alarm_C: must be above the warning 40'] }, 400));
+      return route.fulfill(json({ error: 'invalid configuration', problems: ['defaults.battery.temperature_alarm_C: must be below the trip limit 46 (a limit the page does not show)'] }, 400));
     });
     // The real stream passes through; the test adds an alarm-count message as the engine would.
     await page.routeWebSocket('**/api/v1/stream', (ws) => {
@@ -185,19 +185,25 @@ describe('operator pages against the documented API (stubbed answers)', { skip: 
     await page.click('[data-testid="review-changes"]');
     assert.match(await page.locator('[data-testid="settings-problems"]').innerText(), /defaults\.battery\.temperature_alarm_C: 300 is above the maximum 80/);
     assert.equal(sent.length, before, 'nothing was sent');
+    // Below its warning limit: the order check names the changed field before any dialog.
     await alarm.fill('39');
+    await page.click('[data-testid="review-changes"]');
+    assert.match(await page.locator('[data-testid="settings-problems"]').innerText(), /defaults\.battery\.temperature_alarm_C 39 °C must be above defaults\.battery\.temperature_warning_C \(40 °C\)/);
+    assert.equal(sent.length, before, 'nothing was sent');
+    // A change the page cannot judge goes to the server, whose refusal (stubbed) is shown.
+    await alarm.fill('46');
     await page.fill('[data-testid="field-debounce_count"]', '4');
     await page.click('[data-testid="review-changes"]');
     const dialog = await page.locator('[data-testid="confirm-dialog"]').innerText();
     assert.match(dialog, /debounce_count\s+3\s+→\s+4/);
-    assert.match(dialog, /defaults\.battery\.temperature_alarm_C\s+45 °C\s+→\s+39 °C/);
+    assert.match(dialog, /defaults\.battery\.temperature_alarm_C\s+45 °C\s+→\s+46 °C/);
     await shot(page, 'stub-settings-confirm');
     await page.click('[data-testid="confirm-apply"]');
-    await page.locator('[data-testid="settings-problems"]', { hasText: 'must be above the warning 40' }).waitFor();
+    await page.locator('[data-testid="settings-problems"]', { hasText: 'must be below the trip limit 46' }).waitFor();
     assert.deepEqual(sent.at(-1), {
       method: 'PUT',
       path: '/api/v1/config',
-      body: { debounce_count: 4, defaults: { battery: { temperature_alarm_C: 39 } } },
+      body: { debounce_count: 4, defaults: { battery: { temperature_alarm_C: 46 } } },
       csrf: CSRF,
     });
     await shot(page, 'stub-settings-problems');

@@ -23,6 +23,8 @@ export interface BatteryAttention {
   max_over_ambient_K: number | null;
   recent_discharges: number;
   weakest_in_recent: number;
+  /** Its latest replacement (maintenance record), judged from then on. */
+  replaced?: { work_date: string; serial: string; recorded_ms: number } | null;
 }
 
 export interface AttentionAnswer {

@@ -109,6 +109,11 @@ export function AttentionPage(props: { topology: Topology; changeTick: number; i
                       <a href={`#/battery/${b.string_id}/${b.position}`}>
                         {b.string_id}/{b.position}
                       </a>
+                      {b.replaced && (
+                        <div class="muted" title={`serial ${b.replaced.serial}`}>
+                          replaced {b.replaced.work_date}
+                        </div>
+                      )}
                     </td>
                     <td>{fixed(b.voltage_V, 3, 'V')}</td>
                     <td>{fixed(b.temperature_C, 1, '°C')}</td>

@@ -9,6 +9,7 @@ import { HistoryPlot, Loaded, RefLine, useHistory } from './Plot';
 import { LimitLine, limitLines } from '../lib/limits';
 import { RangePicker, useRangeState } from './RangePicker';
 import { resistanceVersusBaseline } from '../lib/format';
+import { MaintenanceSection } from './MaintenanceSection';
 import { OpenStringBanner } from './OpenStringBanner';
 import { BatteryAlarms } from './BatteryAlarms';
 import { axisStroke, themeTextColour } from '../lib/theme';
@@ -112,6 +113,7 @@ export function BatteryPage(props: {
       <h2>Trend since this page opened</h2>
       <div ref={chartRef} />
       <BatteryHistory id={id} stringId={props.string} cells={props.cells} baseline_mOhm={store.get(`${id}/resistance_baseline`)?.value} now={now} />
+      <MaintenanceSection stringId={props.string} position={props.position} session={props.session} />
     </section>
   );
 }

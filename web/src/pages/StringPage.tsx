@@ -4,6 +4,8 @@ import { LiveStore } from '../lib/live';
 import { stringState } from '../lib/format';
 import { BarChart, Bar } from './BarChart';
 import { Value } from './Value';
+import { MaintenanceSection } from './MaintenanceSection';
+import { OpenForMaintenance } from './OpenForMaintenance';
 import { OpenStringBanner } from './OpenStringBanner';
 import { ActiveAlarm } from '../lib/events';
 import { Session, getJson } from '../lib/api';
@@ -61,6 +63,7 @@ export function StringPage(props: {
         <Value v={store.get(`string/${s.id}/voltage`)} digits={2} now={now} /> · current{' '}
         <Value v={store.get(`string/${s.id}/current`)} digits={2} now={now} /> · {s.batteries} batteries
       </p>
+      <OpenForMaintenance stringId={s.id} store={store} session={props.session} />
       <BarChart title="Voltage" unit="V" bars={bars('voltage')} outlierAbs={0.05} digits={3} now={now} tones={tones('voltage')} limits={limits.voltage} />
       <BarChart title="Temperature" unit="°C" bars={bars('temperature')} outlierAbs={3} digits={1} now={now} tones={tones('temperature')} limits={limits.temperature} />
       <BarChart
@@ -78,6 +81,7 @@ export function StringPage(props: {
         <span class="outlier-mark">○</span> far from the string's mean <span class="balancing-mark">▲</span> balancing{' '}
         <span class="bar-stale">■</span> stale or lost — click a bar for the battery
       </p>
+      <MaintenanceSection stringId={s.id} session={props.session} />
     </section>
   );
 }
