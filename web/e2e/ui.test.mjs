@@ -4,6 +4,7 @@
 // Screenshots of every page go to e2e/artifacts/ for a human to look at.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { addAdmin, dataDir, launchBrowser, logIn, newPage, round1, shot, skipReason, startDemo, stopDemo } from './demo.mjs';
 
 // The demo string the walk goes through: UPS 1 -> string 1 (40 batteries, 3 charts) -> battery 1/5.
@@ -11,7 +12,7 @@ const BATTERIES_PER_STRING = 40;
 const CHARTS_PER_STRING = 3;
 const LIVE_CHANGE_TIMEOUT_MS = 15_000;
 
-describe('web UI in a browser against btms demo', { skip: skipReason, timeout: 85_000 }, () => {
+describe('web UI in a browser against btms demo', { skip: skipReason, timeout: 115_000 }, () => {
   let demo;
   let browser;
   let page;
@@ -90,6 +91,64 @@ describe('web UI in a browser against btms demo', { skip: skipReason, timeout: 8
     await olga.waitFor({ state: 'detached' });
     const listed = await page.evaluate(async () => (await fetch('/api/v1/users')).json());
     assert.deepEqual(listed.map((u) => u.name), ['e2e-admin']);
+    await page.goto(base);
+    await page.locator('[data-testid="ups-1"]').waitFor();
+  });
+
+  test('settings: export the configuration, import a changed copy, refuse a broken file', async () => {
+    const t0 = Date.now();
+    const getConfig = () => page.evaluate(async () => (await fetch('/api/v1/config')).json());
+    await page.goto(`${base}#/settings`);
+    const exportButton = page.locator('[data-testid="config-export"]');
+    await exportButton.waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), exportButton.click()]);
+    const day = new Date();
+    const ymd = `${day.getFullYear()}-${String(day.getMonth() + 1).padStart(2, '0')}-${String(day.getDate()).padStart(2, '0')}`;
+    assert.match(download.suggestedFilename(), new RegExp(`^btms-config-[A-Za-z0-9._-]+-${ymd}\\.json$`));
+    const file = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    const topology = await page.evaluate(async () => (await fetch('/api/v1/topology')).json());
+    const site = typeof topology.site === 'string' ? topology.site : topology.site?.name;
+    assert.equal(file.btms_config, 1);
+    assert.equal(file.site, site);
+    assert.ok(Math.abs(file.exported_ms - Date.now()) < 60_000, `exported_ms ${file.exported_ms}`);
+    assert.deepEqual(file.config, (await getConfig()).config);
+
+    // The temperature alarm moved by 1 °C stays between its warning and trip: the server takes it.
+    const path = 'defaults.battery.temperature_alarm_C';
+    const original = file.config.defaults.battery.temperature_alarm_C;
+    file.config.defaults.battery.temperature_alarm_C = original + 1;
+    const changed = { name: 'changed.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(file)) };
+    const puts = [];
+    const onRequest = (r) => r.method() === 'PUT' && r.url().endsWith('/api/v1/config') && puts.push(r.postDataJSON());
+    page.on('request', onRequest);
+    try {
+      const input = page.locator('[data-testid="config-import-file"]');
+      await input.setInputFiles(changed);
+      const rows = page.locator('[data-testid="config-import-row"]');
+      await rows.first().waitFor();
+      assert.equal(await rows.count(), 1);
+      assert.match(await rows.first().innerText(), new RegExp(`${path.replace(/\./g, '\\.')}\\s+${original} °C\\s+${original + 1} °C`));
+      assert.equal(await page.locator('[data-testid="config-import-site-warning"]').count(), 0, 'same site: no warning');
+      await shot(page, 'settings-import-preview');
+      await page.click('[data-testid="config-import-apply"]');
+      await page.locator('[data-testid="config-import-saved"]').waitFor();
+      assert.equal(puts.length, 1, 'one PUT');
+      assert.equal((await getConfig()).config.defaults.battery.temperature_alarm_C, original + 1);
+      assert.equal(Number(await page.locator(`[data-testid="field-${path}"]`).inputValue()), original + 1);
+
+      // The same file again changes nothing; broken files are refused; none of them is sent.
+      await input.setInputFiles(changed);
+      await page.locator('[data-testid="config-import-identical"]').waitFor();
+      await input.setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"btms_config": 1, "config": ') });
+      assert.match(await page.locator('[data-testid="config-import-refused"]').innerText(), /broken\.json: The file is not JSON .*Nothing was sent/);
+      await input.setInputFiles({ name: 'v2.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...file, btms_config: 2 })) });
+      await page.locator('[data-testid="config-import-refused"]', { hasText: 'format version 2' }).waitFor();
+      await shot(page, 'settings-import-refused');
+      assert.equal(puts.length, 1, 'nothing sent after the first import');
+    } finally {
+      page.off('request', onRequest);
+    }
+    figures.config_export_import_ms = Date.now() - t0;
     await page.goto(base);
     await page.locator('[data-testid="ups-1"]').waitFor();
   });

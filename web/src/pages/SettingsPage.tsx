@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, Session, Topology, getJson, roleReason, sendJson } from '../lib/api';
 import { CloudSettingsSection } from './CloudSettings';
+import { ConfigTransfer } from './ConfigTransfer';
 import { Change, ConfigDoc, ConfigField, FormValue, buildPatch, checkChanges, checkValue, diffConfig, fieldPath, formatFieldValue, getPath, groupFields, shownField, shownValue } from '../lib/settings';
 
 interface ConfigAnswer {
@@ -188,6 +189,7 @@ export function SettingsPage(props: { session?: Session; topology: Topology }) {
           </div>
         </div>
       )}
+      <ConfigTransfer session={props.session} topology={props.topology} config={config} fields={fields} onApplied={(c) => setAnswer({ config: c, fields })} />
       <CloudSettingsSection session={props.session} />
       <Users session={props.session} />
     </section>
