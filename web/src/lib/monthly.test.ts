@@ -22,12 +22,15 @@ import { Discharge } from './playback';
 
 // Month boundaries are local time: the tests run in a zone with DST (Berlin: CET/CEST), set
 // before any Date is made; Node re-reads TZ when it is assigned.
+// (No @types/node in this project: the one Node global used here, declared.)
+declare const process: { env: Record<string, string | undefined> };
 const savedTz = process.env.TZ;
 beforeAll(() => {
   process.env.TZ = 'Europe/Berlin';
 });
 afterAll(() => {
-  process.env.TZ = savedTz;
+  if (savedTz === undefined) delete process.env.TZ;
+  else process.env.TZ = savedTz;
 });
 
 const H = 3_600_000;
