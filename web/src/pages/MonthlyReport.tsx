@@ -176,7 +176,7 @@ function MonthlyReportOf(props: { topology: Topology; stringId: number; month: M
           {s.name} ({s.batteries} batteries)
         </dd>
         <dt>Month</dt>
-        <dd data-testid="report-month" data-month={formatMonth(props.month)}>
+        <dd data-testid="report-month" data-month={formatMonth(props.month)} data-from-ms={range.from_ms} data-to-ms={range.to_ms} data-points={points}>
           {label} ({formatMonth(props.month)}): {time(range.from_ms)} – {time(range.to_ms)}
           {inProgress ? ', in progress: figures up to now' : ''}
         </dd>
