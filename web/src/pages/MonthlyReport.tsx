@@ -133,7 +133,8 @@ export function MonthlyReport(props: { topology: Topology; string: number; month
         </p>
       </section>
     );
-  return <MonthlyReportOf topology={props.topology} stringId={s.id} month={month} session={props.session} now={now} />;
+  // Keyed: another month or string is a new report (its own "generated" time, no old rows).
+  return <MonthlyReportOf key={`${s.id}|${formatMonth(month)}`} topology={props.topology} stringId={s.id} month={month} session={props.session} now={now} />;
 }
 
 function MonthlyReportOf(props: { topology: Topology; stringId: number; month: Month; session?: Session; now: number }) {
@@ -217,7 +218,7 @@ function MonthlyReportOf(props: { topology: Topology; stringId: number; month: M
           Recommendations could not be read: {attention.error}
         </p>
       )}
-      {rows && withData > 0 && <ResistanceTable rows={rows} stringId={s.id} inProgress={inProgress} />}
+      {rows && withData > 0 && <ResistanceTable rows={rows} stringId={s.id} inProgress={inProgress} baselineRead={baseline?.value !== undefined} />}
 
       <h2>Alarms</h2>
       <AlarmsOfMonth fetched={events} stringId={s.id} label={label} />
@@ -232,7 +233,7 @@ function MonthlyReportOf(props: { topology: Topology; stringId: number; month: M
   );
 }
 
-function ResistanceTable(props: { rows: BatteryMonth[]; stringId: number; inProgress: boolean }) {
+function ResistanceTable(props: { rows: BatteryMonth[]; stringId: number; inProgress: boolean; baselineRead: boolean }) {
   return (
     <>
       <p class="muted">
@@ -272,7 +273,8 @@ function ResistanceTable(props: { rows: BatteryMonth[]; stringId: number; inProg
                       {signedPct(f.slope_pct_per_month)}
                       {f.slope_pct_per_month !== null && f.slope_reference === 'start' ? ' *' : ''}
                     </td>
-                    <td>{f.baseline_mOhm === null ? 'not learned' : mOhm(f.baseline_mOhm)}</td>
+                    {/* Unread (the error is said above the table) is not the same as not learned. */}
+                    <td>{f.baseline_mOhm !== null ? mOhm(f.baseline_mOhm) : props.baselineRead ? 'not learned' : '—'}</td>
                     <td>{signedPct(f.over_baseline_pct)}</td>
                   </>
                 ) : (
