@@ -87,6 +87,16 @@ describe('batteries needing attention and the monthly report (commissioning-faul
 
     // The string page's link opens the current month on the gateway's clock, in the browser's zone.
     await page.goto(`${base}#/string/1`);
+    // Every battery's buckets in the history answers the report page receives (the first answer
+    // per channel: the test's own requests below go through the page too).
+    const received = {};
+    page.on('response', async (r) => {
+      if (!r.url().includes('/api/v1/history?') || !r.ok()) return;
+      for (const s of (await r.json().catch(() => ({}))).series ?? []) {
+        const battery = s.channel.replace(/\/resistance$/, '');
+        if (s.channel.endsWith('/resistance') && !(battery in received)) received[battery] = s.buckets;
+      }
+    });
     await page.click('[data-testid="monthly-report-link"]');
     await page.waitForURL(/#\/string\/1\/report\/\d{4}-\d{2}$/);
     const month = await page.evaluate(async () => {
@@ -99,44 +109,50 @@ describe('batteries needing attention and the monthly report (commissioning-faul
     const topology = await page.evaluate(async () => (await fetch('/api/v1/topology')).json());
     const string1 = topology.strings.find((s) => s.id === 1);
     const rows = page.locator('[data-testid="monthly-battery"]');
-    // Rows are read with the history answer they came from: the current hour's bucket grows while
-    // the demo runs, so a reading is retried (reloading the page) until page and API agree.
-    let check;
-    const agreed = await pollUntil(async () => {
-      await page.reload();
-      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="monthly-battery"]').length === n, string1.batteries);
-      const head = page.locator('[data-testid="report-month"]');
-      const q = { from: await head.getAttribute('data-from-ms'), to: await head.getAttribute('data-to-ms'), points: await head.getAttribute('data-points') };
-      const shown = await rows.evaluateAll((trs) =>
-        trs.map((tr) => ({ battery: tr.dataset.battery, end: tr.querySelector('[data-testid="end"]')?.textContent ?? null, start: tr.querySelector('[data-testid="start"]')?.textContent ?? null })),
-      );
-      const api = await page.evaluate(async ({ q, n }) => {
-        const out = {};
-        for (let k = 0; k < n; k += 32) {
-          const p = new URLSearchParams();
-          for (let i = k + 1; i <= Math.min(n, k + 32); i++) p.append('channel', `battery/1/${i}/resistance`);
-          p.set('from', q.from);
-          p.set('to', q.to);
-          p.set('points', q.points);
-          const a = await (await fetch(`/api/v1/history?${p}`)).json();
-          for (const s of a.series) out[s.channel.replace(/\/resistance$/, '')] = { tier: a.tier, buckets: s.buckets };
-        }
-        return out;
-      }, { q, n: string1.batteries });
-      check = { shown, api };
-      return shown.every((r) => {
-        const b = api[r.battery]?.buckets ?? [];
-        if (b.length === 0) return r.end === null;
-        return r.end === b[b.length - 1][3].toFixed(3) && r.start === b[0][3].toFixed(3);
-      });
-    }, 15_000, 500);
-    const mismatch = check.shown.filter((r) => {
-      const b = check.api[r.battery]?.buckets ?? [];
-      return b.length ? r.end !== b[b.length - 1][3].toFixed(3) : r.end !== null;
-    });
-    assert.ok(agreed, `page and history API agree on every battery's start and end: ${JSON.stringify(mismatch.slice(0, 3))}`);
-    assert.equal(check.api['battery/1/12'].tier, 'hour', 'a month is read from the hour tier');
-    assert.ok(check.api['battery/1/12'].buckets.length > 0, 'battery 1/12 has resistance data this month');
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="monthly-battery"]').length === n, string1.batteries);
+    const shown = await rows.evaluateAll((trs) =>
+      trs.map((tr) => ({ battery: tr.dataset.battery, end: tr.querySelector('[data-testid="end"]')?.textContent ?? null, start: tr.querySelector('[data-testid="start"]')?.textContent ?? null })),
+    );
+    // The API's answers the page was given (as they came over the network) ...
+    assert.ok(await pollUntil(() => string1.batteries <= Object.keys(received).length, 5_000, 100), `history answers for ${Object.keys(received).length} batteries seen`);
+    // ... and the same question asked again by the test, right after.
+    const head = page.locator('[data-testid="report-month"]');
+    const q = { from: await head.getAttribute('data-from-ms'), to: await head.getAttribute('data-to-ms'), points: await head.getAttribute('data-points') };
+    const asked = await page.evaluate(async ({ q, n }) => {
+      const out = {};
+      for (let k = 0; k < n; k += 32) {
+        const p = new URLSearchParams();
+        for (let i = k + 1; i <= Math.min(n, k + 32); i++) p.append('channel', `battery/1/${i}/resistance`);
+        p.set('from', q.from);
+        p.set('to', q.to);
+        p.set('points', q.points);
+        const a = await (await fetch(`/api/v1/history?${p}`)).json();
+        for (const s of a.series) out[s.channel.replace(/\/resistance$/, '')] = { tier: a.tier, buckets: s.buckets };
+      }
+      return out;
+    }, { q, n: string1.batteries });
+    assert.equal(asked['battery/1/12'].tier, 'hour', 'a month is read from the hour tier');
+    assert.ok(asked['battery/1/12'].buckets.length > 0, 'battery 1/12 has resistance data this month');
+    for (const r of shown) {
+      const given = received[r.battery] ?? [];
+      const again = asked[r.battery]?.buckets ?? [];
+      if (given.length === 0) {
+        assert.equal(r.end, null, `${r.battery}: no data in the answer, none shown`);
+        continue;
+      }
+      // Exactly the first and last hour's mean of the answer, rounded as shown.
+      assert.equal(r.start, given[0][3].toFixed(3), `${r.battery} start`);
+      assert.equal(r.end, given[given.length - 1][3].toFixed(3), `${r.battery} end`);
+      // Asked again, the same hours are there with about the same means: the gateway keeps adding
+      // samples to the hour in progress, and a sealing raw chunk (600 s of plant time) to the one
+      // before it (at x60 a plant hour passes in a real minute, and 1/12 has just risen by 60 %),
+      // so within 5 % (1.6 % for 1/12 in the run that set this), not to the digit.
+      for (const [what, bucket, text] of [['start', given[0], r.start], ['end', given[given.length - 1], r.end]]) {
+        const same = again.find((b) => b[0] === bucket[0]);
+        assert.ok(same, `${r.battery} ${what}: the hour ${new Date(bucket[0]).toISOString()} asked again`);
+        assert.ok(Math.abs(Number(text) - same[3]) <= 0.05 * same[3], `${r.battery} ${what} ${text} vs ${same[3]} asked again`);
+      }
+    }
 
     // Header: names as the UI shows them, the month, who generated it.
     assert.equal(await page.locator('[data-testid="report-site"]').innerText(), topology.site?.name ?? topology.site ?? topology.name);
@@ -152,10 +168,7 @@ describe('batteries needing attention and the monthly report (commissioning-faul
     assert.match(await rows.first().innerText(), /Replace now/);
 
     // The scenario's alarms of string 1 this month (as the API lists them) are all in the report.
-    const head = page.locator('[data-testid="report-month"]');
-    const from = await head.getAttribute('data-from-ms');
-    const to = await head.getAttribute('data-to-ms');
-    const logged = await page.evaluate(async ([f, t]) => (await (await fetch(`/api/v1/events?from=${f}&to=${t}&limit=10000`)).json()).events, [from, to]);
+    const logged = await page.evaluate(async ([f, t]) => (await (await fetch(`/api/v1/events?from=${f}&to=${t}&limit=10000`)).json()).events, [q.from, q.to]);
     const raisedOf1 = logged.filter((e) => e.kind === 'alarm_raised' && /^(string|battery)\/1(\/|$)/.test(e.source));
     const listed = await page.locator('[data-testid="monthly-alarm"]').evaluateAll((trs) => trs.map((tr) => `${tr.dataset.source}:${tr.dataset.rule}`));
     for (const e of raisedOf1) assert.ok(listed.includes(`${e.source}:${e.rule}`), `${e.source} ${e.rule} listed`);
@@ -173,7 +186,7 @@ describe('batteries needing attention and the monthly report (commissioning-faul
     assert.ok(text.includes(string1.name), `${string1.name} in the PDF`);
     assert.ok(text.includes(month), `${month} in the PDF`);
     assert.ok(text.includes(ADMIN.user), 'who generated it, in the PDF');
-    assert.ok(text.includes(check.shown.find((r) => r.battery === 'battery/1/12').end), "1/12's end value in the PDF");
+    assert.ok(text.includes(shown.find((r) => r.battery === 'battery/1/12').end), "1/12's end value in the PDF");
     assert.ok(!text.includes('Log out') && !text.includes('previous month'), 'no app header or buttons in the printed report');
     for (const f of readdirSync(ARTIFACTS)) if (f.startsWith('monthly-report-pdf')) rmSync(join(ARTIFACTS, f));
     execFileSync('pdftoppm', ['-png', '-r', '60', '-f', '1', '-l', '1', pdf, join(ARTIFACTS, 'monthly-report-pdf')]);

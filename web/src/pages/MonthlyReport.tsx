@@ -205,7 +205,8 @@ function MonthlyReportOf(props: { topology: Topology; stringId: number; month: M
         </p>
       ) : (
         <div class="monthly-plot">
-          <HistoryPlot loaded={{ answer: resistance.value, loading: false }} testid="monthly-resistance-plot" band={false} height={240} />
+          {/* A mid grey reads on the dark panel and on paper: the canvas keeps the colour it was drawn with when printed. */}
+          <HistoryPlot loaded={{ answer: resistance.value, loading: false }} testid="monthly-resistance-plot" band={false} height={240} axisColour="#808080" />
         </div>
       )}
       {baseline?.error && (
