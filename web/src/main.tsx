@@ -13,6 +13,8 @@ import { HistoryExplorer } from './pages/HistoryExplorer';
 import { SettingsPage } from './pages/SettingsPage';
 import { AttentionPage } from './pages/AttentionPage';
 import { DischargeReport } from './pages/DischargeReport';
+import { MonthlyReport } from './pages/MonthlyReport';
+import { formatMonth, monthOf } from './lib/monthly';
 import { ActiveAlarm } from './lib/events';
 import './style.css';
 import { serverNow } from './lib/clock';
@@ -140,7 +142,10 @@ function App() {
     page = <HistoryExplorer store={store} now={now} initial={route[1] ? decodeURIComponent(route[1]).split(',').filter(Boolean) : []} />;
   else if (route[0] === 'settings') page = <SettingsPage session={session} topology={topology} />;
   else if (route[0] === 'ups' && route[1]) page = <UpsPage topology={topology} store={store} ups={+route[1]} now={now} />;
-  else if (route[0] === 'string' && route[1]) 
+  else if (route[0] === 'string' && route[1] && route[2] === 'report')
+    // Without a month: the current one on the gateway's clock (the one its data is stamped in).
+    page = <MonthlyReport topology={topology} string={+route[1]} month={route[3] ?? formatMonth(monthOf(now))} session={session} />;
+  else if (route[0] === 'string' && route[1])
     page = <StringPage topology={topology} store={store} string={+route[1]} now={now} alarms={alarms} session={session} changeTick={changeTick} />;
   else if (route[0] === 'battery' && route[2])
     page = (

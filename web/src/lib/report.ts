@@ -60,3 +60,20 @@ export function batteryDeviations(minVoltages: (number | null)[], endPerBattery_
     };
   });
 }
+
+/**
+ * A string's end voltages (the capacity test's end voltage per cell, from the engine's
+ * configuration: the string's own value over the defaults) per block and for the string;
+ * undefined when the configuration or the battery type's cell count is not known.
+ */
+export function endVoltages(
+  config: any,
+  string: { id: number; batteries: number; cells?: number } | undefined,
+): { perCell_V?: number; perBattery_V?: number; string_V?: number } {
+  if (!string) return {};
+  const perCell_V: number | undefined =
+    config?.per_string?.[String(string.id)]?.string?.capacity_test_end_per_cell_V ?? config?.defaults?.string?.capacity_test_end_per_cell_V;
+  const perBattery_V = perCell_V !== undefined && string.cells ? perCell_V * string.cells : undefined;
+  const string_V = perBattery_V !== undefined ? perBattery_V * string.batteries : undefined;
+  return { perCell_V, perBattery_V, string_V };
+}

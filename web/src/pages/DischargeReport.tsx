@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Session, Topology, getJson } from '../lib/api';
 import { CapacityTest, Discharge, runtimeVersusPrediction } from '../lib/playback';
-import { batteryDeviations, dischargeKind } from '../lib/report';
+import { batteryDeviations, dischargeKind, endVoltages } from '../lib/report';
 import { themeTextColour } from '../lib/theme';
 import { HistoryPlot, useHistory } from './Plot';
 
@@ -34,10 +34,7 @@ export function DischargeReport(props: { id: string; topology: Topology; session
   }, [props.id]);
   const s = props.topology.strings.find((x) => x.id === d?.string_id);
   const ups = props.topology.upses.find((u) => u.id === s?.ups);
-  const endPerCell: number | undefined =
-    config?.per_string?.[String(d?.string_id)]?.string?.capacity_test_end_per_cell_V ?? config?.defaults?.string?.capacity_test_end_per_cell_V;
-  const endPerBattery = endPerCell !== undefined && s?.cells ? endPerCell * s.cells : undefined;
-  const endString = endPerBattery !== undefined && s ? endPerBattery * s.batteries : undefined;
+  const { perCell_V: endPerCell, perBattery_V: endPerBattery, string_V: endString } = endVoltages(config, s);
   const span = useMemo(() => (d ? { from_ms: d.start_ms, to_ms: d.end_ms > d.start_ms ? d.end_ms : d.start_ms + 1000 } : { from_ms: 0, to_ms: 1 }), [d]);
   const curves = useHistory(d ? [`string/${d.string_id}/voltage`] : [], span, 600);
   if (error) return <p class="value-invalid">Discharge {props.id}: {error}</p>;

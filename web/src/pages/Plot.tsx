@@ -62,6 +62,8 @@ export function Plot(props: {
   xRange?: TimeRange;
   /** Horizontal reference lines (limits, end voltage) on the y scale of their unit, kept in view. */
   refLines?: RefLine[];
+  /** Axis text colour instead of the theme's (a report printed on white from the dark theme). */
+  axisColour?: string;
 }) {
   const ref = useRef<HTMLDivElement>(null);
   const plotRef = useRef<uPlot>();
@@ -70,7 +72,7 @@ export function Plot(props: {
   useEffect(() => {
     const el = ref.current!;
     const t0 = props.receivedAt ?? performance.now();
-    const layout = plotLayout(props.series, props.band ?? true, themeTextColour());
+    const layout = plotLayout(props.series, props.band ?? true, props.axisColour ?? themeTextColour());
     if (props.xRange) {
       const { from_ms, to_ms } = props.xRange;
       layout.scales.x = { time: true, range: () => [from_ms / 1000, to_ms / 1000] };
@@ -181,6 +183,7 @@ export function HistoryPlot(props: {
   /** A moment marked with the cursor (playback). */
   cursorX_s?: number;
   refLines?: RefLine[];
+  axisColour?: string;
 }) {
   const { loaded } = props;
   if (loaded.error) return <p class="value-invalid">History: {loaded.error}</p>;
@@ -199,6 +202,7 @@ export function HistoryPlot(props: {
         height={props.height}
         cursorX_s={props.cursorX_s}
         refLines={props.refLines}
+        axisColour={props.axisColour}
         xRange={props.fullRange === false || loaded.answer.to_ms - loaded.answer.from_ms > ALL_SPAN_MS / 2 ? undefined : { from_ms: loaded.answer.from_ms, to_ms: loaded.answer.to_ms }}
       />
       <small class="muted">

@@ -10,6 +10,7 @@ import { OpenStringBanner } from './OpenStringBanner';
 import { ActiveAlarm } from '../lib/events';
 import { Session, getJson } from '../lib/api';
 import { barTones, limitLines } from '../lib/limits';
+import { formatMonth, monthOf } from '../lib/monthly';
 
 export function StringPage(props: {
   topology: Topology;
@@ -57,6 +58,12 @@ export function StringPage(props: {
         <a href="#/">Site</a> › <a href={`#/ups/${s.ups}`}>{ups?.name}</a> › {s.name}
       </nav>
       <h1>{s.name}</h1>
+      <p>
+        {/* The current month on the gateway's clock, which stamps the data the report reads. */}
+        <a href={`#/string/${s.id}/report/${formatMonth(monthOf(now))}`} data-testid="monthly-report-link">
+          Monthly report
+        </a>
+      </p>
       <OpenStringBanner stringId={s.id} store={store} alarms={props.alarms} session={props.session} changeTick={props.changeTick ?? 0} now={now} />
       <p class="summary">
         State {stringState(store.get(`string/${s.id}/state`)?.value)} · voltage{' '}
