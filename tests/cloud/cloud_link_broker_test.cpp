@@ -20,6 +20,7 @@
 
 #include "cloud/cloud_link.hpp"
 #include "cloud_fixture.hpp"
+#include "link_test_bus.hpp"
 #include "mqtt_test_broker.hpp"
 #include "process.hpp"
 
@@ -28,49 +29,11 @@ namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
+using test::Bus;
+using test::wait_until;
 
 CloudConfig link_config(int port) {
-  CloudConfig config;
-  config.enabled = true;
-  config.broker = {"127.0.0.1", port, false};
-  config.site_id = "dc1";
-  config.gateway_id = "gw1";
-  config.client_id = "btms-test-gateway";
-  config.reconnect_min_ms = 50;
-  config.reconnect_max_ms = 200;
-  config.backlog_messages_per_s = 2000;
-  return config;
-}
-
-// The engine's side of the bus, driven by the test.
-struct Bus {
-  std::shared_ptr<engine::StepPublication> publication =
-      std::make_shared<engine::StepPublication>();
-  std::shared_ptr<engine::AppendLog<model::Event>> events =
-      std::make_shared<engine::AppendLog<model::Event>>(100'000);
-  std::uint64_t next_event_id = 1;
-  CloudSources sources() const { return {publication, events, nullptr}; }
-  void append_events(int n, std::int64_t time_ms) {
-    std::vector<model::Event> batch;
-    for (int i = 0; i < n; ++i) {
-      model::Event e;
-      e.id = next_event_id++;
-      e.time_ms = time_ms;
-      e.kind = model::EventKind::note;
-      e.text = "event " + std::to_string(e.id);
-      batch.push_back(e);
-    }
-    events->append(std::move(batch));
-  }
-};
-
-bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
+  return test::broker_test_config(port);
 }
 
 std::vector<json> payloads_on(const std::vector<test::ReceivedMessage>& all,
@@ -94,7 +57,7 @@ TEST(CloudLinkBroker, PublishesStatusValuesAlarmsAndEventsThatParseAndMatch) {
   ASSERT_TRUE(sub.wait_connected(5s));
   const auto site = test::make_site(2, 4);
   test::BundleMaker maker(site);
-  Bus bus;
+  Bus bus{100'000};  // room for an hour's backlog of events
   CloudLink link(link_config(broker.port()), site, bus.sources(), folder.path() + "/outbox.db",
                  model::system_clock());
   link.start();
@@ -182,7 +145,7 @@ TEST(CloudLinkBroker, BrokerOutageOfOneSimulatedHourLosesNothing) {
   ASSERT_TRUE(sub->wait_connected(5s));
   const auto site = test::make_site(1, 4);
   test::BundleMaker maker(site);
-  Bus bus;
+  Bus bus{100'000};  // room for an hour's backlog of events
   const std::int64_t start_ms = 1'700'000'000'000;
   auto clock = std::make_shared<model::ScaledClock>(start_ms, 360.0);
   CloudLink link(link_config(broker.port()), site, bus.sources(), folder.path() + "/outbox.db",
@@ -263,7 +226,7 @@ TEST(CloudLinkBroker, TlsVerifiesTheBrokerAndSendsAClientCertificate) {
   ASSERT_TRUE(sub.wait_connected(5s));
   const auto site = test::make_site(1, 2);
   test::BundleMaker maker(site);
-  Bus bus;
+  Bus bus{100'000};  // room for an hour's backlog of events
   // Trusting the test CA, with the client certificate: connected, messages arrive.
   auto config = link_config(broker.tls_port());
   config.broker.tls = true;
@@ -306,7 +269,7 @@ TEST(CloudLinkBroker, OutboxSurvivesAKilledGateway) {
     // The "gateway": stores events while it cannot reach the broker, then waits to be killed.
     close(ready[0]);
     const auto site = test::make_site(1, 1);
-    Bus bus;
+    Bus bus{100'000};  // room for an hour's backlog of events
     CloudLink link(link_config(dead_port), site, bus.sources(), outbox_path, model::system_clock());
     link.start();
     bus.append_events(kEvents, 1'700'000'000'000);
@@ -331,7 +294,7 @@ TEST(CloudLinkBroker, OutboxSurvivesAKilledGateway) {
   test::Subscriber sub(broker.port(), "btms/#");
   ASSERT_TRUE(sub.wait_connected(5s));
   const auto site = test::make_site(1, 1);
-  Bus bus;
+  Bus bus{100'000};  // room for an hour's backlog of events
   CloudLink link(link_config(broker.port()), site, bus.sources(), outbox_path,
                  model::system_clock());
   EXPECT_EQ(Outbox(outbox_path, OutboxLimits{}).stats().rows, kEvents);
@@ -384,7 +347,7 @@ TEST(CloudLinkBroker, UnreachableBrokerRaisesAWarningThatClearsOnConnect) {
   e2e::TempFolder folder;
   const int port = test::free_loopback_port();
   auto engine = std::make_shared<RecordingEngine>();
-  Bus bus;
+  Bus bus{100'000};  // room for an hour's backlog of events
   auto config = link_config(port);
   config.offline_warning_s = 60;
   // At 600x, a minute of gateway time passes in 0.1 s of real time.
@@ -426,7 +389,7 @@ TEST(CloudLinkBroker, StopReturnsWhileTheBrokerNeverAnswersTheHandshake) {
   const int filler = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_EQ(::connect(filler, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
 
-  Bus bus;
+  Bus bus{100'000};  // room for an hour's backlog of events
   auto config = link_config(ntohs(addr.sin_port));
   config.keepalive_s = 5;  // the shortest the settings allow
   auto link = std::make_unique<CloudLink>(config, test::make_site(1, 1), bus.sources(),

@@ -11,6 +11,7 @@
 #include "cloud/cloud_link.hpp"
 #include "cloud/home_assistant_discovery.hpp"
 #include "cloud_fixture.hpp"
+#include "link_test_bus.hpp"
 #include "mqtt_test_broker.hpp"
 #include "process.hpp"
 
@@ -19,27 +20,13 @@ namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
+using test::Bus;
 
 CloudConfig ha_config(int port) {
-  CloudConfig config;
-  config.enabled = true;
-  config.broker = {"127.0.0.1", port, false};
-  config.site_id = "dc1";
-  config.gateway_id = "gw1";
-  config.client_id = "btms-test-gateway";
-  config.reconnect_min_ms = 50;
-  config.reconnect_max_ms = 200;
+  auto config = test::broker_test_config(port);
   config.home_assistant = true;
   return config;
 }
-
-struct Bus {
-  std::shared_ptr<engine::StepPublication> publication =
-      std::make_shared<engine::StepPublication>();
-  std::shared_ptr<engine::AppendLog<model::Event>> events =
-      std::make_shared<engine::AppendLog<model::Event>>(1000);
-  CloudSources sources() const { return {publication, events, nullptr}; }
-};
 
 // The retained config messages a newly subscribing Home Assistant gets, by topic (non-empty).
 std::map<std::string, json> retained_configs(int port, const std::string& client_id,

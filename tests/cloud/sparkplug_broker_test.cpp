@@ -17,6 +17,7 @@
 #include "cloud/sparkplug_b.pb.h"
 #include "cloud/sparkplug_node.hpp"
 #include "cloud_fixture.hpp"
+#include "link_test_bus.hpp"
 #include "mqtt_test_broker.hpp"
 #include "process.hpp"
 
@@ -25,38 +26,15 @@ namespace {
 
 using namespace std::chrono_literals;
 using Payload = org::eclipse::tahu::protobuf::Payload;
+using test::Bus;
+using test::wait_until;
 
 constexpr std::int64_t kStartMs = 1'700'000'000'000;
 
 CloudConfig sparkplug_config(int port) {
-  CloudConfig config;
-  config.enabled = true;
+  auto config = test::broker_test_config(port, "btms-sparkplug-test");
   config.format = PayloadFormat::sparkplug;
-  config.broker = {"127.0.0.1", port, false};
-  config.site_id = "dc1";
-  config.gateway_id = "gw1";
-  config.client_id = "btms-sparkplug-test";
-  config.reconnect_min_ms = 50;
-  config.reconnect_max_ms = 200;
-  config.backlog_messages_per_s = 2000;
   return config;
-}
-
-struct Bus {
-  std::shared_ptr<engine::StepPublication> publication =
-      std::make_shared<engine::StepPublication>();
-  std::shared_ptr<engine::AppendLog<model::Event>> events =
-      std::make_shared<engine::AppendLog<model::Event>>(1000);
-  CloudSources sources() const { return {publication, events, nullptr}; }
-};
-
-bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
 }
 
 // The message type of a Sparkplug topic (spBv1.0/<group>/<type>/<node>[/<device>]).

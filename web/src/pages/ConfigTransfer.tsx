@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, Session, Topology, getJson, roleReason, sendJson } from '../lib/api';
 import { ImportPreview, exportDocument, exportFileName, parseImport, prepareImport, previewRows } from '../lib/config_transfer';
 import { ConfigDoc, ConfigField } from '../lib/settings';
+import { NotSaved } from './NotSaved';
 
 /**
  * Export and import of the engine configuration on the settings page. Export (viewer) downloads
@@ -158,16 +159,7 @@ export function ConfigTransfer(props: { session?: Session; topology: Topology; c
           {!preview.identical && <p class="muted">They apply from the next engine step and are recorded in the event log and the audit trail.</p>}
         </div>
       )}
-      {problems.length > 0 && (
-        <div class="problems" data-testid="config-import-problems">
-          <strong>Not saved:</strong>
-          <ul>
-            {problems.map((p) => (
-              <li>{p}</li>
-            ))}
-          </ul>
-        </div>
-      )}
+      <NotSaved problems={problems} testid="config-import-problems" />
     </section>
   );
 }

@@ -3,6 +3,7 @@ import { ApiError, Session, Topology, getJson, roleReason, sendJson } from '../l
 import { CloudSettingsSection } from './CloudSettings';
 import { ConfigTransfer } from './ConfigTransfer';
 import { Change, ConfigDoc, ConfigField, FormValue, buildPatch, checkChanges, checkValue, diffConfig, fieldPath, formatFieldValue, getPath, groupFields, shownField, shownValue } from '../lib/settings';
+import { NotSaved } from './NotSaved';
 
 interface ConfigAnswer {
   config: ConfigDoc;
@@ -155,16 +156,7 @@ export function SettingsPage(props: { session?: Session; topology: Topology }) {
         </button>
         {saved && <span class="ok-text" data-testid="settings-saved"> {saved}</span>}
       </p>
-      {problems.length > 0 && (
-        <div class="problems" data-testid="settings-problems">
-          <strong>Not saved:</strong>
-          <ul>
-            {problems.map((p) => (
-              <li>{p}</li>
-            ))}
-          </ul>
-        </div>
-      )}
+      <NotSaved problems={problems} testid="settings-problems" />
       {review && (
         <div class="modal" role="dialog" aria-modal="true" data-testid="confirm-dialog">
           <div class="modal-box">
