@@ -84,12 +84,14 @@ void MqttSession::clear_will() {
 }
 
 bool MqttSession::connect() {
+  // On loopback the TLS handshake may end inside mosquitto_connect_async: OpenSSL's reason is
+  // then already logged, and failure_text() must add it here too.
   tls_detail_.clear();
   const int rc = mosquitto_connect_async(mosq_, config_.broker.host.c_str(), config_.broker.port,
                                          config_.keepalive_s);
   if (rc != MOSQ_ERR_SUCCESS) {
     last_error_ =
-        fmt::format("{}:{}: {}", config_.broker.host, config_.broker.port, error_text(rc));
+        fmt::format("{}:{}: {}", config_.broker.host, config_.broker.port, failure_text(rc));
     last_code_ = rc;
     open_ = false;
     return false;

@@ -172,7 +172,7 @@ TEST(CloudSettingsApi, TestConnectionNamesATlsFailure) {
   const auto untrusted = api.test(json::object());
   EXPECT_NE(untrusted["detail"].get<std::string>().find("certificate verify failed"),
             std::string::npos)
-      << "OpenSSL's own reason";
+      << "OpenSSL's own reason: " << untrusted.dump();
   EXPECT_EQ(untrusted["outcome"], "tls_failure") << untrusted.dump();
   EXPECT_LT(untrusted["elapsed_ms"].get<int>(), 5000);
   const auto trusted = api.test({{"ca_file", certs.ca_file}});
