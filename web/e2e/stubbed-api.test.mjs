@@ -1,8 +1,8 @@
 // The operator pages against the documented API (docs/api.md "Alarms, strings and
-// discharges", "Configuration", "Live stream events") with those answers stubbed in the
-// browser, over a real `btms demo` for everything else (topology, live values, history, the
-// WebSocket stream). Checks what the UI sends (bodies, CSRF header) and shows, whether or not
-// the gateway build already serves these endpoints.
+// discharges", "Configuration", "Live stream events", "Notifications") with those answers
+// stubbed in the browser, over a real `btms demo` for everything else (topology, live values,
+// history, the WebSocket stream). Checks what the UI sends (bodies, CSRF header) and shows,
+// whether or not the gateway build already serves these endpoints.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dataDir, launchBrowser, newPage, shot, skipReason, startDemo, stopDemo } from './demo.mjs';
@@ -62,6 +62,37 @@ const CONFIG = {
   ],
 };
 
+// GET /api/v1/notifications/deliveries: two recipients, three tries (the last one failed).
+function deliveriesAnswer(now) {
+  const recipient = (name, channel, address, over = {}) => ({ name, channel, address, level: 'ALARM', tier: 1, sources: [], rules: [], quiet_hours: null, mib: null, secret_set: false, ...over });
+  const delivery = (id, recipient, channel, result, detail, attempt, reason = 'first') => ({
+    id,
+    time: new Date(now - (10 - id) * 60_000).toISOString(),
+    time_ms: now - (10 - id) * 60_000,
+    recipient,
+    channel,
+    group: 'string/2',
+    reason,
+    subject: '[BTMS Demo] TRIP String 2: 1 active alarm - Battery 2/7 temperature trip',
+    result,
+    detail,
+    attempt,
+  });
+  return {
+    recipients: [
+      recipient('dcim', 'webhook', 'https://dcim.example.net/hooks/btms', { secret_set: true }),
+      recipient('night-shift', 'mail', 'night-shift@example.net', { level: 'WARNING', tier: 2, sources: ['string/2'], quiet_hours: { start_min: 1320, end_min: 360, utc_offset_min: 60 } }),
+    ],
+    // Newest first, as the gateway answers.
+    deliveries: [
+      delivery(3, 'dcim', 'webhook', 'failed', 'HTTP 503 Service Unavailable', 4, 'repeat'),
+      delivery(2, 'night-shift', 'mail', 'sent', '250 OK', 1),
+      delivery(1, 'dcim', 'webhook', 'sent', 'HTTP 200', 1),
+    ],
+    counts: { sent: 2, retrying: 0, failed: 1 },
+  };
+}
+
 describe('operator pages against the documented API (stubbed answers)', { skip: skipReason, timeout: 90_000 }, () => {
   let demo;
   let browser;
@@ -69,6 +100,7 @@ describe('operator pages against the documented API (stubbed answers)', { skip: 
   let base;
   let role = 'operator';
   let acknowledged = false;
+  let notifyConfigured = true;
   const sent = [];
 
   before(async () => {
@@ -96,6 +128,13 @@ describe('operator pages against the documented API (stubbed answers)', { skip: 
       if (route.request().method() === 'GET') return route.fulfill(json(CONFIG));
       record(route);
       return route.fulfill(json({ error: 'invalid configuration', problems: ['defaults.battery.temperature_alarm_C: must be below the trip limit 46 (a limit the page does not show)'] }, 400));
+    });
+    await page.route('**/api/v1/notifications/deliveries*', (route) =>
+      route.fulfill(notifyConfigured ? json(deliveriesAnswer(Date.now())) : json({ error: 'notifications are not configured (no [notify] in the site file)' }, 404)),
+    );
+    await page.route('**/api/v1/notifications/test', (route) => {
+      record(route);
+      return route.fulfill(json({ queued: true, recipient: route.request().postDataJSON()?.recipient }, 202));
     });
     // The real stream passes through; the test adds an alarm-count message as the engine would.
     await page.routeWebSocket('**/api/v1/stream', (ws) => {
@@ -254,5 +293,45 @@ describe('operator pages against the documented API (stubbed answers)', { skip: 
     assert.equal(await page.locator('figure.barchart svg rect').count(), 40);
     assert.ok((await page.locator('figure.barchart svg rect:not(.bar-stale)').count()) >= 30, 'most batteries have a value at the last moment');
     await shot(page, 'stub-discharge-playback');
+  });
+
+  test('notifications: the delivery log, a test message, and a gateway without [notify]', { timeout: 15_000 }, async () => {
+    await page.goto(`${base}#/alarms`);
+    const failed = page.locator('[data-testid="delivery-3"]');
+    await failed.waitFor();
+    assert.match(await failed.locator('[data-testid="delivery-result"]').innerText(), /failed\s+HTTP 503 Service Unavailable/);
+    assert.equal(await failed.getAttribute('class'), 'delivery-failed');
+    assert.equal(await page.locator('[data-testid="deliveries"] tbody tr').count(), 3);
+    assert.equal(await page.locator('[data-testid="notification-counts"]').innerText(), '(2 sent, 0 retrying, 1 failed)');
+    await shot(page, 'stub-notification-log');
+
+    await page.goto(`${base}#/settings`);
+    const dcim = page.locator('[data-testid="recipient-dcim"]');
+    await dcim.waitFor();
+    const card = await dcim.innerText();
+    assert.match(card, /Secret configured\s+yes/);
+    assert.doesNotMatch(card, /a-long-random-key/);
+    assert.match(await page.locator('[data-testid="recipient-night-shift"]').innerText(), /Quiet hours\s+22:00–06:00 \(UTC\+01:00\)/);
+    await dcim.locator('[data-testid="send-test"]').click();
+    await dcim.locator('[data-testid="send-test-result"]', { hasText: 'queued: see the delivery log on the Alarms page' }).waitFor();
+    assert.deepEqual(sent.at(-1), { method: 'POST', path: '/api/v1/notifications/test', body: { recipient: 'dcim' }, csrf: CSRF });
+    await shot(page, 'stub-notification-recipients');
+    // Below admin the button is disabled and says why.
+    role = 'operator';
+    await page.reload();
+    const button = page.locator('[data-testid="recipient-dcim"] [data-testid="send-test"]');
+    await button.waitFor();
+    assert.equal(await button.isDisabled(), true);
+    assert.match(await button.getAttribute('title'), /your role \(operator\) may not do this: admin or higher needed/);
+    role = 'admin';
+
+    notifyConfigured = false;
+    await page.goto(`${base}#/alarms`);
+    await page.reload();
+    const quiet = page.locator('[data-testid="notifications-not-configured"]');
+    await quiet.waitFor();
+    assert.match(await quiet.innerText(), /not configured.*\[notify\].*docs\/notifications\.md/);
+    assert.equal(await page.locator('[data-testid="notifications-error"]').count(), 0);
+    notifyConfigured = true;
   });
 });

@@ -21,6 +21,8 @@ import { formatAge } from '../lib/live';
 import { PresetKey, TimeRange, presetRange } from '../lib/ranges';
 import { RangePicker } from './RangePicker';
 import { serverNow } from '../lib/clock';
+import { alarmsStamp } from '../lib/notifications';
+import { NotificationLog } from './NotificationLog';
 
 const time = (ms: number) => new Date(ms).toLocaleString();
 
@@ -232,6 +234,7 @@ export function AlarmsPage(props: { session?: Session; now: number; changeTick: 
           ))}
         </div>
       )}
+      <NotificationLog alarmsStamp={alarmsStamp(active?.alarms)} />
       <AlarmHistory now={props.now} changeTick={props.changeTick + pollTick} />
     </section>
   );

@@ -4,6 +4,7 @@ import { CloudSettingsSection } from './CloudSettings';
 import { ConfigTransfer } from './ConfigTransfer';
 import { Change, ConfigDoc, ConfigField, FormValue, buildPatch, checkChanges, checkValue, diffConfig, fieldPath, formatFieldValue, getPath, groupFields, shownField, shownValue } from '../lib/settings';
 import { NotSaved } from './NotSaved';
+import { NotificationRecipients } from './NotificationRecipients';
 
 interface ConfigAnswer {
   config: ConfigDoc;
@@ -183,6 +184,7 @@ export function SettingsPage(props: { session?: Session; topology: Topology }) {
       )}
       <ConfigTransfer session={props.session} topology={props.topology} config={config} fields={fields} onApplied={(c) => setAnswer({ config: c, fields })} />
       <CloudSettingsSection session={props.session} />
+      <NotificationRecipients session={props.session} />
       <Users session={props.session} />
     </section>
   );
