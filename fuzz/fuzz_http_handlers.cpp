@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "fake_engine.hpp"
+#include "history/maintenance_log.hpp"
 #include "security/access_control.hpp"
 #include "security/session_manager.hpp"
 #include "test_plant.hpp"
@@ -66,6 +67,9 @@ struct Server {
     operators.engine = std::make_shared<test::FakeEngine>();
     operators.auth = auth.get();
     operators.site = plant.site;
+    // In memory: the maintenance record's entries and queries are fuzzed like the rest.
+    operators.maintenance = std::make_shared<history::MaintenanceLog>("");
+    api.maintenance = operators.maintenance;
     add_operator_routes(router, operators);
     add_static_route(router, "");
     if (!auth->login_service()->create_first_admin(kAdmin, kAdminPassword, "127.0.0.1",
