@@ -139,11 +139,13 @@ void UpsAlarmBoard::apply(std::uint64_t step,
     record(false, *it);
     it = rows_.erase(it);
   }
-  for (const auto& [alarm, since_ms] : present) {
+  for (const auto& entry : present) {
+    // Not a structured binding: clang before 16 cannot capture one in a lambda (fuzz build).
+    const UpsWellKnownAlarm alarm = entry.first;
     const bool known = std::any_of(rows_.begin(), rows_.end(),
                                    [&](const UpsAlarmRow& r) { return r.alarm == alarm; });
     if (known) continue;
-    rows_.push_back({next_id_++, alarm, since_ms});
+    rows_.push_back({next_id_++, alarm, entry.second});
     record(true, rows_.back());
   }
 }
