@@ -23,6 +23,8 @@ bool mentions(const std::string& text, std::string_view part) {
 // A connection that ended before its CONNACK: what the library's code and words say.
 ConnectionOutcome classify_failure(int code, const std::string& error) {
   if (code == MOSQ_ERR_TLS || code == MOSQ_ERR_TLS_HANDSHAKE) return ConnectionOutcome::tls_failure;
+  // OpenSSL gave a reason (MqttSession::failure_text adds it): a TLS failure, whatever the code.
+  if (mentions(error, "OpenSSL Error")) return ConnectionOutcome::tls_failure;
   if (code == MOSQ_ERR_EAI) return ConnectionOutcome::unreachable;
   if (code == MOSQ_ERR_KEEPALIVE) return ConnectionOutcome::timeout;
   if (mentions(error, "refused")) return ConnectionOutcome::refused;

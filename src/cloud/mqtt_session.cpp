@@ -193,8 +193,9 @@ void MqttSession::on_log(mosquitto*, void* self, int level, const char* text) {
 
 std::string MqttSession::failure_text(int rc) const {
   auto text = error_text(rc);
-  if ((rc == MOSQ_ERR_TLS || rc == MOSQ_ERR_TLS_HANDSHAKE) && !tls_detail_.empty())
-    text += " (" + tls_detail_ + ")";
+  // Whatever code the library returned: a handshake that failed on a later read comes back as
+  // MOSQ_ERR_ERRNO (EPROTO), and OpenSSL's logged reason is then the only true one.
+  if (!tls_detail_.empty()) text += " (" + tls_detail_ + ")";
   return text;
 }
 
