@@ -28,7 +28,7 @@ struct OperatorContext {
   std::shared_ptr<history::HistoryStore> history;  // discharge records; null = 503
   // Battery replacements and notes (maintenance.db); null = 503 on /api/v1/maintenance.
   std::shared_ptr<history::MaintenanceLog> maintenance;
-  AuthContext* auth = nullptr;                     // who is acting, and the audit log
+  AuthContext* auth = nullptr;  // who is acting, and the audit log
   // Strings and their battery counts (404 for unknown strings and positions, the battery
   // channels of a discharge export). Null: the engine's own "unknown string" answer decides.
   std::shared_ptr<const model::Site> site;

@@ -674,8 +674,7 @@ WebServer::WebServer(WebOptions options, std::shared_ptr<const model::SnapshotPu
   core.operator_ctx.auth = core.auth.get();
   // Replacements and notes live for the life of the site beside the history (data folder).
   core.operator_ctx.maintenance = std::make_shared<history::MaintenanceLog>(
-      core.options.data_dir.empty() ? std::string{}
-                                    : core.options.data_dir + "/maintenance.db");
+      core.options.data_dir.empty() ? std::string{} : core.options.data_dir + "/maintenance.db");
   core.api.maintenance = core.operator_ctx.maintenance;
   core.operator_ctx.site = core.api.site;
   add_operator_routes(core.router, core.operator_ctx);

@@ -18,7 +18,6 @@
 namespace btms::notify {
 namespace {
 
-
 model::Site test_site(int upses) {
   model::Site site;
   site.name = "DC Test";
