@@ -29,13 +29,6 @@ constexpr std::size_t kMinTrendBuckets = 6;
 // A trend needs this much history: a slope over minutes says nothing about ageing.
 constexpr std::int64_t kMinTrendSpan_ms = kDay_ms;
 
-std::optional<int> parse_int(const std::string& text) {
-  int value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
 json number_or_null(const std::optional<double>& value, int decimals) {
   if (!value || !std::isfinite(*value)) return nullptr;
   const double scale = std::pow(10.0, decimals);
@@ -147,14 +140,14 @@ void history_figures(const SeriesByName& series, const std::string& battery,
 std::variant<AttentionQuery, std::string> parse_attention_query(const ParsedTarget& target) {
   AttentionQuery q;
   for (const auto& [key, value] : target.query) {
-    const auto number = parse_int(value);
+    const auto number = parse_int64(value);
     if (key == "string") {
       if (!number || *number < 1 || *number > 999) return "string must be a string id 1..999";
-      q.string_id = *number;
+      q.string_id = static_cast<int>(*number);
     } else if (key == "days") {
       if (!number || *number < 1 || *number > kAttentionMaxDays)
         return fmt::format("days must be 1..{}", kAttentionMaxDays);
-      q.days = *number;
+      q.days = static_cast<int>(*number);
     } else {
       return "unknown query parameter: " + key;
     }

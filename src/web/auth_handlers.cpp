@@ -72,13 +72,6 @@ Response session_established(int status, const security::Session& session,
   return r;
 }
 
-std::optional<std::int64_t> parse_int(std::string_view text) {
-  std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
 Response login(AuthContext& auth, const Request& request) {
   if (!auth.has_user_store()) return no_store_error(503, kNoUserStore);
   const auto body = parse_body(request);
@@ -212,7 +205,7 @@ Response audit_entries(AuthContext& auth, const ParsedTarget& target) {
   std::int64_t to_ms = INT64_MAX;
   std::int64_t limit = kDefaultAuditLimit;
   for (const auto& [key, value] : target.query) {
-    const auto number = parse_int(value);
+    const auto number = parse_int64(value);
     if (!number) return no_store_error(400, "not an integer: " + key);
     if (key == "from_ms") {
       from_ms = *number;

@@ -33,13 +33,6 @@ json finite_or_null(double value) {
   return std::isfinite(value) ? json(value) : json(nullptr);
 }
 
-std::optional<std::int64_t> parse_int(std::string_view text) {
-  std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
 json record_json(const model::DischargeRecord& d, std::int64_t now_ms) {
   const bool running = d.end_ms == 0;
   const auto end_ms = running ? std::max(now_ms, d.start_ms) : d.end_ms;
@@ -70,13 +63,14 @@ json record_json(const model::DischargeRecord& d, std::int64_t now_ms) {
 // the engine stored at its end (under the limits of that moment), judged against the pass limit
 // in force now; for one that was no test, the reason in words (model/capacity_test.hpp, the
 // engine's own decision). Null when the string or its battery type is not known.
-json capacity_test_json(const OperatorContext& ctx, const model::DischargeRecord& d) {
-  if (!ctx.site || !ctx.engine) return nullptr;
+// config: the engine's configuration, read once per answer (null without an engine).
+json capacity_test_json(const OperatorContext& ctx, const engine::EngineConfig* config,
+                        const model::DischargeRecord& d) {
+  if (!ctx.site || config == nullptr) return nullptr;
   const auto* string = ctx.site->find_string(d.string_id);
   const auto* type = string ? ctx.site->find_battery_type(string->battery_type) : nullptr;
   if (type == nullptr) return nullptr;
-  const auto config = ctx.engine->config();  // a copy: the engine may replace it meanwhile
-  const auto& limits = config.limits(d.string_id).string;
+  const auto& limits = config->limits(d.string_id).string;
   json j{{"pass_pct", limits.capacity_test_pass_pct}, {"rated_Ah", type->capacity_Ah}};
   if (d.end_ms == 0) {
     j["result"] = "running";
@@ -130,11 +124,11 @@ std::variant<ListQuery, std::string> parse_list_query(std::string_view target,
         q.to_ms = *time;
       }
     } else if (key == "string") {
-      const auto id = parse_int(value);
+      const auto id = parse_int64(value);
       if (!id || *id < 1 || *id > 999) return "string must be a string id 1..999";
       q.string_id = static_cast<int>(*id);
     } else if (key == "limit") {
-      const auto limit = parse_int(value);
+      const auto limit = parse_int64(value);
       if (!limit || *limit < 1 || *limit > static_cast<std::int64_t>(kDischargesMaxLimit)) {
         return fmt::format("limit must be 1..{}", kDischargesMaxLimit);
       }
@@ -183,9 +177,11 @@ Response list_discharges(const OperatorContext& ctx, const Request& request) {
                   records.begin() + static_cast<std::ptrdiff_t>(records.size() - q.limit));
   }
   json list = json::array();
+  // One copy of the configuration for every record (the engine may replace it meanwhile).
+  const auto config = ctx.engine ? std::optional(ctx.engine->config()) : std::nullopt;
   for (const auto& r : records) {
     auto j = record_json(r, now_ms);
-    j["capacity_test"] = capacity_test_json(ctx, r);
+    j["capacity_test"] = capacity_test_json(ctx, config ? &*config : nullptr, r);
     list.push_back(std::move(j));
   }
   return no_store_json(200, json{{"discharges", std::move(list)}});
@@ -238,7 +234,8 @@ Response one_discharge(const OperatorContext& ctx, const ParsedTarget& target) {
   const auto now_ms = ctx.clock->now_ms();
   if (!csv) {
     auto j = record_json(*record, now_ms);
-    j["capacity_test"] = capacity_test_json(ctx, *record);
+    const auto config = ctx.engine ? std::optional(ctx.engine->config()) : std::nullopt;
+    j["capacity_test"] = capacity_test_json(ctx, config ? &*config : nullptr, *record);
     return no_store_json(200, j);
   }
 
@@ -270,8 +267,8 @@ std::string discharge_id(const model::DischargeRecord& record) {
 std::optional<DischargeKey> parse_discharge_id(std::string_view id) {
   const auto dash = id.find('-');
   if (dash == std::string_view::npos) return std::nullopt;
-  const auto string_id = parse_int(id.substr(0, dash));
-  const auto start_ms = parse_int(id.substr(dash + 1));
+  const auto string_id = parse_int64(id.substr(0, dash));
+  const auto start_ms = parse_int64(id.substr(dash + 1));
   if (!string_id || !start_ms || *string_id < 1 || *string_id > 999 || *start_ms < 0) {
     return std::nullopt;
   }

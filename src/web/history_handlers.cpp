@@ -65,14 +65,6 @@ bool read_digits(std::string_view text, std::size_t& pos, std::size_t n, unsigne
   return true;
 }
 
-std::optional<std::int64_t> parse_integer(std::string_view text) {
-  std::int64_t v = 0;
-  const auto* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (ec != std::errc{} || ptr != end || text.empty()) return std::nullopt;
-  return v;
-}
-
 std::optional<std::int64_t> parse_iso(std::string_view t) {
   std::size_t pos = 0;
   unsigned year = 0, month = 0, day = 0;
@@ -214,7 +206,7 @@ std::variant<std::vector<history::ChannelSeries>, Response> run_history_query(
 std::optional<std::int64_t> parse_time_ms(std::string_view text) {
   if (text.empty()) return std::nullopt;
   if (text.find('-', 1) == std::string_view::npos && text.find(':') == std::string_view::npos) {
-    return parse_integer(text);
+    return parse_int64(text);
   }
   return parse_iso(text);
 }
@@ -271,7 +263,7 @@ std::variant<HistoryQuery, std::string> parse_history_query(std::string_view tar
                        kHistoryMaxChannels);
   }
   if (points) {
-    const auto n = parse_integer(*points);
+    const auto n = parse_int64(*points);
     if (!n || *n < -1'000'000'000 || *n > 1'000'000'000) {
       return "unparsable points='" + *points + "' (an integer)";
     }
@@ -302,7 +294,7 @@ std::variant<EventsQuery, std::string> parse_events_query(std::string_view targe
     }
   }
   if (limit) {
-    const auto n = parse_integer(*limit);
+    const auto n = parse_int64(*limit);
     if (!n) return "unparsable limit='" + *limit + "' (an integer)";
     if (*n < 1 || *n > static_cast<std::int64_t>(kEventsMaxLimit)) {
       return fmt::format("limit must be 1..{}, got {}", kEventsMaxLimit, *n);

@@ -17,16 +17,7 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kNoLog = "maintenance record not available";
-constexpr std::int64_t kMaxStringId = 999;
-constexpr std::int64_t kMaxPosition = 1000;
 constexpr std::int64_t kDay_ms = 86'400'000;
-
-std::optional<std::int64_t> parse_number(std::string_view text) {
-  std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
 
 std::string target_of(int string_id, int position) {
   return position > 0 ? fmt::format("battery/{}/{}", string_id, position)
@@ -73,44 +64,55 @@ struct Entry {
   std::int64_t work_day = 0;
 };
 
-// The body's fields, checked; the reason when something is wrong.
-std::variant<Entry, std::string> read_entry(const OperatorContext& ctx, const json& body) {
+struct Refusal {
+  int status = 400;
+  std::string reason;
+};
+
+// The body's fields, checked; the status and reason when something is wrong.
+std::variant<Entry, Refusal> read_entry(const OperatorContext& ctx, const json& body) {
   Entry e;
   std::string kind_text;
-  if (auto p = read_text_member(body, "kind", true, 1, 20, kind_text)) return *p;
+  if (auto p = read_text_member(body, "kind", true, 1, 20, kind_text)) return Refusal{400, *p};
   const auto kind = history::parse_maintenance_kind(kind_text);
-  if (!kind) return fmt::format("kind must be note or replacement, not '{}'", kind_text);
+  if (!kind)
+    return Refusal{400, fmt::format("kind must be note or replacement, not '{}'", kind_text)};
   e.record.kind = *kind;
   const bool replacement = *kind == history::MaintenanceKind::replacement;
   std::int64_t string_id = 0;
   std::int64_t position = 0;
-  if (auto p = read_int_member(body, "string", true, 1, kMaxStringId, string_id)) return *p;
+  if (auto p = read_int_member(body, "string", true, 1, kMaxStringId, string_id))
+    return Refusal{400, *p};
   if (auto p = read_int_member(body, "position", replacement, replacement ? 1 : 0, kMaxPosition,
                                position))
-    return *p;
+    return Refusal{400, *p};
   e.record.string_id = static_cast<int>(string_id);
   e.record.position = static_cast<int>(position);
   if (auto p = read_text_member(body, "serial", replacement, 1, kMaxSerialChars, e.record.serial))
-    return *p;
+    return Refusal{400, *p};
   if (!replacement && !e.record.serial.empty())
-    return "serial belongs to a replacement (the new block's serial number), not to a note";
+    return Refusal{
+        400, "serial belongs to a replacement (the new block's serial number), not to a note"};
   if (auto p =
           read_text_member(body, "note", !replacement, 1, kMaxMaintenanceNoteChars, e.record.note))
-    return *p;
+    return Refusal{400, *p};
   // The work date: a replacement is often entered a day or two after the work; a note without a
   // date is about today.
   const auto today = today_days(ctx);
   if (body.contains("work_date")) {
-    if (auto p = read_text_member(body, "work_date", true, 10, 10, e.record.work_date)) return *p;
+    if (auto p = read_text_member(body, "work_date", true, 10, 10, e.record.work_date))
+      return Refusal{400, *p};
     const auto day = parse_work_date(e.record.work_date);
     if (!day)
-      return fmt::format("work_date '{}' is not a date YYYY-MM-DD from 2000 on",
-                         e.record.work_date);
+      return Refusal{400, fmt::format("work_date '{}' is not a date YYYY-MM-DD from 2000 on",
+                                      e.record.work_date)};
     // One day of slack: the browser's local date may be ahead of UTC.
-    if (*day > today + 1) return fmt::format("work_date {} is in the future", e.record.work_date);
+    if (*day > today + 1)
+      return Refusal{400, fmt::format("work_date {} is in the future", e.record.work_date)};
     e.work_day = *day;
   } else if (replacement) {
-    return "work_date is required for a replacement (the day the block was exchanged)";
+    return Refusal{400,
+                   "work_date is required for a replacement (the day the block was exchanged)"};
   } else {
     const std::chrono::sys_days days{std::chrono::days{today}};
     const std::chrono::year_month_day ymd{days};
@@ -121,10 +123,11 @@ std::variant<Entry, std::string> read_entry(const OperatorContext& ctx, const js
   }
   if (ctx.site) {
     const auto* string = ctx.site->find_string(e.record.string_id);
-    if (string == nullptr) return fmt::format("unknown string {}", e.record.string_id);
+    if (string == nullptr)
+      return Refusal{404, fmt::format("unknown string {}", e.record.string_id)};
     if (e.record.position > string->batteries)
-      return fmt::format("string {} has no battery {} (it has {})", e.record.string_id,
-                         e.record.position, string->batteries);
+      return Refusal{404, fmt::format("string {} has no battery {} (it has {})", e.record.string_id,
+                                      e.record.position, string->batteries)};
   }
   return e;
 }
@@ -146,13 +149,11 @@ Response add_record(const OperatorContext& ctx, const Request& request) {
     return no_store_error(400, *reason);
   }
   auto entry = read_entry(ctx, std::get<json>(parsed));
-  if (auto* reason = std::get_if<std::string>(&entry)) {
+  if (auto* refusal = std::get_if<Refusal>(&entry)) {
     audit(ctx, who, security::AuditAction::maintenance, "maintenance",
-          fmt::format("refused: {}", *reason));
-    // An unknown string or battery is a missing resource; the rest is a bad request.
-    const bool unknown = reason->starts_with("unknown string") ||
-                         reason->find(" has no battery ") != std::string::npos;
-    return no_store_error(unknown ? 404 : 400, *reason);
+          fmt::format("refused: {}", refusal->reason));
+    // An unknown string or battery is a missing resource (404); the rest a bad request.
+    return no_store_error(refusal->status, refusal->reason);
   }
   auto record = std::get<Entry>(std::move(entry)).record;
   record.user = who.user;
@@ -206,9 +207,9 @@ Response add_record(const OperatorContext& ctx, const Request& request) {
 
 std::optional<std::int64_t> parse_work_date(std::string_view text) {
   if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
-  const auto y = parse_number(text.substr(0, 4));
-  const auto m = parse_number(text.substr(5, 2));
-  const auto d = parse_number(text.substr(8, 2));
+  const auto y = parse_int64(text.substr(0, 4));
+  const auto m = parse_int64(text.substr(5, 2));
+  const auto d = parse_int64(text.substr(8, 2));
   if (!y || !m || !d || *y < 2000 || *m < 1 || *d < 1) return std::nullopt;
   const std::chrono::year_month_day ymd{std::chrono::year{static_cast<int>(*y)},
                                         std::chrono::month{static_cast<unsigned>(*m)},
@@ -221,7 +222,7 @@ std::variant<history::MaintenanceQuery, std::string> parse_maintenance_query(
     const ParsedTarget& target) {
   history::MaintenanceQuery q;
   for (const auto& [key, value] : target.query) {
-    const auto number = parse_number(value);
+    const auto number = parse_int64(value);
     if (key == "string") {
       if (!number || *number < 1 || *number > kMaxStringId)
         return fmt::format("string must be a string id 1..{}", kMaxStringId);

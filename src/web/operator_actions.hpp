@@ -3,6 +3,7 @@
 // thread) and the answer. Used by the operator endpoints and the maintenance record.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,9 @@ namespace btms::web {
 
 inline constexpr std::string_view kNoEngine = "engine not running";
 inline constexpr std::size_t kMaxAuditDetailChars = 2000;
+// The largest string id and battery position an operator request may name.
+inline constexpr std::int64_t kMaxStringId = 999;
+inline constexpr std::int64_t kMaxPosition = 1000;
 
 // Who is acting and from where; "" as user when no session (no authorizer installed).
 engine::Actor actor_of(const OperatorContext& ctx, const Request& request);

@@ -28,8 +28,6 @@ using nlohmann::json;
 
 constexpr std::string_view kStringsPrefix = "/api/v1/strings/";
 constexpr std::size_t kMaxKeyChars = 200;  // alarm keys and sources are short paths
-constexpr std::int64_t kMaxStringId = 999;
-constexpr std::int64_t kMaxPosition = 1000;
 
 json finite_or_null(double value) {
   return std::isfinite(value) ? json(value) : json(nullptr);

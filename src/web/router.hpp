@@ -4,6 +4,7 @@
 // (authorizer); until then no authorizer is installed and every route is served.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -24,6 +25,9 @@ struct ParsedTarget {
 };
 // nullopt when the path or query is malformed (bad percent escape, control characters, ...).
 std::optional<ParsedTarget> parse_target(std::string_view target);
+// A whole decimal integer as a query or path holds it (optional '-', nothing else around it);
+// nullopt for anything else, an empty text, or a value beyond 64 bits.
+std::optional<std::int64_t> parse_int64(std::string_view text);
 // Decodes %XX escapes (and '+' as space when plus_is_space); nullopt on a malformed escape.
 std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space);
 
