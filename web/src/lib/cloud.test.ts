@@ -170,6 +170,7 @@ describe('the edit form', () => {
     expect(sourceOf(stored, 'broker')).toBe('edited');
     expect(sourceOf(stored, 'format')).toBe('site file');
     expect(sourceOf(stored, 'username')).toBe('site file');
+    expect(sourceOf({ ...stored, sources: { home_assistant: 'edited' } }, 'format')).toBe('edited');
     expect(refusalField({ error: 'ca_file: no such file: /x', field: 'ca_file' })).toBe('ca_file');
     expect(refusalField({ error: 'body too large' })).toBeUndefined();
   });

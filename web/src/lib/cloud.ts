@@ -209,9 +209,10 @@ export function saveConfirmation(form: CloudForm, stored: CloudSettings): string
   return `Save? The cloud link restarts with these settings (a short disconnect from ${broker}); ${queued}.`;
 }
 
-/** "edited" or "site file", as the page shows next to each field. */
+/** "edited" or "site file", as the page shows next to each field; the format choice is format and Home Assistant discovery together. */
 export function sourceOf(stored: CloudSettings, field: string): SettingSource {
-  return stored.sources?.[field] === 'edited' ? 'edited' : 'site file';
+  const fields = field === 'format' ? ['format', 'home_assistant'] : [field];
+  return fields.some((f) => stored.sources?.[f] === 'edited') ? 'edited' : 'site file';
 }
 
 /** The gateway's refusal in words: its error names the field. */
