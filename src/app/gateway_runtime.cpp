@@ -8,7 +8,8 @@
 #include <thread>
 
 #include "cloud/cloud_link.hpp"
-#include "cloud/settings_api.hpp"
+#include "cloud/cloud_link_control.hpp"
+#include "cloud/cloud_settings_store.hpp"
 #include "engine/alarm_restore.hpp"
 #include "engine/engine_config_store.hpp"
 #include "engine/engine_runner.hpp"
@@ -48,8 +49,8 @@ struct GatewayRuntime::Impl {
   std::unique_ptr<history::HistoryRecorder> recorder;
   std::shared_ptr<notify::Notifier> notifier;        // null without [notify]
   std::unique_ptr<notify::SnmpSubagent> snmp_agent;  // null without [notify.snmp_agent]
-  std::unique_ptr<cloud::CloudLink> cloud;
-  std::unique_ptr<ops::SystemdNotifier> systemd;  // READY and the watchdog fed by engine steps
+  std::unique_ptr<cloud::CloudLinkControl> cloud;    // the link, replaced when its settings change
+  std::unique_ptr<ops::SystemdNotifier> systemd;     // READY and the watchdog fed by engine steps
 
   std::shared_ptr<history::HistoryStore> open_history() const {
     if (!options.history_postgres.empty()) {
@@ -132,25 +133,40 @@ GatewayRuntime::GatewayRuntime(const model::Site& site, GatewayOptions options)
                                                              im.engine->publication(), ups_alarms);
     }
   }
-  if (im.options.cloud.enabled) {
-    if (im.options.data_dir.empty())
-      throw std::runtime_error("the cloud link needs a data folder for its outbox");
-    std::filesystem::create_directories(im.options.data_dir);
-    im.cloud = std::make_unique<cloud::CloudLink>(
-        im.options.cloud, site,
-        cloud::CloudSources{im.engine->publication(), im.engine->event_log(), im.engine},
-        im.options.data_dir + "/cloud-outbox.db", im.options.clock);
-    im.web->add_metrics_source([link = im.cloud.get()] { return link->metrics_text(); });
+  // The cloud link: the site file's settings with the admin's edits from the data folder; the
+  // settings page may change them, turn the link on or off while the gateway runs.
+  if (im.options.cloud.enabled && im.options.data_dir.empty())
+    throw std::runtime_error("the cloud link needs a data folder for its outbox");
+  im.cloud = std::make_unique<cloud::CloudLinkControl>(
+      im.options.cloud,
+      im.options.data_dir.empty() ? std::string() : cloud::cloud_settings_path(im.options.data_dir),
+      [site = im.site, engine = im.engine, data_dir = im.options.data_dir,
+       clock = im.options.clock](const cloud::CloudConfig& config) {
+        std::filesystem::create_directories(data_dir);
+        return std::make_unique<cloud::CloudLink>(
+            config, *site, cloud::CloudSources{engine->publication(), engine->event_log(), engine},
+            data_dir + "/cloud-outbox.db", clock);
+      });
+  im.web->add_metrics_source([control = im.cloud.get()] { return control->metrics_text(); });
+  // The settings page's view of the link, its changes and "test connection" (also without a
+  // link: the test helps to set one up).
+  auto* control = im.cloud.get();
+  web::CloudSettingsContext cloud_settings;
+  cloud_settings.settings = [control] { return control->settings_json(); };
+  cloud_settings.test_connection = [control](const std::string& body) {
+    return control->test_connection(body);
+  };
+  if (!im.options.data_dir.empty()) {
+    cloud_settings.change = [control](const std::string& body) {
+      auto a = control->change(body);
+      return web::CloudSettingsChange{a.status, std::move(a.body), std::move(a.audit_detail)};
+    };
+    cloud_settings.revert = [control] {
+      auto a = control->revert();
+      return web::CloudSettingsChange{a.status, std::move(a.body), std::move(a.audit_detail)};
+    };
   }
-  // The settings page's view of the link and its "test connection" (also without a link: the
-  // test helps to set one up).
-  im.web->set_cloud_settings(web::CloudSettingsContext{
-      [config = im.options.cloud, link = im.cloud.get()] {
-        return cloud::settings_json(config, link ? std::optional(link->health()) : std::nullopt);
-      },
-      [config = im.options.cloud](const std::string& body) {
-        return cloud::connection_test_response(config, body);
-      }});
+  im.web->set_cloud_settings(std::move(cloud_settings));
   if (im.options.scada_port >= 0) {
     scada::ScadaOptions scada_options;
     scada_options.bind_address = im.options.scada_bind;

@@ -215,19 +215,25 @@ std::vector<CloudConfigProblem> read_cloud_table(std::string_view toml_text,
     problems.push_back({line_of(*node), "cloud.cert_file",
                         "a client certificate needs both cert_file and key_file"});
   }
-  r.integer("keepalive_s", config.keepalive_s, 5, 3600);
+  r.integer("keepalive_s", config.keepalive_s, kKeepaliveRange_s.min, kKeepaliveRange_s.max);
   r.integer("reconnect_min_ms", config.reconnect_min_ms, 10, 600'000);
   r.integer("reconnect_max_ms", config.reconnect_max_ms, 10, 3'600'000);
   if (config.reconnect_max_ms < config.reconnect_min_ms) {
     problems.push_back(
         {line_of(*node), "cloud.reconnect_max_ms", "must not be less than reconnect_min_ms"});
   }
-  r.integer("battery_interval_s", config.battery_interval_s, 1, 86'400);
-  r.integer("summary_interval_s", config.summary_interval_s, 1, 86'400);
-  r.number("deadband_voltage_V", config.deadband_voltage_V, 0, 10);
-  r.number("deadband_temperature_C", config.deadband_temperature_C, 0, 50);
-  r.number("deadband_resistance_mOhm", config.deadband_resistance_mOhm, 0, 100);
-  r.number("deadband_percent", config.deadband_percent, 0, 100);
+  r.integer("battery_interval_s", config.battery_interval_s, kIntervalRange_s.min,
+            kIntervalRange_s.max);
+  r.integer("summary_interval_s", config.summary_interval_s, kIntervalRange_s.min,
+            kIntervalRange_s.max);
+  r.number("deadband_voltage_V", config.deadband_voltage_V, kDeadbandVoltageRange_V.min,
+           kDeadbandVoltageRange_V.max);
+  r.number("deadband_temperature_C", config.deadband_temperature_C, kDeadbandTemperatureRange_C.min,
+           kDeadbandTemperatureRange_C.max);
+  r.number("deadband_resistance_mOhm", config.deadband_resistance_mOhm,
+           kDeadbandResistanceRange_mOhm.min, kDeadbandResistanceRange_mOhm.max);
+  r.number("deadband_percent", config.deadband_percent, kDeadbandPercentRange.min,
+           kDeadbandPercentRange.max);
   r.integer("outbox_max_rows", config.outbox.max_rows, 100, 100'000'000);
   std::int64_t max_mb = config.outbox.max_bytes / (1024 * 1024);
   r.integer("outbox_max_mb", max_mb, 1, 100'000);

@@ -74,6 +74,23 @@ struct CloudConfig {
   std::string home_assistant_prefix = "homeassistant";
 };
 
+// The ranges of the settings both the site file and the settings page set: one table, so a value
+// the page accepts is one the site file accepts too.
+struct IntegerRange {
+  std::int64_t min;
+  std::int64_t max;
+};
+struct NumberRange {
+  double min;
+  double max;
+};
+inline constexpr IntegerRange kKeepaliveRange_s{5, 3600};
+inline constexpr IntegerRange kIntervalRange_s{1, 86'400};  // battery and summary intervals
+inline constexpr NumberRange kDeadbandVoltageRange_V{0, 10};
+inline constexpr NumberRange kDeadbandTemperatureRange_C{0, 50};
+inline constexpr NumberRange kDeadbandResistanceRange_mOhm{0, 100};
+inline constexpr NumberRange kDeadbandPercentRange{0, 100};
+
 struct CloudConfigProblem {
   int line = 0;  // in the site file; 0 = not from a line (the command line)
   std::string key;

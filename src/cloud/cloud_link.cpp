@@ -96,6 +96,11 @@ void CloudLink::stop() {
   thread_.join();
 }
 
+void CloudLink::retire() {
+  retiring_ = true;
+  stop();
+}
+
 CloudHealth CloudLink::health() const {
   std::lock_guard lock(health_mutex_);
   return health_;
@@ -256,7 +261,7 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
   // on the next connect. Submitted, never waited for.
   bool warning_raised = false;
   std::int64_t offline_since_ms = clock_->now_ms();
-  auto set_warning = [&](bool active) {
+  auto set_warning = [&](bool active, std::string_view why_cleared = "reachable again") {
     warning_raised = active;
     if (!sources_.engine) return;
     sources_.engine->submit(
@@ -265,8 +270,8 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
             active
                 ? fmt::format("Cloud broker {}:{} unreachable for more than {} s",
                               config_.broker.host, config_.broker.port, config_.offline_warning_s)
-                : fmt::format("Cloud broker {}:{} reachable again", config_.broker.host,
-                              config_.broker.port)},
+                : fmt::format("Cloud broker {}:{} {}", config_.broker.host, config_.broker.port,
+                              why_cleared)},
         engine::Actor{"system", "cloud"});
   };
 
@@ -431,6 +436,8 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
     if (!acked.empty()) outbox.remove(acked);
     session.disconnect();
   }
+  if (warning_raised && retiring_)
+    set_warning(false, "no longer used: the link's settings changed");
   update_health([&](CloudHealth& h) {
     h.connected = false;
     h.outbox = outbox.stats();

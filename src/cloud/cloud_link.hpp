@@ -64,6 +64,10 @@ class CloudLink {
   // Publishes the retained "offline", disconnects cleanly and joins the thread. What was not yet
   // acknowledged stays in the outbox for the next start.
   void stop();
+  // stop() for a link that is replaced or turned off while the gateway runs: its warning
+  // cloud_broker_unreachable, when raised, is cleared (no link of these settings is left to
+  // clear it on a connect). A gateway that stops leaves it as it is.
+  void retire();
 
   CloudHealth health() const;
   // Prometheus text of health() (btms_cloud_*), for /metrics.
@@ -82,6 +86,7 @@ class CloudLink {
   std::string prefix_;
   int wake_fd_ = -1;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> retiring_{false};
   std::thread thread_;
   mutable std::mutex health_mutex_;
   CloudHealth health_;

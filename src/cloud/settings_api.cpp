@@ -5,6 +5,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "cloud/cloud_settings_edit.hpp"
 #include "cloud/connection_test.hpp"
 
 namespace btms::cloud {
@@ -25,24 +26,23 @@ std::string broker_url(const BrokerAddress& broker) {
                      ipv6 ? "]" : "", broker.port);
 }
 
-std::string settings_json(const CloudConfig& config, const std::optional<CloudHealth>& health) {
+std::string settings_json(const CloudConfig& config, const std::optional<CloudHealth>& health,
+                          const json& edits, bool editable) {
   const bool sparkplug = config.format == PayloadFormat::sparkplug;
-  json out{
-      {"enabled", config.enabled},
-      {"broker", config.broker.host.empty() ? "" : broker_url(config.broker)},
-      {"client_id", config.client_id},
-      {"format", std::string(to_string(config.format))},
-      {"tls", config.broker.tls},
-      {"username", config.username},
-      {"password_set", !config.password.empty()},
-      {"site_id", config.site_id},
-      {"gateway_id", config.gateway_id},
-      {"ca_file", config.ca_file},
-      {"cert_file", config.cert_file},
-      {"key_file", config.key_file},
-      {"topics", sparkplug ? fmt::format("spBv1.0/{}/+/{}/#", config.site_id, config.gateway_id)
-                           : fmt::format("btms/{}/{}/#", config.site_id, config.gateway_id)},
-  };
+  json out = json::object();
+  json sources = json::object();
+  for (const auto field : editable_fields()) {
+    const std::string name(field);
+    sources[name] = edits.contains(name) ? "edited" : "site file";
+    if (field != kPasswordField) out[name] = field_value(config, field);
+  }
+  out["password_set"] = !config.password.empty();
+  out["tls"] = config.broker.tls;
+  out["topics"] = sparkplug ? fmt::format("spBv1.0/{}/+/{}/#", config.site_id, config.gateway_id)
+                            : fmt::format("btms/{}/{}/#", config.site_id, config.gateway_id);
+  out["sources"] = std::move(sources);
+  out["edited"] = !edits.empty();
+  out["editable"] = editable;
   if (health) {
     out["link"] = json{{"connected", health->connected},
                        {"connects", health->connects},
@@ -59,42 +59,27 @@ std::string settings_json(const CloudConfig& config, const std::optional<CloudHe
 std::optional<CloudConfig> settings_to_test(const CloudConfig& current, const std::string& body,
                                             std::string* error) {
   const auto request = json::parse(body, nullptr, false);
-  if (!request.is_object()) {
-    *error = "body must be a JSON object: {\"broker\":\"mqtt://host:port\", ...}";
+  auto applied = apply_request(current, request);
+  if (const auto* problem = std::get_if<FieldProblem>(&applied)) {
+    *error = to_string(*problem);
     return std::nullopt;
   }
-  for (const char* key : {"broker", "client_id", "username", "password", "ca_file"}) {
-    if (request.contains(key) && !request[key].is_string()) {
-      *error = fmt::format("{} must be a string", key);
-      return std::nullopt;
-    }
-  }
-  CloudConfig config = current;
-  const auto text = [&](const char* key, const std::string& fallback) {
-    return request.contains(key) ? request[key].get<std::string>() : fallback;
-  };
-  const auto url = text("broker", current.broker.host.empty() ? "" : broker_url(current.broker));
-  auto address = parse_broker_url(url, error);
-  if (!address) {
-    *error = "broker: " + *error;
-    return std::nullopt;
-  }
-  const bool same_broker = address->host == current.broker.host &&
-                           address->port == current.broker.port &&
-                           address->tls == current.broker.tls && !current.broker.host.empty();
-  config.broker = *address;
-  config.client_id = text("client_id", current.client_id);
-  config.username = text("username", current.username);
-  if (request.contains("password")) {
-    config.password = request["password"].get<std::string>();
-  } else if (!same_broker) {
-    config.password.clear();  // never hand the stored password to another host
-  }
+  auto& config = std::get<CloudConfig>(applied);
+  const bool same_broker = config.broker.host == current.broker.host &&
+                           config.broker.port == current.broker.port &&
+                           config.broker.tls == current.broker.tls;
   if (!same_broker) {
-    config.cert_file.clear();
-    config.key_file.clear();
+    // Never hand the stored password or client certificate to another host unasked.
+    if (!request.contains(kPasswordField) || request[kPasswordField].is_null())
+      config.password.clear();
+    if (!request.contains("cert_file")) config.cert_file.clear();
+    if (!request.contains("key_file")) config.key_file.clear();
   }
-  config.ca_file = text("ca_file", current.ca_file);
+  config.enabled = true;  // a test needs a broker whether the link is on or not
+  if (const auto problem = check_settings(config, FileCheck::check)) {
+    *error = to_string(*problem);
+    return std::nullopt;
+  }
   return config;
 }
 

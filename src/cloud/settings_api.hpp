@@ -6,6 +6,8 @@
 #include <string>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "cloud/cloud_config.hpp"
 #include "cloud/cloud_link.hpp"
 
@@ -14,15 +16,18 @@ namespace btms::cloud {
 // mqtt://host:port or mqtts://host:port ([host] for IPv6).
 std::string broker_url(const BrokerAddress& broker);
 
-// {"enabled","broker","client_id","format","tls","username","password_set","site_id",
-//  "gateway_id","ca_file","cert_file","key_file","topics","link":{connected,last_error,...}}.
-// The password is write-only: only whether one is set.
-std::string settings_json(const CloudConfig& config, const std::optional<CloudHealth>& health);
+// Every editable field (cloud_settings_edit.hpp) but the password, which is write-only (only
+// "password_set"), and "tls", "topics", "link":{connected,last_error,...}; "sources": for each
+// editable field "site file" or "edited" (edits: the saved edits); "editable": whether a change
+// can be saved (the gateway has a data folder); "edited": whether any field is edited.
+std::string settings_json(const CloudConfig& config, const std::optional<CloudHealth>& health,
+                          const nlohmann::json& edits = nlohmann::json::object(),
+                          bool editable = false);
 
-// The settings a connection test uses: `current` with what the request body gives (broker,
-// client_id, username, password, ca_file). The stored password (and client certificate) go
-// only to the configured broker: a test against another host must bring its own password.
-// nullopt and the reason in *error for a bad body.
+// The settings a connection test uses: `current` with what the request body gives (the fields
+// of a PUT: the form's values, saved or not), every value checked as a PUT checks it. The stored
+// password (and client certificate) go only to the configured broker: a test against another
+// host must bring its own password. nullopt and the reason in *error for a bad body.
 std::optional<CloudConfig> settings_to_test(const CloudConfig& current, const std::string& body,
                                             std::string* error);
 

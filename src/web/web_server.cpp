@@ -679,7 +679,7 @@ WebServer::WebServer(WebOptions options, std::shared_ptr<const model::SnapshotPu
   core.operator_ctx.site = core.api.site;
   add_operator_routes(core.router, core.operator_ctx);
   add_notification_routes(core.router, core.notifications);
-  add_cloud_settings_routes(core.router, core.cloud);
+  add_cloud_settings_routes(core.router, core.cloud, core.auth.get());
   add_static_route(core.router, core.options.static_dir);
 }
 

@@ -1,7 +1,9 @@
 // The settings page's cloud endpoints through the web router, against a real mosquitto on a free
 // loopback port: the settings never show the password; "test connection" says ok, refused (a
 // port nobody listens on), bad credentials, TLS failure (a broker the CA does not vouch for),
-// each within seconds, and leaves the running link alone.
+// each within seconds, and leaves the running link alone. Editing: roles, the password never in
+// an answer or the audit log, and a change that moves a running link from broker A to broker B
+// with what was queued during an outage of A.
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -9,16 +11,25 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <numeric>
 #include <thread>
 
 #include "cloud/cloud_link.hpp"
+#include "cloud/cloud_link_control.hpp"
+#include "cloud/cloud_settings_store.hpp"
 #include "cloud/connection_test.hpp"
 #include "cloud/settings_api.hpp"
 #include "cloud_fixture.hpp"
+#include "link_test_bus.hpp"
 #include "mqtt_test_broker.hpp"
 #include "process.hpp"
+#include "web/api_handlers.hpp"
+#include "web/auth_handlers.hpp"
 #include "web/cloud_settings_handlers.hpp"
 
 namespace btms::cloud {
@@ -197,6 +208,194 @@ TEST(CloudSettingsApi, TestConnectionTimesOutOnABrokerThatNeverAnswers) {
   EXPECT_EQ(result.outcome, ConnectionOutcome::timeout) << result.detail;
   EXPECT_GE(result.elapsed_ms, 900);
   EXPECT_LT(result.elapsed_ms, 3000);
+}
+
+// The gateway's wiring (gateway_runtime.cpp) of a CloudLinkControl to the web routes, with real
+// accounts: a session per role, requests as a browser sends them (cookie, CSRF header).
+struct EditingApi {
+  enum class Who { viewer, operator_, admin };
+  EditingApi(const std::string& folder, CloudLinkControl& control)
+      : auth(folder + "/web", false, false, tuning()) {
+    ctx.settings = [&control] { return control.settings_json(); };
+    ctx.test_connection = [&control](const std::string& body) {
+      return control.test_connection(body);
+    };
+    ctx.change = [&control](const std::string& body) {
+      auto a = control.change(body);
+      return web::CloudSettingsChange{a.status, a.body, a.audit_detail};
+    };
+    ctx.revert = [&control] {
+      auto a = control.revert();
+      return web::CloudSettingsChange{a.status, a.body, a.audit_detail};
+    };
+    web::add_auth_routes(router, auth);
+    web::add_cloud_settings_routes(router, ctx, &auth);
+    const auto now = web::unix_now_ms();
+    sessions[Who::viewer] = auth.sessions().create("vera", security::Role::viewer, now);
+    sessions[Who::operator_] = auth.sessions().create("olga", security::Role::operator_, now);
+    sessions[Who::admin] = auth.sessions().create("adam", security::Role::admin, now);
+  }
+  static web::AuthTuning tuning() {
+    web::AuthTuning t;
+    t.password_cost = security::PasswordHashCost::minimum();
+    return t;
+  }
+  web::Response call(Who who, const std::string& method, const std::string& path,
+                     const std::string& body = {}) {
+    web::Request r;
+    r.method = method;
+    r.target = path;
+    r.body = body;
+    r.remote_address = "192.0.2.7";
+    const auto& s = sessions.at(who);
+    r.headers["cookie"] = std::string(security::kSessionCookieName) + "=" + s.id;
+    r.headers["x-csrf-token"] = s.csrf_token;
+    return router.handle(r);
+  }
+  std::vector<security::AuditEntry> changes() {
+    std::vector<security::AuditEntry> out;
+    for (auto& e : auth.audit()->query(0, INT64_MAX, 1000))
+      if (e.action == security::AuditAction::config_change) out.push_back(std::move(e));
+    return out;
+  }
+  web::AuthContext auth;
+  web::CloudSettingsContext ctx;
+  web::Router router;
+  std::map<Who, security::Session> sessions;
+};
+
+// Makes the gateway's links on the test's bus, all on one outbox file as the gateway does.
+struct GatewayLinks {
+  explicit GatewayLinks(std::string outbox) : outbox_path(std::move(outbox)) {}
+  CloudLinkFactory factory() {
+    return [this](const CloudConfig& config) {
+      return std::make_unique<CloudLink>(config, site, bus.sources(), outbox_path,
+                                         model::system_clock());
+    };
+  }
+  model::Site site = test::make_site(1, 1);
+  test::Bus bus{10'000};
+  std::string outbox_path;
+};
+
+TEST(CloudSettingsApi, OnlyAnAdminChangesTheSettingsAndNoAnswerOrAuditEntryHoldsAPassword) {
+  e2e::TempFolder folder;
+  GatewayLinks links(folder.path() + "/cloud-outbox.db");
+  auto base = test::broker_test_config(test::free_loopback_port());
+  base.username = "btms";
+  base.password = "site-file-s3cret";
+  CloudLinkControl control(base, cloud_settings_path(folder.path()), links.factory());
+  control.start();
+  EditingApi api(folder.path(), control);
+  using Who = EditingApi::Who;
+  std::vector<std::string> answers;
+  for (const auto who : {Who::viewer, Who::operator_, Who::admin}) {
+    const auto r = api.call(who, "GET", "/api/v1/cloud/settings");
+    EXPECT_EQ(r.status, 200) << "every role reads the settings";
+    EXPECT_EQ(json::parse(r.body)["password_set"], true);
+    answers.push_back(r.body);
+  }
+  const std::string change = R"({"keepalive_s":45,"password":"edited-s3cret"})";
+  for (const auto who : {Who::viewer, Who::operator_}) {
+    EXPECT_EQ(api.call(who, "PUT", "/api/v1/cloud/settings", change).status, 403);
+    EXPECT_EQ(api.call(who, "DELETE", "/api/v1/cloud/settings").status, 403);
+    EXPECT_EQ(api.call(who, "POST", "/api/v1/cloud/test", "{}").status, 403);
+  }
+  EXPECT_FALSE(std::filesystem::exists(cloud_settings_path(folder.path())));
+  EXPECT_EQ(control.settings().keepalive_s, base.keepalive_s);
+
+  const auto bad = api.call(Who::admin, "PUT", "/api/v1/cloud/settings",
+                            R"({"keepalive_s":2,"password":"edited-s3cret"})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(json::parse(bad.body)["field"], "keepalive_s");
+  const auto ok = api.call(Who::admin, "PUT", "/api/v1/cloud/settings", change);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(json::parse(ok.body)["keepalive_s"], 45);
+  EXPECT_EQ(control.settings().password, "edited-s3cret");
+  answers.push_back(ok.body);
+  answers.push_back(bad.body);
+  for (const auto who : {Who::viewer, Who::admin})
+    answers.push_back(api.call(who, "GET", "/api/v1/cloud/settings").body);
+  const auto reverted = api.call(Who::admin, "DELETE", "/api/v1/cloud/settings");
+  ASSERT_EQ(reverted.status, 200) << reverted.body;
+  EXPECT_EQ(control.settings().password, "site-file-s3cret");
+  answers.push_back(reverted.body);
+  for (const auto& body : answers) {
+    EXPECT_EQ(body.find("s3cret"), std::string::npos) << body;
+    EXPECT_FALSE(json::parse(body).contains("password")) << body;
+  }
+
+  const auto audited = api.changes();  // newest first
+  ASSERT_EQ(audited.size(), 3u);
+  EXPECT_EQ(audited[2].user, "adam");
+  EXPECT_EQ(audited[2].target, "cloud-settings");
+  EXPECT_NE(audited[2].detail.find("refused: keepalive_s: must be between 5 and 3600, got 2"),
+            std::string::npos)
+      << audited[2].detail;
+  EXPECT_NE(audited[1].detail.find("password changed; keepalive_s: 30 -> 45"), std::string::npos)
+      << audited[1].detail;
+  EXPECT_NE(audited[0].detail.find("reverted to the site file"), std::string::npos)
+      << audited[0].detail;
+  for (const auto& e : audited) EXPECT_EQ(e.detail.find("s3cret"), std::string::npos) << e.detail;
+  control.stop();
+}
+
+// The gateway publishes to broker A; A goes down and events queue in the outbox; an admin
+// moves the link to broker B. B gets every queued event, in order, then the live ones; A, back
+// up, gets nothing more.
+TEST(CloudSettingsApi, APutMovesTheRunningLinkToAnotherBrokerWithWhatWasQueued) {
+  e2e::TempFolder folder_a;
+  e2e::TempFolder folder_b;
+  e2e::TempFolder data;
+  test::MosquittoBroker broker_a(folder_a.path(), {});
+  test::MosquittoBroker broker_b(folder_b.path(), {});
+  test::Subscriber at_a(broker_a.port(), "btms/#", "sub-a");
+  test::Subscriber at_b(broker_b.port(), "btms/#", "sub-b");
+  ASSERT_TRUE(at_a.wait_connected(5s));
+  ASSERT_TRUE(at_b.wait_connected(5s));
+  GatewayLinks links(data.path() + "/cloud-outbox.db");
+  CloudLinkControl control(test::broker_test_config(broker_a.port()),
+                           cloud_settings_path(data.path()), links.factory());
+  control.start();
+  EditingApi api(data.path(), control);
+  const auto event_ids = [](const std::vector<test::ReceivedMessage>& all) {
+    std::vector<int> ids;
+    for (const auto& m : all)
+      if (m.topic == "btms/dc1/gw1/event") ids.push_back(json::parse(m.payload)["id"].get<int>());
+    return ids;
+  };
+  const auto time_ms = model::system_clock()->now_ms();
+  links.bus.append_events(5, time_ms);  // ids 1..5
+  ASSERT_TRUE(at_a.wait_for([&](const auto& m) { return event_ids(m).size() == 5; }, 10s));
+
+  broker_a.stop();
+  ASSERT_TRUE(test::wait_until([&] { return !control.health()->connected; }, 10s));
+  links.bus.append_events(10, time_ms);  // ids 6..15, queued: A is down
+  ASSERT_TRUE(test::wait_until([&] { return control.health()->outbox.rows >= 10; }, 10s));
+
+  const auto moved =
+      api.call(EditingApi::Who::admin, "PUT", "/api/v1/cloud/settings",
+               json{{"broker", "mqtt://127.0.0.1:" + std::to_string(broker_b.port())}}.dump());
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  EXPECT_EQ(json::parse(moved.body)["sources"]["broker"], "edited");
+  links.bus.append_events(5, time_ms);  // ids 16..20, live
+  ASSERT_TRUE(at_b.wait_for([&](const auto& m) { return event_ids(m).size() >= 15; }, 20s))
+      << event_ids(at_b.messages()).size() << " events at B";
+  std::vector<int> expected(15);
+  std::iota(expected.begin(), expected.end(), 6);
+  auto at_b_ids = event_ids(at_b.messages());
+  std::sort(at_b_ids.begin(), at_b_ids.end());  // backlog and live streams interleave
+  EXPECT_EQ(at_b_ids, expected);
+  ASSERT_TRUE(test::wait_until([&] { return control.health()->outbox.rows == 0; }, 10s));
+  EXPECT_TRUE(control.health()->connected);
+
+  broker_a.start();
+  ASSERT_TRUE(at_a.wait_connected(10s));
+  links.bus.append_events(1, time_ms);  // id 21
+  ASSERT_TRUE(at_b.wait_for([&](const auto& m) { return event_ids(m).size() == 16; }, 10s));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(event_ids(at_a.messages()).size(), 5u) << "the old broker is left alone";
+  control.stop();
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cloud/cloud_settings_store.hpp"
 #include "engine/config_fields.hpp"
 #include "engine/engine_config_store.hpp"
 #include "history/history_store.hpp"
@@ -139,6 +140,10 @@ void populate_security_and_settings(const fs::path& dir) {
   engine::EngineConfig config;
   config.defaults.battery.temperature_alarm_C = 41.0;
   ASSERT_EQ(engine::save_engine_config(engine::saved_config_path(dir.string()), config), "");
+  ASSERT_EQ(
+      cloud::save_cloud_edits(cloud::cloud_settings_path(dir.string()),
+                              {{"broker", "mqtts://mq.example.com:8883"}, {"password", "pw"}}),
+      "");
 }
 
 TEST(BackupRestore, FileNamesAreThoseTheGatewayUses) {
@@ -154,6 +159,7 @@ TEST(BackupRestore, FileNamesAreThoseTheGatewayUses) {
   EXPECT_TRUE(has(web::tls_cert_path(d)));
   EXPECT_TRUE(has(web::tls_key_path(d)));
   EXPECT_TRUE(has(d + "/history.db"));  // gateway_runtime.cpp open_history()
+  EXPECT_TRUE(has(cloud::cloud_settings_path(d)));
 }
 
 TEST(BackupRestore, BackupDuringFullIngestRestoresEveryValueAndEvent) {
@@ -194,7 +200,8 @@ TEST(BackupRestore, BackupDuringFullIngestRestoresEveryValueAndEvent) {
   ASSERT_TRUE(store->flush());
   EXPECT_EQ(store->stats().snapshots_dropped, 0u);
   EXPECT_EQ(store->stats().events_dropped, 0u);
-  EXPECT_EQ(during.files.size(), 4u);  // history, users, audit, settings (no TLS files here)
+  // history, users, audit, engine and cloud settings (no TLS files here)
+  EXPECT_EQ(during.files.size(), 5u);
 
   // Taken while ingesting: one consistent state somewhere between the two marks.
   {
@@ -237,6 +244,10 @@ TEST(BackupRestore, BackupDuringFullIngestRestoresEveryValueAndEvent) {
   EXPECT_EQ(read_all(restored / "engine-config.json"), read_all(data / "engine-config.json"));
   EXPECT_EQ(fs::status(restored / "users.sqlite").permissions() & fs::perms::others_read,
             fs::perms::none);
+  EXPECT_EQ(read_all(restored / "cloud-settings.json"), read_all(data / "cloud-settings.json"));
+  EXPECT_EQ(fs::status(restored / "cloud-settings.json").permissions() & fs::perms::others_read,
+            fs::perms::none)
+      << "it holds the broker's password";
   EXPECT_EQ(fs::status(work.path() / "after.tar").permissions() & fs::perms::others_read,
             fs::perms::none);
 }

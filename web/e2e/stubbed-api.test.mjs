@@ -47,6 +47,39 @@ function eventsAnswer(now) {
   };
 }
 
+// GET /api/v1/cloud/settings of a gateway whose site file has a [cloud] table (nothing edited).
+function cloudSettings() {
+  const fields = ['enabled', 'broker', 'client_id', 'username', 'password', 'ca_file', 'cert_file', 'key_file', 'format', 'home_assistant', 'home_assistant_prefix', 'site_id', 'gateway_id', 'keepalive_s', 'battery_interval_s', 'summary_interval_s', 'deadband_voltage_V', 'deadband_temperature_C', 'deadband_resistance_mOhm', 'deadband_percent'];
+  return {
+    enabled: true,
+    broker: 'mqtt://mq.site.example:1883',
+    client_id: 'btms-dc1-gw1',
+    username: 'btms',
+    password_set: true,
+    ca_file: '',
+    cert_file: '',
+    key_file: '',
+    format: 'json',
+    home_assistant: false,
+    home_assistant_prefix: 'homeassistant',
+    site_id: 'dc1',
+    gateway_id: 'gw1',
+    keepalive_s: 30,
+    battery_interval_s: 60,
+    summary_interval_s: 10,
+    deadband_voltage_V: 0.01,
+    deadband_temperature_C: 0.5,
+    deadband_resistance_mOhm: 0.05,
+    deadband_percent: 1,
+    tls: false,
+    topics: 'btms/dc1/gw1/#',
+    sources: Object.fromEntries(fields.map((f) => [f, 'site file'])),
+    edited: false,
+    editable: true,
+    link: { connected: true, connects: 1, connect_failures: 0, acknowledged: 812, outbox_messages: 0, last_error: '' },
+  };
+}
+
 const CONFIG = {
   config: {
     defaults: { battery: { temperature_warning_C: 40, temperature_alarm_C: 45 } },
@@ -101,6 +134,8 @@ describe('operator pages against the documented API (stubbed answers)', { skip: 
   let role = 'operator';
   let acknowledged = false;
   let notifyConfigured = true;
+  let cloud = cloudSettings();
+  let cloudRefusal;
   const sent = [];
 
   before(async () => {
@@ -135,6 +170,28 @@ describe('operator pages against the documented API (stubbed answers)', { skip: 
     await page.route('**/api/v1/notifications/test', (route) => {
       record(route);
       return route.fulfill(json({ queued: true, recipient: route.request().postDataJSON()?.recipient }, 202));
+    });
+    await page.route('**/api/v1/cloud/settings', (route) => {
+      const method = route.request().method();
+      if (method === 'GET') return route.fulfill(json(cloud));
+      record(route);
+      if (method === 'DELETE') {
+        cloud = cloudSettings();
+        return route.fulfill(json(cloud));
+      }
+      if (cloudRefusal) return route.fulfill(json(cloudRefusal, 400));
+      const body = route.request().postDataJSON();
+      const edited = Object.fromEntries(Object.entries(body).filter(([k, v]) => k !== 'password' && cloud[k] !== v));
+      const sources = { ...cloud.sources };
+      for (const k of Object.keys(edited)) sources[k] = 'edited';
+      if ('password' in body) sources.password = 'edited';
+      cloud = { ...cloud, ...edited, password_set: 'password' in body ? body.password !== '' : cloud.password_set, sources, edited: true };
+      return route.fulfill(json(cloud));
+    });
+    await page.route('**/api/v1/cloud/test', (route) => {
+      record(route);
+      const body = route.request().postDataJSON();
+      return route.fulfill(json({ ok: false, outcome: 'bad_credentials', detail: `${body.broker.replace('mqtt://', '')}: broker refused the connection: bad user name or password`, elapsed_ms: 14, broker: body.broker }));
     });
     // The real stream passes through; the test adds an alarm-count message as the engine would.
     await page.routeWebSocket('**/api/v1/stream', (ws) => {
@@ -333,5 +390,91 @@ describe('operator pages against the documented API (stubbed answers)', { skip: 
     assert.match(await quiet.innerText(), /not configured.*\[notify\].*docs\/notifications\.md/);
     assert.equal(await page.locator('[data-testid="notifications-error"]').count(), 0);
     notifyConfigured = true;
+  });
+  test('cloud link: an admin edits, tests the unsaved form, saves with a confirmation and reverts; others read only', { timeout: 20_000 }, async () => {
+    role = 'admin';
+    cloud = cloudSettings();
+    await page.goto(`${base}#/settings`);
+    await page.reload();
+    const section = page.locator('[data-testid="cloud-settings"]');
+    await section.waitFor();
+    assert.equal(await page.locator('[data-testid="cloud-password-state"]').innerText(), 'set');
+    assert.equal(await page.locator('[data-testid="cloud-password"]').count(), 0, 'no password field until Change');
+    assert.equal(await page.locator('[data-testid="cloud-source-broker"]').innerText(), 'site file');
+    assert.equal(await page.locator('[data-testid="cloud-revert"]').isDisabled(), true, 'nothing to revert');
+
+    // A new broker needs the password again: the page says so before anything is sent.
+    const before = sent.length;
+    await page.fill('[data-testid="cloud-broker"]', 'mqtt://mq2.site.example:1884');
+    assert.match(await page.locator('[data-testid="cloud-problem-password"]').innerText(), /stored password is for mqtt:\/\/mq\.site\.example:1883/);
+    assert.equal(await page.locator('[data-testid="cloud-save"]').isDisabled(), true);
+    await page.fill('[data-testid="cloud-keepalive_s"]', '2');
+    assert.match(await page.locator('[data-testid="cloud-problem-keepalive_s"]').innerText(), /between 5 and 3600 s/);
+    await page.fill('[data-testid="cloud-keepalive_s"]', '45');
+    await page.click('[data-testid="cloud-password-change"]');
+    await page.fill('[data-testid="cloud-password"]', 'n3w-pass');
+    await page.selectOption('[data-testid="cloud-format"]', 'home_assistant');
+    assert.equal(sent.length, before, 'nothing was sent while typing');
+
+    // Test connection tries the form as typed, unsaved.
+    await page.click('[data-testid="cloud-test"]');
+    await page.locator('[data-testid="cloud-test-result"]', { hasText: 'Bad user name or password' }).waitFor();
+    assert.deepEqual(sent.at(-1), { method: 'POST', path: '/api/v1/cloud/test', body: { broker: 'mqtt://mq2.site.example:1884', password: 'n3w-pass' }, csrf: CSRF });
+
+    // A refusal by the gateway is shown with its field marked.
+    cloudRefusal = { error: 'ca_file: no such file: /etc/btms/ca.pem', field: 'ca_file' };
+    await page.fill('[data-testid="cloud-ca-file"]', '/etc/btms/ca.pem');
+    let question = '';
+    page.once('dialog', (d) => {
+      question = d.message();
+      return d.accept();
+    });
+    await page.click('[data-testid="cloud-save"]');
+    await page.locator('[data-testid="cloud-save-result"]', { hasText: 'Not saved: ca_file: no such file: /etc/btms/ca.pem' }).waitFor();
+    assert.match(question, /restarts: it disconnects from mqtt:\/\/mq\.site\.example:1883 and connects to mqtt:\/\/mq2\.site\.example:1884; messages waiting in the outbox are kept/);
+    assert.equal(await page.locator('[data-testid="cloud-ca-file"]').getAttribute('class'), 'invalid');
+    cloudRefusal = undefined;
+
+    await page.fill('[data-testid="cloud-ca-file"]', '');
+    page.once('dialog', (d) => d.accept());
+    await page.click('[data-testid="cloud-save"]');
+    await page.locator('[data-testid="cloud-save-result"]', { hasText: 'Saved' }).waitFor();
+    const put = sent.at(-1);
+    assert.equal(put.method, 'PUT');
+    assert.equal(put.path, '/api/v1/cloud/settings');
+    assert.equal(put.csrf, CSRF);
+    assert.deepEqual(
+      { broker: put.body.broker, password: put.body.password, keepalive_s: put.body.keepalive_s, format: put.body.format, home_assistant: put.body.home_assistant, ca_file: put.body.ca_file },
+      { broker: 'mqtt://mq2.site.example:1884', password: 'n3w-pass', keepalive_s: 45, format: 'json', home_assistant: true, ca_file: '' },
+    );
+    assert.equal(await page.locator('[data-testid="cloud-source-broker"]').innerText(), 'edited');
+    assert.equal(await page.locator('[data-testid="cloud-source-keepalive_s"]').innerText(), 'edited');
+    assert.equal(await page.locator('[data-testid="cloud-source-format"]').innerText(), 'edited', 'Home Assistant discovery is part of the format choice');
+    assert.equal(await page.locator('[data-testid="cloud-source-username"]').innerText(), 'site file');
+    assert.equal(await page.locator('[data-testid="cloud-password"]').count(), 0, 'the typed password is gone from the page');
+    await shot(page, 'stub-cloud-settings-edited');
+
+    // A declined confirmation sends nothing; an accepted revert sends DELETE.
+    const count = sent.length;
+    page.once('dialog', (d) => d.dismiss());
+    await page.click('[data-testid="cloud-revert"]');
+    assert.equal(sent.length, count);
+    page.once('dialog', (d) => d.accept());
+    await page.click('[data-testid="cloud-revert"]');
+    await page.locator('[data-testid="cloud-save-result"]', { hasText: 'Reverted' }).waitFor();
+    assert.deepEqual(sent.at(-1), { method: 'DELETE', path: '/api/v1/cloud/settings', body: null, csrf: CSRF });
+    assert.equal(await page.locator('[data-testid="cloud-source-broker"]').innerText(), 'site file');
+    assert.equal(await page.locator('[data-testid="cloud-broker"]').inputValue(), 'mqtt://mq.site.example:1883');
+
+    // An operator reads the same settings, cannot change or test them.
+    role = 'operator';
+    await page.reload();
+    await section.waitFor();
+    assert.equal(await page.locator('[data-testid="cloud-broker"]').isDisabled(), true);
+    assert.equal(await page.locator('[data-testid="cloud-save"]').count(), 0);
+    assert.equal(await page.locator('[data-testid="cloud-password-change"]').count(), 0);
+    assert.equal(await page.locator('[data-testid="cloud-test"]').isDisabled(), true);
+    assert.match(await page.locator('[data-testid="cloud-status"]').innerText(), /Read only: your role \(operator\) may not do this: admin or higher needed/);
+    role = 'admin';
   });
 });
