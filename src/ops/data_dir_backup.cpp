@@ -45,6 +45,9 @@ const std::vector<DataFile> kFiles = {
     {"tls-key.pem", false, {}},
     // Operators' names of UPSs and strings (web/display_names.cpp).
     {"display-names.json", false, {}},
+    // The notification recipients edited on the settings page, webhook and SNMP secrets
+    // included (notify/recipients_store.cpp, gateway_runtime); private like the rest.
+    {"notify-recipients.json", false, {}},
     // Cloud messages not yet acknowledged by the broker (cloud/cloud_link.cpp, gateway_runtime).
     {"cloud-outbox.db", true, {}},
     // Notification deliveries: sent, retried, failed (notify/delivery_log.cpp, gateway_runtime).

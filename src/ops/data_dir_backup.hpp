@@ -8,6 +8,7 @@
 //   audit.sqlite        audit log                          (SQLite, backup API)
 //   engine-config.json  settings saved through the API     (copied)
 //   tls-cert.pem, tls-key.pem  the generated certificate   (copied)
+//   notify-recipients.json  recipients edited on the settings page (copied; holds secrets)
 // SQLite files are copied through SQLite's online backup API in one read transaction each: the
 // gateway keeps ingesting (WAL lets its writer go on), and each copy is one consistent state.
 // The archive is written beside its destination and renamed into place once synced, with mode

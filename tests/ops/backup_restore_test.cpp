@@ -18,6 +18,7 @@
 #include "engine/engine_config_store.hpp"
 #include "history/history_store.hpp"
 #include "model/clock.hpp"
+#include "notify/recipients_store.hpp"
 #include "ops/data_dir_backup.hpp"
 #include "ops/schema_version.hpp"
 #include "ops/tar_archive.hpp"
@@ -139,6 +140,13 @@ void populate_security_and_settings(const fs::path& dir) {
   engine::EngineConfig config;
   config.defaults.battery.temperature_alarm_C = 41.0;
   ASSERT_EQ(engine::save_engine_config(engine::saved_config_path(dir.string()), config), "");
+  notify::Recipient hook;
+  hook.name = "dcim";
+  hook.channel = notify::ChannelKind::webhook;
+  hook.address = "https://dcim.example.net/hook";
+  hook.secret = "hmac-key";
+  ASSERT_EQ(notify::save_edited_recipients(notify::recipients_store_path(dir.string()), {hook}),
+            "");
 }
 
 TEST(BackupRestore, FileNamesAreThoseTheGatewayUses) {
@@ -151,6 +159,7 @@ TEST(BackupRestore, FileNamesAreThoseTheGatewayUses) {
   EXPECT_TRUE(has(web::users_db_path(d)));
   EXPECT_TRUE(has(web::audit_db_path(d)));
   EXPECT_TRUE(has(engine::saved_config_path(d)));
+  EXPECT_TRUE(has(notify::recipients_store_path(d)));
   EXPECT_TRUE(has(web::tls_cert_path(d)));
   EXPECT_TRUE(has(web::tls_key_path(d)));
   EXPECT_TRUE(has(d + "/history.db"));  // gateway_runtime.cpp open_history()
@@ -194,7 +203,8 @@ TEST(BackupRestore, BackupDuringFullIngestRestoresEveryValueAndEvent) {
   ASSERT_TRUE(store->flush());
   EXPECT_EQ(store->stats().snapshots_dropped, 0u);
   EXPECT_EQ(store->stats().events_dropped, 0u);
-  EXPECT_EQ(during.files.size(), 4u);  // history, users, audit, settings (no TLS files here)
+  // history, users, audit, settings, edited recipients (no TLS files here)
+  EXPECT_EQ(during.files.size(), 5u);
 
   // Taken while ingesting: one consistent state somewhere between the two marks.
   {
@@ -235,6 +245,11 @@ TEST(BackupRestore, BackupDuringFullIngestRestoresEveryValueAndEvent) {
   security::AuditLog audit(web::audit_db_path(restored.string()));
   EXPECT_EQ(audit.query(0, kT0_ms * 2, 100).size(), 3u);
   EXPECT_EQ(read_all(restored / "engine-config.json"), read_all(data / "engine-config.json"));
+  EXPECT_EQ(read_all(restored / "notify-recipients.json"),
+            read_all(data / "notify-recipients.json"));
+  EXPECT_EQ(fs::status(restored / "notify-recipients.json").permissions() &
+                (fs::perms::group_all | fs::perms::others_all),
+            fs::perms::none);
   EXPECT_EQ(fs::status(restored / "users.sqlite").permissions() & fs::perms::others_read,
             fs::perms::none);
   EXPECT_EQ(fs::status(work.path() / "after.tar").permissions() & fs::perms::others_read,
