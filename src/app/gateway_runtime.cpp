@@ -20,6 +20,8 @@
 #include "model/plant_channels.hpp"
 #include "model/snapshot.hpp"
 #include "notify/notifier.hpp"
+#include "notify/recipients_control.hpp"
+#include "notify/recipients_store.hpp"
 #include "notify/snmp_subagent.hpp"
 #include "ops/systemd_notifier.hpp"
 #include "scada/scada_server.hpp"
@@ -119,15 +121,30 @@ GatewayRuntime::GatewayRuntime(const model::Site& site, GatewayOptions options)
   if (im.options.notify.enabled) {
     // UPS-MIB's alarm table: one for the subagent's polls and the notifier's traps.
     auto ups_alarms = std::make_shared<notify::UpsAlarmBoard>(*im.site);
+    // Recipients saved on the settings page replace the site file's list as a whole; a file
+    // that cannot be read stops the start (throws, naming it) rather than alarming the wrong
+    // people.
+    const auto store = im.options.data_dir.empty()
+                           ? std::string{}
+                           : notify::recipients_store_path(im.options.data_dir);
+    auto running = im.options.notify;
+    const auto edited = store.empty() ? std::nullopt : notify::load_edited_recipients(store);
+    if (edited) {
+      spdlog::info("notify: {} recipients edited on the settings page ({}) replace the site file's",
+                   edited->size(), store);
+      running.recipients = *edited;
+    }
     im.notifier = std::make_shared<notify::Notifier>(
-        im.options.notify, notify::SiteNames::from(site),
+        running, notify::SiteNames::from(site),
         notify::NotifierSources{im.engine->event_log(), im.engine, im.engine->publication(),
                                 im.options.data_dir.empty()
                                     ? std::filesystem::path{}
                                     : std::filesystem::path(im.options.data_dir) / "notify.db",
                                 ups_alarms},
         im.options.clock);
-    im.web->set_notifier(im.notifier);
+    im.web->set_notifier(im.notifier,
+                         std::make_shared<notify::RecipientsControl>(im.notifier, im.options.notify,
+                                                                     store, edited.has_value()));
     if (im.options.notify.snmp_agent.enabled) {
       im.snmp_agent = std::make_unique<notify::SnmpSubagent>(im.options.notify.snmp_agent, *im.site,
                                                              im.engine->publication(), ups_alarms);

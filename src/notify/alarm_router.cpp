@@ -141,6 +141,20 @@ AlarmRouter::AlarmRouter(RoutingSettings settings, std::vector<Recipient> recipi
       names_(std::move(names)),
       clock_(clock ? std::move(clock) : model::system_clock()) {}
 
+void AlarmRouter::set_recipients(std::vector<Recipient> recipients) {
+  for (auto& [key, group] : groups_) {
+    std::vector<Progress> progress(recipients.size());
+    for (std::size_t to = 0; to < recipients.size(); ++to) {
+      for (std::size_t from = 0; from < recipients_.size() && from < group.progress.size();
+           ++from) {
+        if (recipients_[from].name == recipients[to].name) progress[to] = group.progress[from];
+      }
+    }
+    group.progress = std::move(progress);
+  }
+  recipients_ = std::move(recipients);
+}
+
 void AlarmRouter::raise(NotifiedAlarm alarm, std::int64_t when_ms) {
   auto& group = groups_[group_of(alarm.source)];
   if (group.progress.size() != recipients_.size()) group.progress.resize(recipients_.size());

@@ -76,6 +76,10 @@ class AlarmRouter {
   std::optional<Notification> test_message(const std::string& recipient) const;
 
   const std::vector<Recipient>& recipients() const { return recipients_; }
+  // A new recipient list (edited on the settings page): a recipient kept by name keeps what it
+  // was told, so it gets no repeat of it; a new one is told the active alarms it wants as news
+  // (after the grouping wait); a removed one is forgotten.
+  void set_recipients(std::vector<Recipient> recipients);
   std::size_t tracked_alarms() const;
 
  private:

@@ -82,6 +82,22 @@ void ChannelWorker::push(Queued q) {
   }
 }
 
+void ChannelWorker::put_back(Queued q) {
+  std::lock_guard lock(mutex_);
+  queue_.push_front(std::move(q));
+}
+
+std::vector<UnsentMessage> ChannelWorker::take_unsent() {
+  std::vector<UnsentMessage> out;
+  std::lock_guard lock(mutex_);
+  for (auto& q : queue_) {
+    out.push_back(
+        UnsentMessage{q.outbox_row, std::move(q.message), clock_->now_ms(), q.attempts_done});
+  }
+  queue_.clear();
+  return out;
+}
+
 void ChannelWorker::forget(const Queued& q) {
   if (!outbox_ || q.outbox_row == 0) return;
   try {
@@ -130,7 +146,11 @@ void ChannelWorker::loop() {
       } catch (const std::exception& e) {
         outcome = {false, true, e.what()};
       }
-      if (cancel_) return;  // stopped during the try: nothing to report, still in the outbox
+      if (cancel_) {  // stopped during the try: nothing to report, still in the outbox
+        q.attempts_done = attempt - 1;
+        put_back(std::move(q));
+        return;
+      }
       if (outcome.ok) {
         forget(q);
         log_try(n, DeliveryResult::sent, outcome.detail, attempt);
@@ -151,7 +171,11 @@ void ChannelWorker::loop() {
       log_try(n, DeliveryResult::retrying, outcome.detail, attempt);
       // Backoff on real time: it is about the server's recovery, not the plant's clock.
       std::unique_lock lock(mutex_);
-      if (wake_.wait_for(lock, backoff, [&] { return stopping_; })) return;
+      if (wake_.wait_for(lock, backoff, [&] { return stopping_; })) {
+        q.attempts_done = attempt;
+        queue_.push_front(std::move(q));
+        return;
+      }
       backoff *= 2;
     }
   }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "model/clock.hpp"
 #include "notify/delivery_log.hpp"
@@ -36,6 +37,9 @@ class ChannelWorker {
   void resume(UnsentMessage unsent);
   const Recipient& recipient() const { return recipient_; }
   std::size_t queued() const;
+  // After stop(): the messages not yet delivered (the one whose try or backoff the stop cut
+  // first), so a changed recipient's new worker can take them over; the worker is left empty.
+  std::vector<UnsentMessage> take_unsent();
 
  private:
   struct Queued {
@@ -45,6 +49,8 @@ class ChannelWorker {
   };
   void loop();
   void push(Queued q);
+  // A message whose try or backoff the stop cut: back to the front, so take_unsent() has it.
+  void put_back(Queued q);
   void log_try(const Notification& n, DeliveryResult result, std::string detail, int attempt);
   // Delivered or given up: no longer to be sent after a restart.
   void forget(const Queued& q);

@@ -60,9 +60,16 @@ class Notifier {
   std::shared_ptr<const Outbox> outbox() const { return outbox_; }
 
   std::shared_ptr<const DeliveryLog> deliveries() const { return log_; }
-  const std::vector<Recipient>& recipients() const { return settings_.recipients; }
+  // A copy: the list may be replaced while the caller reads it.
+  std::vector<Recipient> recipients() const;
   // Queues a test message to the named recipient; false when there is none.
   bool send_test(const std::string& recipient);
+  // Takes a new recipient list (edited on the settings page) while running, outbox kept:
+  // an unchanged recipient keeps its worker; a changed one (same name) gets a new worker that
+  // takes over its undelivered messages; a removed one's undelivered messages are dropped and
+  // logged as failed ("recipient removed"), as after a restart without it. Blocks until the
+  // replaced workers stopped (a try in progress ends within its timeout).
+  void replace_recipients(std::vector<Recipient> recipients);
 
  private:
   void loop();
@@ -70,9 +77,16 @@ class Notifier {
   void resume_unsent();
   // Feeds the UPS alarm table from the newest step and queues its changes as UPS-MIB traps.
   void send_ups_alarm_changes();
+  // Whether UPS-MIB traps are sent: some recipient wants them and the table is served.
+  bool wants_ups_traps() const;
+  void subscribe_steps();
+  // A message that no recipient of the list will deliver: logged as failed, out of the outbox.
+  void drop_unsent(const UnsentMessage& unsent, const std::string& why);
 
   NotifySettings settings_;
+  SiteNames names_;
   NotifierSources sources_;
+  SenderFactory make_sender_;
   std::shared_ptr<const model::Clock> clock_;
   AlarmRouter router_;
   std::shared_ptr<DeliveryLog> log_;
@@ -85,6 +99,10 @@ class Notifier {
   bool ups_traps_ = false;           // some recipient wants them and the table is served
   std::uint64_t ups_alarm_seq_ = 0;  // table changes already queued
   bool synced_ = false;              // notifier thread only
+  bool started_ = false;
+  // Held while the recipient list, the router or the workers are used: the notifier thread,
+  // send_test and replace_recipients.
+  mutable std::mutex state_mutex_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool news_ = false;

@@ -1,5 +1,7 @@
 #include "notify/notify_config.hpp"
 
+#include "notify/recipient_table.hpp"
+
 #include <fmt/format.h>
 
 #include <toml++/toml.h>
@@ -428,6 +430,16 @@ void read_notify(Reader& root, const std::string& file, std::vector<model::Confi
 }
 
 }  // namespace
+
+Recipient read_recipient_table(const toml::table& table, const std::string& file,
+                               const std::string& path, std::vector<model::ConfigError>& errors) {
+  Reader r(errors, file, table, path);
+  Recipient recipient;
+  bool mail = false;
+  read_recipient(r, recipient, mail);
+  r.finish();
+  return recipient;
+}
 
 bool parse_quiet_hours(std::string_view text, int& start_min, int& end_min) {
   const auto minute_of = [](std::string_view hhmm) -> std::optional<int> {

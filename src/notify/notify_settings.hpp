@@ -18,6 +18,7 @@ struct QuietHours {
   int end_min = 0;
   int utc_offset_min = 0;
 
+  bool operator==(const QuietHours&) const = default;
   bool enabled() const { return start_min != end_min; }
   bool contains(std::int64_t time_ms) const;
   // The first instant at or after time_ms that is outside the quiet hours.
@@ -50,6 +51,8 @@ struct SnmpTarget {
   bool ups_mib = false;
   long timeout_ms = 3'000;  // per try; an inform is tried `retries` + 1 times
   int retries = 1;
+
+  bool operator==(const SnmpTarget&) const = default;
 };
 
 struct Recipient {
@@ -71,6 +74,9 @@ struct Recipient {
   int tier = 1;
   QuietHours quiet;
   SnmpTarget snmp;  // channel snmp only
+
+  // Unchanged recipients keep their worker (and its queue) when the list is edited.
+  bool operator==(const Recipient&) const = default;
 };
 
 struct RoutingSettings {

@@ -48,6 +48,9 @@ const std::vector<DataFile> kFiles = {
     // The cloud link's settings edited on the settings page, password included (cloud/
     // cloud_settings_store.cpp, gateway_runtime).
     {"cloud-settings.json", false, {}},
+    // The notification recipients edited on the settings page, webhook and SNMP secrets
+    // included (notify/recipients_store.cpp, gateway_runtime); private like the rest.
+    {"notify-recipients.json", false, {}},
     // Cloud messages not yet acknowledged by the broker (cloud/cloud_link.cpp, gateway_runtime).
     {"cloud-outbox.db", true, {}},
     // Notification deliveries: sent, retried, failed (notify/delivery_log.cpp, gateway_runtime).

@@ -9,6 +9,7 @@
 //   engine-config.json  settings saved through the API     (copied)
 //   tls-cert.pem, tls-key.pem  the generated certificate   (copied)
 //   cloud-settings.json the cloud link's edited settings   (copied; holds the broker password)
+//   notify-recipients.json  recipients edited on the settings page (copied; holds secrets)
 // SQLite files are copied through SQLite's online backup API in one read transaction each: the
 // gateway keeps ingesting (WAL lets its writer go on), and each copy is one consistent state.
 // The archive is written beside its destination and renamed into place once synced, with mode

@@ -678,7 +678,7 @@ WebServer::WebServer(WebOptions options, std::shared_ptr<const model::SnapshotPu
   core.api.maintenance = core.operator_ctx.maintenance;
   core.operator_ctx.site = core.api.site;
   add_operator_routes(core.router, core.operator_ctx);
-  add_notification_routes(core.router, core.notifications);
+  add_notification_routes(core.router, core.notifications, core.auth.get());
   add_cloud_settings_routes(core.router, core.cloud, core.auth.get());
   add_static_route(core.router, core.options.static_dir);
 }
@@ -795,9 +795,11 @@ void WebServer::set_cloud_settings(CloudSettingsContext cloud) {
   impl_->core.cloud = std::move(cloud);
 }
 
-void WebServer::set_notifier(std::shared_ptr<notify::Notifier> notifier) {
+void WebServer::set_notifier(std::shared_ptr<notify::Notifier> notifier,
+                             std::shared_ptr<notify::RecipientsControl> recipients) {
   if (impl_->running) throw std::logic_error("web: set_notifier must be called before start()");
   impl_->core.notifications.notifier = std::move(notifier);
+  impl_->core.notifications.recipients = std::move(recipients);
 }
 
 void WebServer::set_publication(std::shared_ptr<const engine::StepPublication> publication) {

@@ -28,7 +28,8 @@ class HistoryStore;
 
 namespace btms::notify {
 class Notifier;
-}
+class RecipientsControl;
+}  // namespace btms::notify
 
 namespace btms::web {
 
@@ -111,9 +112,11 @@ class WebServer {
   // Operator actions are answered once their events are committed (see OperatorContext).
   // Call before start().
   void set_durability(std::shared_ptr<engine::EventDurability> durability);
-  // Delivery log and test messages (/api/v1/notifications/...); without it they answer 404.
-  // Call before start().
-  void set_notifier(std::shared_ptr<notify::Notifier> notifier);
+  // Delivery log and test messages (/api/v1/notifications/...) and the recipient list's edits
+  // (/api/v1/notify/recipients; null recipients = read from the notifier's list only through
+  // the delivery log); without them they answer 404. Call before start().
+  void set_notifier(std::shared_ptr<notify::Notifier> notifier,
+                    std::shared_ptr<notify::RecipientsControl> recipients = nullptr);
   // The cloud link's settings and connection test (/api/v1/cloud/...); without them they
   // answer 404. Call before start().
   void set_cloud_settings(CloudSettingsContext cloud);

@@ -14,12 +14,14 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "notify/channel_worker.hpp"
 #include "notify/message_text.hpp"
 #include "notify/notifier.hpp"
+#include "notify/recipients_control.hpp"
 #include "notify/webhook_payload.hpp"
 #include "tests/e2e/process.hpp"
 
@@ -523,6 +525,113 @@ TEST(NotifyOutbox, MessageForADeadReceiverArrivesOnceAfterSigkill) {
   ASSERT_TRUE(kept);
   ASSERT_TRUE(WIFSIGNALED(status));
   outbox_test::expect_resent_once(db, port);
+}
+
+// Edits of the recipient list on a running notifier (what PUT /api/v1/notify/recipients does):
+// the new list is in force without a restart, on the same outbox.
+namespace recipients_edit_test {
+
+std::string hook_url(int port) {
+  return "http://127.0.0.1:" + std::to_string(port) + "/hook";
+}
+
+NotifySettings site_settings(int port) {
+  NotifySettings settings;
+  settings.enabled = true;
+  settings.routing = routing();
+  settings.routing.group_wait_ms = 0;
+  settings.delivery.attempts = 20;
+  settings.delivery.first_backoff_ms = 100;
+  auto old = webhook_recipient(port, "old-secret");
+  old.name = "old";
+  settings.recipients = {old};
+  return settings;
+}
+
+}  // namespace recipients_edit_test
+
+TEST(RecipientsEdit, AnAlarmReachesTheNewRecipientAndNotTheRemovedOne) {
+  using namespace recipients_edit_test;
+  int old_port = 0, new_port = 0;
+  auto old_hook = webhook_receiver("old-secret", 0, old_port);
+  auto new_hook = webhook_receiver("new-secret", 0, new_port);
+  TempFolder dir;
+  const auto store = dir.path() + "/notify-recipients.json";
+  auto log = std::make_shared<engine::AppendLog<model::Event>>(64);
+  auto notifier = std::make_shared<Notifier>(
+      site_settings(old_port), names(),
+      NotifierSources{log, nullptr, nullptr, dir.path() + "/notify.db"}, model::system_clock());
+  notifier->start();
+  RecipientsControl control(notifier, site_settings(old_port), store, false);
+
+  const json edit{{"recipients",
+                   {{{"name", "new"},
+                     {"channel", "webhook"},
+                     {"url", hook_url(new_port)},
+                     {"secret", "new-secret"},
+                     {"level", "alarms"}}}}};
+  const auto answer = control.change(edit.dump());
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  EXPECT_EQ(answer.body.find("new-secret"), std::string::npos);
+  EXPECT_EQ(answer.audit_detail, "saved: added new; changed none; removed old");
+  EXPECT_EQ(json::parse(control.settings_json())["source"], "settings_page");
+
+  log->append({event(model::EventKind::alarm_raised, "battery/3/4", "battery_voltage_low",
+                     model::Severity::alarm, model::system_clock()->now_ms())});
+  const auto got = next_json(*new_hook);
+  ASSERT_FALSE(got.is_null());
+  EXPECT_TRUE(got["signature_ok"].get<bool>());
+  EXPECT_EQ(got["body"]["status"], "firing");
+  EXPECT_EQ(old_hook->read_line(1'000), "") << "the removed recipient is told nothing";
+
+  // Revert: the site file's recipient is back and hears the active alarm as news.
+  const auto reverted = control.revert();
+  ASSERT_EQ(reverted.status, 200) << reverted.body;
+  EXPECT_FALSE(std::filesystem::exists(store));
+  const auto back = next_json(*old_hook);
+  ASSERT_FALSE(back.is_null());
+  EXPECT_EQ(back["body"]["status"], "firing");
+  notifier->stop();
+}
+
+TEST(RecipientsEdit, UndeliveredMessagesFollowAChangedRecipientAndAreDroppedForARemovedOne) {
+  using namespace recipients_edit_test;
+  int up_port = 0;
+  auto hook = webhook_receiver("new-secret", 0, up_port);
+  TempFolder dir;
+  auto site = site_settings(dead_port());
+  auto gone = webhook_recipient(dead_port(), "");
+  gone.name = "gone";
+  site.recipients.push_back(gone);
+  auto notifier = std::make_shared<Notifier>(
+      site, names(), NotifierSources{nullptr, nullptr, nullptr, dir.path() + "/notify.db"},
+      model::system_clock());
+  notifier->start();
+  ASSERT_TRUE(notifier->send_test("old"));
+  ASSERT_TRUE(notifier->send_test("gone"));
+  ASSERT_TRUE(wait_for(*notifier->deliveries(), DeliveryResult::retrying, 2));
+  ASSERT_EQ(notifier->outbox()->size(), 2u);
+
+  // "old" moves to a live receiver, "gone" is removed.
+  RecipientsControl control(notifier, site, dir.path() + "/notify-recipients.json", false);
+  const json edit{{"recipients",
+                   {{{"name", "old"},
+                     {"channel", "webhook"},
+                     {"url", hook_url(up_port)},
+                     {"secret", "new-secret"}}}}};
+  const auto answer = control.change(edit.dump());
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  const auto got = next_json(*hook);
+  ASSERT_FALSE(got.is_null()) << "the changed recipient's queued message went to its new address";
+  EXPECT_EQ(got["body"]["alerts"][0]["labels"]["alertname"], "btms_test");
+  ASSERT_TRUE(wait_for(*notifier->deliveries(), DeliveryResult::sent, 1));
+  const auto entries = notifier->deliveries()->newest(50);
+  EXPECT_TRUE(std::any_of(entries.begin(), entries.end(), [](const Delivery& d) {
+    return d.recipient == "gone" && d.result == DeliveryResult::failed &&
+           d.detail == "dropped: recipient removed on the settings page";
+  }));
+  EXPECT_EQ(notifier->outbox()->size(), 0u);
+  notifier->stop();
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "engine/engine_config_store.hpp"
 #include "history/history_store.hpp"
 #include "model/clock.hpp"
+#include "notify/recipients_store.hpp"
 #include "ops/data_dir_backup.hpp"
 #include "ops/schema_version.hpp"
 #include "ops/tar_archive.hpp"
@@ -144,6 +145,13 @@ void populate_security_and_settings(const fs::path& dir) {
       cloud::save_cloud_edits(cloud::cloud_settings_path(dir.string()),
                               {{"broker", "mqtts://mq.example.com:8883"}, {"password", "pw"}}),
       "");
+  notify::Recipient hook;
+  hook.name = "dcim";
+  hook.channel = notify::ChannelKind::webhook;
+  hook.address = "https://dcim.example.net/hook";
+  hook.secret = "hmac-key";
+  ASSERT_EQ(notify::save_edited_recipients(notify::recipients_store_path(dir.string()), {hook}),
+            "");
 }
 
 TEST(BackupRestore, FileNamesAreThoseTheGatewayUses) {
@@ -156,6 +164,7 @@ TEST(BackupRestore, FileNamesAreThoseTheGatewayUses) {
   EXPECT_TRUE(has(web::users_db_path(d)));
   EXPECT_TRUE(has(web::audit_db_path(d)));
   EXPECT_TRUE(has(engine::saved_config_path(d)));
+  EXPECT_TRUE(has(notify::recipients_store_path(d)));
   EXPECT_TRUE(has(web::tls_cert_path(d)));
   EXPECT_TRUE(has(web::tls_key_path(d)));
   EXPECT_TRUE(has(d + "/history.db"));  // gateway_runtime.cpp open_history()
@@ -200,8 +209,8 @@ TEST(BackupRestore, BackupDuringFullIngestRestoresEveryValueAndEvent) {
   ASSERT_TRUE(store->flush());
   EXPECT_EQ(store->stats().snapshots_dropped, 0u);
   EXPECT_EQ(store->stats().events_dropped, 0u);
-  // history, users, audit, engine and cloud settings (no TLS files here)
-  EXPECT_EQ(during.files.size(), 5u);
+  // history, users, audit, engine settings, cloud settings, edited recipients (no TLS files)
+  EXPECT_EQ(during.files.size(), 6u);
 
   // Taken while ingesting: one consistent state somewhere between the two marks.
   {
@@ -242,6 +251,11 @@ TEST(BackupRestore, BackupDuringFullIngestRestoresEveryValueAndEvent) {
   security::AuditLog audit(web::audit_db_path(restored.string()));
   EXPECT_EQ(audit.query(0, kT0_ms * 2, 100).size(), 3u);
   EXPECT_EQ(read_all(restored / "engine-config.json"), read_all(data / "engine-config.json"));
+  EXPECT_EQ(read_all(restored / "notify-recipients.json"),
+            read_all(data / "notify-recipients.json"));
+  EXPECT_EQ(fs::status(restored / "notify-recipients.json").permissions() &
+                (fs::perms::group_all | fs::perms::others_all),
+            fs::perms::none);
   EXPECT_EQ(fs::status(restored / "users.sqlite").permissions() & fs::perms::others_read,
             fs::perms::none);
   EXPECT_EQ(read_all(restored / "cloud-settings.json"), read_all(data / "cloud-settings.json"));

@@ -137,6 +137,13 @@ describe('operator pages against the documented API (stubbed answers)', { skip: 
   let cloud = cloudSettings();
   let cloudRefusal;
   const sent = [];
+  // GET /api/v1/notify/recipients: what the editor starts from (no secret, only whether one is set).
+  const recipientsEdit = {
+    source: 'site_file',
+    editable: true,
+    mail_server: true,
+    recipients: [{ name: 'dcim', channel: 'webhook', url: 'https://dcim.example.net/hooks/btms', level: 'alarms', sources: [], rules: [], tier: 1, utc_offset_min: 0, secret_set: true }],
+  };
 
   before(async () => {
     demo = startDemo({ dir: dataDir() });
@@ -167,6 +174,16 @@ describe('operator pages against the documented API (stubbed answers)', { skip: 
     await page.route('**/api/v1/notifications/deliveries*', (route) =>
       route.fulfill(notifyConfigured ? json(deliveriesAnswer(Date.now())) : json({ error: 'notifications are not configured (no [notify] in the site file)' }, 404)),
     );
+    await page.route('**/api/v1/notify/recipients', (route) => {
+      const method = route.request().method();
+      if (method === 'GET') return route.fulfill(json(recipientsEdit));
+      record(route);
+      if (method === 'DELETE') return route.fulfill(json({ ...recipientsEdit, source: 'site_file' }));
+      const body = route.request().postDataJSON();
+      if (body.recipients.some((r) => r.url === 'https://refused.example.net/hook'))
+        return route.fulfill(json({ error: 'the URL changed: enter the HMAC secret again (or clear it)', field: 'recipients[0].secret' }, 400));
+      return route.fulfill(json({ ...recipientsEdit, source: 'settings_page' }));
+    });
     await page.route('**/api/v1/notifications/test', (route) => {
       record(route);
       return route.fulfill(json({ queued: true, recipient: route.request().postDataJSON()?.recipient }, 202));
@@ -475,6 +492,63 @@ describe('operator pages against the documented API (stubbed answers)', { skip: 
     assert.equal(await page.locator('[data-testid="cloud-password-change"]').count(), 0);
     assert.equal(await page.locator('[data-testid="cloud-test"]').isDisabled(), true);
     assert.match(await page.locator('[data-testid="cloud-status"]').innerText(), /Read only: your role \(operator\) may not do this: admin or higher needed/);
+    role = 'admin';
+  });
+  test('notifications: an admin edits the recipients (local check, refusal on its field, confirmed save, revert); an operator cannot', { timeout: 20_000 }, async () => {
+    role = 'admin';
+    await page.goto(`${base}#/settings`);
+    await page.reload();
+    const editor = page.locator('[data-testid="recipients-editor"]');
+    await editor.waitFor();
+    assert.equal(await page.locator('[data-testid="r0-secret"]').getAttribute('placeholder'), 'set (blank keeps it)');
+    await page.locator('[data-testid="recipient-add"]').click();
+    await page.locator('[data-testid="r1-name"]').fill('night');
+    await page.locator('[data-testid="r1-to"]').fill('night.example.net');
+    const before = sent.length;
+    await page.locator('[data-testid="recipients-save"]').click();
+    await page.locator('[data-testid="r1-to-error"]', { hasText: 'expected a mail address' }).waitFor();
+    assert.equal(sent.length, before, 'a local error sends nothing');
+    await page.locator('[data-testid="r1-to"]').fill('night@example.net');
+    await page.locator('[data-testid="r1-quiet_hours"]').fill('22:00-06:00');
+    // A declined confirmation sends nothing.
+    page.once('dialog', (d) => d.dismiss());
+    await page.locator('[data-testid="recipients-save"]').click();
+    await page.waitForTimeout(200);
+    assert.equal(sent.length, before);
+    let question = '';
+    page.once('dialog', (d) => {
+      question = d.message();
+      d.accept();
+    });
+    await page.locator('[data-testid="recipients-save"]').click();
+    await page.locator('[data-testid="recipients-message"]', { hasText: 'Saved' }).waitFor();
+    assert.match(question, /Save 2 recipients\? Added: night\./);
+    const put = sent.at(-1);
+    assert.equal(put.method, 'PUT');
+    assert.equal(put.path, '/api/v1/notify/recipients');
+    assert.equal(put.csrf, CSRF);
+    assert.deepEqual(put.body.recipients[0], { name: 'dcim', channel: 'webhook', url: 'https://dcim.example.net/hooks/btms', level: 'alarms', sources: [], rules: [], tier: 1, utc_offset_min: 0 });
+    assert.deepEqual(put.body.recipients[1], { name: 'night', channel: 'mail', to: 'night@example.net', level: 'alarms', sources: [], rules: [], tier: 1, utc_offset_min: 0, quiet_hours: '22:00-06:00' });
+    // The gateway's refusal marks its field.
+    await page.locator('[data-testid="r0-url"]').fill('https://refused.example.net/hook');
+    page.once('dialog', (d) => d.accept());
+    await page.locator('[data-testid="recipients-save"]').click();
+    await page.locator('[data-testid="recipients-message"]', { hasText: 'enter the HMAC secret again' }).waitFor();
+    await shot(page, 'stub-notification-recipients-editor');
+    // Revert (shown once the list comes from this page) sends DELETE after its confirmation.
+    recipientsEdit.source = 'settings_page';
+    await page.reload();
+    page.once('dialog', (d) => d.accept());
+    await page.locator('[data-testid="recipients-revert"]').click();
+    await page.locator('[data-testid="recipients-message"]', { hasText: 'Reverted' }).waitFor();
+    assert.deepEqual({ method: sent.at(-1).method, path: sent.at(-1).path }, { method: 'DELETE', path: '/api/v1/notify/recipients' });
+    recipientsEdit.source = 'site_file';
+    // An operator reads the list and gets no editor.
+    role = 'operator';
+    await page.reload();
+    await page.locator('[data-testid="recipient-dcim"]').waitFor();
+    assert.equal(await page.locator('[data-testid="recipients-editor"]').count(), 0);
+    assert.match(await page.locator('[data-testid="recipients-source"]').innerText(), /admin or higher needed/);
     role = 'admin';
   });
 });
