@@ -38,7 +38,8 @@ TEST(AcquisitionClock, StampsAndScheduleFollowTheInjectedClock) {
   acquisition.start();
 
   // Five 10-second cycles of plant time: two and a half seconds of real time at rate 20 (fifty
-  // seconds on the system clock). The limit is only there so a broken schedule fails instead of hanging.
+  // seconds on the system clock). The limit is only there so a broken schedule fails instead of
+  // hanging.
   std::vector<std::int64_t> snapshot_ms;
   std::uint64_t last_sequence = 0;
   const auto wall_end = std::chrono::steady_clock::now() + 20s;
