@@ -255,7 +255,7 @@ class PostgresStore final : public QueuedStore {
   }
 
  protected:
-  std::vector<StoredChannel> load_channels() override {
+  std::vector<StoredChannel> load_channels(std::int64_t /*journal_oldest_ms*/) override {
     pqxx::nontransaction tx(*write_conn_);
     // One index probe per channel (and partition) rather than a scan of every chunk.
     const auto rows = tx.exec(
@@ -333,7 +333,7 @@ class PostgresStore final : public QueuedStore {
   }
 
   // Every sealed chunk's minutes are a row of their own (session = a part number).
-  void write_minutes(std::int64_t channel_id, std::int64_t hour_ms,
+  void write_minutes(std::int64_t channel_id, std::int64_t hour_ms, std::int64_t /*chunk_start_ms*/,
                      std::vector<std::uint8_t> blob) override {
     pending_minutes_.push_back({{channel_id, hour_ms}, std::move(blob)});
   }

@@ -20,6 +20,9 @@ namespace {
 constexpr std::int64_t kYearMs = 366LL * 86'400'000;
 constexpr std::int64_t kLatestSaneMs = 7'258'118'400'000LL;  // 2200-01-01
 constexpr std::uint64_t kMinDiskReliefBytes = 256ULL * 1024;
+// Sealed chunks held for a batch write: at most this many bytes (about a minute of the largest
+// gateway's data is 1 MB), so a burst of seals does not hold memory.
+constexpr std::uint64_t kSealedBatchMaxBytes = 4ULL << 20;
 }  // namespace
 
 struct QueuedStore::FlushRequest {
@@ -97,7 +100,7 @@ void RollupDelta::merge(const RollupDelta& other) {
 
 void QueuedStore::start() {
   std::lock_guard lock(write_mutex_);
-  for (auto& stored : load_channels()) {
+  for (auto& stored : load_channels(oldest_journal_point_ms())) {
     ChannelState state;
     state.db_id = stored.id;
     state.string_id = string_of_channel(stored.name);
@@ -132,7 +135,7 @@ void QueuedStore::stop() {
   for (auto& state : states_)
     if (state.open) seal(state);
   try {
-    commit_pending();
+    commit_pending({}, true);
   } catch (const std::exception&) {
     spdlog::error(
         "history: stopped with {} events, {} discharges and {} chunks not written (see above)",
@@ -281,10 +284,14 @@ void QueuedStore::enforce_retention(std::int64_t now_ms) {
   // expired) like any other, and their rollups are written.
   seal_stale(now_ms);
   try {
-    commit_pending([&] {
-      delete_expired(now_ms, policy);
-      raise_raw_horizon(now_ms - policy.raw_ms);
-    });
+    // Held sealed chunks go too: retention runs seldom, and a chunk it just sealed should
+    // not wait for more data to arrive.
+    commit_pending(
+        [&] {
+          delete_expired(now_ms, policy);
+          raise_raw_horizon(now_ms - policy.raw_ms);
+        },
+        true);
   } catch (const std::exception&) {
     // Logged and reported by health(); retention runs again next time.
   }
@@ -344,6 +351,7 @@ void QueuedStore::ingest(const model::Snapshot& snapshot) {
     auto& state = states_[index];
     if (sample.time_ms <= state.last_time_ms || sample.time_ms <= 0) continue;
     state.last_time_ms = sample.time_ms;
+    newest_data_ms_ = std::max(newest_data_ms_, sample.time_ms);
     const double value = model::round_to_resolution(sample.value, state.resolution);
     const bool due = !state.has_last || sample.quality != state.last_quality ||
                      model::differs_at_resolution(value, state.last_value, state.resolution) ||
@@ -417,15 +425,15 @@ void QueuedStore::seal(ChannelState& state) {
                     state.open->last_time_ms(),
                     static_cast<std::int64_t>(state.open->size()),
                     state.open->blob(),
-                    state.committed.points};
+                    state.committed.points,
+                    state.open_first_seq};
   sealed_pending_bytes_ += chunk.blob.size();
   sealed_pending_.push_back(std::move(chunk));
   state.sealed_end_ms = state.open->last_time_ms();
   state.open.reset();  // releases the chunk's memory
   state.committed = {};
-  // The sealed chunk holds these points and is written in the same commit as the journal.
-  state.pending.clear();
-  state.pending.shrink_to_fit();
+  // The chunk's points not yet in the journal (state.pending) still go into the next record:
+  // the chunk itself may wait in memory for several commits (sealed_write_interval_ms).
   ++stats_.chunks_written;
   // Writes failing for long: give up the oldest telemetry rather than all of memory.
   while (sealed_pending_bytes_ > options_.max_unwritten_bytes && !sealed_pending_.empty()) {
@@ -441,6 +449,18 @@ void QueuedStore::seal_stale(std::int64_t now_ms) {
       seal(state);
 }
 
+// The held chunks in time order, then by channel: the order of the tables' time-first keys, so
+// a batch's rows land next to each other in the same few index pages.
+void QueuedStore::write_sealed_batch() {
+  std::stable_sort(sealed_pending_.begin(), sealed_pending_.end(),
+                   [](const SealedChunk& a, const SealedChunk& b) {
+                     const auto bucket_a = floor_to(a.start_ms, kChunkBucketMs);
+                     const auto bucket_b = floor_to(b.start_ms, kChunkBucketMs);
+                     return bucket_a != bucket_b ? bucket_a < bucket_b : a.db_id < b.db_id;
+                   });
+  for (const auto& chunk : sealed_pending_) write_sealed(chunk);
+}
+
 // Minute and hour rollups of the sealed chunk's points, written with it.
 void QueuedStore::write_sealed(const SealedChunk& chunk) {
   write_chunk(chunk.db_id, chunk.start_ms, chunk.end_ms, chunk.count, chunk.blob);
@@ -451,7 +471,7 @@ void QueuedStore::write_sealed(const SealedChunk& chunk) {
   RollupDelta hour;
   const auto flush_hour = [&] {
     if (!minutes.empty())
-      write_minutes(chunk.db_id, floor_to(minutes.front().bucket_ms, kHourMs),
+      write_minutes(chunk.db_id, floor_to(minutes.front().bucket_ms, kHourMs), chunk.start_ms,
                     encode_rollups(minutes));
     if (hour.count > 0) upsert_hour(chunk.db_id, hour);
     minutes.clear();
@@ -541,6 +561,20 @@ std::vector<std::uint8_t> QueuedStore::encode_journal() const {
     }
   }
   return out;
+}
+
+// The oldest point of any journal record (each record starts with its oldest point's time);
+// min() when the journal is empty.
+std::int64_t QueuedStore::oldest_journal_point_ms() {
+  std::int64_t oldest_ms = std::numeric_limits<std::int64_t>::max();
+  load_journal([&](std::uint64_t, std::span<const std::uint8_t> blob) {
+    if (blob.empty()) return;
+    std::size_t pos = 0;
+    oldest_ms = std::min(oldest_ms, unzigzag(get_varint(blob, pos)));
+  });
+  return oldest_ms == std::numeric_limits<std::int64_t>::max()
+             ? std::numeric_limits<std::int64_t>::min()
+             : oldest_ms;
 }
 
 // Rebuilds the open chunks of a process that was killed: every journaled point newer than its
@@ -642,22 +676,39 @@ void QueuedStore::note_write_failure(const std::string& what) {
   write_failure_ = what;
 }
 
-void QueuedStore::commit_pending(const std::function<void()>& also) {
+bool QueuedStore::sealed_write_due() const {
+  if (sealed_pending_.empty()) return false;
+  if (options_.sealed_write_interval_ms <= 0) return true;
+  // A batch is also bounded by size, so memory stays small after a burst of seals.
+  if (sealed_pending_bytes_ >= kSealedBatchMaxBytes) return true;
+  // The first batch's interval starts with the first commit of data.
+  return sealed_written_at_ms_ != std::numeric_limits<std::int64_t>::min() &&
+         newest_data_ms_ - sealed_written_at_ms_ >= options_.sealed_write_interval_ms;
+}
+
+void QueuedStore::commit_pending(const std::function<void()>& also, bool write_all_sealed) {
   std::vector<std::uint8_t> record = encode_journal();
   const bool has_record = !record.empty();
   const std::uint64_t journal_bytes_in_commit = record.size();
   sealed_bytes_in_commit_ = 0;
   sealed_values_in_commit_ = 0;
-  // Records before the oldest open chunk's first one are no longer needed.
+  measure_free_disk();
+  // On a disk running low, sealed chunks are written at once, so that the oldest raw data
+  // relieve_disk() drops is what is stored, not what waits in memory.
+  const bool write_sealed_now = write_all_sealed || disk_low_ || sealed_write_due();
+  // Records before the oldest open or held chunk's first one are no longer needed.
   std::uint64_t keep_from = has_record ? next_journal_seq_ + 1 : next_journal_seq_;
   for (const auto& state : states_)
     if (state.open && !state.open->empty()) keep_from = std::min(keep_from, state.open_first_seq);
+  if (!write_sealed_now)
+    for (const auto& chunk : sealed_pending_)
+      keep_from = std::min(keep_from, chunk.first_journal_seq);
   try {
     begin();
     in_transaction_ = true;
     for (const auto& event : events_pending_) insert_event(event);
     for (const auto& record_item : discharges_pending_) store_discharge(record_item);
-    for (const auto& chunk : sealed_pending_) write_sealed(chunk);
+    if (write_sealed_now) write_sealed_batch();
     if (has_record) append_journal(next_journal_seq_, std::move(record));
     if (keep_from > journal_kept_from_) delete_journal_before(keep_from);
     if (also) also();
@@ -681,8 +732,16 @@ void QueuedStore::commit_pending(const std::function<void()>& also) {
   stats_.events_written += events_pending_.size();
   events_pending_.clear();
   discharges_pending_.clear();
-  sealed_pending_.clear();
-  sealed_pending_bytes_ = 0;
+  if (write_sealed_now || sealed_written_at_ms_ == std::numeric_limits<std::int64_t>::min())
+    sealed_written_at_ms_ = newest_data_ms_;
+  if (write_sealed_now) {
+    sealed_pending_.clear();
+    sealed_pending_bytes_ = 0;
+  } else {
+    // Every point of a held chunk is in a committed journal record now.
+    for (auto& chunk : sealed_pending_)
+      chunk.committed_points = static_cast<std::size_t>(chunk.count);
+  }
   if (has_record) ++next_journal_seq_;
   for (const auto index : pending_channels_) {
     auto& state = states_[index];
@@ -711,14 +770,17 @@ void QueuedStore::store_discharge(const model::DischargeRecord& record) {
     spans_.push_back({record.string_id, record.start_ms, record.end_ms});
 }
 
-// While free space is under the limit, every commit deletes at least twice the chunk bytes it
-// wrote from the oldest raw tier: freed pages are reused, so the files stop growing and the
-// newest data, rollups, events and discharges keep being stored.
-void QueuedStore::relieve_disk() {
+void QueuedStore::measure_free_disk() {
   const auto free_bytes = disk_free_bytes();
   disk_known_ = free_bytes.has_value();
   disk_free_ = free_bytes.value_or(0);
   disk_low_ = free_bytes && *free_bytes < options_.disk_low_free_bytes;
+}
+
+// While free space is under the limit (measure_free_disk), every commit deletes at least twice the
+// chunk bytes it wrote from the oldest raw tier: freed pages are reused, so the files stop growing
+// and the newest data, rollups, events and discharges keep being stored.
+void QueuedStore::relieve_disk() {
   if (!disk_low_) return;
   const std::int64_t newest_dropped_ms =
       drop_oldest_raw(std::max(2 * blob_bytes_since_commit_, kMinDiskReliefBytes));

@@ -34,6 +34,9 @@ namespace btms::history {
 
 constexpr std::int64_t kMinuteMs = 60'000;
 constexpr std::int64_t kHourMs = 3'600'000;
+// Raw chunks are indexed by the 10-minute bucket their first point falls in, then channel
+// (time first: new rows append instead of landing on every channel's own index page).
+constexpr std::int64_t kChunkBucketMs = 600'000;
 
 std::int64_t floor_to(std::int64_t time_ms, std::int64_t width_ms);
 
@@ -103,7 +106,10 @@ class QueuedStore : public HistoryStore {
 
   // --- Storage hooks. Writer side: called with the write lock held, on the writer thread or
   // in enforce_retention(); begin()/commit() bracket every change.
-  virtual std::vector<StoredChannel> load_channels() = 0;
+  // Every stored channel. last_time_ms is the newest end of its chunks; a backend may look only
+  // at the chunks that can hold points of the journal (journal_oldest_ms: its oldest point,
+  // min() when empty) and at the last hour's.
+  virtual std::vector<StoredChannel> load_channels(std::int64_t journal_oldest_ms) = 0;
   virtual std::vector<DischargeSpan> load_discharge_spans() = 0;
   virtual std::int64_t load_raw_horizon() = 0;  // see raw_horizon_ms_; min() when none
   virtual void save_raw_horizon(std::int64_t horizon_ms) = 0;
@@ -119,8 +125,9 @@ class QueuedStore : public HistoryStore {
   virtual void upsert_hour(std::int64_t channel_id, const RollupDelta& delta) = 0;
   // Minute rollups of one sealed chunk within one hour (rollup_codec blob); an hour has one row
   // per chunk that reached into it, and queries merge them.
+  // chunk_start_ms: where the chunk began (a backend may key the row by it, in time order).
   virtual void write_minutes(std::int64_t channel_id, std::int64_t hour_ms,
-                             std::vector<std::uint8_t> blob) = 0;
+                             std::int64_t chunk_start_ms, std::vector<std::uint8_t> blob) = 0;
   // The write-ahead of open chunks: per commit one record with the points taken since the
   // previous commit (journal format, queued_store.cpp), so a killed process loses at most one
   // commit interval while open chunks are written only once, when sealed.
@@ -186,6 +193,9 @@ class QueuedStore : public HistoryStore {
     // Points of the chunk already in a committed journal record: a query shows these while
     // the chunk waits for the commit that writes it (the open chunk is gone by then).
     std::size_t committed_points = 0;
+    // The journal record holding the chunk's first point: the journal is kept from here on
+    // while the chunk waits in memory, so a killed process replays its points.
+    std::uint64_t first_journal_seq = 0;
   };
   using QueueItem = std::variant<std::shared_ptr<const model::Snapshot>, model::Event,
                                  model::DischargeRecord, std::shared_ptr<FlushRequest>>;
@@ -201,13 +211,19 @@ class QueuedStore : public HistoryStore {
   void take(std::size_t index, const RawPoint& point, bool journal);
   void seal(ChannelState& state);
   void seal_stale(std::int64_t now_ms);
+  void write_sealed_batch();
   void write_sealed(const SealedChunk& chunk);
   std::vector<std::uint8_t> encode_journal() const;
   void replay_journal();
+  std::int64_t oldest_journal_point_ms();
   // Writes what is pending (events first, then discharges, sealed chunks with their rollups
   // and the journal record) in one transaction, plus `also` inside it. On failure nothing
   // pending is lost: it is retried at the next commit; the failure is logged and reported.
-  void commit_pending(const std::function<void()>& also = {});
+  // One transaction: pending events and discharges, the journal record of new points and, when
+  // due (sealed_write_due) or `write_all_sealed`, the sealed chunks held in memory.
+  void commit_pending(const std::function<void()>& also = {}, bool write_all_sealed = false);
+  bool sealed_write_due() const;
+  void measure_free_disk();
   void note_write_failure(const std::string& what);
   // Per channel, its committed points not (yet) in the chunks table: each sealed chunk waiting
   // for its commit, then the open chunk; one piece each, oldest first.
@@ -246,6 +262,10 @@ class QueuedStore : public HistoryStore {
   std::vector<model::DischargeRecord> discharges_pending_;
   std::vector<SealedChunk> sealed_pending_;
   std::uint64_t sealed_pending_bytes_ = 0;
+  // Data time (newest sample taken) and that of the last commit that wrote sealed chunks: they
+  // are written in batches, HistoryOptions::sealed_write_interval_ms of data apart.
+  std::int64_t newest_data_ms_ = std::numeric_limits<std::int64_t>::min();
+  std::int64_t sealed_written_at_ms_ = std::numeric_limits<std::int64_t>::min();
   std::vector<std::size_t> pending_channels_;  // states with points for the journal
   std::uint64_t next_journal_seq_ = 1;
   std::uint64_t journal_kept_from_ = 0;  // oldest record still stored

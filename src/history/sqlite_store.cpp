@@ -5,6 +5,7 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <stdexcept>
 #include <unordered_map>
@@ -47,6 +48,34 @@ CREATE TABLE IF NOT EXISTS journal(seq INTEGER PRIMARY KEY, blob BLOB NOT NULL);
 constexpr const char* kAddMeasuredCapacity =
     "ALTER TABLE discharges ADD COLUMN measured_capacity_pct REAL NOT NULL DEFAULT 0";
 
+// Version 3: time-first keys. The largest gateway seals a chunk per channel every ten minutes or
+// so (about 80 a second); keyed by channel first, each insert dirtied an index page of its own
+// and the disk saw 4 KB per chunk (issue 15). Keyed by the 10-minute bucket of the chunk's
+// start, then channel, a batch of sealed chunks lands in a few adjacent pages. A channel's range
+// is read with one index probe per bucket (per hour for the hour rollups).
+// Minute rows of an older file take their hour's first bucket, which the range queries include.
+constexpr const char* kTimeFirstKeys = R"sql(
+DROP INDEX IF EXISTS chunks_by_channel_end;
+CREATE INDEX chunks_by_bucket ON chunks(start_ms / 600000, channel, end_ms);
+ALTER TABLE minute_chunks ADD COLUMN bucket INTEGER NOT NULL DEFAULT 0;
+UPDATE minute_chunks SET bucket = hour_ms / 600000;
+DROP INDEX IF EXISTS minute_chunks_by_channel_hour;
+CREATE INDEX minute_chunks_by_bucket ON minute_chunks(bucket, channel);
+CREATE TABLE rollups_hour_by_time(bucket_ms INTEGER NOT NULL, channel INTEGER NOT NULL,
+  min REAL NOT NULL, max REAL NOT NULL, sum REAL NOT NULL, count INTEGER NOT NULL,
+  PRIMARY KEY(bucket_ms, channel)) WITHOUT ROWID;
+INSERT INTO rollups_hour_by_time SELECT bucket_ms, channel, min, max, sum, count FROM rollups_hour;
+DROP TABLE rollups_hour;
+ALTER TABLE rollups_hour_by_time RENAME TO rollups_hour;
+INSERT INTO meta(key, value) SELECT 'longest_chunk_ms', coalesce(max(end_ms - start_ms), 0)
+  FROM chunks WHERE true ON CONFLICT(key) DO UPDATE SET value = excluded.value;
+)sql";
+static_assert(kChunkBucketMs == 600'000, "the bucket width is written into kTimeFirstKeys");
+
+// The buckets a channel's query probes, as rows of a recursive CTE b(k): ?1 to ?2 inclusive.
+constexpr const char* kBucketRange =
+    "WITH RECURSIVE b(k) AS (SELECT ?1 WHERE ?1 <= ?2 UNION ALL SELECT k + 1 FROM b WHERE k < ?2) ";
+
 // A chunk is kept past retention when a discharge of its channel's string overlaps it.
 constexpr const char* kUnprotected = R"sql(NOT EXISTS (SELECT 1 FROM discharges d
   JOIN channels ch ON ch.string_id = d.string_id
@@ -54,13 +83,18 @@ constexpr const char* kUnprotected = R"sql(NOT EXISTS (SELECT 1 FROM discharges 
     AND (d.end_ms = 0 OR chunks.start_ms <= d.end_ms)))sql";
 
 constexpr const char* kRawHorizonKey = "raw_horizon_ms";
+// The longest span of any stored chunk: a query for [from, to) finds every chunk reaching into
+// it among those starting from `from` minus this.
+constexpr const char* kLongestChunkKey = "longest_chunk_ms";
 
 // Every blob (column 0) of a (channel, from, to) query; the statement is reset even when the
 // callback throws, so it can be used again.
-void read_blobs(SqliteStmt& select, std::int64_t channel_id, std::int64_t from_ms,
-                std::int64_t to_ms,
+// Binds: ?1/?2 the first and last bucket to probe, ?3 the channel, ?4/?5 from/to.
+void read_blobs(SqliteStmt& select, std::int64_t first_bucket, std::int64_t last_bucket,
+                std::int64_t channel_id, std::int64_t from_ms, std::int64_t to_ms,
                 const std::function<void(std::span<const std::uint8_t>)>& blob) {
-  select.bind(1, channel_id).bind(2, from_ms).bind(3, to_ms);
+  select.bind(1, first_bucket).bind(2, last_bucket).bind(3, channel_id);
+  select.bind(4, from_ms).bind(5, to_ms);
   try {
     while (select.step()) blob(select.column_blob(0));
   } catch (...) {
@@ -91,16 +125,19 @@ class SqliteStore final : public QueuedStore {
                                  add_string_id_column();
                                }},
                               // 2: what a discharge measured as a capacity test.
-                              {2, [](sqlite3* db) { ops::exec_sql(db, kAddMeasuredCapacity); }}}};
-    static_assert(kSqliteHistorySchemaVersion == 2, "add the new schema step above");
+                              {2, [](sqlite3* db) { ops::exec_sql(db, kAddMeasuredCapacity); }},
+                              // 3: time-first keys (see kTimeFirstKeys).
+                              {3, [](sqlite3* db) { ops::exec_sql(db, kTimeFirstKeys); }}}};
+    static_assert(kSqliteHistorySchemaVersion == 3, "add the new schema step above");
     ops::migrate_schema(write_db_.handle(), schema);
+    longest_chunk_ms_ = read_meta(kLongestChunkKey).value_or(0);
     insert_channel_ = std::make_unique<SqliteStmt>(
         write_db_, "INSERT INTO channels(name, unit, string_id) VALUES(?, ?, ?)");
     insert_chunk_ = std::make_unique<SqliteStmt>(
         write_db_, "INSERT INTO chunks(channel, start_ms, end_ms, count, blob) VALUES(?,?,?,?,?)");
     upsert_hour_ = std::make_unique<SqliteStmt>(write_db_, upsert_sql("rollups_hour").c_str());
     insert_minutes_ = std::make_unique<SqliteStmt>(
-        write_db_, "INSERT INTO minute_chunks(channel, hour_ms, blob) VALUES(?,?,?)");
+        write_db_, "INSERT INTO minute_chunks(channel, hour_ms, bucket, blob) VALUES(?,?,?,?)");
     insert_journal_ = std::make_unique<SqliteStmt>(
         write_db_, "INSERT OR REPLACE INTO journal(seq, blob) VALUES(?, ?)");
     delete_journal_ = std::make_unique<SqliteStmt>(write_db_, "DELETE FROM journal WHERE seq < ?");
@@ -112,17 +149,25 @@ class SqliteStore final : public QueuedStore {
     read_db_ = std::make_unique<SqliteDb>(path);
     find_channel_ =
         std::make_unique<SqliteStmt>(*read_db_, "SELECT id FROM channels WHERE name = ?");
+    // CROSS JOIN keeps the bucket list the outer loop: one index probe per bucket.
     select_chunks_ = std::make_unique<SqliteStmt>(
-        *read_db_,
-        "SELECT blob FROM chunks WHERE channel = ? AND end_ms >= ? AND start_ms < ? "
-        "ORDER BY start_ms");
+        *read_db_, fmt::format("{}SELECT c.blob FROM b CROSS JOIN chunks c "
+                               "WHERE c.start_ms / 600000 = b.k AND c.channel = ?3 "
+                               "AND c.end_ms >= ?4 AND c.start_ms < ?5 ORDER BY c.start_ms",
+                               kBucketRange)
+                       .c_str());
     select_hours_ = std::make_unique<SqliteStmt>(
         *read_db_,
-        "SELECT bucket_ms, min, max, sum, count FROM rollups_hour "
-        "WHERE channel = ? AND bucket_ms >= ? AND bucket_ms < ? ORDER BY bucket_ms");
+        "WITH RECURSIVE h(t) AS (SELECT ?1 WHERE ?1 < ?2 "
+        "UNION ALL SELECT t + 3600000 FROM h WHERE t + 3600000 < ?2) "
+        "SELECT r.bucket_ms, r.min, r.max, r.sum, r.count FROM h CROSS JOIN rollups_hour r "
+        "WHERE r.bucket_ms = h.t AND r.channel = ?3 ORDER BY r.bucket_ms");
     select_minutes_ = std::make_unique<SqliteStmt>(
-        *read_db_,
-        "SELECT blob FROM minute_chunks WHERE channel = ? AND hour_ms >= ? AND hour_ms < ?");
+        *read_db_, fmt::format("{}SELECT m.blob FROM b CROSS JOIN minute_chunks m "
+                               "WHERE m.bucket = b.k AND m.channel = ?3 "
+                               "AND m.hour_ms >= ?4 AND m.hour_ms < ?5",
+                               kBucketRange)
+                       .c_str());
     select_events_ = std::make_unique<SqliteStmt>(
         *read_db_,
         "SELECT event_id, time_ms, kind, severity, source, rule, text, user, value FROM events "
@@ -199,10 +244,24 @@ class SqliteStore final : public QueuedStore {
   }
 
  protected:
-  std::vector<StoredChannel> load_channels() override {
+  // The chunks that may hold journal points (those starting from the oldest one minus the
+  // longest span) and the last hour's: a scan of a few buckets, not of every chunk.
+  std::vector<StoredChannel> load_channels(std::int64_t journal_oldest_ms) override {
     std::vector<StoredChannel> out;
     std::unordered_map<std::int64_t, std::int64_t> last_by_id;
-    SqliteStmt last(write_db_, "SELECT channel, max(end_ms) FROM chunks GROUP BY channel");
+    std::int64_t since_ms = std::numeric_limits<std::int64_t>::max();
+    {
+      SqliteStmt newest(write_db_, "SELECT start_ms FROM chunks ORDER BY rowid DESC LIMIT 1");
+      if (newest.step()) since_ms = newest.column_int(0) - kHourMs;
+    }
+    if (journal_oldest_ms != std::numeric_limits<std::int64_t>::min())
+      since_ms = std::min(since_ms, journal_oldest_ms - longest_chunk_ms_);
+    SqliteStmt last(write_db_,
+                    "SELECT channel, max(end_ms) FROM chunks WHERE start_ms / 600000 >= ? "
+                    "GROUP BY channel");
+    last.bind(1, floor_to(since_ms == std::numeric_limits<std::int64_t>::max() ? 0 : since_ms,
+                          kChunkBucketMs) /
+                     kChunkBucketMs);
     while (last.step()) last_by_id[last.column_int(0)] = last.column_int(1);
     SqliteStmt channels(write_db_, "SELECT id, name FROM channels");
     while (channels.step()) {
@@ -226,18 +285,11 @@ class SqliteStore final : public QueuedStore {
   }
 
   std::int64_t load_raw_horizon() override {
-    SqliteStmt select(write_db_, "SELECT value FROM meta WHERE key = ?");
-    select.bind(1, std::string_view(kRawHorizonKey));
-    return select.step() ? select.column_int(0) : std::numeric_limits<std::int64_t>::min();
+    return read_meta(kRawHorizonKey).value_or(std::numeric_limits<std::int64_t>::min());
   }
 
   void save_raw_horizon(std::int64_t horizon_ms) override {
-    SqliteStmt(write_db_,
-               "INSERT INTO meta(key, value) VALUES(?, ?) "
-               "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-        .bind(1, std::string_view(kRawHorizonKey))
-        .bind(2, horizon_ms)
-        .run();
+    write_meta(kRawHorizonKey, horizon_ms);
   }
 
   void begin() override { write_db_.exec("BEGIN"); }
@@ -263,11 +315,19 @@ class SqliteStore final : public QueuedStore {
     insert_chunk_->bind(1, channel_id).bind(2, start_ms).bind(3, end_ms);
     insert_chunk_->bind(4, count).bind_blob(5, blob);
     insert_chunk_->run();
+    if (end_ms - start_ms > longest_chunk_ms_) {
+      // In the same transaction as the chunk; a rollback leaves the figure larger, which only
+      // widens later queries' probes.
+      longest_chunk_ms_ = end_ms - start_ms;
+      write_meta(kLongestChunkKey, end_ms - start_ms);
+    }
   }
 
-  void write_minutes(std::int64_t channel_id, std::int64_t hour_ms,
+  void write_minutes(std::int64_t channel_id, std::int64_t hour_ms, std::int64_t chunk_start_ms,
                      std::vector<std::uint8_t> blob) override {
-    insert_minutes_->bind(1, channel_id).bind(2, hour_ms).bind_blob(3, blob).run();
+    insert_minutes_->bind(1, channel_id).bind(2, hour_ms);
+    insert_minutes_->bind(3, floor_to(chunk_start_ms, kChunkBucketMs) / kChunkBucketMs);
+    insert_minutes_->bind_blob(4, blob).run();
   }
 
   void append_journal(std::uint64_t seq, std::vector<std::uint8_t> blob) override {
@@ -325,10 +385,15 @@ class SqliteStore final : public QueuedStore {
     const auto remove = [&](const std::string& sql, std::int64_t cutoff_ms) {
       SqliteStmt(write_db_, sql.c_str()).bind(1, cutoff_ms).run();
     };
-    remove(fmt::format("DELETE FROM chunks WHERE end_ms < ? AND {}", kUnprotected),
+    // The bucket terms let the time-first indexes find the old rows (?1 is the cutoff).
+    remove(fmt::format("DELETE FROM chunks WHERE start_ms / 600000 <= ?1 / 600000 "
+                       "AND end_ms < ?1 AND {}",
+                       kUnprotected),
            now_ms - policy.raw_ms);
-    // A minute row goes when its whole hour is past the cutoff.
-    remove("DELETE FROM minute_chunks WHERE hour_ms <= ?", now_ms - policy.minute_ms - kHourMs);
+    // A minute row goes when its whole hour is past the cutoff; its chunk started before the
+    // end of that hour.
+    remove("DELETE FROM minute_chunks WHERE bucket <= (?1 + 3600000) / 600000 AND hour_ms <= ?1",
+           now_ms - policy.minute_ms - kHourMs);
     remove("DELETE FROM rollups_hour WHERE bucket_ms < ?", now_ms - policy.hour_ms);
     remove("DELETE FROM events WHERE time_ms < ?", now_ms - policy.events_ms);
   }
@@ -401,20 +466,26 @@ class SqliteStore final : public QueuedStore {
     }
   }
 
+  // A chunk reaching into [from, to) started at most the longest span before `from`.
   void read_chunks(std::int64_t channel_id, std::int64_t from_ms, std::int64_t to_ms,
                    const std::function<void(std::span<const std::uint8_t>)>& blob) override {
-    read_blobs(*select_chunks_, channel_id, from_ms, to_ms, blob);
+    read_blobs(*select_chunks_, bucket_of(from_ms - longest_chunk_ms_), bucket_of(to_ms - 1),
+               channel_id, from_ms, to_ms, blob);
   }
 
+  // A minute row of hour h comes from a chunk that started after h minus the longest span
+  // and before the hour's end (rows of version 2 files: in the hour's first bucket).
   void read_minutes(std::int64_t channel_id, std::int64_t from_ms, std::int64_t to_ms,
                     const std::function<void(std::span<const std::uint8_t>)>& blob) override {
-    read_blobs(*select_minutes_, channel_id, from_ms, to_ms, blob);
+    read_blobs(*select_minutes_, bucket_of(from_ms - longest_chunk_ms_),
+               bucket_of(to_ms - 1 + kHourMs), channel_id, from_ms, to_ms, blob);
   }
 
   void read_hours(std::int64_t channel_id, std::int64_t from_ms, std::int64_t to_ms,
                   const std::function<void(const RollupDelta&)>& row) override {
     auto& select = *select_hours_;
-    select.bind(1, channel_id).bind(2, from_ms).bind(3, to_ms);
+    const std::int64_t first_hour_ms = floor_to(from_ms + kHourMs - 1, kHourMs);
+    select.bind(1, first_hour_ms).bind(2, to_ms).bind(3, channel_id);
     while (select.step()) {
       RollupDelta delta;
       delta.bucket_ms = select.column_int(0);
@@ -431,10 +502,30 @@ class SqliteStore final : public QueuedStore {
   static std::string upsert_sql(const char* table) {
     return fmt::format(
         "INSERT INTO {0}(channel, bucket_ms, min, max, sum, count) VALUES(?,?,?,?,?,?) "
-        "ON CONFLICT(channel, bucket_ms) DO UPDATE SET min = min({0}.min, excluded.min), "
+        "ON CONFLICT(bucket_ms, channel) DO UPDATE SET min = min({0}.min, excluded.min), "
         "max = max({0}.max, excluded.max), sum = {0}.sum + excluded.sum, "
         "count = {0}.count + excluded.count",
         table);
+  }
+
+  static std::int64_t bucket_of(std::int64_t time_ms) {
+    return floor_to(time_ms, kChunkBucketMs) / kChunkBucketMs;
+  }
+
+  std::optional<std::int64_t> read_meta(const char* key) {
+    SqliteStmt select(write_db_, "SELECT value FROM meta WHERE key = ?");
+    select.bind(1, std::string_view(key));
+    if (!select.step()) return std::nullopt;
+    return select.column_int(0);
+  }
+
+  void write_meta(const char* key, std::int64_t value) {
+    SqliteStmt(write_db_,
+               "INSERT INTO meta(key, value) VALUES(?, ?) "
+               "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        .bind(1, std::string_view(key))
+        .bind(2, value)
+        .run();
   }
 
   static std::int64_t clamp_limit(std::size_t limit) {
@@ -456,6 +547,8 @@ class SqliteStore final : public QueuedStore {
   }
 
   const std::string path_;
+  // See kLongestChunkKey; raised by the writer thread, read by queries.
+  std::atomic<std::int64_t> longest_chunk_ms_{0};
 
   // Writer side (QueuedStore holds the write lock around every hook).
   SqliteDb write_db_;

@@ -40,6 +40,7 @@ void feed_at(HistoryStore& store, const std::shared_ptr<model::ChannelDirectory>
 TEST_P(PostgresStoreTest, ChunksGoToMonthlyPartitionsThatRetentionDrops) {
   HistoryOptions options;
   options.queue_capacity = 10'000;
+  options.sealed_write_interval_ms = 0;  // each sealed chunk in the next commit: its partition
   auto store = open(options);
   auto directory = std::make_shared<model::ChannelDirectory>();
   directory->add("battery/1/1/voltage", "V");

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "../history/history_v2_layout.hpp"
 #include "engine/config_fields.hpp"
 #include "engine/engine_config_store.hpp"
 #include "history/history_store.hpp"
@@ -168,9 +169,11 @@ TEST(SchemaVersion, HistoryVersion1KeepsItsDischargesAndGainsTheirMeasuredCapaci
   test::TempDir dir;
   const auto path = dir.file("history.db");
   {
-    // A version 1 file: made by this build, then its discharges table as version 1 had it.
+    // A version 1 file: made by this build, brought back to the version 2 layout, then its
+    // discharges table as version 1 had it.
     history::open_sqlite_store(path).reset();
     Db db(path);
+    exec_sql(db.get(), history::test::kBackToVersion2Layout);
     exec_sql(db.get(),
              "ALTER TABLE discharges DROP COLUMN measured_capacity_pct;"
              "INSERT INTO discharges VALUES(2, 1000, 601000, 12.5, 6.1, 520.0, 80.0, x'', 7,"
@@ -186,7 +189,7 @@ TEST(SchemaVersion, HistoryVersion1KeepsItsDischargesAndGainsTheirMeasuredCapaci
     EXPECT_DOUBLE_EQ(discharges[0].measured_capacity_pct, 0.0);  // not known: no capacity test
   }
   Db db(path);
-  EXPECT_EQ(read_schema_version(db.get(), "history"), 2);
+  EXPECT_EQ(read_schema_version(db.get(), "history"), history::kSqliteHistorySchemaVersion);
 }
 
 TEST(SchemaVersion, EveryGatewayDatabaseRefusesANewerFile) {
