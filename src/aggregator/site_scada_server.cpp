@@ -380,8 +380,8 @@ void SiteScadaServer::serve_loop() {
           break;
         }
         if (static_cast<int>(clients.size()) >= options_.max_clients) {
+          ++refused_full_;  // counted first: a test may look as soon as it sees the close
           ::close(fd);
-          ++refused_full_;
           continue;
         }
         int one = 1;
