@@ -37,9 +37,18 @@ Resolved resolve(const std::string& host, int port, bool numeric_only) {
       found == nullptr) {
     return std::nullopt;
   }
+  // A gateway's Modbus server listens on IPv4 only (scada_server.hpp): a name with both kinds
+  // of address ("localhost") is reached on its IPv4 one.
+  const addrinfo* pick = found;
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    if (a->ai_family == AF_INET) {
+      pick = a;
+      break;
+    }
+  }
   std::pair<sockaddr_storage, socklen_t> out{};
-  std::memcpy(&out.first, found->ai_addr, found->ai_addrlen);
-  out.second = found->ai_addrlen;
+  std::memcpy(&out.first, pick->ai_addr, pick->ai_addrlen);
+  out.second = pick->ai_addrlen;
   ::freeaddrinfo(found);
   return out;
 }

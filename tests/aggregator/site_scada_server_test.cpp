@@ -163,9 +163,10 @@ class SiteScadaServerTest : public ::testing::Test {
       site_unit[i] = static_cast<std::uint16_t>(1000 + i);
     }
   }
-  void start(SiteScadaOptions options = {}) {
+  // real_host: how gateway 1's Modbus server is named (a name is resolved off the loop).
+  void start(SiteScadaOptions options = {}, const std::string& real_host = "127.0.0.1") {
     options.site_port = 0;
-    options.gateways = {{"gw1", 0, "127.0.0.1", gateway->port()},
+    options.gateways = {{"gw1", 0, real_host, gateway->port()},
                         {"gw2", 0, "127.0.0.1", silent.port()},
                         {"gw3", 0, "127.0.0.1", refused_port()}};
     SiteScadaSource source;
@@ -200,6 +201,16 @@ TEST_F(SiteScadaServerTest, ReadsOnAGatewaysPortEqualTheGatewaysOwn) {
   ASSERT_EQ(battery.size(), 9U + 4U);
   EXPECT_EQ((battery[11] << 8) | battery[12], 13610);  // battery 1 of string 2: 13.61 V
   EXPECT_EQ(server->counters().forwarded, 7U);
+}
+
+TEST_F(SiteScadaServerTest, AGatewayNamedByItsHostNameIsReached) {
+  start({}, "localhost");
+  Master direct(gateway->port());
+  Master through(server->gateway_port(kRealGateway));
+  const auto request = read_request(0x0102, 102, 3, 100, 12);
+  const auto expected = direct.ask(request);
+  ASSERT_EQ(expected.size(), 9U + 24U);
+  EXPECT_EQ(through.ask(request), expected);
 }
 
 TEST_F(SiteScadaServerTest, WritesAndOtherFunctionsAnswerIllegalFunctionAndStayHere) {
