@@ -1,6 +1,8 @@
 #include "aggregator/aggregator.hpp"
 
 #include "aggregator/aggregator_server.hpp"
+#include "aggregator/site_scada_server.hpp"
+#include "aggregator/site_scada_values.hpp"
 
 namespace btms::aggregator {
 
@@ -16,6 +18,35 @@ Aggregator::Aggregator(SiteFile site, AggregatorOptions options)
         options_.link_timings));
   }
   server_ = std::make_unique<AggregatorServer>(*this);
+  if (options_.scada.enabled) {
+    SiteScadaOptions scada;
+    scada.bind = options_.scada.bind;
+    scada.site_port = options_.scada.port;
+    scada.upstream_timeout = options_.scada_upstream_timeout;
+    for (std::size_t k = 1; k <= site_.gateways.size(); ++k) {
+      const auto& entry = site_.gateways[k - 1];
+      scada.gateways.push_back(SiteScadaGateway{entry.name,
+                                                gateway_scada_port(site_, options_.scada.port, k),
+                                                entry.modbus_host, entry.modbus_port});
+    }
+    // Read under each link's lock, without copying its channels.
+    SiteScadaSource source;
+    source.site_unit = [this] {
+      const auto now = options_.clock->now_ms();
+      std::vector<GatewayScadaSummary> summaries;
+      for (const auto& link : links_) {
+        summaries.push_back(
+            link->read([now](const GatewayData& g) { return gateway_scada_summary(g, now); }));
+      }
+      return site_scada_unit(summaries);
+    };
+    source.gateway_offline = [this](std::size_t k) {
+      const auto now = options_.clock->now_ms();
+      return links_.at(k - 1)->read(
+          [now](const GatewayData& g) { return gateway_unavailable(g, now); });
+    };
+    scada_ = std::make_unique<SiteScadaServer>(std::move(scada), std::move(source));
+  }
 }
 
 Aggregator::~Aggregator() {
@@ -24,10 +55,12 @@ Aggregator::~Aggregator() {
 
 void Aggregator::start() {
   server_->start();
+  if (scada_) scada_->start();
   for (auto& link : links_) link->start();
 }
 
 void Aggregator::stop() {
+  if (scada_) scada_->stop();
   for (auto& link : links_) link->stop();
   if (server_) server_->stop();
 }

@@ -5,6 +5,7 @@
 // event and audit logs record them.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -26,9 +27,14 @@ struct AggregatorOptions {
   std::shared_ptr<const model::Clock> clock;  // null = system clock
   LinkTimings link_timings;
   int io_threads = 2;
+  // The site SCADA endpoint (site_scada_server.hpp): the site file's [scada], or the command
+  // line's; off unless enabled.
+  SiteScadaSettings scada;
+  std::chrono::milliseconds scada_upstream_timeout{1000};
 };
 
 class AggregatorServer;
+class SiteScadaServer;
 
 class Aggregator {
  public:
@@ -40,6 +46,8 @@ class Aggregator {
   void start();  // binds (throws std::runtime_error) and starts the links
   void stop();
   int port() const;
+  // The site SCADA endpoint; null when it is off.
+  const SiteScadaServer* scada() const { return scada_.get(); }
 
   const SiteFile& site() const { return site_; }
   const AggregatorOptions& options() const { return options_; }
@@ -59,6 +67,7 @@ class Aggregator {
   std::function<void()> on_change_;
   std::vector<std::unique_ptr<GatewayLink>> links_;
   std::unique_ptr<AggregatorServer> server_;
+  std::unique_ptr<SiteScadaServer> scada_;
 };
 
 }  // namespace btms::aggregator

@@ -1,5 +1,6 @@
 #include "aggregator/site_file.hpp"
 
+#include <arpa/inet.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -38,7 +39,87 @@ std::string required_string(const toml::table& table, std::string_view key,
   return value->get();
 }
 
+int required_port(const toml::node& node, std::string_view key, int min,
+                  const std::string& origin) {
+  const auto* value = node.as_integer();
+  if (value == nullptr || value->get() < min || value->get() > 65535) {
+    fail(origin, node.source(), fmt::format("'{}' must be a port number {}..65535", key, min));
+  }
+  return static_cast<int>(value->get());
+}
+
+// "HOST:PORT" or "[IPv6]:PORT" -> host and port; false when malformed.
+bool split_host_port(std::string_view text, std::string& host, int& port) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) return false;
+  auto h = text.substr(0, colon);
+  if (h.front() == '[') {
+    if (h.size() < 3 || h.back() != ']') return false;
+    h = h.substr(1, h.size() - 2);
+  } else if (h.find(':') != std::string_view::npos) {
+    return false;  // an IPv6 address needs brackets
+  }
+  if (std::any_of(h.begin(), h.end(), [](unsigned char c) { return std::isspace(c); })) {
+    return false;
+  }
+  const auto digits = text.substr(colon + 1);
+  if (digits.size() > 5 ||
+      !std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    return false;
+  }
+  port = std::stoi(std::string(digits));
+  host = std::string(h);
+  return port >= 1 && port <= 65535;
+}
+
+void read_scada_table(const toml::node& node, SiteScadaSettings& scada, const std::string& origin) {
+  const auto* table = node.as_table();
+  if (table == nullptr) fail(origin, node.source(), "[scada] must be a table");
+  scada.enabled = true;
+  for (const auto& [k, v] : *table) {
+    if (k == "bind") {
+      const auto* bind = v.as_string();
+      in_addr addr{};
+      if (bind == nullptr || ::inet_pton(AF_INET, bind->get().c_str(), &addr) != 1) {
+        fail(origin, v.source(), "scada.bind must be an IPv4 address such as \"0.0.0.0\"");
+      }
+      scada.bind = bind->get();
+    } else if (k == "port") {
+      scada.port = required_port(v, "scada.port", 0, origin);
+    } else {
+      fail(origin, v.source(), fmt::format("unknown key scada.{}", k.str()));
+    }
+  }
+}
+
 }  // namespace
+
+int gateway_scada_port(const SiteFile& site, int site_port, std::size_t k) {
+  const auto& entry = site.gateways.at(k - 1);
+  if (entry.scada_port != 0) return entry.scada_port;
+  return site_port == 0 ? 0 : site_port + static_cast<int>(k);
+}
+
+std::optional<ScadaPortProblem> scada_port_problem(const SiteFile& site, int site_port) {
+  std::set<int> taken;
+  if (site_port != 0) taken.insert(site_port);
+  for (std::size_t k = 1; k <= site.gateways.size(); ++k) {
+    const auto& entry = site.gateways[k - 1];
+    const int port = gateway_scada_port(site, site_port, k);
+    if (port > 65535) {
+      return ScadaPortProblem{
+          k, fmt::format("gateway '{}' would get SCADA port {} + {} = {}, above 65535: lower the "
+                         "SCADA port or give the gateway a scada_port",
+                         entry.name, site_port, k, port)};
+    }
+    if (port != 0 && !taken.insert(port).second) {
+      return ScadaPortProblem{
+          k, fmt::format("gateway '{}': SCADA port {} is already the site's or another gateway's",
+                         entry.name, port)};
+    }
+  }
+  return std::nullopt;
+}
 
 bool is_valid_gateway_name(std::string_view name) {
   return !name.empty() && name.size() <= 32 && std::all_of(name.begin(), name.end(), [](char c) {
@@ -62,6 +143,8 @@ SiteFile parse_site_file(std::string_view text, const std::string& origin) {
   }
   SiteFile site;
   const auto folder = std::filesystem::path(origin).parent_path();
+  std::vector<int> scada_port_lines;  // per gateway: its scada_port's line, else its table's
+  int scada_line = 0;                 // the [scada] table's
   for (const auto& [key, node] : root) {
     if (key == "site") {
       const auto* table = node.as_table();
@@ -81,7 +164,7 @@ SiteFile parse_site_file(std::string_view text, const std::string& origin) {
         if (table == nullptr) fail(origin, element.source(), "gateways are [[gateway]] tables");
         for (const auto& [k, v] : *table) {
           if (k != "name" && k != "url" && k != "token_file" && k != "cert_pin_sha256" &&
-              k != "ca_file") {
+              k != "ca_file" && k != "modbus" && k != "scada_port") {
             fail(origin, v.source(), fmt::format("unknown key gateway.{}", k.str()));
           }
         }
@@ -97,9 +180,26 @@ SiteFile parse_site_file(std::string_view text, const std::string& origin) {
         }
         entry.url = required_string(*table, "url", origin);
         std::string url_error;
-        if (!gateway_api::parse_gateway_url(entry.url, &url_error)) {
+        const auto address = gateway_api::parse_gateway_url(entry.url, &url_error);
+        if (!address) {
           fail(origin, table->get("url")->source(),
                fmt::format("gateway '{}': {}", entry.name, url_error));
+        }
+        entry.modbus_host = address->host;
+        if (const auto* modbus = table->get("modbus")) {
+          const auto* text = modbus->as_string();
+          if (text == nullptr ||
+              !split_host_port(text->get(), entry.modbus_host, entry.modbus_port)) {
+            fail(origin, modbus->source(),
+                 fmt::format("gateway '{}': modbus must be \"HOST:PORT\" (port 1..65535)",
+                             entry.name));
+          }
+        }
+        if (const auto* port = table->get("scada_port")) {
+          entry.scada_port = required_port(*port, "scada_port", 1, origin);
+          scada_port_lines.push_back(static_cast<int>(port->source().begin.line));
+        } else {
+          scada_port_lines.push_back(static_cast<int>(table->source().begin.line));
         }
         if (table->contains("token_file")) {
           entry.token_file = required_string(*table, "token_file", origin);
@@ -153,12 +253,23 @@ SiteFile parse_site_file(std::string_view text, const std::string& origin) {
         }
         site.gateways.push_back(std::move(entry));
       }
+    } else if (key == "scada") {
+      read_scada_table(node, site.scada, origin);
+      scada_line = static_cast<int>(node.source().begin.line);
     } else {
       fail(origin, node.source(), fmt::format("unknown table or key '{}'", key.str()));
     }
   }
   if (site.gateways.empty()) {
     throw SiteFileError(fmt::format("{}: no [[gateway]] listed", origin));
+  }
+  // Ports are checked once everything is read: [scada] may come before or after the gateways.
+  // A clash is reported at the gateway's scada_port (or its table), else at [scada].
+  const int site_port = site.scada.enabled ? site.scada.port : 0;
+  if (const auto problem = scada_port_problem(site, site_port)) {
+    const bool own_port = site.gateways[problem->gateway - 1].scada_port != 0;
+    const int line = own_port ? scada_port_lines[problem->gateway - 1] : scada_line;
+    throw SiteFileError(fmt::format("{}:{}: {}", origin, line, problem->reason));
   }
   return site;
 }

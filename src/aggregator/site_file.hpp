@@ -1,7 +1,9 @@
 // The aggregator's site file (TOML): the site's name and one [[gateway]] table per gateway of the
 // data center, each with its URL, the file holding the aggregator's API token on that gateway
 // (btms token add NAME --role operator on the gateway) and, for https, the pinned SHA-256 of the
-// gateway's certificate or a CA file. A bad file is refused with file, line and reason.
+// gateway's certificate or a CA file, and where the gateway's own Modbus TCP server is; the
+// optional [scada] table turns on the site SCADA endpoint (site_scada_server.hpp). A bad file is
+// refused with file, line and reason.
 #pragma once
 
 #include <optional>
@@ -12,6 +14,8 @@
 
 namespace btms::aggregator {
 
+inline constexpr int kDefaultGatewayModbusPort = 1502;
+
 struct GatewayEntry {
   std::string name;             // [a-z0-9_-], 1..32; the prefix of its channels and alarm keys
   std::string url;              // http://HOST:PORT or https://HOST:PORT
@@ -20,13 +24,38 @@ struct GatewayEntry {
   std::string cert_pin_sha256;  // 64 lower-case hex digits, or empty
   std::string ca_file;  // CA certificates (PEM) an https gateway's certificate must chain to
                         // (relative paths resolved against the site file's folder), or empty
+  // The gateway's own Modbus TCP server, which the site SCADA endpoint forwards reads to
+  // (`modbus = "HOST:PORT"`; default the URL's host and port 1502).
+  std::string modbus_host;
+  int modbus_port = kDefaultGatewayModbusPort;
+  int scada_port = 0;  // the aggregator's port for this gateway's reads (0 = site port + k)
+};
+
+// The site SCADA endpoint ([scada]): the site summary on `port`, gateway k (1-based, site-file
+// order) on port + k unless its entry sets scada_port.
+struct SiteScadaSettings {
+  bool enabled = false;  // a [scada] table (or --scada-port) turns it on
+  std::string bind = "127.0.0.1";
+  int port = 1502;  // 0 = free ports for the site and every gateway without scada_port
 };
 
 struct SiteFile {
   std::string site_name = "Site";
   std::vector<GatewayEntry> gateways;
+  SiteScadaSettings scada;
   const GatewayEntry* find(std::string_view name) const;
 };
+
+// The aggregator's listening port for gateway k (1-based): its scada_port, else site_port + k,
+// or 0 (a free port) when site_port is 0.
+int gateway_scada_port(const SiteFile& site, int site_port, std::size_t k);
+// Checks that the site port and every gateway's port are in range and distinct (free ports
+// aside); nullopt when they are.
+struct ScadaPortProblem {
+  std::size_t gateway = 0;  // k of the first gateway whose port is out of range or taken
+  std::string reason;
+};
+std::optional<ScadaPortProblem> scada_port_problem(const SiteFile& site, int site_port);
 
 class SiteFileError : public std::runtime_error {
  public:

@@ -8,6 +8,7 @@
 
 #include "aggregator/aggregator.hpp"
 #include "aggregator/site_file.hpp"
+#include "aggregator/site_scada_server.hpp"
 #include "app/cmd_aggregator.hpp"
 #include "app/commands.hpp"
 #include "app/gateway_runtime.hpp"
@@ -24,6 +25,8 @@ struct AggregatorArgs {
   std::string static_dir;
   std::string data_dir;
   bool anonymous_read = false;
+  int scada_port = -1;     // -1 = the site file's [scada] (or none)
+  std::string scada_bind;  // "" = the site file's
 };
 
 int run_aggregator(const AggregatorArgs& args) {
@@ -36,6 +39,18 @@ int run_aggregator(const AggregatorArgs& args) {
     options.data_dir = args.data_dir;
     // Anonymous reads are only ever served to loopback peers (as on a demo gateway).
     options.allow_anonymous_read = args.anonymous_read;
+    options.scada = site.scada;
+    if (args.scada_port >= 0) {
+      options.scada.enabled = true;
+      options.scada.port = args.scada_port;
+    }
+    if (!args.scada_bind.empty()) options.scada.bind = args.scada_bind;
+    if (options.scada.enabled) {
+      if (const auto problem = aggregator::scada_port_problem(site, options.scada.port)) {
+        std::cerr << "btms aggregator: " << problem->reason << "\n";
+        return 1;
+      }
+    }
     const auto gateways = site.gateways.size();
     aggregator::Aggregator agg(std::move(site), options);
     agg.start();
@@ -44,6 +59,7 @@ int run_aggregator(const AggregatorArgs& args) {
       std::cout << fmt::format("  gateway {:<12} {}\n", link->entry().name, link->entry().url);
     }
     const auto host = args.bind.find(':') != std::string::npos ? "[" + args.bind + "]" : args.bind;
+    print_site_scada(agg);
     std::cout << fmt::format("Aggregator API and web UI: http://{}:{}/", host, agg.port())
               << std::endl;
     wait_for_stop_signal();
@@ -57,6 +73,19 @@ int run_aggregator(const AggregatorArgs& args) {
 }
 }  // namespace
 
+void print_site_scada(const aggregator::Aggregator& agg) {
+  const auto* scada = agg.scada();
+  if (scada == nullptr) return;
+  const auto& bind = agg.options().scada.bind;
+  std::cout << fmt::format("Site SCADA Modbus TCP: {}:{} (site summary, unit 1)\n", bind,
+                           scada->site_port());
+  for (std::size_t k = 1; k <= agg.site().gateways.size(); ++k) {
+    const auto& entry = agg.site().gateways[k - 1];
+    std::cout << fmt::format("  SCADA gateway {}: {}:{} -> its Modbus server {}:{}\n", entry.name,
+                             bind, scada->gateway_port(k), entry.modbus_host, entry.modbus_port);
+  }
+}
+
 void register_aggregator(CLI::App& app, Registry& registry) {
   auto args = std::make_shared<AggregatorArgs>();
   auto* cmd = app.add_subcommand("aggregator",
@@ -68,7 +97,13 @@ void register_aggregator(CLI::App& app, Registry& registry) {
       "  url = \"http://10.0.0.5:8080\"\n"
       "  token_file = \"hall-a.token\"      # relative to the site file; made on the gateway with\n"
       "                                   # btms token add aggregator --role operator\n"
-      "More in docs/aggregator.md. Try it: btms demo --gateways 3");
+      "  modbus = \"10.0.0.5:1502\"        # optional: its Modbus TCP server (default URL "
+      "host:1502)\n"
+      "  scada_port = 1511                # optional: its port on the site SCADA endpoint\n\n"
+      "  [scada]                          # optional: the site SCADA endpoint (Modbus TCP)\n"
+      "  bind = \"0.0.0.0\"\n"
+      "  port = 1502                      # site summary (unit 1); gateway k on port + k\n"
+      "More in docs/aggregator.md and docs/scada-modbus.md. Try it: btms demo --gateways 3");
   cmd->add_option("--config", args->config, "Site file listing the gateways (TOML)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -82,6 +117,13 @@ void register_aggregator(CLI::App& app, Registry& registry) {
                   "NAME --data-dir DIR)");
   cmd->add_flag("--anonymous-read", args->anonymous_read,
                 "Serve reads without a token to this machine (loopback) only");
+  cmd->add_option("--scada-port", args->scada_port,
+                  "Site SCADA Modbus TCP port (site summary; gateway k on port + k); turns the "
+                  "endpoint on over the site file's [scada]; 0 = free ports")
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--scada-bind", args->scada_bind,
+                  "IPv4 address the site SCADA endpoint listens on (default: the site file's, "
+                  "else 127.0.0.1)");
   cmd->callback(
       [&registry, args] { registry.set_action([args] { return run_aggregator(*args); }); });
 }

@@ -56,7 +56,7 @@ int run_demo(const DemoArgs& args) {
       return 1;
     }
     return run_site_demo(SiteDemoArgs{args.gateways, args.config, args.bind, args.port, args.speed,
-                                      args.seed, args.static_dir});
+                                      args.seed, args.static_dir, args.scada_port});
   }
   auto site = load_site_or_demo(args.config);
   if (!site) return 1;
@@ -151,7 +151,9 @@ void register_demo(CLI::App& app, Registry& registry) {
   demo->add_option("--port", args->port, "Web port (0 = pick a free one)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
-  demo->add_option("--scada-port", args->scada_port, "SCADA Modbus TCP port (0 = pick a free one)")
+  demo->add_option("--scada-port", args->scada_port,
+                   "SCADA Modbus TCP port (0 = pick a free one); with --gateways, the site SCADA "
+                   "endpoint's: site summary here, gateway k on port + k")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
   demo->add_option("--scenario", args->scenario,

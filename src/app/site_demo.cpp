@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "aggregator/aggregator.hpp"
+#include "app/cmd_aggregator.hpp"
 #include "app/gateway_runtime.hpp"
 #include "app/gateway_settings.hpp"
 #include "app/site_loading.hpp"
@@ -73,6 +74,8 @@ int run_site_demo(const SiteDemoArgs& args) {
           std::make_unique<GatewayRuntime>(plant.site_for_gateway(), options));
       gateway.start();
       entry.url = fmt::format("http://127.0.0.1:{}", gateway.web_port());
+      entry.modbus_host = "127.0.0.1";
+      entry.modbus_port = gateway.scada_port();
       gateway_lines.push_back(fmt::format("  gateway {}: {}/  SCADA 127.0.0.1:{}  data in {}",
                                           entry.name, entry.url, gateway.scada_port(),
                                           options.data_dir));
@@ -83,6 +86,14 @@ int run_site_demo(const SiteDemoArgs& args) {
     agg_options.port = args.port;
     agg_options.static_dir = static_dir;
     agg_options.allow_anonymous_read = true;
+    // The site SCADA endpoint on --scada-port (gateway k on port + k); the gateways' own Modbus
+    // servers are on free ports.
+    agg_options.scada.enabled = true;
+    agg_options.scada.bind = args.bind;
+    agg_options.scada.port = args.scada_port;
+    if (const auto problem = aggregator::scada_port_problem(site_file, args.scada_port)) {
+      throw std::runtime_error(problem->reason);
+    }
     aggregator::Aggregator agg(std::move(site_file), agg_options);
     agg.start();
     std::cout << fmt::format(
@@ -91,6 +102,7 @@ int run_site_demo(const SiteDemoArgs& args) {
         args.gateways, site->upses.size(), site->strings.size(), site->total_batteries(),
         args.speed);
     for (const auto& line : gateway_lines) std::cout << line << "\n";
+    print_site_scada(agg);
     std::cout << "Read-only views are served without a login to this machine only.\n";
     const auto host = args.bind.find(':') != std::string::npos ? "[" + args.bind + "]" : args.bind;
     std::cout << fmt::format("Aggregator (site view and API): http://{}:{}/", host, agg.port())

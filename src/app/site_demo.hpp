@@ -15,6 +15,7 @@ struct SiteDemoArgs {
   double speed = 1.0;
   std::uint64_t seed = 1;  // gateway k's plant gets seed + k - 1
   std::string static_dir;
+  int scada_port = 1502;  // the site SCADA endpoint: site summary here, gateway k on port + k
 };
 
 int run_site_demo(const SiteDemoArgs& args);

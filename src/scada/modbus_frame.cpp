@@ -97,35 +97,66 @@ bool handle_request(std::span<const std::uint8_t> adu, const RegisterImage* imag
       (function == kWriteSingleRegister || function == kWriteMultipleRegisters)) {
     return handle_write(adu, out, *writer);
   }
-  if (function != 0x03 && function != 0x04) {
+  if (function != kReadHoldingRegisters && function != kReadInputRegisters) {
     // Without a writer the server is read-only: writes are illegal functions like any other.
     push_exception(out, adu, function, kIllegalFunction);
     return true;
   }
+  if (image == nullptr) {
+    // No image yet: a well-formed read answers 04 (server device failure), a malformed one the
+    // same 03 as ever (from answer_read's checks, which an empty unit never passes).
+    if (pdu.size() == 5 && be16(pdu, 3) != 0 && be16(pdu, 3) <= kMaxReadQuantity) {
+      push_exception(out, adu, function, kServerDeviceFailure);
+      return true;
+    }
+    answer_read(adu, {}, out);
+    return true;
+  }
+  answer_read(adu, image->unit(unit_id), out);
+  return true;
+}
+
+void answer_read(std::span<const std::uint8_t> adu, std::span<const std::uint16_t> registers,
+                 std::vector<std::uint8_t>& out) {
+  const std::uint8_t function = adu[7];
+  const auto pdu = adu.subspan(kMbapHeaderSize);
   if (pdu.size() != 5) {
     push_exception(out, adu, function, kIllegalDataValue);
-    return true;
+    return;
   }
   const std::uint16_t address = be16(pdu, 1);
   const std::uint16_t quantity = be16(pdu, 3);
   if (quantity == 0 || quantity > kMaxReadQuantity) {
     push_exception(out, adu, function, kIllegalDataValue);
-    return true;
+    return;
   }
-  if (image == nullptr) {
-    push_exception(out, adu, function, kServerDeviceFailure);
-    return true;
-  }
-  const auto regs = image->unit(unit_id);
-  if (static_cast<std::size_t>(address) + quantity > regs.size()) {
+  if (static_cast<std::size_t>(address) + quantity > registers.size()) {
     push_exception(out, adu, function, kIllegalDataAddress);
-    return true;
+    return;
   }
   push_header(out, adu, 2u + 2u * quantity);
   out.push_back(function);
   out.push_back(static_cast<std::uint8_t>(2 * quantity));
-  for (std::size_t i = 0; i < quantity; ++i) push16(out, regs[address + i]);
-  return true;
+  for (std::size_t i = 0; i < quantity; ++i) push16(out, registers[address + i]);
+}
+
+void append_exception(std::vector<std::uint8_t>& out, std::uint16_t transaction_id,
+                      std::uint8_t unit_id, std::uint8_t function, std::uint8_t code) {
+  push16(out, transaction_id);
+  push16(out, 0);  // protocol id
+  push16(out, 3);  // unit id + function + code
+  out.push_back(unit_id);
+  out.push_back(static_cast<std::uint8_t>(function | 0x80));
+  out.push_back(code);
+}
+
+std::uint16_t transaction_id(std::span<const std::uint8_t> adu) {
+  return be16(adu, 0);
+}
+
+void set_transaction_id(std::span<std::uint8_t> adu, std::uint16_t id) {
+  adu[0] = static_cast<std::uint8_t>(id >> 8);
+  adu[1] = static_cast<std::uint8_t>(id & 0xFF);
 }
 
 }  // namespace btms::scada

@@ -19,9 +19,12 @@ enum ExceptionCode : std::uint8_t {
   kIllegalDataAddress = 0x02,
   kIllegalDataValue = 0x03,
   kServerDeviceFailure = 0x04,
+  kGatewayPathUnavailable = 0x0A,
   kGatewayTargetFailed = 0x0B,
 };
 
+inline constexpr std::uint8_t kReadHoldingRegisters = 0x03;
+inline constexpr std::uint8_t kReadInputRegisters = 0x04;
 inline constexpr std::uint8_t kWriteSingleRegister = 0x06;
 inline constexpr std::uint8_t kWriteMultipleRegisters = 0x10;
 
@@ -51,5 +54,21 @@ class RegisterWriter {
 // Functions 06 and 16 go to `writer`; without one they answer exception 01 (read-only).
 bool handle_request(std::span<const std::uint8_t> adu, const RegisterImage* image,
                     std::vector<std::uint8_t>& out, RegisterWriter* writer = nullptr);
+
+// Answers a complete read ADU (functions 03 and 04, unit already chosen by the caller) from the
+// unit's registers: exception 03 for a PDU of the wrong length or a quantity of 0 or above 125,
+// 02 for a range outside `registers`, else the values.
+void answer_read(std::span<const std::uint8_t> adu, std::span<const std::uint16_t> registers,
+                 std::vector<std::uint8_t>& out);
+
+// Appends an exception response ADU (function | 0x80, code) for the request these header
+// fields came from; for answers given after the request's bytes are gone (a proxy's timeout).
+void append_exception(std::vector<std::uint8_t>& out, std::uint16_t transaction_id,
+                      std::uint8_t unit_id, std::uint8_t function, std::uint8_t code);
+
+// The MBAP transaction id of an ADU (at least 2 bytes), and setting it in place: a proxy gives
+// each forwarded request an id of its own and the client's back on the answer.
+std::uint16_t transaction_id(std::span<const std::uint8_t> adu);
+void set_transaction_id(std::span<std::uint8_t> adu, std::uint16_t id);
 
 }  // namespace btms::scada

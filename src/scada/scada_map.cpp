@@ -1,5 +1,7 @@
 #include "scada/scada_map.hpp"
 
+#include "scada/site_scada_map.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -288,8 +290,8 @@ std::uint32_t encode(RegType type, double value, double scale) {
 std::string render_scada_docs() {
   std::string out;
   out += "# SCADA Modbus TCP map\n\n";
-  out += "Generated from `src/scada/scada_map.cpp`; do not edit. Regenerate with\n";
-  out += "`build/btms docs scada > docs/scada-modbus.md`.\n\n";
+  out += "Generated from `src/scada/scada_map.cpp` and `src/scada/site_scada_map.cpp`; do not\n";
+  out += "edit. Regenerate with `build/btms docs scada > docs/scada-modbus.md`.\n\n";
   out += "## Connection\n\n";
   out += "- Modbus TCP, read-only by default: functions 03 (read holding registers) and 04\n";
   out += "  (read input registers) return the same registers. Functions 06 and 16 answer\n";
@@ -377,6 +379,7 @@ std::string render_scada_docs() {
   out += "## Battery b (1..120) of string unit 100 + s, at address 100·b + k\n\n";
   render_table(out, UnitKind::battery);
   counts_note(UnitKind::battery);
+  out += render_site_scada_docs();
   return out;
 }
 

@@ -2,14 +2,18 @@
 // and a `btms aggregator` over them: site totals, an alarm raised on gateway 2 reaching the
 // aggregator, an acknowledgement made at the aggregator reaching gateway 2's audit log, gateway
 // 1 hung (stale) and resumed, and gateway 3 killed (offline, strings stale) and restarted
-// (recovered) under a running aggregator.
+// (recovered) under a running aggregator. The site SCADA endpoint read by mbpoll: gateway 2's
+// registers through the aggregator equal its own, the site unit, gateway 3 killed (0B).
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <climits>
 #include <fstream>
 #include <memory>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -30,6 +34,42 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kUrlPattern = R"(http://127\.0\.0\.1:(\d+)/)";
+constexpr const char* kMbpoll = "/usr/bin/mbpoll";
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+CommandResult run(const std::string& command) {
+  CommandResult r;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return r;
+  char buffer[512];
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) r.output += buffer;
+  const int status = ::pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// mbpoll reading `count` holding registers (0-based address) of a unit once, 3 s timeout: the
+// values, or nothing when the read failed (the output then says why).
+struct MbpollRead {
+  std::vector<long> values;
+  std::string output;
+};
+MbpollRead mbpoll_read(int port, int unit, int address, int count) {
+  const auto r = run(std::string(kMbpoll) + " -m tcp -p " + std::to_string(port) + " -a " +
+                     std::to_string(unit) + " -t 4 -r " + std::to_string(address) + " -c " +
+                     std::to_string(count) + " -0 -1 -o 3 127.0.0.1");
+  MbpollRead read{{}, r.output};
+  const std::regex line(R"(\[(\d+)\]:\s+(-?\d+))");
+  for (std::sregex_iterator it(r.output.begin(), r.output.end(), line), end; it != end; ++it) {
+    read.values.push_back(std::stol((*it)[2]));
+  }
+  if (r.exit_code != 0 || static_cast<int>(read.values.size()) != count) read.values.clear();
+  return read;
+}
 
 json get_json(int port, const std::string& target) {
   const auto reply = e2e::http_get(port, target);
@@ -81,7 +121,8 @@ class ThreeGateways : public ::testing::Test {
       std::ofstream(folder.path() + "/gw" + std::to_string(g) + ".token") << token << "\n";
       start_gateway(g);
       site << "[[gateway]]\nname = \"gw" << g << "\"\nurl = \"http://127.0.0.1:" << ports[g]
-           << "\"\ntoken_file = \"gw" << g << ".token\"\n\n";
+           << "\"\ntoken_file = \"gw" << g << ".token\"\nmodbus = \"127.0.0.1:" << scada_ports[g]
+           << "\"\n\n";
     }
     site.close();
     const auto own = add_token(folder.path() + "/agg", "ops");
@@ -89,22 +130,36 @@ class ThreeGateways : public ::testing::Test {
     operator_token = own;
     aggregator = std::make_unique<ChildProcess>(std::vector<std::string>{
         BTMS_BINARY, "aggregator", "--config", folder.path() + "/site.toml", "--port", "0",
-        "--data-dir", folder.path() + "/agg", "--anonymous-read"});
+        "--data-dir", folder.path() + "/agg", "--anonymous-read", "--scada-port", "0"});
+    // The site SCADA endpoint's ports are printed before the web URL, site first.
+    site_scada_port =
+        e2e::wait_for_port(*aggregator, R"(Site SCADA Modbus TCP: 127\.0\.0\.1:(\d+) )");
+    ASSERT_GT(site_scada_port, 0);
+    for (int g = 1; g <= 3; ++g) {
+      agg_scada_ports[g] = e2e::wait_for_port(
+          *aggregator, "SCADA gateway gw" + std::to_string(g) + R"(: 127\.0\.0\.1:(\d+) )");
+      ASSERT_GT(agg_scada_ports[g], 0);
+    }
     agg_port = e2e::wait_for_port(*aggregator, kUrlPattern);
     ASSERT_GT(agg_port, 0);
   }
 
   std::string data_dir(int g) const { return folder.path() + "/gw" + std::to_string(g); }
 
-  void start_gateway(int g, int port = 0) {
-    std::vector<std::string> argv{
-        BTMS_BINARY,  "demo",      "--port", std::to_string(port), "--scada-port", "0",
-        "--data-dir", data_dir(g), "--seed", std::to_string(g)};
+  // port, scada_port: 0 = free ones (a restart passes the ports it had).
+  void start_gateway(int g, int port = 0, int scada_port = 0) {
+    std::vector<std::string> argv{BTMS_BINARY,          "demo",         "--port",
+                                  std::to_string(port), "--scada-port", std::to_string(scada_port),
+                                  "--data-dir",         data_dir(g),    "--seed",
+                                  std::to_string(g)};
     if (g == 2) {
       argv.push_back("--scenario");
       argv.push_back(folder.path() + "/door.toml");
     }
     gateways[g] = std::make_unique<ChildProcess>(argv);
+    // Its own Modbus TCP server is printed before the web URL.
+    scada_ports[g] = e2e::wait_for_port(*gateways[g], R"(SCADA Modbus TCP: 127\.0\.0\.1:(\d+) )");
+    ASSERT_GT(scada_ports[g], 0) << "gateway " << g << " printed no SCADA port";
     ports[g] = e2e::wait_for_port(*gateways[g], kUrlPattern);
     ASSERT_GT(ports[g], 0) << "gateway " << g << " did not start";
   }
@@ -121,8 +176,11 @@ class ThreeGateways : public ::testing::Test {
   TempFolder folder;
   std::unique_ptr<ChildProcess> gateways[4];
   int ports[4] = {0, 0, 0, 0};
+  int scada_ports[4] = {0, 0, 0, 0};  // each gateway's own Modbus TCP server
   std::unique_ptr<ChildProcess> aggregator;
   int agg_port = 0;
+  int site_scada_port = 0;                // the aggregator's site summary
+  int agg_scada_ports[4] = {0, 0, 0, 0};  // the aggregator's port for gateway k
   std::string operator_token;
 };
 
@@ -295,7 +353,7 @@ TEST_F(ThreeGateways, SiteTotalsAlarmsAcknowledgementsAndAGatewayLostAndBack) {
   // Restarted on the same port: recovered without restarting the aggregator.
   const int old_port = ports[3];
   gateways[3].reset();  // reaps the killed process
-  start_gateway(3, old_port);
+  start_gateway(3, old_port, scada_ports[3]);
   const auto back = wait_until([&] { return all_online(); }, std::chrono::seconds(15));
   ASSERT_TRUE(back.has_value()) << e2e::http_get(agg_port, "/api/v1/topology").body.substr(0, 600);
   EXPECT_TRUE(wait_until(
@@ -305,6 +363,75 @@ TEST_F(ThreeGateways, SiteTotalsAlarmsAcknowledgementsAndAGatewayLostAndBack) {
                l["channels"]["gw3/string/1/voltage"]["quality"] == "ok";
       },
       std::chrono::seconds(5)));
+}
+
+// The site SCADA endpoint as a SCADA master sees it (mbpoll): gateway 2's battery registers read
+// through the aggregator's port for gateway 2 equal a read of gateway 2's own port made right
+// after; the site unit shows three gateways online; gateway 3 killed: its port answers 0B and
+// the site unit shows it offline.
+TEST_F(ThreeGateways, SiteScadaEndpointForwardsToEachGatewayAndSummarizesTheSite) {
+  if (::access(kMbpoll, X_OK) != 0) GTEST_SKIP() << "mbpoll not installed";
+  ASSERT_TRUE(wait_until([&] { return all_online(); }, std::chrono::seconds(15)))
+      << e2e::http_get(agg_port, "/api/v1/topology").body;
+
+  // String 2 (unit 102), battery 1's block (addresses 100..111). Values move between two reads
+  // a moment apart (voltage noise): equal within three tries.
+  bool equal = false;
+  MbpollRead through, direct;
+  for (int attempt = 0; attempt < 3 && !equal; ++attempt) {
+    through = mbpoll_read(agg_scada_ports[2], 102, 100, 12);
+    direct = mbpoll_read(scada_ports[2], 102, 100, 12);
+    ASSERT_EQ(through.values.size(), 12U) << through.output;
+    ASSERT_EQ(direct.values.size(), 12U) << direct.output;
+    equal = through.values == direct.values;
+  }
+  EXPECT_TRUE(equal) << "through the aggregator:\n"
+                     << through.output << "gateway 2:\n"
+                     << direct.output;
+  // A configured battery: status 1 OK or 3 initializing (its baseline learned after a start).
+  EXPECT_NE(through.values[0], 0) << "battery 1 of string 2 reads disabled";
+  // The string unit's configuration registers are stable: ups_id and the number of batteries.
+  const auto string_through = mbpoll_read(agg_scada_ports[2], 102, 0, 11);
+  const auto string_direct = mbpoll_read(scada_ports[2], 102, 0, 11);
+  ASSERT_EQ(string_through.values.size(), 11U) << string_through.output;
+  ASSERT_EQ(string_direct.values.size(), 11U) << string_direct.output;
+  EXPECT_EQ(string_through.values[0], string_direct.values[0]);
+  EXPECT_EQ(string_through.values[10], string_direct.values[10]);
+
+  // The site unit: 3 gateways, all online; gateway 2's block counts its topology.
+  const auto header = mbpoll_read(site_scada_port, 1, 0, 3);
+  ASSERT_EQ(header.values, (std::vector<long>{3, 3, 0})) << header.output;
+  const auto topology2 = get_json(ports[2], "/api/v1/topology");
+  ASSERT_TRUE(topology2.is_object());
+  const auto block2 = mbpoll_read(site_scada_port, 1, 200, 12);
+  ASSERT_EQ(block2.values.size(), 12U) << block2.output;
+  EXPECT_EQ(block2.values[0], 1);  // online
+  EXPECT_EQ(block2.values[4], static_cast<long>(topology2["upses"].size()));
+  EXPECT_EQ(block2.values[5], static_cast<long>(topology2["strings"].size()));
+  // Any other unit of the site port: 0A.
+  const auto other = mbpoll_read(site_scada_port, 2, 0, 1);
+  EXPECT_TRUE(other.values.empty());
+  EXPECT_NE(other.output.find("Gateway path unavailable"), std::string::npos) << other.output;
+
+  // Gateway 3 killed: its port answers 0B (at once, not after mbpoll's 3 s timeout), and the
+  // site unit shows it offline.
+  ::kill(gateways[3]->pid(), SIGKILL);
+  const auto offline = wait_until(
+      [&] {
+        const auto block3 = mbpoll_read(site_scada_port, 1, 300, 1);
+        return block3.values == std::vector<long>{0};
+      },
+      std::chrono::seconds(5));
+  ASSERT_TRUE(offline.has_value()) << mbpoll_read(site_scada_port, 1, 300, 3).output;
+  EXPECT_EQ(mbpoll_read(site_scada_port, 1, 0, 3).values, (std::vector<long>{3, 2, 1}));
+  const auto asked = Clock::now();
+  const auto lost = mbpoll_read(agg_scada_ports[3], 102, 100, 12);
+  const auto took = Clock::now() - asked;
+  EXPECT_TRUE(lost.values.empty());
+  EXPECT_NE(lost.output.find("failed to respond"), std::string::npos) << lost.output;
+  EXPECT_LT(took, std::chrono::milliseconds(2000));
+  // Gateway 2 is read as before.
+  EXPECT_EQ(mbpoll_read(agg_scada_ports[2], 102, 100, 12).values.size(), 12U);
 }
 
 // A gateway serving https with its self-signed certificate: reached with the certificate's
@@ -384,6 +511,8 @@ TEST(AggregatorCli, HelpShowsTheSiteFile) {
   EXPECT_NE(out.find("--config"), std::string::npos) << out;
   EXPECT_NE(out.find("[[gateway]]"), std::string::npos) << out;
   EXPECT_NE(out.find("token_file"), std::string::npos) << out;
+  EXPECT_NE(out.find("[scada]"), std::string::npos) << out;
+  EXPECT_NE(out.find("--scada-port"), std::string::npos) << out;
   EXPECT_NE(out.find("exit=0"), std::string::npos) << out;
 }
 
@@ -402,6 +531,12 @@ TEST(AggregatorCli, BadSiteFilesAreRefusedWithFileLineAndReason) {
                 "4: gateway 'a': cannot read token file"},
            Case{"[[gateway]\n", "1: "},
            Case{"[site]\nname = \"x\"\n", " no [[gateway]] listed"},
+           Case{
+               "[[gateway]]\nname = \"a\"\nurl = \"http://10.0.0.5:8080\"\nmodbus = \"10.0.0.5\"\n",
+               "4: gateway 'a': modbus must be \"HOST:PORT\""},
+           Case{
+               "[scada]\nport = 65535\n[[gateway]]\nname = \"a\"\nurl = \"http://10.0.0.5:8080\"\n",
+               "1: gateway 'a' would get SCADA port 65535 + 1 = 65536"},
        }) {
     std::ofstream(file) << c.text;
     const auto out = run_btms("aggregator --port 0 --config " + file);
@@ -412,12 +547,19 @@ TEST(AggregatorCli, BadSiteFilesAreRefusedWithFileLineAndReason) {
   EXPECT_NE(missing.find("exit=2"), std::string::npos) << missing;
   const auto port = run_btms("aggregator --config " + file + " --port 70000");
   EXPECT_NE(port.find("exit=2"), std::string::npos) << port;
+  // A good file, but --scada-port leaves no room for gateway 1's port.
+  std::ofstream(file) << "[[gateway]]\nname = \"a\"\nurl = \"http://10.0.0.5:8080\"\n";
+  const auto scada = run_btms("aggregator --port 0 --config " + file + " --scada-port 65535");
+  EXPECT_NE(scada.find("gateway 'a' would get SCADA port 65535 + 1"), std::string::npos) << scada;
+  EXPECT_NE(scada.find("exit=1"), std::string::npos) << scada;
 }
 
 // `btms demo --gateways 3` as a user tries it: three gateways and the aggregator in one process,
 // the aggregator lists them online, and Ctrl-C ends everything with exit status 0.
 TEST(SiteDemo, ThreeGatewaysOnlineAtTheAggregatorAndCtrlCEndsAll) {
-  ChildProcess demo({BTMS_BINARY, "demo", "--gateways", "3", "--port", "0"});
+  ChildProcess demo({BTMS_BINARY, "demo", "--gateways", "3", "--port", "0", "--scada-port", "0"});
+  const int scada_port = e2e::wait_for_port(demo, R"(Site SCADA Modbus TCP: 127\.0\.0\.1:(\d+) )");
+  ASSERT_GT(scada_port, 0);
   const int port =
       e2e::wait_for_port(demo, R"(Aggregator \(site view and API\): http://127\.0\.0\.1:(\d+)/)");
   ASSERT_GT(port, 0);
@@ -433,6 +575,11 @@ TEST(SiteDemo, ThreeGatewaysOnlineAtTheAggregatorAndCtrlCEndsAll) {
   ASSERT_EQ(topology["gateways"].size(), 3U);
   for (const auto& name : {"gw1", "gw2", "gw3"}) {
     EXPECT_EQ(gateway_entry(topology, name)["state"], "online") << name;
+  }
+  // The demo's site SCADA endpoint: three gateways online on the site unit.
+  if (::access(kMbpoll, X_OK) == 0) {
+    const auto header = mbpoll_read(scada_port, 1, 0, 2);
+    EXPECT_EQ(header.values, (std::vector<long>{3, 3})) << header.output;
   }
   EXPECT_EQ(demo.interrupt_and_wait(20'000), 0);
   // The process is gone, and with it every gateway and plant it ran: nothing answers any more.

@@ -123,6 +123,91 @@ TEST(SiteFile, HttpsGatewaysTakeAPinOrACaFileRelativeToTheSiteFile) {
   }
 }
 
+TEST(SiteFile, ModbusServersAndTheSiteScadaEndpoint) {
+  const auto site = parse_site_file(R"(
+[[gateway]]
+name = "a"
+url = "http://10.0.0.5:8080"
+
+[[gateway]]
+name = "b"
+url = "http://gw-b.example:8080"
+modbus = "10.0.0.6:5020"
+scada_port = 1600
+
+[[gateway]]
+name = "c"
+url = "http://10.0.0.7:8080"
+modbus = "[fd00::7]:1502"
+
+[scada]
+bind = "0.0.0.0"
+port = 1502
+)",
+                                    "site.toml");
+  ASSERT_EQ(site.gateways.size(), 3U);
+  // Default: the URL's host, port 1502.
+  EXPECT_EQ(site.gateways[0].modbus_host, "10.0.0.5");
+  EXPECT_EQ(site.gateways[0].modbus_port, 1502);
+  EXPECT_EQ(site.gateways[1].modbus_host, "10.0.0.6");
+  EXPECT_EQ(site.gateways[1].modbus_port, 5020);
+  EXPECT_EQ(site.gateways[2].modbus_host, "fd00::7");
+  EXPECT_TRUE(site.scada.enabled);
+  EXPECT_EQ(site.scada.bind, "0.0.0.0");
+  EXPECT_EQ(site.scada.port, 1502);
+  // Gateway k on port + k unless it names its own.
+  EXPECT_EQ(gateway_scada_port(site, 1502, 1), 1503);
+  EXPECT_EQ(gateway_scada_port(site, 1502, 2), 1600);
+  EXPECT_EQ(gateway_scada_port(site, 1502, 3), 1505);
+  // Port 0: free ports for every gateway without its own.
+  EXPECT_EQ(gateway_scada_port(site, 0, 1), 0);
+  EXPECT_EQ(gateway_scada_port(site, 0, 2), 1600);
+
+  const auto plain = parse_site_file("[[gateway]]\nname = \"a\"\nurl = \"http://h:1\"\n", "s");
+  EXPECT_FALSE(plain.scada.enabled);  // off without [scada]
+  EXPECT_EQ(plain.gateways[0].modbus_host, "h");
+}
+
+TEST(SiteFile, RefusesBadScadaSettingsWithLineAndReason) {
+  const std::string gw = "[[gateway]]\nname = \"a\"\nurl = \"http://a:1\"\n";
+  const BadCase cases[] = {
+      {gw + "modbus = \"a\"\n", "modbus must be \"HOST:PORT\"", 4},
+      {gw + "modbus = \"a:0\"\n", "modbus must be \"HOST:PORT\"", 4},
+      {gw + "modbus = \"a:70000\"\n", "modbus must be \"HOST:PORT\"", 4},
+      {gw + "modbus = \"::1:502\"\n", "modbus must be \"HOST:PORT\"", 4},
+      {gw + "modbus = 1502\n", "modbus must be \"HOST:PORT\"", 4},
+      {gw + "scada_port = 0\n", "'scada_port' must be a port number 1..65535", 4},
+      {gw + "scada_port = \"1502\"\n", "'scada_port' must be a port number", 4},
+      {gw + "[scada]\nport = 70000\n", "'scada.port' must be a port number 0..65535", 5},
+      {gw + "[scada]\nbind = \"localhost\"\n", "scada.bind must be an IPv4 address", 5},
+      {gw + "[scada]\nlisten = 1\n", "unknown key scada.listen", 5},
+      {"scada = 3\n" + gw, "[scada] must be a table", 1},
+      // Gateway 1 on 65535 + 1.
+      {gw + "[scada]\nport = 65535\n", "above 65535", 4},
+      // Its own port clashes with the site port: reported at its scada_port.
+      {"[scada]\nport = 1502\n" + gw + "scada_port = 1502\n", "already the site's", 6},
+      // Gateway 2's own port is gateway 1's port + 1: reported at gateway 2's scada_port.
+      {"[scada]\nport = 1502\n" + gw + gw.substr(0, 12) + "name = \"b\"\nurl = \"http://b:1\"\n" +
+           "scada_port = 1503\n",
+       "gateway 'b': SCADA port 1503", 9},
+      // Two gateways with the same port, endpoint off: still refused.
+      {gw + "scada_port = 1600\n" + gw.substr(0, 12) + "name = \"b\"\nurl = \"http://b:1\"\n" +
+           "scada_port = 1600\n",
+       "gateway 'b': SCADA port 1600", 8},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.text);
+    try {
+      parse_site_file(c.text, "site.toml");
+      ADD_FAILURE() << "accepted";
+    } catch (const SiteFileError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(c.reason), std::string::npos) << what;
+      EXPECT_NE(what.find("site.toml:" + std::to_string(c.line) + ":"), std::string::npos) << what;
+    }
+  }
+}
+
 TEST(SiteFile, GatewayNames) {
   EXPECT_TRUE(is_valid_gateway_name("gw1"));
   EXPECT_TRUE(is_valid_gateway_name("hall_a-2"));

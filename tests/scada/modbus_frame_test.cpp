@@ -251,5 +251,30 @@ TEST_F(ModbusFrame, FuzzRandomStreams) {
   }
 }
 
+TEST_F(ModbusFrame, AReadAnsweredFromAnyRegisterSpan) {
+  const std::vector<std::uint16_t> regs{10, 11, 12, 13};
+  std::vector<std::uint8_t> out;
+  answer_read(read_request(1, 4, 1, 2), regs, out);
+  EXPECT_EQ(out, (std::vector<std::uint8_t>{0x12, 0x34, 0, 0, 0, 7, 1, 4, 4, 0, 11, 0, 12}));
+  out.clear();
+  answer_read(read_request(1, 3, 3, 2), regs, out);  // past the end
+  EXPECT_EQ(out, (std::vector<std::uint8_t>{0x12, 0x34, 0, 0, 0, 3, 1, 0x83, kIllegalDataAddress}));
+  out.clear();
+  answer_read(read_request(1, 3, 0, 0), regs, out);  // quantity 0
+  EXPECT_EQ(out.back(), kIllegalDataValue);
+}
+
+TEST_F(ModbusFrame, ExceptionsAndTransactionIdsForAProxy) {
+  std::vector<std::uint8_t> out;
+  append_exception(out, 0xBEEF, 102, 0x03, kGatewayTargetFailed);
+  EXPECT_EQ(out, (std::vector<std::uint8_t>{0xBE, 0xEF, 0, 0, 0, 3, 102, 0x83, 0x0B}));
+  EXPECT_EQ(scan_frame(out).state, FrameState::complete);
+  EXPECT_EQ(transaction_id(out), 0xBEEF);
+  set_transaction_id(out, 0x0102);
+  EXPECT_EQ(transaction_id(out), 0x0102);
+  EXPECT_EQ(out[0], 0x01);
+  EXPECT_EQ(out[1], 0x02);
+}
+
 }  // namespace
 }  // namespace btms::scada
