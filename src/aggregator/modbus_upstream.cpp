@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "scada/modbus_frame.hpp"
+#include "scada/socket_io.hpp"
 
 namespace btms::aggregator {
 
@@ -121,21 +122,7 @@ void ModbusUpstream::start_connect(Clock::time_point now, std::vector<Answer>& d
 }
 
 bool ModbusUpstream::flush() {
-  while (out_sent_ < out_.size()) {
-    const auto n = ::send(fd_, out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL);
-    if (n > 0) {
-      out_sent_ += static_cast<std::size_t>(n);
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      return true;
-    } else {
-      return false;
-    }
-  }
-  out_.clear();
-  out_sent_ = 0;
-  return true;
+  return scada::send_pending(fd_, out_, out_sent_);
 }
 
 void ModbusUpstream::handle_io(short revents, Clock::time_point now, std::vector<Answer>& done) {
@@ -156,26 +143,16 @@ void ModbusUpstream::handle_io(short revents, Clock::time_point now, std::vector
     return;
   }
   if (revents & (POLLIN | POLLHUP | POLLERR)) {
-    std::uint8_t buffer[4096];
-    for (;;) {
-      const auto n = ::recv(fd_, buffer, sizeof buffer, 0);
-      if (n > 0) {
-        in_.insert(in_.end(), buffer, buffer + n);
-        if (static_cast<std::size_t>(n) < sizeof buffer) break;
-      } else if (n < 0 && errno == EINTR) {
-        continue;
-      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        break;
+    const auto received = scada::receive_available(fd_, in_);
+    if (received.closed) {
+      // Closed (the gateway's idle timeout, a restart) or broken: what was asked is lost.
+      if (pending_.empty()) {
+        close_socket();
       } else {
-        // Closed (the gateway's idle timeout, a restart) or broken: what was asked is lost.
-        if (pending_.empty()) {
-          close_socket();
-        } else {
-          fail_all(done, n == 0 ? "the gateway closed the connection"
-                                : fmt::format("receive: {}", std::strerror(errno)));
-        }
-        return;
+        fail_all(done, received.peer_closed ? "the gateway closed the connection"
+                                            : fmt::format("receive: {}", std::strerror(errno)));
       }
+      return;
     }
     std::size_t used = 0;
     for (;;) {

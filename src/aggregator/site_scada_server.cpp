@@ -21,6 +21,7 @@
 #include "aggregator/modbus_upstream.hpp"
 #include "scada/modbus_frame.hpp"
 #include "scada/site_scada_map.hpp"
+#include "scada/socket_io.hpp"
 
 namespace btms::aggregator {
 
@@ -61,23 +62,7 @@ bool is_read(std::uint8_t function) {
 // Sends what the socket takes now; false when the connection is broken or the client does not
 // read.
 bool flush(Client& client) {
-  while (client.out_sent < client.out.size()) {
-    const auto n = ::send(client.fd, client.out.data() + client.out_sent,
-                          client.out.size() - client.out_sent, MSG_NOSIGNAL);
-    if (n > 0) {
-      client.out_sent += static_cast<std::size_t>(n);
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      break;
-    } else {
-      return false;
-    }
-  }
-  if (client.out_sent == client.out.size()) {
-    client.out.clear();
-    client.out_sent = 0;
-  }
+  if (!scada::send_pending(client.fd, client.out, client.out_sent)) return false;
   return client.out.size() - client.out_sent <= kMaxPendingOutput;
 }
 
@@ -325,22 +310,9 @@ void SiteScadaServer::serve_loop() {
       const auto revents = fds[first_client + i].revents;
       bool alive = !(revents & (POLLERR | POLLNVAL));
       if (alive && (revents & (POLLIN | POLLHUP))) {
-        std::uint8_t buffer[4096];
-        for (;;) {
-          const auto n = ::recv(client.fd, buffer, sizeof buffer, 0);
-          if (n > 0) {
-            client.in.insert(client.in.end(), buffer, buffer + n);
-            client.last_active = now;
-            if (static_cast<std::size_t>(n) < sizeof buffer) break;
-          } else if (n < 0 && errno == EINTR) {
-            continue;
-          } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            break;
-          } else {
-            alive = false;  // closed or broken
-            break;
-          }
-        }
+        const auto received = scada::receive_available(client.fd, client.in);
+        if (received.bytes > 0) client.last_active = now;
+        if (received.closed) alive = false;
         // A flood of bytes without frame ends is not a Modbus master.
         if (client.in.size() > kMaxPendingOutput) alive = false;
       }

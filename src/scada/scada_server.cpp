@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "scada/modbus_frame.hpp"
+#include "scada/socket_io.hpp"
 
 namespace btms::scada {
 
@@ -59,48 +60,21 @@ void set_nonblocking(int fd) {
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
 }
 
-// Sends what the socket takes now; false when the connection is broken.
+// Sends what the socket takes now; false when the connection is broken or the client does not
+// read.
 bool flush(Client& client) {
-  while (client.out_sent < client.out.size()) {
-    const auto n = ::send(client.fd, client.out.data() + client.out_sent,
-                          client.out.size() - client.out_sent, MSG_NOSIGNAL);
-    if (n > 0) {
-      client.out_sent += static_cast<std::size_t>(n);
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      break;
-    } else {
-      return false;
-    }
-  }
-  if (client.out_sent == client.out.size()) {
-    client.out.clear();
-    client.out_sent = 0;
-  }
+  if (!send_pending(client.fd, client.out, client.out_sent)) return false;
   return client.out.size() - client.out_sent <= kMaxPendingOutput;
 }
 
 // Reads what arrived and answers every complete request; false = close the connection.
 bool serve_input(Client& client, const RegisterImage* image, SteadyClock::time_point now) {
-  std::uint8_t buffer[4096];
-  for (;;) {
-    const auto n = ::recv(client.fd, buffer, sizeof buffer, 0);
-    if (n > 0) {
-      client.in.insert(client.in.end(), buffer, buffer + n);
-      client.last_active = now;
-      client.sent_request = true;
-      if (static_cast<std::size_t>(n) < sizeof buffer) break;
-    } else if (n == 0) {
-      return false;  // peer closed
-    } else if (errno == EINTR) {
-      continue;
-    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      break;
-    } else {
-      return false;
-    }
+  const auto received = receive_available(client.fd, client.in);
+  if (received.bytes > 0) {
+    client.last_active = now;
+    client.sent_request = true;
   }
+  if (received.closed) return false;
   std::size_t used = 0;
   for (;;) {
     const std::span<const std::uint8_t> rest(client.in.data() + used, client.in.size() - used);

@@ -24,6 +24,7 @@
 #include "model/clock.hpp"
 #include "process.hpp"
 #include "security/audit_log.hpp"
+#include "shell_output.hpp"
 
 namespace btms::aggregator {
 namespace {
@@ -36,21 +37,8 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kUrlPattern = R"(http://127\.0\.0\.1:(\d+)/)";
 constexpr const char* kMbpoll = "/usr/bin/mbpoll";
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-CommandResult run(const std::string& command) {
-  CommandResult r;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return r;
-  char buffer[512];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) r.output += buffer;
-  const int status = ::pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using e2e::CommandResult;
+using e2e::run_command;
 
 // mbpoll reading `count` holding registers (0-based address) of a unit once, 3 s timeout: the
 // values, or nothing when the read failed (the output then says why).
@@ -59,9 +47,9 @@ struct MbpollRead {
   std::string output;
 };
 MbpollRead mbpoll_read(int port, int unit, int address, int count) {
-  const auto r = run(std::string(kMbpoll) + " -m tcp -p " + std::to_string(port) + " -a " +
-                     std::to_string(unit) + " -t 4 -r " + std::to_string(address) + " -c " +
-                     std::to_string(count) + " -0 -1 -o 3 127.0.0.1");
+  const auto r = run_command(std::string(kMbpoll) + " -m tcp -p " + std::to_string(port) + " -a " +
+                             std::to_string(unit) + " -t 4 -r " + std::to_string(address) + " -c " +
+                             std::to_string(count) + " -0 -1 -o 3 127.0.0.1");
   MbpollRead read{{}, r.output};
   const std::regex line(R"(\[(\d+)\]:\s+(-?\d+))");
   for (std::sregex_iterator it(r.output.begin(), r.output.end(), line), end; it != end; ++it) {

@@ -14,33 +14,21 @@
 #include "scada/scada_map.hpp"
 #include "scada/scada_server.hpp"
 #include "scada_fixture.hpp"
+#include "shell_output.hpp"
 
 namespace btms::scada {
 namespace {
 
 constexpr const char* kMbpoll = "/usr/bin/mbpoll";
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-CommandResult run(const std::string& command) {
-  CommandResult r;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return r;
-  char buffer[512];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) r.output += buffer;
-  const int status = ::pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using e2e::CommandResult;
+using e2e::run_command;
 
 // mbpoll writing one holding register (0-based address), once, 1 s timeout.
 CommandResult mbpoll_write(int port, int unit, int address, int value) {
-  return run(std::string(kMbpoll) + " -m tcp -p " + std::to_string(port) + " -a " +
-             std::to_string(unit) + " -t 4 -r " + std::to_string(address) +
-             " -0 -1 -o 1 127.0.0.1 " + std::to_string(value));
+  return run_command(std::string(kMbpoll) + " -m tcp -p " + std::to_string(port) + " -a " +
+                     std::to_string(unit) + " -t 4 -r " + std::to_string(address) +
+                     " -0 -1 -o 1 127.0.0.1 " + std::to_string(value));
 }
 
 std::string source_of(const engine::Action& action) {
