@@ -1,0 +1,86 @@
+// Addresses one level up: the aggregator serves the same pages for each of its gateways under
+// `#/gw/<name>/...`, and answers for that gateway under its own API (docs/aggregator.md). Pure
+// functions of the gateway's name; lib/scope.ts applies them to the gateway being shown.
+
+/** A hash route split into the gateway it is scoped to (site level: undefined) and the rest. */
+export interface SiteRoute {
+  gateway?: string;
+  rest: string[];
+}
+
+/** The aggregator's rule for gateway names (site file): 1..32 of a-z 0-9 _ -. */
+const GATEWAY_NAME = /^[a-z0-9_-]{1,32}$/;
+
+export function isGatewayName(name: string): boolean {
+  return GATEWAY_NAME.test(name);
+}
+
+/** ["gw","gw2","string","3"] -> {gateway:"gw2", rest:["string","3"]}; anything else is unscoped. */
+export function parseSiteRoute(parts: string[]): SiteRoute {
+  if (parts[0] === 'gw' && parts[1] !== undefined) {
+    const gateway = decodeURIComponent(parts[1]);
+    if (isGatewayName(gateway)) return { gateway, rest: parts.slice(2) };
+  }
+  return { rest: parts };
+}
+
+/** "#/string/3" seen from gateway gw2 -> "#/gw/gw2/string/3"; unscoped links stay as they are. */
+export function scopedHref(gateway: string | undefined, href: string): string {
+  if (!gateway || !href.startsWith('#/')) return href;
+  const rest = href.slice(2);
+  return `#/gw/${gateway}${rest ? `/${rest}` : '/'}`;
+}
+
+/**
+ * What the aggregator forwards to a gateway, as request_forwarding.cpp lists it: GET of these
+ * resources (and discharges/...), POST of the acknowledgement and the string actions.
+ */
+const FORWARDED_GET = new Set(['topology', 'alarms', 'history', 'history.csv', 'events', 'discharges', 'config']);
+const FORWARDED_POST = /^(alarms\/acknowledge|strings\/\d+\/(reset|open|baseline-reset))$/;
+
+/**
+ * The aggregator's path for a gateway API path asked by a page shown for `gateway`, or undefined
+ * when the aggregator does not forward it (maintenance records, attention, users, settings
+ * writes: kept at the gateway). Live values go through the site's own /api/v1/live with the
+ * gateway's prefix: it marks them stale when the gateway is not fresh, which a plain forward
+ * cannot.
+ */
+export function scopedApiPath(gateway: string | undefined, path: string, method = 'GET'): string | undefined {
+  if (!gateway) return path;
+  const m = /^\/api\/v1\/([^?]*)(\?.*)?$/.exec(path);
+  if (!m) return path; // not an API path (static files)
+  const [, resource, query = ''] = m;
+  if (resource === 'session' || resource === 'health') return path; // the aggregator's own
+  if (method === 'GET' && resource === 'live') {
+    const prefix = new URLSearchParams(query.slice(1)).get('prefix') ?? '';
+    return `/api/v1/live?prefix=${encodeURIComponent(`${gateway}/${prefix}`)}`;
+  }
+  const forwarded =
+    method === 'GET' ? FORWARDED_GET.has(resource) || resource.startsWith('discharges/') : method === 'POST' && FORWARDED_POST.test(resource);
+  return forwarded ? `/api/v1/gateways/${gateway}/${resource}${query}` : undefined;
+}
+
+/** "gw2/battery/1/3/voltage" -> "battery/1/3/voltage"; channels of other gateways are left out. */
+export function unprefixChannels<T>(channels: Record<string, T>, gateway: string): Record<string, T> {
+  const head = `${gateway}/`;
+  const out: Record<string, T> = {};
+  for (const [name, v] of Object.entries(channels)) if (name.startsWith(head)) out[name.slice(head.length)] = v;
+  return out;
+}
+
+/**
+ * The gateway prefixes a page needs beyond the summaries the aggregator holds (ups/, string/,
+ * streamed): per-battery values are read from the gateway on demand, so only those of the
+ * page shown are asked for.
+ */
+export function detailPrefixes(rest: string[], inputChannels: string[]): string[] {
+  const [page, a, b] = rest;
+  if (page === 'string' && a && b === undefined) return [`battery/${a}/`];
+  if (page === 'battery' && a && b) return [`battery/${a}/${b}/`];
+  if (page === undefined || page === '') {
+    // The overview's room panel: ambient sensors and the named inputs' channels.
+    const inputs = [...new Set(inputChannels.map((c) => c.slice(0, c.lastIndexOf('/') + 1)))];
+    return ['ambient/', ...inputs];
+  }
+  return [];
+}
