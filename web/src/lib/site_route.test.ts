@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detailPrefixes, parseSiteRoute, scopedApiPath, scopedHref, unprefixChannels } from './site_route';
+import { acknowledgeableGateways, detailPrefixes, parseSiteRoute, scopedApiPath, scopedHref, siteSourceHref, unprefixChannels } from './site_route';
 
 describe('parseSiteRoute', () => {
   it('splits a gateway-scoped route from its page', () => {
@@ -78,5 +78,36 @@ describe('detailPrefixes', () => {
   });
   it('asks for the room panel on the overview', () => {
     expect(detailPrefixes([], ['mc/input/5', 'mc/input/6', 'lc/2/input/1'])).toEqual(['ambient/', 'mc/input/', 'lc/2/input/']);
+  });
+});
+
+describe('siteSourceHref', () => {
+  it("opens a site alarm's source through the aggregator", () => {
+    expect(siteSourceHref('gw2/battery/1/7')).toBe('#/gw/gw2/battery/1/7');
+    expect(siteSourceHref('gw2/string/3')).toBe('#/gw/gw2/string/3');
+    expect(siteSourceHref('gw2/ups/1')).toBe('#/gw/gw2/ups/1');
+  });
+  it("opens the gateway's overview for its site-wide alarms and for the site's own", () => {
+    expect(siteSourceHref('gw2/mc/input/5')).toBe('#/gw/gw2/');
+    expect(siteSourceHref('gw3')).toBe('#/gw/gw3/');
+  });
+  it('has no page for a source that names no gateway', () => {
+    expect(siteSourceHref('')).toBeUndefined();
+    expect(siteSourceHref('Bad Name/string/1')).toBeUndefined();
+  });
+});
+
+describe('acknowledgeableGateways', () => {
+  it('lists gateways with unacknowledged alarms of their own that are current', () => {
+    expect(
+      acknowledgeableGateways([
+        { key: 'gw2/a', source: 'gw2/string/1', gateway: 'gw2', acknowledged: false },
+        { key: 'gw1/a', source: 'gw1/string/1', gateway: 'gw1', acknowledged: true },
+        { key: 'gw3/a', source: 'gw3/string/1', gateway: 'gw3', acknowledged: false, stale: true },
+        { key: 'gw3:gateway_offline', source: 'gw3', gateway: 'gw3', acknowledged: false, site: true },
+        { key: 'gw2/b', source: 'gw2/battery/1/2', gateway: 'gw2', acknowledged: false },
+        { key: 'gw10/a', source: 'gw10/ups/1', gateway: 'gw10', acknowledged: false },
+      ]),
+    ).toEqual(['gw10', 'gw2']);
   });
 });

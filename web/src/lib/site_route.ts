@@ -1,6 +1,7 @@
 // Addresses one level up: the aggregator serves the same pages for each of its gateways under
 // `#/gw/<name>/...`, and answers for that gateway under its own API (docs/aggregator.md). Pure
 // functions of the gateway's name; lib/scope.ts applies them to the gateway being shown.
+import { sourceHref } from './events';
 
 /** A hash route split into the gateway it is scoped to (site level: undefined) and the rest. */
 export interface SiteRoute {
@@ -83,4 +84,33 @@ export function detailPrefixes(rest: string[], inputChannels: string[]): string[
     return ['ambient/', ...inputs];
   }
   return [];
+}
+
+/**
+ * The page of a site alarm's source: "gw2/battery/1/7" -> the battery's page through the
+ * aggregator; the gateway's own alarms ("gw2", "gw2/mc/input/5") -> its overview.
+ */
+export function siteSourceHref(source: string): string | undefined {
+  const slash = source.indexOf('/');
+  const gateway = slash < 0 ? source : source.slice(0, slash);
+  if (!isGatewayName(gateway)) return undefined;
+  const page = slash < 0 ? undefined : sourceHref(source.slice(slash + 1));
+  return scopedHref(gateway, page ?? '#/');
+}
+
+/** A site alarm as the aggregator lists it: a gateway's alarm, prefixed, or the site's own. */
+export interface SiteAlarm {
+  key: string;
+  source: string;
+  gateway: string;
+  acknowledged: boolean;
+  /** The gateway's last known alarm while the gateway is not fresh. */
+  stale?: boolean;
+  /** The site's own alarm (a gateway offline): nothing to acknowledge, it clears by itself. */
+  site?: boolean;
+}
+
+/** Gateways with alarms an operator can acknowledge now (their own, unacknowledged, not stale). */
+export function acknowledgeableGateways(alarms: SiteAlarm[]): string[] {
+  return [...new Set(alarms.filter((a) => !a.site && !a.acknowledged && !a.stale).map((a) => a.gateway))].sort();
 }
