@@ -139,6 +139,40 @@ describe('site pages through the aggregator (btms demo --gateways 3)', { skip: s
     await shot(page, 'site-gw2-string-1');
   });
 
+  test('an offline gateway is grey and apart with the age of its last data; the worst state comes first (stubbed site answer)', async () => {
+    const real = await (await fetch(`${base}api/v1/site`)).json();
+    const stubbed = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await stubbed.route('**/api/v1/site', (r) =>
+        r.fulfill({
+          json: {
+            ...real,
+            gateways: real.gateways.map((g) =>
+              g.name === 'gw3'
+                ? { ...g, state: 'offline', fresh: false, worst_state: 'offline', data_age_ms: 95_000 }
+                : g.name === 'gw2'
+                  ? { ...g, worst_state: 'alarm', alarm_count: 1, unacknowledged: 1 }
+                  : g,
+            ),
+          },
+        }),
+      );
+      await stubbed.goto(`${base}#/`);
+      const gw3 = stubbed.locator('[data-testid="gateways-apart"] [data-testid="gateway-gw3"]');
+      await gw3.waitFor();
+      assert.equal(await gw3.getAttribute('data-tone'), 'muted');
+      assert.equal((await gw3.locator('[data-testid="gateway-state-gw3"]').innerText()).trim(), 'OFFLINE');
+      assert.match(await gw3.locator('[data-testid="gateway-age-gw3"]').innerText(), /^offline — last data 2 min ago$/);
+      const first = stubbed.locator('.site-tiles').first().locator('.gateway-tile').first();
+      assert.equal(await first.getAttribute('data-testid'), 'gateway-gw2', 'the gateway in alarm comes first');
+      assert.equal(await first.getAttribute('data-tone'), 'err');
+      assert.equal((await stubbed.locator('[data-testid="site-state"]').innerText()).trim(), 'ALARM');
+      await shot(stubbed, 'site-offline-stubbed');
+    } finally {
+      await stubbed.close();
+    }
+  });
+
   test('one alarm list for the site, each alarm with its gateway', async () => {
     await page.goto(`${base}#/alarms`);
     const site = await (await fetch(`${base}api/v1/alarms`)).json();
