@@ -1,5 +1,5 @@
 import { Topology } from '../lib/api';
-import { link } from '../lib/scope';
+import { gatewayScope, link } from '../lib/scope';
 import { LiveStore } from '../lib/live';
 import { Value } from './Value';
 import { ActiveAlarm, stringOfSource } from '../lib/events';
@@ -56,7 +56,7 @@ export function Overview(props: { topology: Topology; store: LiveStore; now: num
   const { topology, store, now } = props;
   return (
     <section>
-      <h1>Site overview</h1>
+      <h1>{gatewayScope() ? `Gateway ${gatewayScope()}` : 'Site overview'}</h1>
       <RoomPanel topology={topology} store={store} now={now} />
       <div class="tiles">
         {topology.upses.map((u) => {
