@@ -188,9 +188,10 @@ describe('site pages through the aggregator (btms demo --gateways 3)', { skip: s
     await shot(page, 'site-alarms');
   });
 
-  test('an acknowledgement on the site list goes to the aggregator with the gateway-prefixed key (stubbed answers)', async () => {
+  test('an acknowledgement and a reset on the site list go to the aggregator for the owning gateway (stubbed answers)', async () => {
     const key = 'gw2/battery/1/7:battery_temperature_alarm';
     const posted = [];
+    const resets = [];
     const stubbed = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     try {
       await stubbed.route('**/api/v1/session', (r) =>
@@ -200,10 +201,11 @@ describe('site pages through the aggregator (btms demo --gateways 3)', { skip: s
         r.fulfill({
           json: {
             time_ms: Date.now(),
-            count: 2,
+            count: 3,
             unacknowledged: 2,
             alarms: [
               { key, source: 'gw2/battery/1/7', gateway: 'gw2', rule: 'battery_temperature_alarm', severity: 'alarm', text: 'Battery 1/7 temperature 45.2 °C above alarm limit 45 °C', since_ms: Date.now() - 60_000, value: 47.1, raised_value: 45.2, unit: '°C', limit: 45, acknowledged: false, acknowledged_by: '', acknowledged_ms: 0, waiting_for_ack: false, stale: false },
+              { key: 'gw2/string/1:string_trip', source: 'gw2/string/1', gateway: 'gw2', rule: 'string_trip', severity: 'trip', text: 'String 1 tripped', since_ms: Date.now() - 30_000, value: null, acknowledged: true, acknowledged_by: 'token:agg', acknowledged_ms: Date.now() - 5_000, waiting_for_ack: false, stale: false },
               { key: 'gw3:gateway_offline', source: 'gw3', gateway: 'gw3', rule: 'gateway_offline', severity: 'alarm', text: 'Gateway gw3 offline: no data for 12.0 s (silent)', since_ms: Date.now() - 12_000, acknowledged: false, stale: false, site: true },
             ],
           },
@@ -212,6 +214,10 @@ describe('site pages through the aggregator (btms demo --gateways 3)', { skip: s
       await stubbed.route('**/api/v1/alarms/acknowledge', (r) => {
         posted.push(JSON.parse(r.request().postData() ?? '{}'));
         return r.fulfill({ json: { ok: true, message: '1 alarm acknowledged', durable: true } });
+      });
+      await stubbed.route('**/api/v1/gateways/gw2/strings/1/reset', (r) => {
+        resets.push(JSON.parse(r.request().postData() ?? '{}'));
+        return r.fulfill({ json: { ok: true, message: 'string 1 reset and reconnected', durable: true } });
       });
       await stubbed.goto(`${base}#/alarms`);
       const row = stubbed.locator(`[data-testid="site-alarm-${key}"]`);
@@ -225,6 +231,12 @@ describe('site pages through the aggregator (btms demo --gateways 3)', { skip: s
       await row.locator('[data-testid="ack-confirm"]').click();
       await row.locator('text=1 alarm acknowledged').waitFor();
       assert.deepEqual(posted, [{ key, comment: 'e2e checked' }]);
+      // The tripped string is offered for a reset, sent to its gateway through the aggregator.
+      await stubbed.click('[data-testid="reset-gw2-1"]');
+      await stubbed.fill('[data-testid="reset-gw2-1-text"]', 'e2e cell replaced');
+      await stubbed.click('[data-testid="reset-gw2-1-confirm"]');
+      await stubbed.locator('text=string 1 reset and reconnected').waitFor();
+      assert.deepEqual(resets, [{ reason: 'e2e cell replaced' }]);
     } finally {
       await stubbed.close();
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { acknowledgeableGateways, detailPrefixes, parseSiteRoute, scopedApiPath, scopedHref, siteSourceHref, unprefixChannels } from './site_route';
+import { acknowledgeableGateways, siteTrippedStrings, detailPrefixes, parseSiteRoute, scopedApiPath, scopedHref, siteSourceHref, unprefixChannels } from './site_route';
 
 describe('parseSiteRoute', () => {
   it('splits a gateway-scoped route from its page', () => {
@@ -109,5 +109,24 @@ describe('acknowledgeableGateways', () => {
         { key: 'gw10/a', source: 'gw10/ups/1', gateway: 'gw10', acknowledged: false },
       ]),
     ).toEqual(['gw10', 'gw2']);
+  });
+});
+
+describe('siteTrippedStrings', () => {
+  it('lists the strings with a trip per gateway, once each, not of gateways not reached', () => {
+    const a = (gateway: string, source: string, severity: string, extra = {}) => ({ key: `${source}:r`, source, gateway, severity, acknowledged: false, ...extra });
+    expect(
+      siteTrippedStrings([
+        a('gw2', 'gw2/battery/3/7', 'trip'),
+        a('gw2', 'gw2/string/3', 'trip'),
+        a('gw1', 'gw1/string/1', 'trip'),
+        a('gw1', 'gw1/string/2', 'alarm'),
+        a('gw3', 'gw3/string/1', 'trip', { stale: true }),
+        a('gw3', 'gw3', 'alarm', { site: true }),
+      ]),
+    ).toEqual([
+      { gateway: 'gw1', string: 1 },
+      { gateway: 'gw2', string: 3 },
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 // Addresses one level up: the aggregator serves the same pages for each of its gateways under
 // `#/gw/<name>/...`, and answers for that gateway under its own API (docs/aggregator.md). Pure
 // functions of the gateway's name; lib/scope.ts applies them to the gateway being shown.
-import { sourceHref } from './events';
+import { sourceHref, stringOfSource } from './events';
 
 /** A hash route split into the gateway it is scoped to (site level: undefined) and the rest. */
 export interface SiteRoute {
@@ -113,4 +113,18 @@ export interface SiteAlarm {
 /** Gateways with alarms an operator can acknowledge now (their own, unacknowledged, not stale). */
 export function acknowledgeableGateways(alarms: SiteAlarm[]): string[] {
   return [...new Set(alarms.filter((a) => !a.site && !a.acknowledged && !a.stale).map((a) => a.gateway))].sort();
+}
+
+/**
+ * Strings with a trip among the site's alarms, per gateway (candidates for a reset, which the
+ * aggregator forwards to the owning gateway); not for a gateway that is not reached now.
+ */
+export function siteTrippedStrings(alarms: (SiteAlarm & { severity: string })[]): { gateway: string; string: number }[] {
+  const seen = new Map<string, { gateway: string; string: number }>();
+  for (const a of alarms) {
+    if (a.site || a.stale || a.severity !== 'trip' || !a.source.startsWith(`${a.gateway}/`)) continue;
+    const s = stringOfSource(a.source.slice(a.gateway.length + 1));
+    if (s !== undefined) seen.set(`${a.gateway}/${s}`, { gateway: a.gateway, string: s });
+  }
+  return [...seen.values()].sort((x, y) => x.gateway.localeCompare(y.gateway) || x.string - y.string);
 }

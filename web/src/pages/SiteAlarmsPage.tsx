@@ -3,7 +3,7 @@ import { useDebounced } from './useDebounced';
 import { Session, getJsonAt, roleReason, sendJson } from '../lib/api';
 import { ActiveAlarm, alarmValues } from '../lib/events';
 import { formatAge } from '../lib/live';
-import { SiteAlarm, acknowledgeableGateways, siteSourceHref } from '../lib/site_route';
+import { SiteAlarm, acknowledgeableGateways, scopedHref, siteSourceHref, siteTrippedStrings } from '../lib/site_route';
 import { ActionForm, SeverityChip } from './AlarmsPage';
 
 type Alarm = ActiveAlarm & SiteAlarm;
@@ -45,8 +45,14 @@ export function SiteAlarmsPage(props: { session?: Session; now: number; changeTi
     if (Array.isArray(a.results)) return a.results.map((r: any) => `${r.gateway}: ${r.answer?.message ?? r.answer?.error ?? `HTTP ${r.status}`}`).join('; ');
     return a.message ?? 'done';
   };
+  const reset = async (gateway: string, string: number, reason: string) => {
+    const a = await sendJson('POST', `/api/v1/gateways/${gateway}/strings/${string}/reset`, props.session, { reason });
+    setRefresh((r) => r + 1);
+    return a.message ?? 'done';
+  };
   const alarms = answer?.alarms ?? [];
   const gateways = acknowledgeableGateways(alarms);
+  const tripped = siteTrippedStrings(alarms);
   return (
     <section>
       <h1>Site alarms</h1>
@@ -135,8 +141,29 @@ export function SiteAlarmsPage(props: { session?: Session; now: number; changeTi
           ))}
         </p>
       )}
+      {tripped.length > 0 && (
+        <div class="tripped">
+          <h3>Tripped strings</h3>
+          {tripped.map((t) => (
+            <p key={`${t.gateway}/${t.string}`}>
+              <a href={scopedHref(t.gateway, `#/string/${t.string}`)}>
+                {t.gateway} string {t.string}
+              </a>
+              : the protection opened it. The gateway refuses the reset while the cause persists or its trip alarm waits for an acknowledgement.{' '}
+              <ActionForm
+                label={`Reset and reconnect ${t.gateway} string ${t.string}`}
+                placeholder="reason (required), e.g. cell 7 replaced"
+                required
+                disabledReason={operatorReason}
+                testid={`reset-${t.gateway}-${t.string}`}
+                run={(reason) => reset(t.gateway, t.string, reason)}
+              />
+            </p>
+          ))}
+        </div>
+      )}
       <p class="muted">
-        Alarm history, string resets and the notification log are each gateway's: open the gateway (its name above) for its string pages, or its own web UI.
+        Alarm history and the notification log are each gateway's (its own web UI); a string opened by hand is reset from its string page (open the gateway by its name above).
       </p>
     </section>
   );
