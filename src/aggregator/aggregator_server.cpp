@@ -362,6 +362,35 @@ struct AggregatorServer::Impl {
     return out;
   }
 
+  // A stream client's reader: subscriptions ({"subscribe":[...]}, gateway-prefixed like the
+  // site's channels) until the client goes; then `closed`. A function with parameters, not a
+  // capturing lambda: a coroutine keeps its parameters in its frame, but a lambda's captures
+  // live in the closure, which co_spawn's caller destroys while the coroutine still runs (the
+  // aggregator crashed with heap corruption when stream clients came and went).
+  net::awaitable<void> read_subscriptions(websocket::stream<beast::tcp_stream>& ws,
+                                          std::shared_ptr<StreamClient> client,
+                                          std::shared_ptr<std::vector<std::string>> prefixes,
+                                          bool& closed) {
+    beast::flat_buffer buffer;
+    try {
+      while (true) {
+        buffer.clear();
+        co_await ws.async_read(buffer, net::use_awaitable);
+        const auto j = json::parse(beast::buffers_to_string(buffer.data()), nullptr, false);
+        if (j.is_object() && j.contains("subscribe") && j["subscribe"].is_array()) {
+          prefixes->clear();
+          for (const auto& p : j["subscribe"]) {
+            if (p.is_string()) prefixes->push_back(p.get<std::string>());
+          }
+          client->signal();
+        }
+      }
+    } catch (const std::exception&) {
+    }
+    closed = true;
+    client->signal();
+  }
+
   net::awaitable<void> run_stream(websocket::stream<beast::tcp_stream> ws,
                                   http::request<http::string_body> upgrade) {
     ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
@@ -370,30 +399,8 @@ struct AggregatorServer::Impl {
     clients.push_back(client);
     auto prefixes = std::make_shared<std::vector<std::string>>();
     bool closed = false;
-    // Reader: subscriptions ({"subscribe":[...]}, gateway-prefixed like the site's channels).
-    net::co_spawn(
-        co_await net::this_coro::executor,
-        [&ws, client, prefixes, &closed]() -> net::awaitable<void> {
-          beast::flat_buffer buffer;
-          try {
-            while (true) {
-              buffer.clear();
-              co_await ws.async_read(buffer, net::use_awaitable);
-              const auto j = json::parse(beast::buffers_to_string(buffer.data()), nullptr, false);
-              if (j.is_object() && j.contains("subscribe") && j["subscribe"].is_array()) {
-                prefixes->clear();
-                for (const auto& p : j["subscribe"]) {
-                  if (p.is_string()) prefixes->push_back(p.get<std::string>());
-                }
-                client->signal();
-              }
-            }
-          } catch (const std::exception&) {
-          }
-          closed = true;
-          client->signal();
-        },
-        net::detached);
+    net::co_spawn(co_await net::this_coro::executor,
+                  read_subscriptions(ws, client, prefixes, closed), net::detached);
 
     std::vector<SentState> sent;
     std::string sent_states, sent_alarms;

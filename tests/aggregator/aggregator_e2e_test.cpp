@@ -9,6 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/this_coro.hpp>
+
 #include <chrono>
 #include <climits>
 #include <fstream>
@@ -572,6 +576,58 @@ TEST(SiteDemo, ThreeGatewaysOnlineAtTheAggregatorAndCtrlCEndsAll) {
   EXPECT_EQ(demo.interrupt_and_wait(20'000), 0);
   // The process is gone, and with it every gateway and plant it ran: nothing answers any more.
   EXPECT_ANY_THROW(e2e::http_get(port, "/api/v1/health"));
+}
+
+// `clients` stream clients one after another, as a browser opens one on every page: each
+// subscribes (half of them to nothing, as the site page does), reads the first message and
+// drops the connection without a close frame.
+boost::asio::awaitable<void> come_and_go(gateway_api::GatewayAddress address, int clients,
+                                         int* served) {
+  for (int i = 0; i < clients; ++i) {
+    gateway_api::StreamSocket ws(co_await boost::asio::this_coro::executor);
+    const json prefixes = i % 2 == 0 ? json::array() : json::array({"gw2/"});
+    co_await gateway_api::open_stream(ws, address, "", prefixes, "btms-test", {});
+    boost::beast::flat_buffer buffer;
+    co_await ws.read(buffer);
+    ++*served;
+  }
+}
+
+// The aggregator's reader of a stream client once ran on a lambda's captures that were gone
+// once the client's coroutine had started: clients coming and going corrupted the heap and the
+// whole demo died within a few dozen of them (seen when browsing the site pages).
+TEST(SiteDemo, StreamClientsComingAndGoingLeaveTheAggregatorRunning) {
+  ChildProcess demo({BTMS_BINARY, "demo", "--gateways", "3", "--port", "0"});
+  const int port =
+      e2e::wait_for_port(demo, R"(Aggregator \(site view and API\): http://127\.0\.0\.1:(\d+)/)");
+  ASSERT_GT(port, 0);
+  ASSERT_TRUE(wait_until(
+                  [&] {
+                    const auto site = get_json(port, "/api/v1/site");
+                    return site.is_object() && site.contains("totals") &&
+                           site["totals"]["online"] == 3;
+                  },
+                  std::chrono::seconds(15))
+                  .has_value());
+  const auto address =
+      gateway_api::parse_gateway_url("http://127.0.0.1:" + std::to_string(port), nullptr);
+  ASSERT_TRUE(address.has_value());
+  constexpr int kParallel = 6;
+  constexpr int kEach = 50;
+  boost::asio::io_context io;
+  int served = 0;
+  int failed = 0;
+  for (int k = 0; k < kParallel; ++k) {
+    boost::asio::co_spawn(io, come_and_go(*address, kEach, &served),
+                          [&failed](const std::exception_ptr& e) {
+                            if (e) ++failed;
+                          });
+  }
+  io.run();
+  EXPECT_EQ(served, kParallel * kEach);
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(e2e::http_get(port, "/api/v1/health").status, 200);
+  EXPECT_EQ(demo.interrupt_and_wait(20'000), 0);
 }
 
 }  // namespace

@@ -92,6 +92,49 @@ export function startDemo({ dir, scenario, speed, config } = {}) {
   return { child, url };
 }
 
+/**
+ * Starts `btms demo --gateways N` (N virtual plants and gateways and an aggregator over them, in
+ * one process) on free ports with this tree's UI; resolves `url` (the aggregator's) and
+ * `gateways` ([{name, url, dataDir}]) once it prints its "Aggregator" line. The gateways' data
+ * folders (the demo makes them in /tmp) are removed when the test process exits.
+ */
+export function startSiteDemo({ gateways = 3, speed } = {}) {
+  const args = ['demo', '--gateways', String(gateways), '--port', '0', '--scada-port', '0', '--static-dir', resolve(here, '..', 'dist')];
+  if (speed) args.push('--speed', String(speed));
+  const child = spawn(BINARY, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  process.once('exit', () => child.exitCode === null && child.kill('SIGKILL'));
+  let output = '';
+  const found = [];
+  process.once('exit', () => found.forEach((g) => rmSync(g.dataDir, { recursive: true, force: true })));
+  const started = new Promise((resolveStarted, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`btms demo --gateways printed no "Aggregator" line within ${STARTUP_TIMEOUT_MS} ms:\n${output}`)),
+      STARTUP_TIMEOUT_MS,
+    );
+    const onData = (chunk) => {
+      output += chunk;
+      found.length = 0;
+      for (const m of output.matchAll(/gateway (\S+): (http:\/\/\S+?)\/?\s+SCADA \S+\s+data in (\S+)/g)) found.push({ name: m[1], url: `${m[2]}/`, dataDir: m[3] });
+      const m = /Aggregator[^:]*:\s*(http:\/\/\S+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolveStarted({ url: m[1].endsWith('/') ? m[1] : `${m[1]}/`, gateways: [...found] });
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', onData);
+    child.stderr.setEncoding('utf8').on('data', (c) => (output += c));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start ${BINARY}: ${e.message}`));
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`btms demo --gateways exited early (code ${code}, signal ${signal}):\n${output}`));
+    });
+  });
+  return { child, started, output: () => output };
+}
+
 /** Stops the demo: SIGTERM, then SIGKILL if it has not gone within 3 s. */
 export async function stopDemo(child) {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;

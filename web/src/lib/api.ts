@@ -3,6 +3,8 @@
 import { Channels, LiveStore } from './live';
 import { noteServerTime } from './clock';
 import { InputInfo, inputChannel } from './string_state';
+import { apiPath, authHeaders, gatewayScope } from './scope';
+import { unprefixChannels } from './site_route';
 
 export interface UpsInfo {
   id: number;
@@ -37,10 +39,25 @@ export class LoginRequired extends Error {
   }
 }
 
+/** Thrown for a gateway request the site aggregator does not forward (kept at the gateway). */
+export class NotForwarded extends Error {
+  constructor(readonly path: string) {
+    super(`not available through the site aggregator: ${path.replace(/\?.*$/, '')} (open the gateway's own web UI)`);
+  }
+}
+
+/** GET of an API path of the gateway shown (through the aggregator when it serves the UI). */
 export async function getJson(path: string): Promise<any> {
-  const r = await fetch(path, { credentials: 'same-origin' });
+  const target = apiPath(path);
+  if (target === undefined) throw new NotForwarded(path);
+  return getJsonAt(target);
+}
+
+/** GET of exactly `path`. */
+export async function getJsonAt(path: string): Promise<any> {
+  const r = await fetch(path, { credentials: 'same-origin', headers: authHeaders() });
   if (r.status === 401 || r.status === 409) {
-    const session = await fetch('/api/v1/session', { credentials: 'same-origin' })
+    const session = await fetch('/api/v1/session', { credentials: 'same-origin', headers: authHeaders() })
       .then((s) => s.json())
       .catch(() => ({}));
     throw new LoginRequired(session.setup_required === true);
@@ -76,7 +93,7 @@ export interface Session {
 }
 
 export async function fetchSession(): Promise<Session> {
-  const r = await fetch('/api/v1/session', { credentials: 'same-origin' });
+  const r = await fetch('/api/v1/session', { credentials: 'same-origin', headers: authHeaders() });
   if (!r.ok) return { authenticated: false };
   return r.json();
 }
@@ -96,9 +113,11 @@ export function roleReason(session: Session | undefined, needed: Role): string |
 
 /** POST/PUT/DELETE with the session's CSRF token; throws ApiError with the server's reason. */
 export async function sendJson(method: 'POST' | 'PUT' | 'DELETE', path: string, session: Session | undefined, body?: unknown): Promise<any> {
-  const headers: Record<string, string> = { 'X-CSRF-Token': session?.csrf_token ?? '' };
+  const target = apiPath(path, method);
+  if (target === undefined) throw new NotForwarded(path);
+  const headers: Record<string, string> = { 'X-CSRF-Token': session?.csrf_token ?? '', ...authHeaders() };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const r = await fetch(path, {
+  const r = await fetch(target, {
     method,
     credentials: 'same-origin',
     headers,
@@ -131,9 +150,14 @@ export async function fetchTopology(): Promise<Topology> {
   };
 }
 
-export async function fetchLive(prefix = ''): Promise<{ sequence: number; time_ms: number; channels: Channels }> {
-  const q = prefix ? `?prefix=${encodeURIComponent(prefix)}` : '';
-  return getJson(`/api/v1/live${q}`);
+/**
+ * Live values under `prefix` of the gateway shown; through the aggregator (`gateway` set) the
+ * gateway's prefix is added to the question and taken off the answer.
+ */
+export async function fetchLive(prefix = '', gateway = gatewayScope()): Promise<{ sequence: number; time_ms: number; channels: Channels }> {
+  if (!gateway) return getJsonAt(`/api/v1/live${prefix ? `?prefix=${encodeURIComponent(prefix)}` : ''}`);
+  const answer = await getJsonAt(`/api/v1/live?prefix=${encodeURIComponent(`${gateway}/${prefix}`)}`);
+  return { ...answer, channels: unprefixChannels(answer.channels ?? {}, gateway) };
 }
 
 export type LinkState = 'connecting' | 'live' | 'reconnecting';
@@ -142,14 +166,21 @@ export type LinkState = 'connecting' | 'live' | 'reconnecting';
 export interface StreamHandlers {
   onAlarms?: (counts: { count: number; unacknowledged: number }) => void;
   onEvent?: (event: any) => void;
+  /** The aggregator's gateway states (only the aggregator's stream sends them). */
+  onGateways?: (gateways: any[]) => void;
 }
 
-/** Keeps `store` current through the WebSocket stream; returns a function that stops it. */
+/**
+ * Keeps `store` current through the WebSocket stream; returns a function that stops it. With
+ * `gateway` (a gateway's pages through the aggregator) the prefixes are asked for under the
+ * gateway's name and the store gets the gateway's own channel names.
+ */
 export function connectStream(
   store: LiveStore,
   prefixes: string[],
   onState: (s: LinkState) => void,
   handlers: StreamHandlers = {},
+  gateway?: string,
 ): () => void {
   let socket: WebSocket | undefined;
   let stopped = false;
@@ -160,14 +191,14 @@ export function connectStream(
     socket.onopen = () => {
       retry_ms = 500;
       onState('live');
-      socket?.send(JSON.stringify({ subscribe: prefixes }));
+      socket?.send(JSON.stringify({ subscribe: gateway ? prefixes.map((p) => `${gateway}/${p}`) : prefixes }));
     };
     socket.onmessage = (e) => {
       const msg = JSON.parse(e.data);
       if (msg.type === 'values') {
         noteServerTime(msg.time_ms);
-        store.apply(msg.channels, msg.sequence);
-      }
+        store.apply(gateway ? unprefixChannels(msg.channels, gateway) : msg.channels, msg.sequence);
+      } else if (msg.type === 'gateways') handlers.onGateways?.(msg.gateways);
       else if (msg.type === 'alarms') handlers.onAlarms?.({ count: msg.count, unacknowledged: msg.unacknowledged });
       else if (msg.type === 'event') handlers.onEvent?.(msg.event);
     };
@@ -179,13 +210,15 @@ export function connectStream(
     };
   };
   onState('connecting');
-  // Fill everything once over REST so the page is complete before the first change arrives.
-  fetchLive()
+  // Fill everything once over REST so the page is complete before the first change arrives
+  // (through the aggregator: the summaries it holds; the page asks for its batteries itself).
+  const first = prefixes.length === 0 ? Promise.resolve({ time_ms: 0, sequence: 0, channels: {} }) : fetchLive('', gateway);
+  first
     .then((live) => {
       // User Timing mark: when the page's data arrived (browser tools; the e2e render figure).
       performance.mark('btms-live-filled');
       noteServerTime(live.time_ms);
-      store.apply(live.channels, live.sequence);
+      if (Object.keys(live.channels).length) store.apply(live.channels, live.sequence);
     })
     .catch(() => undefined)
     .finally(() => !stopped && open());

@@ -15,6 +15,8 @@ import { BatteryAlarms } from './BatteryAlarms';
 import { axisStroke, themeTextColour } from '../lib/theme';
 import { ActiveAlarm } from '../lib/events';
 import { Session, getJson } from '../lib/api';
+import { apiPath, link } from '../lib/scope';
+import { SiteCrumb } from './SiteScope';
 
 function minSpan(lo: number, hi: number, span: number): [number, number] {
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [0, span];
@@ -94,8 +96,8 @@ export function BatteryPage(props: {
   return (
     <section>
       <nav class="crumbs">
-        <a href="#/">Site</a> › {props.upsId !== undefined && <><a href={`#/ups/${props.upsId}`}>UPS {props.upsId}</a> › </>}
-        <a href={`#/string/${props.string}`}>String {props.string}</a> › Battery {props.position}
+        <SiteCrumb /> › {props.upsId !== undefined && <><a href={link(`#/ups/${props.upsId}`)}>UPS {props.upsId}</a> › </>}
+        <a href={link(`#/string/${props.string}`)}>String {props.string}</a> › Battery {props.position}
       </nav>
       <h1>Battery {props.string}/{props.position}</h1>
       <OpenStringBanner stringId={props.string} store={store} alarms={props.alarms} session={props.session} changeTick={props.changeTick ?? 0} now={now} />
@@ -187,10 +189,10 @@ function BatteryHistory(props: { id: string; stringId: number; cells?: number; b
           <HistoryPlot loaded={q === 'resistance' ? withBaseline(loaded[i]) : loaded[i]} testid={`history-${q}`} onZoom={zoom} height={200} refLines={refLines[q]} />
         </figure>
       ))}
-      <a href={historyCsvUrl(QUANTITIES.map(([q]) => channel(q)), range, points)} download data-testid="battery-csv">
+      <a href={apiPath(historyCsvUrl(QUANTITIES.map(([q]) => channel(q)), range, points))} download data-testid="battery-csv">
         Export CSV
       </a>{' '}
-      · <a href={`#/history/${encodeURIComponent(QUANTITIES.map(([q]) => channel(q)).join(','))}`}>open in the history explorer</a>
+      · <a href={link(`#/history/${encodeURIComponent(QUANTITIES.map(([q]) => channel(q)).join(','))}`)}>open in the history explorer</a>
     </section>
   );
 }

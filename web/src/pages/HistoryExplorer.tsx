@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { apiPath } from '../lib/scope';
 import { LiveStore } from '../lib/live';
 import { historyCsvUrl } from '../lib/history';
 import { pointsForWidth } from '../lib/ranges';
@@ -75,7 +76,7 @@ export function HistoryExplorer(props: { store: LiveStore; initial: string[]; no
             height={360}
             onZoom={(r) => setRange(r)}
           />
-          <a href={historyCsvUrl(selected, range, points)} download data-testid="explorer-csv">
+          <a href={apiPath(historyCsvUrl(selected, range, points))} download data-testid="explorer-csv">
             Export CSV
           </a>
         </>

@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { getJson, roleReason, sendJson, Session } from '../lib/api';
 import { describeRecord, localDate, MaintenanceRecord, noteProblem, replacementProblem } from '../lib/maintenance';
+import { gatewayScope, link } from '../lib/scope';
+import { KeptAtGateway } from './SiteScope';
 
 type Message = { ok: boolean; text: string } | undefined;
 
@@ -11,6 +13,12 @@ type Message = { ok: boolean; text: string } | undefined;
  * Everything entered here is audited by the gateway.
  */
 export function MaintenanceSection(props: { stringId: number; position?: number; session?: Session; onChange?: () => void }) {
+  // The record lives in the gateway's database and the site aggregator does not forward it.
+  if (gatewayScope()) return <KeptAtGateway what="Maintenance record" />;
+  return <GatewayMaintenanceSection {...props} />;
+}
+
+function GatewayMaintenanceSection(props: { stringId: number; position?: number; session?: Session; onChange?: () => void }) {
   const { stringId, position } = props;
   const [records, setRecords] = useState<MaintenanceRecord[] | undefined>();
   const [loadError, setLoadError] = useState<string | undefined>();
@@ -49,7 +57,7 @@ export function MaintenanceSection(props: { stringId: number; position?: number;
           {records.map((r) => (
             <li data-kind={r.kind} data-id={r.id}>
               <time>{r.work_date}</time> {r.kind === 'replacement' && <span class="chip chip-replacement">replaced</span>}{' '}
-              {position === undefined && r.position > 0 ? <a href={`#/battery/${r.string_id}/${r.position}`}>{describeRecord(r)}</a> : describeRecord(r)}
+              {position === undefined && r.position > 0 ? <a href={link(`#/battery/${r.string_id}/${r.position}`)}>{describeRecord(r)}</a> : describeRecord(r)}
               <span class="muted"> · entered {new Date(r.recorded_ms).toLocaleString()}</span>
             </li>
           ))}

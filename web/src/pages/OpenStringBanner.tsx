@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { link } from '../lib/scope';
 import { getJson, roleReason, sendJson, Session } from '../lib/api';
 import { ActiveAlarm, LogEvent } from '../lib/events';
 import { LiveStore } from '../lib/live';
@@ -53,7 +54,7 @@ export function OpenStringBanner(props: {
         {banner.battery && (
           <>
             {' '}
-            — <a href={`#/battery/${banner.battery.string}/${banner.battery.position}`}>battery {banner.battery.string}/{banner.battery.position}</a>
+            — <a href={link(`#/battery/${banner.battery.string}/${banner.battery.position}`)}>battery {banner.battery.string}/{banner.battery.position}</a>
           </>
         )}
       </p>

@@ -1,4 +1,5 @@
 import { Topology } from '../lib/api';
+import { gatewayScope, link } from '../lib/scope';
 import { LiveStore } from '../lib/live';
 import { Value } from './Value';
 import { ActiveAlarm, stringOfSource } from '../lib/events';
@@ -55,7 +56,7 @@ export function Overview(props: { topology: Topology; store: LiveStore; now: num
   const { topology, store, now } = props;
   return (
     <section>
-      <h1>Site overview</h1>
+      <h1>{gatewayScope() ? `Gateway ${gatewayScope()}` : 'Site overview'}</h1>
       <RoomPanel topology={topology} store={store} now={now} />
       <div class="tiles">
         {topology.upses.map((u) => {
@@ -66,7 +67,7 @@ export function Overview(props: { topology: Topology; store: LiveStore; now: num
           const chips = strings.map((s) => stringChips(s.id, get, now, props.alarms, onBattery));
           const tone = upsTone(status, onBattery, chips);
           return (
-            <a class={`tile tone-${tone}`} href={`#/ups/${u.id}`} data-testid={`ups-${u.id}`} data-tone={tone}>
+            <a class={`tile tone-${tone}`} href={link(`#/ups/${u.id}`)} data-testid={`ups-${u.id}`} data-tone={tone}>
               <h2>{u.name}</h2>
               <div class={`mains ${onBattery ? 'tone-err' : ''}`}>{onBattery ? 'ON BATTERY (mains lost)' : 'on mains'}</div>
               <ul class="chips">

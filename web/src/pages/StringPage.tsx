@@ -1,5 +1,7 @@
 import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import { Topology } from '../lib/api';
+import { gatewayScope, link } from '../lib/scope';
+import { SiteCrumb } from './SiteScope';
 import { LiveStore } from '../lib/live';
 import { stringState } from '../lib/format';
 import { BarChart, Bar } from './BarChart';
@@ -48,22 +50,25 @@ export function StringPage(props: {
   const bars = (quantity: string): Bar[] =>
     Array.from({ length: s.batteries }, (_, k) => ({
       label: `Battery ${k + 1}`,
-      href: `#/battery/${s.id}/${k + 1}`,
+      href: link(`#/battery/${s.id}/${k + 1}`),
       v: store.get(`battery/${s.id}/${k + 1}/${quantity}`),
       balancing: quantity === 'voltage' && store.get(`battery/${s.id}/${k + 1}/balancing`)?.value === 1,
     }));
   return (
     <section>
       <nav class="crumbs">
-        <a href="#/">Site</a> › <a href={`#/ups/${s.ups}`}>{ups?.name}</a> › {s.name}
+        <SiteCrumb /> › <a href={link(`#/ups/${s.ups}`)}>{ups?.name}</a> › {s.name}
       </nav>
       <h1>{s.name}</h1>
-      <p>
-        {/* The current month on the gateway's clock, which stamps the data the report reads. */}
-        <a href={`#/string/${s.id}/report/${formatMonth(monthOf(now))}`} data-testid="monthly-report-link">
-          Monthly report
-        </a>
-      </p>
+      {/* The report reads the gateway's attention judgement, which the site aggregator does not forward. */}
+      {!gatewayScope() && (
+        <p>
+          {/* The current month on the gateway's clock, which stamps the data the report reads. */}
+          <a href={`#/string/${s.id}/report/${formatMonth(monthOf(now))}`} data-testid="monthly-report-link">
+            Monthly report
+          </a>
+        </p>
+      )}
       <OpenStringBanner stringId={s.id} store={store} alarms={props.alarms} session={props.session} changeTick={props.changeTick ?? 0} now={now} />
       <p class="summary">
         State {stringState(store.get(`string/${s.id}/state`)?.value)} · voltage{' '}

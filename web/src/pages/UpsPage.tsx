@@ -1,4 +1,6 @@
 import { Topology } from '../lib/api';
+import { link } from '../lib/scope';
+import { SiteCrumb } from './SiteScope';
 import { LiveStore } from '../lib/live';
 import { stringState } from '../lib/format';
 import { formatAge, freshness } from '../lib/live';
@@ -19,14 +21,14 @@ export function UpsPage(props: { topology: Topology; store: LiveStore; ups: numb
   );
   return (
     <section>
-      <nav class="crumbs"><a href="#/">Site</a> › {ups.name}</nav>
+      <nav class="crumbs"><SiteCrumb /> › {ups.name}</nav>
       <h1>{ups.name}</h1>
       <table class="grid">
         <thead>
           <tr>
             <th />
             {strings.map((s) => (
-              <th><a href={`#/string/${s.id}`} data-testid={`string-${s.id}`}>{s.name}</a></th>
+              <th><a href={link(`#/string/${s.id}`)} data-testid={`string-${s.id}`}>{s.name}</a></th>
             ))}
           </tr>
         </thead>
