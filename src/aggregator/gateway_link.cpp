@@ -82,6 +82,65 @@ void GatewayLink::update(F&& change) {
   if (on_change_) on_change_();
 }
 
+net::awaitable<void> GatewayLink::follow_stream(std::chrono::milliseconds& retry) {
+  const auto get = [&](const std::string& target) {
+    return gateway_api::get_json(address_, entry_.token, target, kUserAgent);
+  };
+  // Subscribe first so nothing that changes between the reads and the stream is lost:
+  // the stream's first message carries every subscribed channel anyway.
+  // (Locals, not temporaries in the co_await: GCC 12 cannot keep an initializer list's
+  // array in a coroutine frame.)
+  const json prefixes = json::array({"ups/", "string/"});
+  const gateway_api::StreamTimeouts timeouts{timings_.request, timings_.stream_idle};
+  gateway_api::StreamSocket ws(co_await net::this_coro::executor);
+  co_await gateway_api::open_stream(ws, address_, entry_.token, prefixes, kUserAgent, timeouts);
+  const auto topology = co_await get("/api/v1/topology");
+  const auto alarms = co_await get("/api/v1/alarms");
+  update([&](GatewayData& d) {
+    d.topology = topology;
+    d.alarms = alarms;
+    d.state = LinkState::online;
+    d.detail.clear();
+    d.last_data_ms = clock_->now_ms();
+    d.last_seen_ms = d.last_data_ms;
+  });
+  retry = timings_.first_retry;
+  ws.control_callback([this](websocket::frame_type kind, beast::string_view) {
+    if (kind != websocket::frame_type::pong) return;
+    const auto now = clock_->now_ms();
+    std::lock_guard lock(mutex_);
+    data_.last_seen_ms = now;
+  });
+
+  beast::flat_buffer buffer;
+  while (true) {
+    buffer.clear();
+    co_await ws.read(buffer);
+    const auto received = clock_->now_ms();
+    auto message = json::parse(beast::buffers_to_string(buffer.data()), nullptr, false);
+    if (!message.is_object()) continue;
+    const auto type = message.value("type", "");
+    if (type == "values") {
+      update([&](GatewayData& d) {
+        if (auto it = message.find("channels"); it != message.end()) {
+          merge_channels(d, std::move(*it), d.changes + 1);  // update() bumps changes
+        }
+        d.gateway_time_ms = message.value("time_ms", d.gateway_time_ms);
+        d.last_data_ms = received;
+        d.last_seen_ms = received;
+      });
+    } else if (type == "alarms" || type == "event" || type == "events_missed") {
+      // The alarm list itself is not in the stream: read it again.
+      const auto fresh = co_await get("/api/v1/alarms");
+      update([&](GatewayData& d) {
+        d.alarms = fresh;
+        d.last_data_ms = clock_->now_ms();
+        d.last_seen_ms = d.last_data_ms;
+      });
+    }
+  }
+}
+
 void GatewayLink::run() {
   auto retry = timings_.first_retry;
   while (true) {
@@ -92,76 +151,15 @@ void GatewayLink::run() {
       loop_ = loop;
     }
     std::string failure;
-    net::co_spawn(
-        loop->io,
-        [&]() -> net::awaitable<void> {
-          const auto get = [&](const std::string& target) {
-            return gateway_api::get_json(address_, entry_.token, target, kUserAgent);
-          };
-          // Subscribe first so nothing that changes between the reads and the stream is lost:
-          // the stream's first message carries every subscribed channel anyway.
-          // (Locals, not temporaries in the co_await: GCC 12 cannot keep an initializer list's
-          // array in a coroutine frame.)
-          const json prefixes = json::array({"ups/", "string/"});
-          const gateway_api::StreamTimeouts timeouts{timings_.request, timings_.stream_idle};
-          gateway_api::StreamSocket ws(co_await net::this_coro::executor);
-          co_await gateway_api::open_stream(ws, address_, entry_.token, prefixes, kUserAgent,
-                                            timeouts);
-          const auto topology = co_await get("/api/v1/topology");
-          const auto alarms = co_await get("/api/v1/alarms");
-          update([&](GatewayData& d) {
-            d.topology = topology;
-            d.alarms = alarms;
-            d.state = LinkState::online;
-            d.detail.clear();
-            d.last_data_ms = clock_->now_ms();
-            d.last_seen_ms = d.last_data_ms;
-          });
-          retry = timings_.first_retry;
-          ws.control_callback([this](websocket::frame_type kind, beast::string_view) {
-            if (kind != websocket::frame_type::pong) return;
-            const auto now = clock_->now_ms();
-            std::lock_guard lock(mutex_);
-            data_.last_seen_ms = now;
-          });
-
-          beast::flat_buffer buffer;
-          while (true) {
-            buffer.clear();
-            co_await ws.read(buffer);
-            const auto received = clock_->now_ms();
-            auto message = json::parse(beast::buffers_to_string(buffer.data()), nullptr, false);
-            if (!message.is_object()) continue;
-            const auto type = message.value("type", "");
-            if (type == "values") {
-              update([&](GatewayData& d) {
-                if (auto it = message.find("channels"); it != message.end()) {
-                  merge_channels(d, std::move(*it), d.changes + 1);  // update() bumps changes
-                }
-                d.gateway_time_ms = message.value("time_ms", d.gateway_time_ms);
-                d.last_data_ms = received;
-                d.last_seen_ms = received;
-              });
-            } else if (type == "alarms" || type == "event" || type == "events_missed") {
-              // The alarm list itself is not in the stream: read it again.
-              const auto fresh = co_await get("/api/v1/alarms");
-              update([&](GatewayData& d) {
-                d.alarms = fresh;
-                d.last_data_ms = clock_->now_ms();
-                d.last_seen_ms = d.last_data_ms;
-              });
-            }
-          }
-        },
-        [&](std::exception_ptr error) {
-          try {
-            if (error) std::rethrow_exception(error);
-          } catch (const boost::system::system_error& e) {
-            failure = e.code().message();
-          } catch (const std::exception& e) {
-            failure = e.what();
-          }
-        });
+    net::co_spawn(loop->io, follow_stream(retry), [&](std::exception_ptr error) {
+      try {
+        if (error) std::rethrow_exception(error);
+      } catch (const boost::system::system_error& e) {
+        failure = e.code().message();
+      } catch (const std::exception& e) {
+        failure = e.what();
+      }
+    });
     loop->io.run();
 
     update([&](GatewayData& d) {

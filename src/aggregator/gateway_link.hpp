@@ -54,6 +54,10 @@ class GatewayLink {
  private:
   struct Loop;
   void run();
+  // One connection's life: stream opened, topology and alarms read, messages followed until the
+  // connection ends (throws). A member coroutine, not a lambda handed to co_spawn: its state
+  // lives in the coroutine frame, never in a closure co_spawn's caller might destroy first.
+  boost::asio::awaitable<void> follow_stream(std::chrono::milliseconds& retry);
   template <class F>
   void update(F&& change);
 
