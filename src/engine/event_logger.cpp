@@ -70,6 +70,10 @@ ops::LogFields event_fields(const model::Event& event) {
   return fields;
 }
 
+std::string event_line(const model::Event& event) {
+  return fmt::format("event {}: {} {}", event.id, event.source, event.text);
+}
+
 spdlog::level::level_enum event_level(const model::Event& event) {
   using model::EventKind;
   const bool raising = event.kind == EventKind::alarm_raised ||
@@ -119,7 +123,7 @@ void EventLogger::drain() {
                     batch.missed);
     }
     for (const auto& event : batch.items) {
-      ops::log_with_fields(*logger_, event_level(event), event.text, event_fields(event));
+      ops::log_with_fields(*logger_, event_level(event), event_line(event), event_fields(event));
     }
   }
 }

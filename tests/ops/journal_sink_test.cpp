@@ -129,7 +129,8 @@ TEST(JournalSink, AnAlarmRaisedEntryCarriesStringBatteryRuleAndPriority) {
   const auto datagram = journal.receive();
   ASSERT_TRUE(datagram.has_value());
   const auto f = parse_entry(*datagram);
-  EXPECT_EQ(f.at("MESSAGE"), "Battery 3/17 voltage 14.620 V above high limit 14.400 V");
+  EXPECT_EQ(f.at("MESSAGE"),
+            "event 41: battery/3/17 Battery 3/17 voltage 14.620 V above high limit 14.400 V");
   EXPECT_EQ(f.at("PRIORITY"), "3");  // an alarm: err
   EXPECT_EQ(f.at("SYSLOG_IDENTIFIER"), "btms");
   EXPECT_EQ(f.at("BTMS_STRING"), "3");
