@@ -80,20 +80,28 @@ std::shared_ptr<spdlog::logger> make_nonblocking_logger(
                                                 spdlog::async_overflow_policy::overrun_oldest);
 }
 
-LogRoute route_logs_without_blocking(std::size_t queue_lines, int write_timeout_ms) {
-  spdlog::init_thread_pool(queue_lines, 1, [] { pthread_setname_np(pthread_self(), "log:out"); });
+LogRoute choose_log_output(int fd, const char* journal_stream, const std::string& journal_socket,
+                           int write_timeout_ms) {
   LogRoute route;
-  // Standard output still connected to the journal (systemd started us with
+  // The descriptor still connected to the journal (systemd started us with
   // StandardOutput=journal): entries with fields. A journal socket that cannot be opened leaves
   // the plain lines, which still reach the journal through the stream.
-  if (stream_is_journal(STDOUT_FILENO, std::getenv("JOURNAL_STREAM"))) {
-    auto journal = std::make_shared<JournalSink>(kJournalSocketPath, write_timeout_ms);
+  if (stream_is_journal(fd, journal_stream)) {
+    auto journal = std::make_shared<JournalSink>(journal_socket, write_timeout_ms);
     if (journal->connected()) {
       route.sink = journal;
       route.journal = true;
+      return route;
     }
   }
-  if (!route.sink) route.sink = std::make_shared<BoundedFdSink>(STDOUT_FILENO, write_timeout_ms);
+  route.sink = std::make_shared<BoundedFdSink>(fd, write_timeout_ms);
+  return route;
+}
+
+LogRoute route_logs_without_blocking(std::size_t queue_lines, int write_timeout_ms) {
+  spdlog::init_thread_pool(queue_lines, 1, [] { pthread_setname_np(pthread_self(), "log:out"); });
+  auto route = choose_log_output(STDOUT_FILENO, std::getenv("JOURNAL_STREAM"), kJournalSocketPath,
+                                 write_timeout_ms);
   g_logs_go_to_journal = route.journal;
   spdlog::set_default_logger(make_nonblocking_logger("btms", route.sink, spdlog::thread_pool()));
   return route;

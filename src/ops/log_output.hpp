@@ -48,6 +48,11 @@ struct LogRoute {
   bool journal = false;   // entries with fields go to the journal
 };
 
+// A JournalSink on `journal_socket` when `fd` is the journal stream named by `journal_stream`
+// ($JOURNAL_STREAM) and the socket takes a connection; otherwise a BoundedFdSink on `fd`.
+LogRoute choose_log_output(int fd, const char* journal_stream, const std::string& journal_socket,
+                           int write_timeout_ms);
+
 // Makes spdlog's default logger asynchronous (a queue of `queue_lines`; when it is full the
 // oldest line is overwritten, a caller never waits) over a BoundedFdSink on standard output,
 // or, when standard output is systemd's journal stream ($JOURNAL_STREAM), over a JournalSink

@@ -307,3 +307,33 @@ TEST(JournalSink, FieldsStayOneLineAndAreLeftOutBelowTheLevel) {
   ::close(fds[0]);
   ::close(fds[1]);
 }
+
+TEST(JournalSink, TheOutputIsTheJournalOnlyForItsStreamAndAJournalThatAnswers) {
+  btms::ops::test::TempDir dir;
+  FakeJournal journal(dir.file("journal.sock"));
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  struct stat st {};
+  ASSERT_EQ(::fstat(fds[1], &st), 0);
+  const auto stream = fmt::format("{}:{}", static_cast<unsigned long long>(st.st_dev),
+                                  static_cast<unsigned long long>(st.st_ino));
+
+  const auto to_journal =
+      btms::ops::choose_log_output(fds[1], stream.c_str(), dir.file("journal.sock"), 20);
+  EXPECT_TRUE(to_journal.journal);
+  EXPECT_NE(std::dynamic_pointer_cast<JournalSink>(to_journal.sink), nullptr);
+
+  // A terminal, a pipe, `btms demo`: no JOURNAL_STREAM, or one of another stream.
+  for (const char* other : {static_cast<const char*>(nullptr), "1:2"}) {
+    const auto plain = btms::ops::choose_log_output(fds[1], other, dir.file("journal.sock"), 20);
+    EXPECT_FALSE(plain.journal);
+    EXPECT_NE(std::dynamic_pointer_cast<btms::ops::BoundedFdSink>(plain.sink), nullptr);
+  }
+  // The stream is the journal's but its socket is not there: the plain lines, still journaled.
+  const auto fallback =
+      btms::ops::choose_log_output(fds[1], stream.c_str(), dir.file("absent.sock"), 20);
+  EXPECT_FALSE(fallback.journal);
+  EXPECT_NE(std::dynamic_pointer_cast<btms::ops::BoundedFdSink>(fallback.sink), nullptr);
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
