@@ -13,11 +13,11 @@
 
 namespace btms::ops {
 
-// Writes formatted lines (their text; journal fields, log_fields.hpp, are left out) to a file
-// descriptor, waiting at most `write_timeout_ms` for it to
+// Writes formatted lines to a file descriptor, waiting at most `write_timeout_ms` for it to
 // take a line. A line it does not take is dropped and counted; while the descriptor stays
 // full, further lines are dropped without waiting, and when it takes lines again the first one
-// says how many were lost.
+// says how many were lost. A line's journal fields (log_fields.hpp) are left out: people read
+// its text only.
 class BoundedFdSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
   BoundedFdSink(int fd, int write_timeout_ms);
