@@ -14,6 +14,7 @@
 #include "engine/engine_config_store.hpp"
 #include "engine/engine_runner.hpp"
 #include "engine/event_durability.hpp"
+#include "engine/event_logger.hpp"
 #include "fieldbus/acquisition.hpp"
 #include "history/history_recorder.hpp"
 #include "history/history_store.hpp"
@@ -49,10 +50,11 @@ struct GatewayRuntime::Impl {
   std::unique_ptr<scada::ScadaServer> scada;
   std::shared_ptr<history::HistoryStore> history;
   std::unique_ptr<history::HistoryRecorder> recorder;
-  std::shared_ptr<notify::Notifier> notifier;        // null without [notify]
-  std::unique_ptr<notify::SnmpSubagent> snmp_agent;  // null without [notify.snmp_agent]
-  std::unique_ptr<cloud::CloudLinkControl> cloud;    // the link, replaced when its settings change
-  std::unique_ptr<ops::SystemdNotifier> systemd;     // READY and the watchdog fed by engine steps
+  std::shared_ptr<notify::Notifier> notifier;         // null without [notify]
+  std::unique_ptr<notify::SnmpSubagent> snmp_agent;   // null without [notify.snmp_agent]
+  std::unique_ptr<cloud::CloudLinkControl> cloud;     // the link, replaced when its settings change
+  std::unique_ptr<ops::SystemdNotifier> systemd;      // READY and the watchdog fed by engine steps
+  std::unique_ptr<engine::EventLogger> event_logger;  // null unless options.log_events
 
   std::shared_ptr<history::HistoryStore> open_history() const {
     if (!options.history_postgres.empty()) {
@@ -93,6 +95,10 @@ GatewayRuntime::GatewayRuntime(const model::Site& site, GatewayOptions options)
       im.plant_snapshots, im.derived_snapshots, *im.acquisition, runner_options);
 
   // Consumers join the engine's publication; none of them is called by the engine.
+  // The history recorder also logs each event as a plain line (no fields): under the journal
+  // an event has that entry and this one, which the fields find.
+  if (im.options.log_events)
+    im.event_logger = std::make_unique<engine::EventLogger>(im.engine->event_log());
   history::HistoryRecorderOptions recorder_options;
   recorder_options.clock = im.options.clock;
   im.recorder = std::make_unique<history::HistoryRecorder>(
@@ -206,6 +212,7 @@ void GatewayRuntime::start() {
   impl_->web->start();
   if (impl_->scada) impl_->scada->start();
   impl_->recorder->start();
+  if (impl_->event_logger) impl_->event_logger->start();
   if (impl_->cloud) impl_->cloud->start();
   impl_->acquisition->start();
   // The engine starts once every bus has been read once: before that a device is not yet
@@ -235,6 +242,7 @@ void GatewayRuntime::stop() {
   if (impl_->notifier) impl_->notifier->stop();
   if (impl_->snmp_agent) impl_->snmp_agent->stop();
   if (impl_->recorder) impl_->recorder->stop();
+  if (impl_->event_logger) impl_->event_logger->stop();  // after the engine: its last events
   if (impl_->cloud) impl_->cloud->stop();  // after the engine: its last events still go out
   if (impl_->acquisition) impl_->acquisition->stop();
 }

@@ -42,6 +42,10 @@ struct GatewayOptions {
   // MQTT uplink (load_cloud_config: the site file's [cloud], --mqtt); its outbox lives in
   // data_dir. Off unless enabled.
   cloud::CloudConfig cloud;
+  // The engine's events as log lines with their fields (engine/event_logger.hpp). On when the
+  // log is the journal, where they can be searched by string, battery and rule; off elsewhere,
+  // so a terminal shows what it always did.
+  bool log_events = false;
 };
 
 // TLS for a bind address: "on", "off", or "auto" = on unless the address is loopback (a gateway

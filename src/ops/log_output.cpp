@@ -6,12 +6,20 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <utility>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "ops/journal_sink.hpp"
+#include "ops/log_fields.hpp"
+
 namespace btms::ops {
+
+namespace {
+std::atomic<bool> g_logs_go_to_journal{false};
+}  // namespace
 
 BoundedFdSink::BoundedFdSink(int fd, int write_timeout_ms)
     : fd_(fd), write_timeout_ms_(write_timeout_ms) {}
@@ -52,8 +60,12 @@ void BoundedFdSink::sink_it_(const spdlog::details::log_msg& msg) {
                                   unreported_drops_);
     if (write_all(note.data(), note.size(), timeout_ms)) unreported_drops_ = 0;
   }
+  // A line's journal fields (log_fields.hpp) are not for people: only its text is written.
+  auto shown = msg;
+  const auto text = split_fields(std::string_view(msg.payload.data(), msg.payload.size())).text;
+  shown.payload = spdlog::string_view_t(text.data(), text.size());
   spdlog::memory_buf_t formatted;
-  formatter_->format(msg, formatted);
+  formatter_->format(shown, formatted);
   blocked_ = !write_all(formatted.data(), formatted.size(), timeout_ms);
   if (blocked_) {
     ++dropped_lines_;
@@ -68,12 +80,35 @@ std::shared_ptr<spdlog::logger> make_nonblocking_logger(
                                                 spdlog::async_overflow_policy::overrun_oldest);
 }
 
-std::shared_ptr<BoundedFdSink> route_logs_without_blocking(std::size_t queue_lines,
-                                                           int write_timeout_ms) {
+LogRoute choose_log_output(int fd, const char* journal_stream, const std::string& journal_socket,
+                           int write_timeout_ms) {
+  LogRoute route;
+  // The descriptor still connected to the journal (systemd started us with
+  // StandardOutput=journal): entries with fields. A journal socket that cannot be opened leaves
+  // the plain lines, which still reach the journal through the stream.
+  if (stream_is_journal(fd, journal_stream)) {
+    auto journal = std::make_shared<JournalSink>(journal_socket, write_timeout_ms);
+    if (journal->connected()) {
+      route.sink = journal;
+      route.journal = true;
+      return route;
+    }
+  }
+  route.sink = std::make_shared<BoundedFdSink>(fd, write_timeout_ms);
+  return route;
+}
+
+LogRoute route_logs_without_blocking(std::size_t queue_lines, int write_timeout_ms) {
   spdlog::init_thread_pool(queue_lines, 1, [] { pthread_setname_np(pthread_self(), "log:out"); });
-  auto sink = std::make_shared<BoundedFdSink>(STDOUT_FILENO, write_timeout_ms);
-  spdlog::set_default_logger(make_nonblocking_logger("btms", sink, spdlog::thread_pool()));
-  return sink;
+  auto route = choose_log_output(STDOUT_FILENO, std::getenv("JOURNAL_STREAM"), kJournalSocketPath,
+                                 write_timeout_ms);
+  g_logs_go_to_journal = route.journal;
+  spdlog::set_default_logger(make_nonblocking_logger("btms", route.sink, spdlog::thread_pool()));
+  return route;
+}
+
+bool logs_go_to_journal() {
+  return g_logs_go_to_journal.load();
 }
 
 }  // namespace btms::ops
