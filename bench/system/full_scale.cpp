@@ -92,16 +92,49 @@ void info(const std::string& what, const std::string& value) {
   std::printf("%-46s %s\n", what.c_str(), value.c_str());
 }
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
+// `count` distinct free loopback ports. Each probe socket stays bound until all are chosen: a
+// port probed and released at once can be handed out again by the next probe, and two buses on
+// one port leave the plant unable to start (it happened).
+std::vector<int> free_ports(int count) {
+  std::vector<int> fds, ports;
+  for (int i = 0; i < count; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    socklen_t length = sizeof address;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    fds.push_back(fd);
+    ports.push_back(ntohs(address.sin_port));
+  }
+  for (const int fd : fds) ::close(fd);
+  return ports;
+}
+
+// Whether the gateway reads the plant: a battery voltage of the last string with quality ok.
+// (A gateway whose buses cannot open still runs, publishes and stores -- stale values -- and
+// would pass every figure while measuring nothing.)
+bool gateway_reads_the_plant(int web_port, const std::string& cookie, std::string& why) {
+  const std::string channel = fmt::format("battery/{}/{}/voltage", kStrings, kBatteries);
+  const auto reply =
+      btms::bench::http(web_port, "GET", "/api/v1/live?prefix=" + channel, "", cookie);
+  const auto j = nlohmann::json::parse(reply.body, nullptr, false);
+  if (reply.status != 200 || j.is_discarded() || !j.contains("channels") ||
+      !j["channels"].contains(channel)) {
+    why = fmt::format("{} not in the gateway's live answer (HTTP {})", channel, reply.status);
+    return false;
+  }
+  const auto quality = j["channels"][channel].value("quality", "");
+  if (quality != "ok") {
+    why = fmt::format("{} has quality '{}'", channel, quality);
+    return false;
+  }
+  return true;
+}
+
+bool running(pid_t pid) {
+  return ::waitpid(pid, nullptr, WNOHANG) == 0;
 }
 
 // One bus per string (separate segments poll in parallel), the MC with a BM-TH per string on a
@@ -304,9 +337,10 @@ int main(int argc, char** argv) {
   }
   const fs::path dir = fs::temp_directory_path() / fmt::format("btms_full_scale_{}", ::getpid());
   fs::create_directories(dir / "data");
-  std::vector<int> string_ports;
-  for (int s = 0; s < kStrings; ++s) string_ports.push_back(free_port());
-  const int mc_port = free_port(), web_port = free_port(), scada_port = free_port();
+  const auto ports = free_ports(kStrings + 3);
+  const std::vector<int> string_ports(ports.begin(), ports.begin() + kStrings);
+  const int mc_port = ports[kStrings], web_port = ports[kStrings + 1],
+            scada_port = ports[kStrings + 2];
   const bool rtu = transport == "rtu";
   {
     // RTU at 115200 baud: 120 sensors poll in about 0.75 s (docs: field bus timing), inside the
@@ -371,9 +405,18 @@ int main(int argc, char** argv) {
               load ? " idle and the same loaded" : "");
   std::fflush(stdout);
   std::this_thread::sleep_for(seconds(warmup_s));
+  std::string why;
+  if (!running(sim) || !gateway_reads_the_plant(web_port, cookie, why)) {
+    std::printf("MISS: the gateway does not read the plant after the warm-up (%s; logs in %s)\n",
+                running(sim) ? why.c_str() : "the plant process has ended", dir.c_str());
+    stop(gateway, 10s);
+    stop(sim, 10s);
+    return 1;
+  }
 
   const auto window_length = seconds(static_cast<long>(minutes * 60));
   const auto idle = measure(gateway, web_port, cookie, dir / "gateway.log", window_length);
+  const bool plant_served_window = running(sim) && gateway_reads_the_plant(web_port, cookie, why);
 
   std::optional<Window> loaded;
   std::string stream_report, scada_report;
@@ -436,6 +479,11 @@ int main(int argc, char** argv) {
       static_cast<double>(idle.last.write_bytes - idle.first.write_bytes) / window_s;
   report("disk writes (/proc/PID/io write_bytes)", write_bps / 1e3, "kB/s",
          kDiskWriteLimitBps / 1e3);
+  if (!plant_served_window) {
+    std::printf("MISS: the gateway no longer read the plant at the window's end (%s)\n",
+                running(sim) ? why.c_str() : "the plant process has ended");
+    ++failures;
+  }
   report("bus cycle p50", percentile(idle.cycle_ms, 0.50), "ms", kCycleP99LimitMs);
   report("bus cycle p99", percentile(idle.cycle_ms, 0.99), "ms", kCycleP99LimitMs);
   info("bus cycles seen", std::to_string(idle.cycle_ms.size()));

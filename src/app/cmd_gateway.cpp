@@ -9,7 +9,6 @@
 #include "app/plant_clock_follow.hpp"
 #include "app/site_loading.hpp"
 #include "app/static_dir.hpp"
-#include "ops/log_output.hpp"
 #include "security/user_store.hpp"
 #include "web/auth_handlers.hpp"
 #include "web/web_server.hpp"
@@ -48,7 +47,6 @@ int run_gateway(const GatewayArgs& args) {
     options.tls_cert_file = args.tls_cert;
     options.tls_key_file = args.tls_key;
     options.data_dir = args.data_dir;
-    options.log_events = ops::logs_go_to_journal();
     options.static_dir = args.static_dir.empty() ? default_static_dir() : args.static_dir;
     if (!load_gateway_settings(*site, args.config, args.mqtt, options, args.mqtt_format)) return 1;
     if (!args.plant_clock.empty()) {

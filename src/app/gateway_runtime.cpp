@@ -95,8 +95,7 @@ GatewayRuntime::GatewayRuntime(const model::Site& site, GatewayOptions options)
       im.plant_snapshots, im.derived_snapshots, *im.acquisition, runner_options);
 
   // Consumers join the engine's publication; none of them is called by the engine.
-  // The history recorder also logs each event as a plain line (no fields): under the journal
-  // an event has that entry and this one, which the fields find.
+  // Each event is logged once, by the event logger (with fields under the journal).
   if (im.options.log_events)
     im.event_logger = std::make_unique<engine::EventLogger>(im.engine->event_log());
   history::HistoryRecorderOptions recorder_options;

@@ -42,10 +42,10 @@ struct GatewayOptions {
   // MQTT uplink (load_cloud_config: the site file's [cloud], --mqtt); its outbox lives in
   // data_dir. Off unless enabled.
   cloud::CloudConfig cloud;
-  // The engine's events as log lines with their fields (engine/event_logger.hpp). On when the
-  // log is the journal, where they can be searched by string, battery and rule; off elsewhere,
-  // so a terminal shows what it always did.
-  bool log_events = false;
+  // The engine's events as log lines (engine/event_logger.hpp): "event N: source text", with
+  // string, battery, rule and value as fields where the log is the journal. The one place
+  // events are logged (off only in tests that want a quiet log).
+  bool log_events = true;
 };
 
 // TLS for a bind address: "on", "off", or "auto" = on unless the address is loopback (a gateway

@@ -27,9 +27,8 @@ namespace btms::engine {
 
 // The journal fields of one event (see above).
 ops::LogFields event_fields(const model::Event& event);
-// The line's text, "event 41: battery/3/17 Battery 3/17 voltage ...": the form the history
-// recorder has always logged every event in (history_recorder.cpp), so that the journal and
-// a terminal read the same.
+// The line's text, "event 41: battery/3/17 Battery 3/17 voltage ...": the form events have
+// always been logged in, so that the journal and a terminal read the same.
 std::string event_line(const model::Event& event);
 // How loud: a raised alarm, a trip or a relay mismatch at its severity (trip critical, alarm
 // error, warning warning); everything else, clears and acknowledgements included, info.

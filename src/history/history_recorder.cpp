@@ -105,8 +105,8 @@ void HistoryRecorder::drain_once() {
             engine::Actor{"system", "history"});
       }
     }
+    // Events are logged by the engine's event logger (engine/event_logger.hpp), not here.
     for (const auto& event : batch.items) {
-      spdlog::info("event {}: {} {}", event.id, event.source, event.text);
       if (store_) store_->append_event(event);
       last_event_id_ = event.id;
     }
