@@ -151,7 +151,7 @@ void GatewayLink::run() {
       loop_ = loop;
     }
     std::string failure;
-    net::co_spawn(loop->io, follow_stream(retry), [&](std::exception_ptr error) {
+    net::co_spawn(loop->io, follow_stream(retry), [&](const std::exception_ptr& error) {
       try {
         if (error) std::rethrow_exception(error);
       } catch (const boost::system::system_error& e) {

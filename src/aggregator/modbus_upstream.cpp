@@ -24,7 +24,7 @@ namespace {
 // idle timeout (60 s) closes it under a request on its way.
 constexpr auto kIdleClose = std::chrono::seconds(30);
 // Answers larger than this are not Modbus; a peer sending without end is dropped.
-constexpr std::size_t kMaxInput = 64 * 1024;
+constexpr std::size_t kMaxInput = std::size_t{64} * 1024;
 
 using Resolved = std::optional<std::pair<sockaddr_storage, socklen_t>>;
 

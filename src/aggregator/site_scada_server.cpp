@@ -29,7 +29,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 // A client that does not read its answers is dropped instead of buffering without bound.
-constexpr std::size_t kMaxPendingOutput = 64 * 1024;
+constexpr std::size_t kMaxPendingOutput = std::size_t{64} * 1024;
 // How often the loop wakes without traffic to close idle clients.
 constexpr auto kHousekeepingPeriod = std::chrono::milliseconds(250);
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);

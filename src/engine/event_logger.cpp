@@ -93,7 +93,7 @@ spdlog::level::level_enum event_level(const model::Event& event) {
   return spdlog::level::info;
 }
 
-EventLogger::EventLogger(std::shared_ptr<const AppendLog<model::Event>> log,
+EventLogger::EventLogger(const std::shared_ptr<const AppendLog<model::Event>>& log,
                          std::shared_ptr<spdlog::logger> logger)
     : cursor_(log, log->end()), logger_(logger ? std::move(logger) : spdlog::default_logger()) {}
 

@@ -38,7 +38,7 @@ class EventLogger {
  public:
   // Logs the events appended to `log` from now on, through `logger` (the default logger when
   // null).
-  explicit EventLogger(std::shared_ptr<const AppendLog<model::Event>> log,
+  explicit EventLogger(const std::shared_ptr<const AppendLog<model::Event>>& log,
                        std::shared_ptr<spdlog::logger> logger = nullptr);
   ~EventLogger();  // stops the thread
   EventLogger(const EventLogger&) = delete;

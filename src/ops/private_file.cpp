@@ -48,14 +48,14 @@ std::string write_private_file_atomically(const std::string& path, const std::st
   if (fd < 0) return system_error("cannot write " + temp);
   // A temp file left by an earlier crash keeps its old mode through O_CREAT: set it.
   const bool written = ::fchmod(fd, 0600) == 0 && write_all(fd, text) && ::fsync(fd) == 0;
-  const auto error = written ? std::string() : system_error("cannot write " + temp);
+  auto error = written ? std::string() : system_error("cannot write " + temp);
   ::close(fd);
   if (!written) {
     ::unlink(temp.c_str());
     return error;
   }
   if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    const auto reason = system_error("cannot replace " + path);
+    auto reason = system_error("cannot replace " + path);
     ::unlink(temp.c_str());
     return reason;
   }

@@ -112,8 +112,8 @@ std::vector<std::uint16_t> build_site_unit(const SiteFieldValues& header,
   std::vector<std::uint16_t> regs(static_cast<std::size_t>(site_unit_size(shown)), 0);
   fill(regs, 0, kHeaderDefs, header);
   for (int k = 1; k <= shown; ++k) {
-    fill(regs, static_cast<std::size_t>(kSiteGatewayStride * k), kGatewayDefs,
-         gateways[static_cast<std::size_t>(k - 1)]);
+    fill(regs, static_cast<std::size_t>(kSiteGatewayStride) * static_cast<std::size_t>(k),
+         kGatewayDefs, gateways[static_cast<std::size_t>(k - 1)]);
   }
   return regs;
 }
