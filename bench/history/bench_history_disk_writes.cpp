@@ -8,15 +8,16 @@
 //
 // Run: bench_history_disk_writes [work_dir] [warmup_min] [measure_min]
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <random>
 #include <string>
 
 #include "history/history_store.hpp"
+#include "system/process_probe.hpp"
 
 namespace {
 
@@ -26,15 +27,6 @@ constexpr std::int64_t kT0 = 1'767'225'600'000;  // 2026-01-01 UTC
 constexpr int kStrings = 32;
 constexpr int kBatteries = 120;
 constexpr double kTarget_kB_per_s = 300.0;
-
-std::uint64_t io_field(const char* key) {
-  std::ifstream io("/proc/self/io");
-  std::string name;
-  std::uint64_t value = 0;
-  while (io >> name >> value)
-    if (name == key) return value;
-  return 0;
-}
 
 void remove_db(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
@@ -116,29 +108,27 @@ int main(int argc, char** argv) {
   SitePlant plant;
   history::HistoryOptions options;
   options.queue_capacity = 1'000'000;
-  std::uint64_t wchar_start = 0, written_start = 0;
-  std::uint64_t wchar_end = 0, written_end = 0;
+  bench::ProcessSample start, end;  // this process: /proc/self/io via its pid
   std::uint64_t values_stored = 0;
   {
     auto store = history::open_sqlite_store(path, options);
     for (int s = 0; s < warmup_s + measure_s; ++s) {
       if (s == warmup_s) {
-        wchar_start = io_field("wchar:");
-        written_start = io_field("write_bytes:");
+        start = bench::sample_process(::getpid()).value();
         values_stored = store->stats().values_written;
       }
       store->append(plant.next(kT0 + s * 1000LL, s));
       store->flush();  // the gateway's writer commits once a second
     }
-    wchar_end = io_field("wchar:");
-    written_end = io_field("write_bytes:");
+    end = bench::sample_process(::getpid()).value();
     values_stored = store->stats().values_written - values_stored;
   }
-  const double written_kB_per_s = static_cast<double>(wchar_end - wchar_start) / 1000.0 / measure_s;
+  const double written_kB_per_s =
+      static_cast<double>(end.written_chars - start.written_chars) / 1000.0 / measure_s;
   fmt::print("site: {} channels, {:.0f} values stored per second of data\n",
              plant.directory->size(), static_cast<double>(values_stored) / measure_s);
   fmt::print("block-layer writes (write_bytes, depends on writeback timing): {:.1f} kB/s\n",
-             static_cast<double>(written_end - written_start) / 1000.0 / measure_s);
+             static_cast<double>(end.write_bytes - start.write_bytes) / 1000.0 / measure_s);
   fmt::print(
       "bytes written per second of data (wchar, after {} min warm-up, over {} min): "
       "{:.1f} kB/s (target <= {:.0f} kB/s)  {}\n",

@@ -58,6 +58,7 @@ std::optional<ProcessSample> sample_process(pid_t pid) {
   if (!read_stat(base + "/stat", comm, out.cpu_s)) return std::nullopt;
   out.rss_bytes = read_field(base + "/status", "VmRSS:", 1024);
   out.write_bytes = read_field(base + "/io", "write_bytes: ", 1);
+  out.written_chars = read_field(base + "/io", "wchar: ", 1);
   if (DIR* tasks = ::opendir((base + "/task").c_str())) {
     while (const dirent* entry = ::readdir(tasks)) {
       if (entry->d_name[0] == '.') continue;

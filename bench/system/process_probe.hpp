@@ -22,6 +22,7 @@ struct ProcessSample {
   double cpu_s = 0.0;                  // user + system seconds of the whole process
   std::uint64_t rss_bytes = 0;         // VmRSS
   std::uint64_t write_bytes = 0;       // /proc/PID/io write_bytes: what reached the storage layer
+  std::uint64_t written_chars = 0;     // /proc/PID/io wchar: every byte handed to write()
   std::map<pid_t, ThreadCpu> threads;  // by thread id
 };
 
