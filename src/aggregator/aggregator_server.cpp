@@ -11,8 +11,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <thread>
 
 #include <fmt/format.h>
@@ -21,6 +23,7 @@
 #include "aggregator/aggregator.hpp"
 #include "aggregator/channel_changes.hpp"
 #include "aggregator/request_forwarding.hpp"
+#include "aggregator/site_attention.hpp"
 #include "aggregator/site_view.hpp"
 #include "security/token_store.hpp"
 #include "web/auth_handlers.hpp"
@@ -257,6 +260,71 @@ struct AggregatorServer::Impl {
     co_return r;
   }
 
+  // send_to_gateway for a spawned request: the forward lives in this coroutine's frame.
+  net::awaitable<web::Response> send_owned(Forward f) { co_return co_await send_to_gateway(f); }
+
+  // Sends every forward at once and waits for all answers (each bounded by the link's request
+  // time), so the slowest gateway, not the sum of them, sets the time. The server runs on one
+  // thread: the counter and the timer are touched by it alone.
+  net::awaitable<std::vector<web::Response>> send_to_all(std::vector<Forward> forwards) {
+    const auto executor = co_await net::this_coro::executor;
+    auto answers = std::make_shared<std::vector<web::Response>>(forwards.size());
+    auto remaining = std::make_shared<std::size_t>(forwards.size());
+    auto all_in =
+        std::make_shared<net::steady_timer>(executor, net::steady_timer::time_point::max());
+    for (std::size_t i = 0; i < forwards.size(); ++i) {
+      net::co_spawn(executor, send_owned(forwards[i]),
+                    [answers, remaining, all_in, i](std::exception_ptr failed, web::Response r) {
+                      (*answers)[i] =
+                          failed ? web::json_error(502, "forwarding failed") : std::move(r);
+                      if (--*remaining == 0) all_in->cancel();
+                    });
+    }
+    if (*remaining > 0) {
+      boost::system::error_code cancelled;
+      co_await all_in->async_wait(net::redirect_error(net::use_awaitable, cancelled));
+    }
+    co_return std::move(*answers);
+  }
+
+  // /api/v1/attention at the site: every gateway's ranking, merged (site_attention.hpp). Only
+  // `days` is passed on; one string is asked of its gateway (/api/v1/gateways/<gw>/attention).
+  net::awaitable<web::Response> site_attention(const web::ParsedTarget& target) {
+    std::string query;
+    for (const auto& [key, value] : target.query) {
+      if (key != "days") {
+        co_return web::json_error(
+            400, fmt::format("unknown query parameter: {} (at the site only days; one string "
+                             "is asked of its gateway: /api/v1/gateways/<name>/attention)",
+                             key));
+      }
+      if (value.empty() || value.size() > 4 ||
+          !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        co_return web::json_error(400, "days must be a whole number of days");
+      }
+      query = "?days=" + value;
+    }
+    std::vector<Forward> forwards;
+    std::vector<GatewayAttentionAnswer> answers;
+    for (const auto& link : agg.links()) {
+      answers.push_back(GatewayAttentionAnswer{link->entry().name, 0, {}});
+      const bool online =
+          link->read([](const GatewayData& d) { return d.state == LinkState::online; });
+      if (online)
+        forwards.push_back(
+            Forward{link->entry().name, "GET", "/api/v1/attention" + query, {}, false});
+    }
+    const auto responses = co_await send_to_all(forwards);
+    for (std::size_t i = 0; i < forwards.size(); ++i) {
+      for (auto& a : answers) {
+        if (a.gateway != forwards[i].gateway) continue;
+        a.status = responses[i].status;
+        a.body = responses[i].body;
+      }
+    }
+    co_return json_response(merge_site_attention(answers, agg.clock().now_ms()));
+  }
+
   net::awaitable<web::Response> handle(const web::Request& request) {
     const auto parsed = web::parse_target(request.target);
     if (!parsed) co_return web::json_error(400, "malformed request target");
@@ -290,6 +358,12 @@ struct AggregatorServer::Impl {
                                {"answer", json::parse(r.body, nullptr, false)}});
       }
       co_return json_response(json{{"ok", all_ok}, {"results", std::move(results)}});
+    }
+
+    if (parsed->path == "/api/v1/attention") {
+      if (request.method != "GET") co_return web::json_error(405, "method not allowed");
+      if (auto denied = refuse(request, web::Role::viewer)) co_return *denied;
+      co_return co_await site_attention(*parsed);
     }
 
     // Per-battery values (and anything else not among the summaries) are read from the owning

@@ -17,8 +17,9 @@ constexpr std::size_t kMaxComment = 500;  // the gateway's limit on comment and 
 constexpr std::string_view kGatewaysPrefix = "/api/v1/gateways/";
 
 bool readable(std::string_view rest) {
-  constexpr std::array<std::string_view, 8> exact{
-      "live", "topology", "alarms", "history", "history.csv", "events", "discharges", "config"};
+  constexpr std::array<std::string_view, 11> exact{
+      "live",       "topology", "alarms",    "history",     "history.csv", "events",
+      "discharges", "config",   "attention", "maintenance", "names"};
   if (std::find(exact.begin(), exact.end(), rest) != exact.end()) return true;
   return rest.starts_with("discharges/");
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -53,6 +55,57 @@ json stale_copy(const json& reading) {
   json r = reading;
   if (r.is_object()) r["quality"] = "stale";
   return r;
+}
+
+// A channel's value when it is a good number; the quality is judged by the caller.
+std::optional<double> number_of(const json& channels, const std::string& name) {
+  const auto it = channels.find(name);
+  if (it == channels.end() || !it->is_object()) return std::nullopt;
+  const auto value = it->find("value");
+  if (value == it->end() || !value->is_number()) return std::nullopt;
+  return value->get<double>();
+}
+
+// Whether every named channel is there with quality ok.
+bool all_ok(const json& channels, std::initializer_list<std::string> names) {
+  return std::all_of(names.begin(), names.end(), [&](const std::string& name) {
+    const auto it = channels.find(name);
+    return it != channels.end() && it->is_object() && it->value("quality", "") == "ok";
+  });
+}
+
+// One extreme of a string: {"value", "battery"} from string/S/<quantity> and its _battery
+// channel, null when the gateway has none (no good reading, or a gateway too old to publish it).
+json extreme_json(const json& channels, int string_id, std::string_view quantity) {
+  const auto name = fmt::format("string/{}/{}", string_id, quantity);
+  const auto value = number_of(channels, name);
+  const auto battery = number_of(channels, name + "_battery");
+  if (!value || !battery || *battery < 1) return nullptr;
+  return json{{"value", *value}, {"battery", std::lround(*battery)}};
+}
+
+// Per string of the gateway's topology: its lowest and highest battery voltage and its hottest
+// battery, as the gateway computes them (derived string channels), so the site needs no
+// battery's values. "quality" is "stale" when the gateway is not fresh or a figure is not ok.
+json string_extremes_json(const GatewayData& g, bool fresh) {
+  json list = json::array();
+  if (!g.topology.is_object() || !g.topology.contains("strings") ||
+      !g.topology["strings"].is_array()) {
+    return list;
+  }
+  for (const auto& s : g.topology["strings"]) {
+    const int id = s.value("id", 0);
+    const auto prefix = fmt::format("string/{}/", id);
+    const bool ok =
+        fresh && all_ok(g.channels, {prefix + "lowest_voltage", prefix + "highest_voltage"});
+    list.push_back(
+        json{{"id", id},
+             {"lowest_voltage_V", extreme_json(g.channels, id, "lowest_voltage")},
+             {"highest_voltage_V", extreme_json(g.channels, id, "highest_voltage")},
+             {"highest_temperature_C", extreme_json(g.channels, id, "highest_temperature")},
+             {"quality", ok ? "ok" : "stale"}});
+  }
+  return list;
 }
 
 }  // namespace
@@ -199,7 +252,8 @@ json site_summary_json(std::string_view site_name, const std::vector<GatewayData
              {"string_count", counts.strings},
              {"battery_count", counts.batteries},
              {"alarm_count", g_alarms},
-             {"unacknowledged", g_unack}});
+             {"unacknowledged", g_unack},
+             {"strings", string_extremes_json(g, fresh)}});
   }
   return json{{"site", site_name},
               {"time_ms", now_ms},

@@ -73,11 +73,19 @@ void Engine::Impl::publish_string(StringCtx& ctx, model::Snapshot& derived, std:
     put(derived, o.balance, balance_index_pct(stats.stddev_V, ctx.type->cells), now_ms);
     put(derived, o.spread, stats.spread_V, now_ms);
     put(derived, o.stddev, stats.stddev_V, now_ms);
+    put(derived, o.lowest_voltage, stats.min_V, now_ms);
+    put(derived, o.lowest_voltage_battery, stats.min_position, now_ms);
+    put(derived, o.highest_voltage, stats.max_V, now_ms);
+    put(derived, o.highest_voltage_battery, stats.max_position, now_ms);
   }
   put(derived, o.protection, static_cast<double>(ctx.protection->state()), now_ms);
   if (ctx.step.feedback_closed)
     put(derived, o.relay_closed, *ctx.step.feedback_closed ? 1.0 : 0.0, now_ms);
   const auto temps = voltage_stats(ctx.temps);
+  if (temps.count > 0) {
+    put(derived, o.highest_temperature, temps.max_V, now_ms);
+    put(derived, o.highest_temperature_battery, temps.max_position, now_ms);
+  }
   if (const auto rt = ctx.estimator->runtime_min(temps.count > 0 ? temps.mean_V : 25.0))
     put(derived, o.runtime, *rt, now_ms, sensors);
 }

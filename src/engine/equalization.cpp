@@ -8,19 +8,24 @@ namespace btms::engine {
 VoltageStats voltage_stats(const std::vector<std::optional<double>>& voltage_V) {
   VoltageStats s;
   double sum = 0.0;
-  double lo = 0.0;
-  double hi = 0.0;
-  for (const auto& v : voltage_V) {
+  for (std::size_t i = 0; i < voltage_V.size(); ++i) {
+    const auto& v = voltage_V[i];
     if (!v) continue;
-    if (s.count == 0) lo = hi = *v;
-    lo = std::min(lo, *v);
-    hi = std::max(hi, *v);
+    const int position = static_cast<int>(i) + 1;
+    if (s.count == 0 || *v < s.min_V) {
+      s.min_V = *v;
+      s.min_position = position;
+    }
+    if (s.count == 0 || *v > s.max_V) {
+      s.max_V = *v;
+      s.max_position = position;
+    }
     sum += *v;
     ++s.count;
   }
   if (s.count == 0) return s;
   s.mean_V = sum / s.count;
-  s.spread_V = hi - lo;
+  s.spread_V = s.max_V - s.min_V;
   double sq = 0.0;
   for (const auto& v : voltage_V) {
     if (v) sq += (*v - s.mean_V) * (*v - s.mean_V);

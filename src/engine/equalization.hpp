@@ -47,6 +47,11 @@ struct VoltageStats {
   double mean_V = 0.0;
   double spread_V = 0.0;  // max - min
   double stddev_V = 0.0;  // population standard deviation
+  // The extremes and where they are (position = index + 1; the first of equal values).
+  double min_V = 0.0;
+  double max_V = 0.0;
+  int min_position = 0;  // 0 = no good reading
+  int max_position = 0;
 };
 VoltageStats voltage_stats(const std::vector<std::optional<double>>& voltage_V);
 

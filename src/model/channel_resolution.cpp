@@ -24,15 +24,15 @@ double scale_of(const devices::DeviceMap& map, std::string_view reg) {
 // Plant channels read their register's scale once; derived ones are ours (engine outputs are
 // computed in double precision, but none is meaningful beyond these steps: SOC and SOH at
 // 0.1 % as the UI shows them, voltages at the sensors' own resolution).
-const std::array<Rule, 33>& rules() {
-  static const std::array<Rule, 33> table = [] {
+const std::array<Rule, 39>& rules() {
+  static const std::array<Rule, 39> table = [] {
     const auto& cs = devices::bm_cs_map();
     const auto& gs = devices::bm_gs_map();
     const auto& hs = devices::bm_hs_map();
     const auto& mc = devices::bm_mc_map();
     const double string_voltage = scale_of(gs, "string_voltage");
     const double current = scale_of(hs, "current");
-    return std::array<Rule, 33>{{
+    return std::array<Rule, 39>{{
         // Plant: BM-CS, BM-GS, BM-HS, BM-TH (through the MC).
         {"battery", "voltage", scale_of(cs, "voltage")},
         {"battery", "temperature", scale_of(cs, "temperature")},
@@ -61,6 +61,12 @@ const std::array<Rule, 33>& rules() {
         {"string", "protection", 1.0},
         {"string", "relay_closed", 1.0},
         {"string", "runtime", 0.1},
+        {"string", "lowest_voltage", scale_of(cs, "voltage")},
+        {"string", "lowest_voltage_battery", 1.0},
+        {"string", "highest_voltage", scale_of(cs, "voltage")},
+        {"string", "highest_voltage_battery", 1.0},
+        {"string", "highest_temperature", scale_of(cs, "temperature")},
+        {"string", "highest_temperature_battery", 1.0},
         {"ups", "status", 1.0},
         {"ups", "voltage", string_voltage},
         {"ups", "current", current},

@@ -30,6 +30,12 @@ DerivedChannels build_derived_channels(const Site& site) {
     str.protection = d.add(channel_name(sid, "protection"), "");
     str.relay_closed = d.add(channel_name(sid, "relay_closed"), "");
     str.runtime = d.add(channel_name(sid, "runtime"), "min");
+    str.lowest_voltage = d.add(channel_name(sid, "lowest_voltage"), "V");
+    str.lowest_voltage_battery = d.add(channel_name(sid, "lowest_voltage_battery"), "");
+    str.highest_voltage = d.add(channel_name(sid, "highest_voltage"), "V");
+    str.highest_voltage_battery = d.add(channel_name(sid, "highest_voltage_battery"), "");
+    str.highest_temperature = d.add(channel_name(sid, "highest_temperature"), "°C");
+    str.highest_temperature_battery = d.add(channel_name(sid, "highest_temperature_battery"), "");
     out.strings.push_back(std::move(str));
   }
   for (const auto& u : site.upses) {

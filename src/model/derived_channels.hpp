@@ -18,7 +18,11 @@ namespace btms::model {
 //  string/S/     soc (%), state (StringState), status (DeviceStatus), alarm_bits (StringAlarmBit),
 //                balance (% 0..100), spread (V, max - min battery voltage), stddev (V),
 //                protection (ProtectionState), relay_closed (0/1, as fed back), runtime (min,
-//                on battery at present load; not available otherwise)
+//                on battery at present load; not available otherwise),
+//                lowest_voltage / highest_voltage (V) and highest_temperature (°C) over the
+//                batteries with a good reading, each with the battery's position beside it
+//                (lowest_voltage_battery, ...): the string's extremes travel upstream (site
+//                view, cloud) without every battery's values
 //  ups/U/        status (DeviceStatus), voltage (V, mean of its strings), current (A, sum),
 //                soc (%, mean), runtime (min), alarm_bits (UpsAlarmBit), on_battery (0/1)
 //  site/         active_alarms (count), unacknowledged_alarms (count)
@@ -89,6 +93,8 @@ struct DerivedStringChannels {
   int string_id = 0;
   ChannelId soc, state, status, alarm_bits, balance, spread, stddev, protection, relay_closed,
       runtime;
+  ChannelId lowest_voltage, lowest_voltage_battery, highest_voltage, highest_voltage_battery,
+      highest_temperature, highest_temperature_battery;
   std::vector<DerivedBatteryChannels> batteries;  // [position - 1]
 };
 struct DerivedUpsChannels {

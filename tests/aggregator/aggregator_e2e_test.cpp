@@ -215,6 +215,41 @@ TEST_F(ThreeGateways, SiteTotalsAlarmsAcknowledgementsAndAGatewayLostAndBack) {
       e2e::http_get(agg_port, "/api/v1/gateways/gw1/history?channel=string/1/voltage&points=10");
   EXPECT_EQ(history.status, 200) << history.body;
   EXPECT_NE(history.body.find("\"series\""), std::string::npos);
+  // Each string's lowest and highest battery come with the summaries (the gateways' string
+  // channels), no battery values fetched.
+  json extremes;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        extremes = get_json(agg_port, "/api/v1/site");
+        if (!extremes.is_object()) return false;
+        for (const auto& g : extremes["gateways"]) {
+          for (const auto& s : g["strings"]) {
+            if (s["quality"] != "ok" || !s["lowest_voltage_V"].is_object()) return false;
+          }
+        }
+        return true;
+      },
+      std::chrono::seconds(5)))
+      << extremes.dump().substr(0, 600);
+  int strings_with_extremes = 0;
+  for (const auto& g : extremes["gateways"]) {
+    for (const auto& s : g["strings"]) {
+      ++strings_with_extremes;
+      EXPECT_LE(s["lowest_voltage_V"]["value"].get<double>(),
+                s["highest_voltage_V"]["value"].get<double>());
+      EXPECT_GE(s["lowest_voltage_V"]["battery"].get<int>(), 1);
+    }
+  }
+  EXPECT_EQ(strings_with_extremes, strings);
+  // Batteries needing attention across the site: every gateway asked, every battery judged.
+  const auto attention = get_json(agg_port, "/api/v1/attention");
+  ASSERT_TRUE(attention.is_object()) << attention.dump().substr(0, 400);
+  ASSERT_EQ(attention["gateways"].size(), 3U);
+  int judged = 0;
+  for (const auto& g : attention["gateways"]) EXPECT_EQ(g["ok"], true) << g.dump();
+  for (const auto& [level, n] : attention["counts"].items()) judged += n.get<int>();
+  EXPECT_EQ(judged, batteries);
+  EXPECT_EQ(e2e::http_get(agg_port, "/api/v1/attention?string=1").status, 400);
 
   // The door alarm on gateway 2: seen at the aggregator within 2 s of the gateway's own API.
   const auto keys_of = [](const json& alarms, const std::string& prefix) {

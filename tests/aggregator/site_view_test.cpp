@@ -175,6 +175,44 @@ TEST(SiteView, SummaryTotalsAreSumsOverTheGateways) {
   EXPECT_EQ(s["gateways"][0]["data_age_ms"], 100);
 }
 
+TEST(SiteView, SummaryCarriesEachStringsExtremesFromTheGatewaysStringChannels) {
+  std::vector<GatewayData> gws{gateway("gw1", 3, 10)};
+  auto& ch = gws[0].channels;
+  const auto reading = [](double v, const char* quality = "ok") {
+    return json{{"value", v}, {"quality", quality}, {"time_ms", kNow}};
+  };
+  ch["string/1/lowest_voltage"] = reading(13.41);
+  ch["string/1/lowest_voltage_battery"] = reading(7);
+  ch["string/1/highest_voltage"] = reading(13.82);
+  ch["string/1/highest_voltage_battery"] = reading(2);
+  ch["string/1/highest_temperature"] = reading(31.5);
+  ch["string/1/highest_temperature_battery"] = reading(9);
+  // String 2: the figures are there but one is not a good reading.
+  ch["string/2/lowest_voltage"] = reading(13.0, "comm_lost");
+  ch["string/2/lowest_voltage_battery"] = reading(1);
+  ch["string/2/highest_voltage"] = reading(13.5);
+  ch["string/2/highest_voltage_battery"] = reading(3);
+  // String 3: nothing published (no good reading, or an older gateway).
+  auto s = site_summary_json("DC", gws, kNow);
+  const auto& strings = s["gateways"][0]["strings"];
+  ASSERT_EQ(strings.size(), 3U);
+  EXPECT_EQ(strings[0]["id"], 1);
+  EXPECT_EQ(strings[0]["lowest_voltage_V"], (json{{"value", 13.41}, {"battery", 7}}));
+  EXPECT_EQ(strings[0]["highest_voltage_V"], (json{{"value", 13.82}, {"battery", 2}}));
+  EXPECT_EQ(strings[0]["highest_temperature_C"], (json{{"value", 31.5}, {"battery", 9}}));
+  EXPECT_EQ(strings[0]["quality"], "ok");
+  EXPECT_EQ(strings[1]["quality"], "stale");
+  EXPECT_EQ(strings[1]["lowest_voltage_V"]["battery"], 1);
+  EXPECT_TRUE(strings[2]["lowest_voltage_V"].is_null());
+  EXPECT_TRUE(strings[2]["highest_temperature_C"].is_null());
+  EXPECT_EQ(strings[2]["quality"], "stale");
+  // A gateway that is not fresh never shows its extremes as fresh.
+  gws[0].state = LinkState::offline;
+  s = site_summary_json("DC", gws, kNow);
+  EXPECT_EQ(s["gateways"][0]["strings"][0]["quality"], "stale");
+  EXPECT_EQ(s["gateways"][0]["strings"][0]["lowest_voltage_V"]["value"], 13.41);
+}
+
 TEST(SiteView, TopologyListsGatewaysWithStateAndAge) {
   std::vector<GatewayData> gws{gateway("gw1", 1, 4), gateway("gw2", 1, 4)};
   gws[1] = GatewayData{};

@@ -26,8 +26,10 @@ TEST_F(EngineTest, DerivedChannelNamesFollowTheContract) {
        {"soc", "soh", "status", "alarm_bits", "resistance_baseline", "balancing_command"}) {
     EXPECT_TRUE(d->find(std::string("battery/3/4/") + q)) << q;
   }
-  for (const char* q : {"soc", "state", "status", "alarm_bits", "balance", "spread", "stddev",
-                        "protection", "relay_closed", "runtime"}) {
+  for (const char* q :
+       {"soc", "state", "status", "alarm_bits", "balance", "spread", "stddev", "protection",
+        "relay_closed", "runtime", "lowest_voltage", "lowest_voltage_battery", "highest_voltage",
+        "highest_voltage_battery", "highest_temperature", "highest_temperature_battery"}) {
     EXPECT_TRUE(d->find(std::string("string/2/") + q)) << q;
   }
   for (const char* q :
@@ -55,6 +57,24 @@ TEST_F(EngineTest, HealthyPlantIsQuietAndFloats) {
   EXPECT_NEAR(derived(o, "ups/1/voltage"), 4 * 13.62, 1e-9);
   EXPECT_NEAR(derived(o, "ups/1/current"), 0.4, 1e-9);
   EXPECT_EQ(derived_quality(o, "string/1/runtime"), Quality::invalid);  // not on battery
+}
+
+// The string's extremes name the battery they come from; a battery without a good reading is
+// left out (its stale voltage is not the string's lowest).
+TEST_F(EngineTest, StringExtremesNameTheirBatteryAndSkipBadReadings) {
+  set_battery(2, 1, "voltage", 13.40);
+  set_battery(2, 3, "voltage", 13.80);
+  set_battery(2, 4, "voltage", 12.00, Quality::stale);
+  set_battery(2, 2, "temperature", 31.5);
+  Engine e(site, plant);
+  const auto o = run(e, 2);
+  EXPECT_DOUBLE_EQ(derived(o, "string/2/lowest_voltage"), 13.40);
+  EXPECT_EQ(derived(o, "string/2/lowest_voltage_battery"), 1.0);
+  EXPECT_DOUBLE_EQ(derived(o, "string/2/highest_voltage"), 13.80);
+  EXPECT_EQ(derived(o, "string/2/highest_voltage_battery"), 3.0);
+  EXPECT_DOUBLE_EQ(derived(o, "string/2/highest_temperature"), 31.5);
+  EXPECT_EQ(derived(o, "string/2/highest_temperature_battery"), 2.0);
+  EXPECT_DOUBLE_EQ(derived(o, "string/2/spread"), 13.80 - 13.40);
 }
 
 // Temperature-compensated battery voltage band: 12 V block, 6 cells, high 2.40 V/cell at 25 °C,

@@ -111,6 +111,20 @@ TEST(VoltageStats, MeanSpreadStddevIgnoringMissing) {
   EXPECT_EQ(voltage_stats({std::nullopt}).count, 0);
 }
 
+TEST(VoltageStats, ExtremesWithTheirPositionsFirstOfEqualValues) {
+  const auto s = voltage_stats({std::nullopt, 13.5, 13.2, 13.9, 13.2, 13.9});
+  EXPECT_DOUBLE_EQ(s.min_V, 13.2);
+  EXPECT_EQ(s.min_position, 3);
+  EXPECT_DOUBLE_EQ(s.max_V, 13.9);
+  EXPECT_EQ(s.max_position, 4);
+  const auto none = voltage_stats({std::nullopt, std::nullopt});
+  EXPECT_EQ(none.min_position, 0);
+  EXPECT_EQ(none.max_position, 0);
+  const auto one = voltage_stats({std::nullopt, 12.7});
+  EXPECT_EQ(one.min_position, 2);
+  EXPECT_EQ(one.max_position, 2);
+}
+
 TEST(BalanceIndex, ScaleAndClamp) {
   EXPECT_DOUBLE_EQ(balance_index_pct(0.0, 6), 100.0);
   EXPECT_NEAR(balance_index_pct(0.15, 6), 50.0, 1e-9);

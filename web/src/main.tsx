@@ -176,7 +176,7 @@ function GatewayView(props: Shell & { gateway?: string; route: string[] }) {
   if (login) page = gateway ? <TokenPage /> : <LoginPage setup={login.setup} />;
   else if (route[0] === 'login') page = <LoginPage setup={session?.setup_required === true} />;
   else if (!topology) page = <p>{error ?? 'Loading…'}</p>;
-  else if (gateway && !['ups', 'string', 'battery', 'history', undefined].includes(route[0]))
+  else if (gateway && !['ups', 'string', 'battery', 'history', 'attention', undefined].includes(route[0]))
     page = <NotAtSiteLevel gateway={gateway} what={route[0]} />;
   else if (gateway && route[0] === 'string' && route[2] === 'report') page = <NotAtSiteLevel gateway={gateway} what="monthly report" />;
   else if (route[0] === 'alarms')
@@ -232,6 +232,7 @@ function GatewayView(props: Shell & { gateway?: string; route: string[] }) {
         {gateway}
         {badge}
       </a>
+      <a href={link('#/attention')} data-testid="nav-attention">Attention</a>
       <a href={link('#/history')}>History</a>
     </>
   ) : (
@@ -295,6 +296,7 @@ function SiteView(props: Shell & { route: string[] }) {
   let page;
   if (route[0] === 'token') page = <TokenPage />;
   else if (route[0] === 'alarms') page = <SiteAlarmsPage session={session} now={now} changeTick={changeTick} />;
+  else if (route[0] === 'attention') page = <AttentionPage site changeTick={changeTick} />;
   else if (route[0] === undefined) page = <SitePage now={now} changeTick={changeTick} />;
   else page = <NotAtSiteLevel what={route[0]} />;
   const nav = (
@@ -308,6 +310,7 @@ function SiteView(props: Shell & { route: string[] }) {
           </span>
         )}
       </a>
+      <a href="#/attention" data-testid="nav-attention">Attention</a>
     </>
   );
   return (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BatteryAttention, sortRows, tone, visibleRows } from './attention';
+import { BatteryAttention, gatewayRows, sortRows, tone, visibleRows } from './attention';
 
 const row = (id: string, over: number | null, rec: BatteryAttention['recommendation'] = 'ok'): BatteryAttention => {
   const [, s, p] = id.split('/');
@@ -24,6 +24,16 @@ describe('attention rows', () => {
   it('filters one string and hides the healthy unless asked', () => {
     expect(visibleRows(rows, 0, false).map((r) => r.battery)).toEqual(['battery/1/12', 'battery/2/3']);
     expect(visibleRows(rows, 1, true).map((r) => r.battery)).toEqual(['battery/1/12', 'battery/1/1', 'battery/1/2']);
+  });
+  it('filters the site list by gateway, keeping the site ranking', () => {
+    const site = [
+      { ...row('battery/1/4', 60, 'replace_now'), gateway: 'gw2', battery: 'gw2/battery/1/4' },
+      { ...row('battery/1/4', 25, 'plan_replacement'), gateway: 'gw1', battery: 'gw1/battery/1/4' },
+      { ...row('battery/2/1', 21, 'watch'), gateway: 'gw2', battery: 'gw2/battery/2/1' },
+    ];
+    expect(gatewayRows(site, '').map((r) => r.battery)).toEqual(['gw2/battery/1/4', 'gw1/battery/1/4', 'gw2/battery/2/1']);
+    expect(gatewayRows(site, 'gw2').map((r) => r.battery)).toEqual(['gw2/battery/1/4', 'gw2/battery/2/1']);
+    expect(gatewayRows(site, 'gw9')).toEqual([]);
   });
   it('is red only beyond a replace limit', () => {
     expect(tone('replace_now')).toBe('err');

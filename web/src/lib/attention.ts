@@ -23,6 +23,8 @@ export interface BatteryAttention {
   max_over_ambient_K: number | null;
   recent_discharges: number;
   weakest_in_recent: number;
+  /** At the site aggregator: the gateway that judged it (battery is then "gw2/battery/3/7"). */
+  gateway?: string;
   /** Its latest replacement (maintenance record), judged from then on. */
   replaced?: { work_date: string; serial: string; recorded_ms: number } | null;
 }
@@ -33,6 +35,8 @@ export interface AttentionAnswer {
   history: boolean;
   counts: Record<Recommendation, number>;
   batteries: BatteryAttention[]; // most urgent first
+  /** At the site aggregator: every gateway asked, and why one did not answer. */
+  gateways?: { name: string; ok: boolean; error?: string; history?: boolean; from_ms?: number }[];
 }
 
 /** Most urgent first, as the gateway ranks them. */
@@ -93,4 +97,9 @@ export function sortRows(rows: BatteryAttention[], key: SortKey, descending: boo
 /** The rows a page shows: one string (0 = all) and, unless `all`, only those that need something. */
 export function visibleRows(rows: BatteryAttention[], stringId: number, all: boolean): BatteryAttention[] {
   return rows.filter((r) => (stringId === 0 || r.string_id === stringId) && (all || r.recommendation !== 'ok'));
+}
+
+/** At the site: the rows of one gateway ('' = all). The site lists only batteries that need something. */
+export function gatewayRows(rows: BatteryAttention[], gateway: string): BatteryAttention[] {
+  return gateway === '' ? rows : rows.filter((r) => r.gateway === gateway);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GatewaySummary, arrangeGateways, dataAgeText, shownState, siteWorst, stateRank, stateTone, stringExtremes } from './site';
+import { GatewaySummary, arrangeGateways, dataAgeText, shownState, siteWorst, stateRank, stateTone } from './site';
 
 const T = 1_800_000_000_000;
 const gw = (name: string, worst_state: string, extra: Partial<GatewaySummary> = {}): GatewaySummary => ({
@@ -70,28 +70,3 @@ describe('offline and the age of data', () => {
   });
 });
 
-describe('stringExtremes', () => {
-  const v = (value: number, quality: 'ok' | 'stale' | 'comm_lost' | 'invalid' = 'ok', time_ms = T) => ({ value, unit: 'V', time_ms, quality });
-  it('finds the lowest and highest good battery of each string', () => {
-    const e = stringExtremes({
-      'gw2/battery/1/1/voltage': v(13.61),
-      'gw2/battery/1/2/voltage': v(13.55, 'ok', T - 500),
-      'gw2/battery/1/3/voltage': v(13.7),
-      'gw2/battery/1/3/temperature': v(40),
-      'gw2/battery/2/1/voltage': v(12.9, 'stale'),
-      'gw2/battery/2/2/voltage': v(13.2),
-      'gw2/battery/2/3/voltage': v(11.0, 'comm_lost'),
-      'gw2/string/1/voltage': v(540),
-    });
-    expect(e).toEqual([
-      { string: 1, lowest: { position: 2, value: 13.55 }, highest: { position: 3, value: 13.7 }, good: 3, seen: 3, oldest_ms: T - 500 },
-      { string: 2, lowest: { position: 2, value: 13.2 }, highest: { position: 2, value: 13.2 }, good: 1, seen: 3, oldest_ms: T },
-    ]);
-  });
-  it('a string without a good reading has no extremes', () => {
-    expect(stringExtremes({ 'battery/4/1/voltage': v(13, 'invalid') })).toEqual([{ string: 4, good: 0, seen: 1 }]);
-  });
-  it('orders strings by number, not text', () => {
-    expect(stringExtremes({ 'battery/10/1/voltage': v(13), 'battery/9/1/voltage': v(13) }).map((s) => s.string)).toEqual([9, 10]);
-  });
-});

@@ -1,7 +1,6 @@
 // The site page's logic: the aggregator's GET /api/v1/site answer turned into gateway tiles
 // (worst state, colour, the age of the data), and the lowest and highest battery of each string
 // from the batteries' live values. Pure, no DOM.
-import { ChannelValue } from './live';
 import { Tone } from './string_state';
 
 /** A gateway's worst state as the aggregator judges it (site_view.cpp worst_state). */
@@ -18,6 +17,8 @@ export interface GatewaySummary {
   battery_count: number;
   alarm_count: number;
   unacknowledged: number;
+  /** Per string of its topology (older aggregators: absent). */
+  strings?: StringExtremes[];
 }
 
 export interface SiteAnswer {
@@ -121,42 +122,22 @@ export function siteWorst(gateways: GatewaySummary[], answered_ms: number, now_m
   return worst;
 }
 
+/** One extreme of a string: its value and the battery (position) it comes from. */
 export interface Extreme {
-  position: number;
   value: number;
+  battery: number;
 }
-export interface StringExtremes {
-  string: number;
-  lowest?: Extreme;
-  highest?: Extreme;
-  /** Batteries with a good reading among those seen, and those seen at all. */
-  good: number;
-  seen: number;
-  /** The oldest good reading's time (what the figures are as old as). */
-  oldest_ms?: number;
-}
-
-const BATTERY_VOLTAGE = /^(?:[^/]+\/)?battery\/(\d+)\/(\d+)\/voltage$/;
 
 /**
- * Lowest and highest battery voltage per string from live channels (prefixed or not). Only
- * readings of quality ok count: a stale, lost or invalid battery is counted as seen, not good.
+ * A string's lowest and highest battery voltage and its hottest battery, as its gateway computes
+ * them (derived string channels) and the aggregator serves them in /api/v1/site: no battery's
+ * values travel to the site. null: no good reading. quality "stale": the gateway is not fresh or a
+ * figure is not a good reading.
  */
-export function stringExtremes(channels: Record<string, ChannelValue>): StringExtremes[] {
-  const by = new Map<number, StringExtremes>();
-  for (const [name, v] of Object.entries(channels)) {
-    const m = BATTERY_VOLTAGE.exec(name);
-    if (!m) continue;
-    const string = Number(m[1]);
-    const position = Number(m[2]);
-    let e = by.get(string);
-    if (!e) by.set(string, (e = { string, good: 0, seen: 0 }));
-    e.seen++;
-    if (v.quality !== 'ok' || !Number.isFinite(v.value)) continue;
-    e.good++;
-    if (!e.lowest || v.value < e.lowest.value || (v.value === e.lowest.value && position < e.lowest.position)) e.lowest = { position, value: v.value };
-    if (!e.highest || v.value > e.highest.value || (v.value === e.highest.value && position < e.highest.position)) e.highest = { position, value: v.value };
-    e.oldest_ms = e.oldest_ms === undefined ? v.time_ms : Math.min(e.oldest_ms, v.time_ms);
-  }
-  return [...by.values()].sort((a, b) => a.string - b.string);
+export interface StringExtremes {
+  id: number;
+  lowest_voltage_V: Extreme | null;
+  highest_voltage_V: Extreme | null;
+  highest_temperature_C: Extreme | null;
+  quality: 'ok' | 'stale';
 }

@@ -49,10 +49,10 @@ describe('scopedApiPath', () => {
     expect(scopedApiPath('gw2', '/api/v1/discharges/1-17')).toBe('/api/v1/gateways/gw2/discharges/1-17');
     expect(scopedApiPath('gw2', '/api/v1/alarms/acknowledge', 'POST')).toBe('/api/v1/gateways/gw2/alarms/acknowledge');
     expect(scopedApiPath('gw2', '/api/v1/strings/3/reset', 'POST')).toBe('/api/v1/gateways/gw2/strings/3/reset');
+    expect(scopedApiPath('gw2', '/api/v1/attention?string=1')).toBe('/api/v1/gateways/gw2/attention?string=1');
+    expect(scopedApiPath('gw2', '/api/v1/maintenance?string=1')).toBe('/api/v1/gateways/gw2/maintenance?string=1');
   });
   it('says when the aggregator does not forward a resource or method', () => {
-    expect(scopedApiPath('gw2', '/api/v1/maintenance?string=1')).toBeUndefined();
-    expect(scopedApiPath('gw2', '/api/v1/attention?string=1')).toBeUndefined();
     expect(scopedApiPath('gw2', '/api/v1/config', 'PUT')).toBeUndefined();
     expect(scopedApiPath('gw2', '/api/v1/maintenance', 'POST')).toBeUndefined();
     expect(scopedApiPath('gw2', '/api/v1/strings/x/reset', 'POST')).toBeUndefined();

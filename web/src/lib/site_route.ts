@@ -36,13 +36,13 @@ export function scopedHref(gateway: string | undefined, href: string): string {
  * What the aggregator forwards to a gateway, as request_forwarding.cpp lists it: GET of these
  * resources (and discharges/...), POST of the acknowledgement and the string actions.
  */
-const FORWARDED_GET = new Set(['topology', 'alarms', 'history', 'history.csv', 'events', 'discharges', 'config']);
+const FORWARDED_GET = new Set(['topology', 'alarms', 'history', 'history.csv', 'events', 'discharges', 'config', 'attention', 'maintenance', 'names']);
 const FORWARDED_POST = /^(alarms\/acknowledge|strings\/\d+\/(reset|open|baseline-reset))$/;
 
 /**
  * The aggregator's path for a gateway API path asked by a page shown for `gateway`, or undefined
- * when the aggregator does not forward it (maintenance records, attention, users, settings
- * writes: kept at the gateway). Live values go through the site's own /api/v1/live with the
+ * when the aggregator does not forward it (users, settings and maintenance writes: kept at the
+ * gateway). Live values go through the site's own /api/v1/live with the
  * gateway's prefix: it marks them stale when the gateway is not fresh, which a plain forward
  * cannot.
  */

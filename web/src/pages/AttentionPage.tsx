@@ -1,6 +1,8 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { Topology, getJson } from '../lib/api';
-import { AttentionAnswer, LABEL, RECOMMENDATIONS, SortKey, sortRows, tone, visibleRows } from '../lib/attention';
+import { Topology, getJson, getJsonAt } from '../lib/api';
+import { AttentionAnswer, BatteryAttention, LABEL, RECOMMENDATIONS, SortKey, gatewayRows, sortRows, tone, visibleRows } from '../lib/attention';
+import { link } from '../lib/scope';
+import { scopedHref } from '../lib/site_route';
 import { useDebounced } from './useDebounced';
 
 const fixed = (v: number | null, digits: number, unit = '') => (v === null ? '—' : `${v.toFixed(digits)}${unit ? ` ${unit}` : ''}`);
@@ -18,20 +20,26 @@ const COLUMNS: { key: SortKey; label: string; title?: string }[] = [
   { key: 'balancing', label: 'Balancing' },
 ];
 
+/** Where a battery's row links to: its page, under its gateway when the site lists it. */
+const batteryHref = (b: BatteryAttention) => (b.gateway ? scopedHref(b.gateway, `#/battery/${b.string_id}/${b.position}`) : link(`#/battery/${b.string_id}/${b.position}`));
+
 /**
- * Batteries needing attention: every battery of the site ranked by what to do about it (replace
+ * Batteries needing attention: every battery of the gateway ranked by what to do about it (replace
  * now, plan a replacement, check a connection or a sensor, watch), with the reasons in words, and
- * a per-string table sortable by every figure.
+ * a per-string table sortable by every figure. At the site aggregator (`site`): the batteries that
+ * need something on every gateway, ranked together, filtered by gateway.
  */
-export function AttentionPage(props: { topology: Topology; changeTick: number; initialString?: number }) {
+export function AttentionPage(props: { topology?: Topology; changeTick: number; initialString?: number; site?: boolean }) {
+  const site = props.site === true;
   const changeTick = useDebounced(props.changeTick, 5000);
   const [answer, setAnswer] = useState<AttentionAnswer | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [stringId, setStringId] = useState(props.initialString ?? 0);
+  const [gateway, setGateway] = useState('');
   const [all, setAll] = useState(false);
   const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>({ key: 'rank', descending: false });
   useEffect(() => {
-    getJson('/api/v1/attention').then(
+    (site ? getJsonAt('/api/v1/attention') : getJson('/api/v1/attention')).then(
       (a: AttentionAnswer) => {
         setAnswer(a);
         setError(undefined);
@@ -40,8 +48,8 @@ export function AttentionPage(props: { topology: Topology; changeTick: number; i
     );
   }, [changeTick]);
   const rows = useMemo(
-    () => (answer ? sortRows(visibleRows(answer.batteries, stringId, all), sort.key, sort.descending) : []),
-    [answer, stringId, all, sort],
+    () => (answer ? sortRows(site ? gatewayRows(answer.batteries, gateway) : visibleRows(answer.batteries, stringId, all), sort.key, sort.descending) : []),
+    [answer, stringId, gateway, all, sort],
   );
   const rank = useMemo(() => new Map(answer?.batteries.map((b, i) => [b.battery, i + 1]) ?? []), [answer]);
   const sortBy = (key: SortKey) =>
@@ -49,7 +57,7 @@ export function AttentionPage(props: { topology: Topology; changeTick: number; i
 
   return (
     <section data-testid="attention-page">
-      <h1>Batteries needing attention</h1>
+      <h1>Batteries needing attention{site ? ' across the site' : ''}</h1>
       {error && <p class="value-invalid">Attention: {error}</p>}
       {!answer && !error && <p>Loading…</p>}
       {answer && (
@@ -65,11 +73,37 @@ export function AttentionPage(props: { topology: Topology; changeTick: number; i
             Judged from each battery's own resistance baseline (IEEE 1188: investigate at 20 % over, replace at 50 %), its
             resistance trend, state of health (replace below 80 %), temperature against its room and its place in the last
             discharges.{' '}
-            {answer.history
-              ? `Trends over the history since ${new Date(answer.from_ms).toLocaleDateString()}.`
-              : 'No history store: live figures only, no trends.'}
+            {site
+              ? 'Each gateway judges its own batteries from its history; the site ranks them together.'
+              : answer.history
+                ? `Trends over the history since ${new Date(answer.from_ms).toLocaleDateString()}.`
+                : 'No history store: live figures only, no trends.'}
           </p>
-          <div class="actions">
+          {site && (answer.gateways ?? []).some((g) => !g.ok) && (
+            <ul class="value-invalid" data-testid="attention-unanswered">
+              {(answer.gateways ?? [])
+                .filter((g) => !g.ok)
+                .map((g) => (
+                  <li>
+                    Gateway {g.name} not judged now: {g.error}. Its batteries are missing from this list.
+                  </li>
+                ))}
+            </ul>
+          )}
+          {site && (
+            <div class="actions">
+              <label>
+                Gateway{' '}
+                <select value={gateway} onChange={(e) => setGateway((e.target as HTMLSelectElement).value)} data-testid="attention-gateway">
+                  <option value="">all</option>
+                  {(answer.gateways ?? []).map((g) => (
+                    <option value={g.name}>{g.name}</option>
+                  ))}
+                </select>
+              </label>
+            </div>
+          )}
+          {!site && props.topology && <div class="actions">
             <label>
               String{' '}
               <select value={stringId} onChange={(e) => setStringId(+(e.target as HTMLSelectElement).value)} data-testid="attention-string">
@@ -83,9 +117,11 @@ export function AttentionPage(props: { topology: Topology; changeTick: number; i
               <input type="checkbox" checked={all} onChange={(e) => setAll((e.target as HTMLInputElement).checked)} data-testid="attention-all" /> show
               healthy batteries too
             </label>
-          </div>
+          </div>}
           {rows.length === 0 ? (
-            <p data-testid="attention-none">No battery needs attention{stringId ? ` in string ${stringId}` : ''}.</p>
+            <p data-testid="attention-none">
+              No battery needs attention{site ? (gateway ? ` on gateway ${gateway}` : '') : stringId ? ` in string ${stringId}` : ''}.
+            </p>
           ) : (
             <table class="grid attention" data-testid="attention-table">
               <thead>
@@ -106,7 +142,8 @@ export function AttentionPage(props: { topology: Topology; changeTick: number; i
                   <tr data-testid="attention-row" data-battery={b.battery} data-recommendation={b.recommendation}>
                     <td>{rank.get(b.battery)}</td>
                     <td>
-                      <a href={`#/battery/${b.string_id}/${b.position}`}>
+                      <a href={batteryHref(b)}>
+                        {b.gateway ? `${b.gateway} · ` : ''}
                         {b.string_id}/{b.position}
                       </a>
                       {b.replaced && (

@@ -2,7 +2,6 @@ import { useEffect, useState } from 'preact/hooks';
 import { getJson, roleReason, sendJson, Session } from '../lib/api';
 import { describeRecord, localDate, MaintenanceRecord, noteProblem, replacementProblem } from '../lib/maintenance';
 import { gatewayScope, link } from '../lib/scope';
-import { KeptAtGateway } from './SiteScope';
 
 type Message = { ok: boolean; text: string } | undefined;
 
@@ -13,13 +12,10 @@ type Message = { ok: boolean; text: string } | undefined;
  * Everything entered here is audited by the gateway.
  */
 export function MaintenanceSection(props: { stringId: number; position?: number; session?: Session; onChange?: () => void }) {
-  // The record lives in the gateway's database and the site aggregator does not forward it.
-  if (gatewayScope()) return <KeptAtGateway what="Maintenance record" />;
-  return <GatewayMaintenanceSection {...props} />;
-}
-
-function GatewayMaintenanceSection(props: { stringId: number; position?: number; session?: Session; onChange?: () => void }) {
   const { stringId, position } = props;
+  // Through the site aggregator the record is read from the gateway; entries are made at the
+  // gateway itself (the aggregator forwards no maintenance writes).
+  const gateway = gatewayScope();
   const [records, setRecords] = useState<MaintenanceRecord[] | undefined>();
   const [loadError, setLoadError] = useState<string | undefined>();
   const [tick, setTick] = useState(0);
@@ -51,7 +47,7 @@ function GatewayMaintenanceSection(props: { stringId: number; position?: number;
     <section class="maintenance" data-testid="maintenance">
       <h2>Maintenance record</h2>
       {loadError && <p class="value-invalid">Maintenance record: {loadError}</p>}
-      {records && records.length === 0 && <p class="muted">Nothing recorded yet.</p>}
+      {records && records.length === 0 && <p class="muted" data-testid="maintenance-empty">Nothing recorded yet.</p>}
       {records && records.length > 0 && (
         <ul class="maintenance-list" data-testid="maintenance-list">
           {records.map((r) => (
@@ -68,8 +64,13 @@ function GatewayMaintenanceSection(props: { stringId: number; position?: number;
           {message.text}
         </p>
       )}
-      <NoteForm denied={denied} target={position === undefined ? `string ${stringId}` : `battery ${stringId}/${position}`} onSend={(note) => send({ kind: 'note', string: stringId, position: position ?? 0, note })} />
-      {position !== undefined && <ReplacementForm denied={denied} stringId={stringId} position={position} onSend={(r) => send({ kind: 'replacement', string: stringId, position, work_date: r.date, serial: r.serial.trim(), ...(r.note.trim() ? { note: r.note.trim() } : {}) })} />}
+      {gateway && (
+        <p class="muted site-note" data-testid="maintenance-at-gateway">
+          Read from gateway {gateway}. New entries are made in the gateway's own web UI.
+        </p>
+      )}
+      {!gateway && <NoteForm denied={denied} target={position === undefined ? `string ${stringId}` : `battery ${stringId}/${position}`} onSend={(note) => send({ kind: 'note', string: stringId, position: position ?? 0, note })} />}
+      {!gateway && position !== undefined && <ReplacementForm denied={denied} stringId={stringId} position={position} onSend={(r) => send({ kind: 'replacement', string: stringId, position, work_date: r.date, serial: r.serial.trim(), ...(r.note.trim() ? { note: r.note.trim() } : {}) })} />}
     </section>
   );
 }

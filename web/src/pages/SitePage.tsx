@@ -1,29 +1,17 @@
 import { useEffect, useState } from 'preact/hooks';
 import { getJsonAt } from '../lib/api';
-import { ChannelValue } from '../lib/live';
-import { GatewaySummary, SiteAnswer, StringExtremes, arrangeGateways, dataAgeText, formatDuration, shownState, siteWorst, stateLabel, stateTone, stringExtremes } from '../lib/site';
+import { Extreme, GatewaySummary, SiteAnswer, arrangeGateways, dataAgeText, formatDuration, shownState, siteWorst, stateLabel, stateTone } from '../lib/site';
 import { scopedHref } from '../lib/site_route';
 
 /** The site's summaries are cheap (held by the aggregator): read often. */
 const SITE_POLL_MS = 2_000;
 /** Gateways come and go, their topology seldom changes. */
 const TOPOLOGY_POLL_MS = 30_000;
-/**
- * The lowest and highest battery per string need every battery's voltage, which stays at the
- * gateway (the aggregator holds only UPS and string summaries): asked of each online gateway at
- * this pace, not more, to keep the load on the gateways small.
- */
-const EXTREMES_POLL_MS = 10_000;
 
 interface GatewayTopology {
   name: string;
   url: string;
   strings: { id: number; name: string; ups: number }[];
-}
-
-interface Extremes {
-  list: StringExtremes[];
-  at: number;
 }
 
 function useSite(changeTick: number) {
@@ -70,72 +58,55 @@ function useTopologies(): Record<string, GatewayTopology> {
   return topologies;
 }
 
-/** Per gateway: its strings' lowest and highest battery, from its batteries' voltages. */
-function useExtremes(online: string[]): Record<string, Extremes> {
-  const [extremes, setExtremes] = useState<Record<string, Extremes>>({});
-  const key = online.join(',');
-  useEffect(() => {
-    let stopped = false;
-    const read = () =>
-      online.forEach((name) =>
-        getJsonAt(`/api/v1/live?prefix=${encodeURIComponent(`${name}/battery/`)}`).then(
-          (live: { channels: Record<string, ChannelValue> }) => !stopped && setExtremes((e) => ({ ...e, [name]: { list: stringExtremes(live.channels ?? {}), at: Date.now() } })),
-          () => undefined,
-        ),
-      );
-    read();
-    const timer = setInterval(read, EXTREMES_POLL_MS);
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-    };
-  }, [key]);
-  return extremes;
-}
+const extremeText = (e: Extreme | null, digits: number, unit: string) => (e ? `${e.value.toFixed(digits)} ${unit} (#${e.battery})` : '—');
 
-function ExtremesTable(props: { gateway: string; topology?: GatewayTopology; extremes?: Extremes; current: boolean; now: number }) {
-  const { topology, extremes } = props;
-  if (!extremes) return <p class="muted">lowest / highest battery: reading…</p>;
-  const old = !props.current || props.now - extremes.at > 3 * EXTREMES_POLL_MS;
+/**
+ * Per string its lowest and highest battery voltage and its hottest battery, as the gateway works
+ * them out (the aggregator holds them with the string summaries): grey when not current.
+ */
+function ExtremesTable(props: { g: GatewaySummary; topology?: GatewayTopology; current: boolean }) {
+  const { g, topology } = props;
+  const strings = g.strings ?? [];
+  if (strings.length === 0) return <p class="muted">lowest / highest battery: not reported by this gateway yet</p>;
   return (
-    <table class={`extremes ${old ? 'value-stale' : ''}`} data-testid={`extremes-${props.gateway}`}>
+    <table class="extremes" data-testid={`extremes-${g.name}`}>
       <thead>
         <tr>
           <th />
           <th>lowest</th>
           <th>highest</th>
+          <th>hottest</th>
         </tr>
       </thead>
       <tbody>
-        {extremes.list.map((e) => {
-          const name = topology?.strings.find((s) => s.id === e.string)?.name ?? `String ${e.string}`;
-          const missing = e.seen - e.good;
+        {strings.map((e) => {
+          const name = topology?.strings.find((s) => s.id === e.id)?.name ?? `String ${e.id}`;
+          const stale = !props.current || e.quality !== 'ok';
+          const where = (x: Extreme | null) => (x ? `battery ${e.id}/${x.battery}` : 'no good reading');
           return (
-            <tr data-testid={`extremes-${props.gateway}-${e.string}`}>
+            <tr data-testid={`extremes-${g.name}-${e.id}`} class={stale ? 'value-stale' : ''}>
               <th>
-                <a href={scopedHref(props.gateway, `#/string/${e.string}`)}>{name}</a>
+                <a href={scopedHref(g.name, `#/string/${e.id}`)}>{name}</a>
               </th>
-              <td title={e.lowest ? `battery ${e.string}/${e.lowest.position}` : 'no good reading'}>
-                {e.lowest ? `${e.lowest.value.toFixed(2)} V (#${e.lowest.position})` : '—'}
+              <td title={where(e.lowest_voltage_V)}>
+                <a href={e.lowest_voltage_V ? scopedHref(g.name, `#/battery/${e.id}/${e.lowest_voltage_V.battery}`) : undefined}>{extremeText(e.lowest_voltage_V, 2, 'V')}</a>
               </td>
-              <td title={e.highest ? `battery ${e.string}/${e.highest.position}` : 'no good reading'}>
-                {e.highest ? `${e.highest.value.toFixed(2)} V (#${e.highest.position})` : '—'}
-                {missing > 0 && <small class="value-invalid"> {missing} without reading</small>}
+              <td title={where(e.highest_voltage_V)}>
+                <a href={e.highest_voltage_V ? scopedHref(g.name, `#/battery/${e.id}/${e.highest_voltage_V.battery}`) : undefined}>{extremeText(e.highest_voltage_V, 2, 'V')}</a>
               </td>
+              <td title={where(e.highest_temperature_C)}>{extremeText(e.highest_temperature_C, 1, '°C')}</td>
             </tr>
           );
         })}
       </tbody>
-      {old && (
-        <caption class="age">
-          as of {formatDuration(props.now - extremes.at)} ago{!props.current && ' (gateway not reached now)'}
-        </caption>
+      {!props.current && (
+        <caption class="age">last known values (gateway not reached now)</caption>
       )}
     </table>
   );
 }
 
-function GatewayTile(props: { g: GatewaySummary; at: number; now: number; topology?: GatewayTopology; extremes?: Extremes }) {
+function GatewayTile(props: { g: GatewaySummary; at: number; now: number; topology?: GatewayTopology }) {
   const { g, at, now } = props;
   const state = shownState(g, at, now);
   const tone = stateTone(state);
@@ -171,7 +142,7 @@ function GatewayTile(props: { g: GatewaySummary; at: number; now: number; topolo
           {!current && g.alarm_count > 0 && <small class="age"> (last known)</small>}
         </dd>
       </dl>
-      <ExtremesTable gateway={g.name} topology={props.topology} extremes={props.extremes} current={current} now={now} />
+      <ExtremesTable g={g} topology={props.topology} current={current} />
     </div>
   );
 }
@@ -182,7 +153,6 @@ export function SitePage(props: { now: number; changeTick: number }) {
   const topologies = useTopologies();
   const now = props.now;
   const arranged = answer ? arrangeGateways(answer.site.gateways, answer.at, now) : { online: [], apart: [] };
-  const extremes = useExtremes(arranged.online.map((g) => g.name));
   if (!answer) return <p>{error ? `Site: ${error}` : 'Loading…'}</p>;
   const { site, at } = answer;
   const t = site.totals;
@@ -205,7 +175,7 @@ export function SitePage(props: { now: number; changeTick: number }) {
       </p>
       <div class="tiles site-tiles">
         {arranged.online.map((g) => (
-          <GatewayTile g={g} at={at} now={now} topology={topologies[g.name]} extremes={extremes[g.name]} />
+          <GatewayTile g={g} at={at} now={now} topology={topologies[g.name]} />
         ))}
       </div>
       {arranged.apart.length > 0 && (
@@ -213,13 +183,14 @@ export function SitePage(props: { now: number; changeTick: number }) {
           <h2>Not online</h2>
           <div class="tiles site-tiles" data-testid="gateways-apart">
             {arranged.apart.map((g) => (
-              <GatewayTile g={g} at={at} now={now} topology={topologies[g.name]} extremes={extremes[g.name]} />
+              <GatewayTile g={g} at={at} now={now} topology={topologies[g.name]} />
             ))}
           </div>
         </>
       )}
-      <p class="muted">
-        Batteries needing attention are judged by each gateway (its Attention page) and not gathered at the site level yet.
+      <p>
+        <a href="#/attention" data-testid="site-attention-link">Batteries needing attention across the site</a> (each gateway judges its own, the site
+        ranks them together).
       </p>
     </section>
   );

@@ -59,14 +59,3 @@ export function NotAtSiteLevel(props: { gateway?: string; what: string }) {
     </p>
   );
 }
-
-/** The same, for a part of a page (e.g. the maintenance record); nothing on a gateway. */
-export function KeptAtGateway(props: { what: string }) {
-  const gateway = gatewayScope();
-  if (!gateway) return null;
-  return (
-    <p class="muted site-note" data-testid="kept-at-gateway">
-      {props.what}: kept at gateway {gateway} and not forwarded by the site aggregator; open the gateway's own web UI.
-    </p>
-  );
-}
