@@ -15,7 +15,7 @@ Aggregator::Aggregator(SiteFile site, AggregatorOptions options)
         [this] {
           if (on_change_) on_change_();
         },
-        options_.link_timings));
+        options_.link_timings, events_));
   }
   server_ = std::make_unique<AggregatorServer>(*this);
   if (options_.scada.enabled) {

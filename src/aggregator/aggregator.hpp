@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "aggregator/gateway_link.hpp"
+#include "aggregator/site_event_log.hpp"
 #include "aggregator/site_file.hpp"
 #include "model/clock.hpp"
 
@@ -56,6 +57,8 @@ class Aggregator {
   const GatewayLink* link(std::string_view name) const;
   const std::vector<std::unique_ptr<GatewayLink>>& links() const { return links_; }
   std::vector<GatewayData> gateways() const;  // copies, in site-file order
+  // The merged site event log every link feeds (site_event_log.hpp).
+  const SiteEventLog& events() const { return *events_; }
 
   // Called (from a link's thread) after any gateway's data changed; it must only signal.
   // Set before start().
@@ -65,6 +68,7 @@ class Aggregator {
   SiteFile site_;
   AggregatorOptions options_;
   std::function<void()> on_change_;
+  std::shared_ptr<SiteEventLog> events_ = std::make_shared<SiteEventLog>();
   std::vector<std::unique_ptr<GatewayLink>> links_;
   std::unique_ptr<AggregatorServer> server_;
   std::unique_ptr<SiteScadaServer> scada_;
