@@ -362,7 +362,8 @@ TEST_F(ThreeGateways, SiteTotalsAlarmsAcknowledgementsAndAGatewayLostAndBack) {
 // The site's notifications: the same three gateways and an aggregator whose site file has
 // [notify] with one webhook recipient, a receiver on a free loopback port that checks the HMAC
 // signature (tests/notify/webhook_receiver.py). Gateway 2's door alarm comes in a message that
-// names gateway 2; gateway 3 killed comes as the aggregator's own gw3:gateway_offline alarm.
+// names gateway 2; gateway 3 killed comes as the aggregator's own gw3:gateway_offline alarm, and
+// restarted as its recovery.
 class ThreeGatewaysNotifying : public ThreeGateways {
  protected:
   void SetUp() override {
@@ -372,15 +373,17 @@ class ThreeGatewaysNotifying : public ThreeGateways {
     const int hook_port = e2e::wait_for_port(*hook, kUrlPattern);
     ASSERT_GT(hook_port, 0);
     site_extra =
-        "[notify]\nbase_url = \"http://site.test\"\ngroup_wait_s = 1\n"
+        "[notify]\nbase_url = \"http://site.test\"\ngroup_wait_s = 1\ngroup_interval_s = 1\n"
         "[[notify.recipient]]\nname = \"ops\"\nchannel = \"webhook\"\nurl = "
         "\"http://127.0.0.1:" +
         std::to_string(hook_port) + "/hook\"\nsecret = \"site-key\"\nlevel = \"warnings\"\n";
     ThreeGateways::SetUp();
   }
 
-  // The first webhook body whose alerts include `source` firing, within `limit`.
-  json wait_for_alert(const std::string& source, std::chrono::seconds limit) {
+  // The first webhook body whose alerts include `source` with `status` (firing or resolved),
+  // within `limit`.
+  json wait_for_alert(const std::string& source, std::chrono::seconds limit,
+                      const std::string& status = "firing") {
     const auto deadline = Clock::now() + limit;
     while (Clock::now() < deadline) {
       const auto line = hook->read_line(500);
@@ -389,7 +392,7 @@ class ThreeGatewaysNotifying : public ThreeGateways {
       if (!message.is_object()) continue;
       EXPECT_TRUE(message.value("signature_ok", false)) << line;
       for (const auto& a : message["body"]["alerts"]) {
-        if (a["labels"]["source"] == source && a["status"] == "firing") return message["body"];
+        if (a["labels"]["source"] == source && a["status"] == status) return message["body"];
       }
     }
     return json();
@@ -423,6 +426,15 @@ TEST_F(ThreeGatewaysNotifying, GatewayAlarmsAndAGatewayLostReachTheSitesRecipien
   EXPECT_NE(lost["commonAnnotations"]["summary"].get<std::string>().find("Gateway gw3"),
             std::string::npos)
       << lost.dump();
+
+  // Restarted on the same port: the alarm clears and the recipient hears it resolved.
+  const int old_port = ports[3];
+  gateways[3].reset();  // reaps the killed process
+  start_gateway(3, old_port, scada_ports[3]);
+  const auto back = wait_for_alert("gw3", std::chrono::seconds(20), "resolved");
+  ASSERT_TRUE(back.is_object()) << "no message about gateway 3 back online";
+  EXPECT_EQ(back["status"], "resolved") << back.dump();
+  EXPECT_EQ(back["commonAnnotations"]["reason"], "recovery") << back.dump();
 }
 
 // The site SCADA endpoint as a SCADA master sees it (mbpoll): gateway 2's battery registers read
