@@ -56,7 +56,7 @@ constexpr auto kWarmup = 4s;
 constexpr int kDefaultMeasure_s = 20;  // --seconds N
 constexpr double kDelayP99Limit_ms = 1000.0;
 constexpr double kCpuLimit_pct = 25.0;
-// Not in the issue: the aggregator holds summaries only (16 x 32 strings x 21 channels), so a
+// Not in the issue: the aggregator holds summaries only (16 x 32 strings x 27 channels), so a
 // few tens of MiB; 256 MiB catches a leak or detail copied that should stay at the gateways.
 constexpr double kRssLimit_MiB = 256.0;
 
@@ -89,10 +89,26 @@ std::string topology_json() {
 // changed; here every value changes every time (the worst case for the aggregator).
 std::string values_message(int string_id, std::int64_t t, double jitter) {
   json channels = json::object();
-  const char* string_names[] = {"voltage",      "current", "insulation_pos", "insulation_neg",
-                                "soc",          "state",   "status",         "alarm_bits",
-                                "balance",      "spread",  "stddev",         "protection",
-                                "relay_closed", "runtime"};
+  const char* string_names[] = {"voltage",
+                                "current",
+                                "insulation_pos",
+                                "insulation_neg",
+                                "soc",
+                                "state",
+                                "status",
+                                "alarm_bits",
+                                "balance",
+                                "spread",
+                                "stddev",
+                                "protection",
+                                "relay_closed",
+                                "runtime",
+                                "lowest_voltage",
+                                "lowest_voltage_battery",
+                                "highest_voltage",
+                                "highest_voltage_battery",
+                                "highest_temperature",
+                                "highest_temperature_battery"};
   int k = 0;
   for (const auto* n : string_names) {
     channels[fmt::format("string/{}/{}", string_id, n)] =

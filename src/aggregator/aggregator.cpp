@@ -1,6 +1,7 @@
 #include "aggregator/aggregator.hpp"
 
 #include "aggregator/aggregator_server.hpp"
+#include "aggregator/site_notify.hpp"
 #include "aggregator/site_scada_server.hpp"
 #include "aggregator/site_scada_values.hpp"
 
@@ -15,7 +16,14 @@ Aggregator::Aggregator(SiteFile site, AggregatorOptions options)
         [this] {
           if (on_change_) on_change_();
         },
-        options_.link_timings));
+        options_.link_timings, events_));
+  }
+  if (site_.notify.enabled) {
+    notifier_ = make_site_notifier(site_.notify, site_.site_name, links_, *events_,
+                                   options_.data_dir.empty()
+                                       ? std::filesystem::path{}
+                                       : std::filesystem::path(options_.data_dir) / "notify.db",
+                                   options_.clock, options_.notify_senders);
   }
   server_ = std::make_unique<AggregatorServer>(*this);
   if (options_.scada.enabled) {
@@ -56,12 +64,16 @@ Aggregator::~Aggregator() {
 void Aggregator::start() {
   server_->start();
   if (scada_) scada_->start();
+  if (notifier_) notifier_->start();
   for (auto& link : links_) link->start();
 }
 
 void Aggregator::stop() {
   if (scada_) scada_->stop();
   for (auto& link : links_) link->stop();
+  // After the links: what they appended is still read (messages not sent yet stay in the
+  // outbox with a data folder).
+  if (notifier_) notifier_->stop();
   if (server_) server_->stop();
 }
 

@@ -13,8 +13,10 @@
 #include <vector>
 
 #include "aggregator/gateway_link.hpp"
+#include "aggregator/site_event_log.hpp"
 #include "aggregator/site_file.hpp"
 #include "model/clock.hpp"
+#include "notify/notifier.hpp"
 
 namespace btms::aggregator {
 
@@ -31,6 +33,9 @@ struct AggregatorOptions {
   // line's; off unless enabled.
   SiteScadaSettings scada;
   std::chrono::milliseconds scada_upstream_timeout{1000};
+  // The site's notifications (the site file's [notify]): how a recipient's messages are sent;
+  // null = mail, webhook or SNMP as the recipient says (tests put fakes here).
+  notify::SenderFactory notify_senders;
 };
 
 class AggregatorServer;
@@ -46,6 +51,8 @@ class Aggregator {
   void start();  // binds (throws std::runtime_error) and starts the links
   void stop();
   int port() const;
+  // The site's notifier ([notify] in the site file, site_notify.hpp); null without.
+  const notify::Notifier* notifier() const { return notifier_.get(); }
   // The site SCADA endpoint; null when it is off.
   const SiteScadaServer* scada() const { return scada_.get(); }
 
@@ -56,6 +63,8 @@ class Aggregator {
   const GatewayLink* link(std::string_view name) const;
   const std::vector<std::unique_ptr<GatewayLink>>& links() const { return links_; }
   std::vector<GatewayData> gateways() const;  // copies, in site-file order
+  // The merged site event log every link feeds (site_event_log.hpp).
+  const SiteEventLog& events() const { return *events_; }
 
   // Called (from a link's thread) after any gateway's data changed; it must only signal.
   // Set before start().
@@ -65,9 +74,12 @@ class Aggregator {
   SiteFile site_;
   AggregatorOptions options_;
   std::function<void()> on_change_;
+  std::shared_ptr<SiteEventLog> events_ = std::make_shared<SiteEventLog>();
   std::vector<std::unique_ptr<GatewayLink>> links_;
   std::unique_ptr<AggregatorServer> server_;
   std::unique_ptr<SiteScadaServer> scada_;
+  // Declared after links_ so it is destroyed before them: its names read the links.
+  std::unique_ptr<notify::Notifier> notifier_;
 };
 
 }  // namespace btms::aggregator

@@ -39,11 +39,13 @@ struct GatewayLink::Loop {
 };
 
 GatewayLink::GatewayLink(GatewayEntry entry, std::shared_ptr<const model::Clock> clock,
-                         std::function<void()> on_change, LinkTimings timings)
+                         std::function<void()> on_change, LinkTimings timings,
+                         std::shared_ptr<SiteEventLog> events)
     : entry_(std::move(entry)),
       clock_(std::move(clock)),
       on_change_(std::move(on_change)),
-      timings_(timings) {
+      timings_(timings),
+      events_(std::move(events)) {
   std::string error;
   auto address = gateway_api::parse_gateway_url(entry_.url, &error);
   if (!address) throw std::invalid_argument("gateway " + entry_.name + ": " + error);
@@ -104,6 +106,7 @@ net::awaitable<void> GatewayLink::follow_stream(std::chrono::milliseconds& retry
     d.last_data_ms = clock_->now_ms();
     d.last_seen_ms = d.last_data_ms;
   });
+  if (events_) events_->gateway_online(entry_.name, clock_->now_ms());
   retry = timings_.first_retry;
   ws.control_callback([this](websocket::frame_type kind, beast::string_view) {
     if (kind != websocket::frame_type::pong) return;
@@ -130,6 +133,17 @@ net::awaitable<void> GatewayLink::follow_stream(std::chrono::milliseconds& retry
         d.last_seen_ms = received;
       });
     } else if (type == "alarms" || type == "event" || type == "events_missed") {
+      if (events_ && type == "event") {
+        if (const auto event = message.find("event"); event != message.end()) {
+          events_->add_gateway_event(entry_.name, *event);
+        }
+      } else if (events_ && type == "events_missed") {
+        const auto count = message.find("count");
+        events_->add_events_missed(entry_.name,
+                                   count != message.end() && count->is_number_unsigned()
+                                       ? count->get<std::uint64_t>()
+                                       : std::uint64_t{0});
+      }
       // The alarm list itself is not in the stream: read it again.
       const auto fresh = co_await get("/api/v1/alarms");
       update([&](GatewayData& d) {
@@ -162,10 +176,19 @@ void GatewayLink::run() {
     });
     loop->io.run();
 
+    bool offline = false;
+    bool stopping = false;
     update([&](GatewayData& d) {
       d.state = d.last_data_ms != 0 ? LinkState::offline : LinkState::connecting;
       d.detail = failure.empty() ? "connection closed" : failure;
+      offline = d.state == LinkState::offline;
+      stopping = stopping_;
     });
+    // The aggregator stopping its links is not the gateway going offline.
+    if (events_ && offline && !stopping) {
+      events_->gateway_offline(entry_.name, clock_->now_ms(),
+                               failure.empty() ? "connection closed" : failure);
+    }
     std::unique_lock lock(mutex_);
     loop_.reset();
     if (stop_cv_.wait_for(lock, retry, [this] { return stopping_; })) return;

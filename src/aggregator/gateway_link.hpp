@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "aggregator/gateway_data.hpp"
+#include "aggregator/site_event_log.hpp"
 #include "aggregator/site_file.hpp"
 #include "gateway_api/gateway_http.hpp"
 #include "model/clock.hpp"
@@ -29,8 +30,11 @@ struct LinkTimings {
 class GatewayLink {
  public:
   // on_change is called from the link's thread after every change; it must only signal.
+  // events (may be null) receives the gateway's stream events and the link's offline / online
+  // changes (site_event_log.hpp).
   GatewayLink(GatewayEntry entry, std::shared_ptr<const model::Clock> clock,
-              std::function<void()> on_change, LinkTimings timings = {});
+              std::function<void()> on_change, LinkTimings timings = {},
+              std::shared_ptr<SiteEventLog> events = nullptr);
   ~GatewayLink();
   GatewayLink(const GatewayLink&) = delete;
   GatewayLink& operator=(const GatewayLink&) = delete;
@@ -66,6 +70,7 @@ class GatewayLink {
   std::shared_ptr<const model::Clock> clock_;
   std::function<void()> on_change_;
   LinkTimings timings_;
+  std::shared_ptr<SiteEventLog> events_;
 
   mutable std::mutex mutex_;
   GatewayData data_;

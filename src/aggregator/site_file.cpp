@@ -13,6 +13,8 @@
 #include <fmt/format.h>
 
 #include "gateway_api/gateway_http.hpp"
+#include "model/config/config_parser.hpp"
+#include "notify/notify_config.hpp"
 
 namespace btms::aggregator {
 
@@ -256,6 +258,8 @@ SiteFile parse_site_file(std::string_view text, const std::string& origin) {
     } else if (key == "scada") {
       read_scada_table(node, site.scada, origin);
       scada_line = static_cast<int>(node.source().begin.line);
+    } else if (key == "notify") {
+      // Read below by the notifications part's parser, as in a gateway's site file.
     } else {
       fail(origin, node.source(), fmt::format("unknown table or key '{}'", key.str()));
     }
@@ -263,6 +267,15 @@ SiteFile parse_site_file(std::string_view text, const std::string& origin) {
   if (site.gateways.empty()) {
     throw SiteFileError(fmt::format("{}: no [[gateway]] listed", origin));
   }
+  std::vector<std::string> names;
+  for (const auto& g : site.gateways) names.push_back(g.name);
+  auto notify = notify::parse_notify_config_string(text, origin, names);
+  if (!notify.errors.empty()) {
+    std::string all;
+    for (const auto& e : notify.errors) all += (all.empty() ? "" : "\n") + model::format_error(e);
+    throw SiteFileError(all);
+  }
+  site.notify = std::move(notify.settings);
   // Ports are checked once everything is read: [scada] may come before or after the gateways.
   // A clash is reported at the gateway's scada_port (or its table), else at [scada].
   const int site_port = site.scada.enabled ? site.scada.port : 0;

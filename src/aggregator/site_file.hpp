@@ -2,8 +2,9 @@
 // data center, each with its URL, the file holding the aggregator's API token on that gateway
 // (btms token add NAME --role operator on the gateway) and, for https, the pinned SHA-256 of the
 // gateway's certificate or a CA file, and where the gateway's own Modbus TCP server is; the
-// optional [scada] table turns on the site SCADA endpoint (site_scada_server.hpp). A bad file is
-// refused with file, line and reason.
+// optional [scada] table turns on the site SCADA endpoint (site_scada_server.hpp) and [notify] the
+// site's alarm notifications, read by the gateway's own parser (notify/notify_config.hpp). A bad
+// file is refused with file, line and reason.
 #pragma once
 
 #include <optional>
@@ -11,6 +12,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "notify/notify_settings.hpp"
 
 namespace btms::aggregator {
 
@@ -43,6 +46,8 @@ struct SiteFile {
   std::string site_name = "Site";
   std::vector<GatewayEntry> gateways;
   SiteScadaSettings scada;
+  notify::NotifySettings
+      notify;  // [notify] as a gateway's site file has it; enabled = false without
   const GatewayEntry* find(std::string_view name) const;
 };
 

@@ -125,12 +125,15 @@ std::string worst_state(const GatewayData& g, std::int64_t now_ms) {
   if (worst == 4) return "trip";
   if (worst == 3) return "alarm";
   if (worst == 2) return "warning";
-  for (const auto& [name, reading] : g.channels.items()) {
-    if (name.starts_with("string/") && name.ends_with("/state") && reading.is_object() &&
-        reading.value("quality", "") == "ok" && reading.contains("value") &&
-        reading["value"].is_number() &&
-        std::lround(reading["value"].get<double>()) == kStringStateDischarge) {
-      return "discharging";
+  // One look-up per string of the topology, not a walk over every channel held: this runs for
+  // every gateway on every stream tick of every client.
+  if (g.topology.is_object() && g.topology.contains("strings") &&
+      g.topology["strings"].is_array()) {
+    for (const auto& s : g.topology["strings"]) {
+      const auto it = g.channels.find(fmt::format("string/{}/state", s.value("id", 0)));
+      if (it == g.channels.end() || !it->is_object() || it->value("quality", "") != "ok") continue;
+      const auto value = number_of(g.channels, it.key());
+      if (value && std::lround(*value) == kStringStateDischarge) return "discharging";
     }
   }
   return "normal";

@@ -60,6 +60,10 @@ int run_aggregator(const AggregatorArgs& args) {
     }
     const auto host = args.bind.find(':') != std::string::npos ? "[" + args.bind + "]" : args.bind;
     print_site_scada(agg);
+    if (const auto* notifier = agg.notifier()) {
+      std::cout << fmt::format("Site notifications: {} recipients\n",
+                               notifier->recipients().size());
+    }
     std::cout << fmt::format("Aggregator API and web UI: http://{}:{}/", host, agg.port())
               << std::endl;
     wait_for_stop_signal();
@@ -102,7 +106,11 @@ void register_aggregator(CLI::App& app, Registry& registry) {
       "  scada_port = 1511                # optional: its port on the site SCADA endpoint\n\n"
       "  [scada]                          # optional: the site SCADA endpoint (Modbus TCP)\n"
       "  bind = \"0.0.0.0\"\n"
-      "  port = 1502                      # site summary (unit 1); gateway k on port + k\n"
+      "  port = 1502                      # site summary (unit 1); gateway k on port + k\n\n"
+      "  [notify]                         # optional: a gateway's [notify] "
+      "(docs/notifications.md)\n"
+      "                                   # over every gateway's events; sources = [\"hall-a\",\n"
+      "                                   # \"hall-b/string/3\"]\n"
       "More in docs/aggregator.md and docs/scada-modbus.md. Try it: btms demo --gateways 3");
   cmd->add_option("--config", args->config, "Site file listing the gateways (TOML)")
       ->required()

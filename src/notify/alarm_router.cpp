@@ -11,7 +11,7 @@ namespace {
 
 // The number after "<prefix>" up to the next '/' or the end: string id of battery/3/17 and
 // string/3.
-std::optional<int> number_after(const std::string& text, std::string_view prefix) {
+std::optional<int> number_after(std::string_view text, std::string_view prefix) {
   if (!text.starts_with(prefix)) return std::nullopt;
   const char* begin = text.data() + prefix.size();
   const char* end = text.data() + text.size();
@@ -21,9 +21,14 @@ std::optional<int> number_after(const std::string& text, std::string_view prefix
   return value;
 }
 
-std::optional<int> string_of(const std::string& source) {
+// The string of a gateway's own battery/S/B or string/S source (no gateway name).
+std::optional<int> local_string_of(std::string_view source) {
   if (auto s = number_after(source, "battery/")) return s;
   return number_after(source, "string/");
+}
+
+bool names_a_place(std::string_view source) {
+  return local_string_of(source) || number_after(source, "ups/");
 }
 
 bool ends_with_comm_lost(const std::string& rule) {
@@ -73,6 +78,15 @@ model::Severity Notification::worst_active() const {
   return worst;
 }
 
+SourceParts split_gateway(std::string_view source) {
+  if (names_a_place(source)) return {{}, source};
+  const auto slash = source.find('/');
+  if (slash == std::string_view::npos || slash == 0) return {{}, source};
+  const auto rest = source.substr(slash + 1);
+  if (!names_a_place(rest)) return {{}, source};
+  return {source.substr(0, slash), rest};
+}
+
 SiteNames SiteNames::from(const model::Site& site) {
   SiteNames names;
   names.site = site.name;
@@ -84,15 +98,37 @@ SiteNames SiteNames::from(const model::Site& site) {
   return names;
 }
 
-int SiteNames::ups_of(const std::string& source) const {
-  const auto s = string_of(source);
-  if (!s) return 0;
+std::optional<SiteNames::StringInfo> SiteNames::string_info(std::string_view source) const {
+  const auto parts = split_gateway(source);
+  const auto s = local_string_of(parts.local);
+  if (!s) return std::nullopt;
+  if (!parts.gateway.empty()) {
+    return gateway_string ? gateway_string(parts.gateway, *s) : std::nullopt;
+  }
   const auto it = strings.find(*s);
-  return it == strings.end() ? 0 : it->second.ups_id;
+  if (it == strings.end()) return std::nullopt;
+  return it->second;
+}
+
+SourceParts SiteNames::split(std::string_view source) const {
+  if (const auto slash = source.find('/');
+      slash != std::string_view::npos && gateways.contains(source.substr(0, slash))) {
+    return {source.substr(0, slash), source.substr(slash + 1)};
+  }
+  return split_gateway(source);
+}
+
+int SiteNames::ups_of(const std::string& source) const {
+  const auto info = string_info(source);
+  return info ? info->ups_id : 0;
 }
 
 std::string group_of(const std::string& source) {
-  if (const auto s = string_of(source)) return "string/" + std::to_string(*s);
+  const auto parts = split_gateway(source);
+  if (const auto s = local_string_of(parts.local)) {
+    std::string group = parts.gateway.empty() ? std::string() : std::string(parts.gateway) + "/";
+    return group + "string/" + std::to_string(*s);
+  }
   return source;
 }
 
@@ -100,13 +136,18 @@ bool recipient_wants(const Recipient& recipient, const SiteNames& names,
                      const NotifiedAlarm& alarm) {
   if (alarm.severity < recipient.min_severity) return false;
   const auto source_ok = [&](const std::string& wanted) {
+    // mc -> mc/input/2; at the aggregator also hall-a -> everything of gateway hall-a
     if (wanted == "site" || wanted == alarm.source) return true;
-    if (alarm.source.starts_with(wanted + "/")) return true;  // mc -> mc/input/2
-    if (const auto s = number_after(wanted, "string/");
-        s && wanted == "string/" + std::to_string(*s)) {
-      return string_of(alarm.source) == s;
+    if (alarm.source.starts_with(wanted + "/")) return true;
+    // string/3 and ups/1 of one gateway: hall-a/string/3 is not hall-b's string 3.
+    const auto want = split_gateway(wanted);
+    const auto have = split_gateway(alarm.source);
+    if (want.gateway != have.gateway) return false;
+    if (const auto s = number_after(want.local, "string/");
+        s && want.local == "string/" + std::to_string(*s)) {
+      return local_string_of(have.local) == s;
     }
-    if (const auto u = number_after(wanted, "ups/")) return names.ups_of(alarm.source) == *u;
+    if (const auto u = number_after(want.local, "ups/")) return names.ups_of(alarm.source) == *u;
     return false;
   };
   if (!recipient.sources.empty() &&
@@ -125,10 +166,12 @@ bool inhibited(const NotifiedAlarm& alarm, const std::set<std::string>& active_k
   // A trip has acted on the plant: people must hear of it whatever else is lost. A lost sensor
   // itself is the news, not noise.
   if (alarm.severity == model::Severity::trip || ends_with_comm_lost(alarm.rule)) return false;
-  if (alarm.source.starts_with("battery/")) {
+  // Per gateway: hall-a/battery/3/17 by hall-a/battery/3/17:battery_comm_lost only.
+  const auto local = split_gateway(alarm.source).local;
+  if (local.starts_with("battery/")) {
     return active_keys.contains(alarm.source + ":battery_comm_lost");
   }
-  if (alarm.source.starts_with("string/")) {
+  if (local.starts_with("string/")) {
     return active_keys.contains(alarm.source + ":string_comm_lost");
   }
   return false;

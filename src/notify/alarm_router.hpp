@@ -16,11 +16,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/engine_service.hpp"
@@ -32,6 +34,16 @@
 
 namespace btms::notify {
 
+// At the aggregator a source carries its gateway's name in front ("hall-a/battery/3/17"); a
+// gateway's own sources have none. Split: {"hall-a", "battery/3/17"} or {"", source}. Only a
+// battery/S/B, string/S or ups/U source is recognised under a gateway name, so a gateway's own
+// sources (mc/input/2, ...) are never split.
+struct SourceParts {
+  std::string_view gateway;
+  std::string_view local;
+};
+SourceParts split_gateway(std::string_view source);
+
 // What a message says about where an alarm is: string names and the UPS of each string.
 struct SiteNames {
   std::string site;
@@ -41,13 +53,26 @@ struct SiteNames {
     std::string ups_name;
   };
   std::map<int, StringInfo> strings;
+  // At the aggregator: the site's gateways, and a gateway's string by id from its current
+  // topology (gateways' topologies arrive and change while the aggregator runs, so it is looked
+  // up when a message is written; it may be called from any notifier or sender thread).
+  // Empty at a gateway.
+  std::set<std::string, std::less<>> gateways;
+  std::function<std::optional<StringInfo>(std::string_view gateway, int string_id)> gateway_string;
 
   static SiteNames from(const model::Site& site);
-  // The UPS of a battery/S/B or string/S source; 0 when none.
+  // The UPS of a battery/S/B or string/S source (its gateway's UPS under a gateway name); 0
+  // when none.
   int ups_of(const std::string& source) const;
+  // The string of a battery/S/B or string/S source, under a gateway name or not.
+  std::optional<StringInfo> string_info(std::string_view source) const;
+  // split_gateway, and at the aggregator also any source under one of `gateways`
+  // ("hall-a/mc/input/2" -> {"hall-a", "mc/input/2"}), for the words of a message.
+  SourceParts split(std::string_view source) const;
 };
 
-// The incident a source belongs to: battery/3/17 and string/3 -> string/3; others as they are.
+// The incident a source belongs to: battery/3/17 and string/3 -> string/3, hall-a/battery/3/17
+// -> hall-a/string/3; others as they are.
 std::string group_of(const std::string& source);
 // Does the recipient's sources / rules / severity filter let this alarm through?
 bool recipient_wants(const Recipient& recipient, const SiteNames& names,

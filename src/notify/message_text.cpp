@@ -119,14 +119,20 @@ const char* severity_word(model::Severity severity) {
 }
 
 std::string where_text(const std::string& source, const SiteNames& names) {
-  std::string out = model::source_label(source);
-  const auto group = group_of(source);
+  // At the aggregator: "hall-a / Battery 3/17 in String 3 ..." from hall-a's own names; the
+  // gateway itself (its gateway_offline alarm) is "Gateway hall-a".
+  if (names.gateways.contains(source)) return "Gateway " + source;
+  const auto parts = names.split(source);
+  const std::string local(parts.local);
+  std::string out = parts.gateway.empty() ? std::string() : std::string(parts.gateway) + " / ";
+  out += model::source_label(local);
+  const auto group = group_of(local);
   if (!group.starts_with("string/")) return out;
   const int id = std::stoi(group.substr(7));
-  const auto it = names.strings.find(id);
-  if (it == names.strings.end()) return out;
-  const auto& info = it->second;
-  if (source.starts_with("battery/")) {
+  const auto found = names.string_info(source);
+  if (!found) return out;
+  const auto& info = *found;
+  if (local.starts_with("battery/")) {
     out += fmt::format(" in String {}", id);
     if (!info.name.empty()) out += fmt::format(" \"{}\"", info.name);
   } else if (!info.name.empty()) {
@@ -145,6 +151,10 @@ std::string link_for(const std::string& source, const RoutingSettings& settings)
   if (source.starts_with("battery/") || source.starts_with("string/") ||
       source.starts_with("ups/")) {
     return base + "/#/" + source;
+  }
+  // The aggregator's web UI shows a gateway's pages under #/gw/<gateway>/.
+  if (const auto parts = split_gateway(source); !parts.gateway.empty()) {
+    return base + "/#/gw/" + source;
   }
   return base + "/#/alarms";
 }

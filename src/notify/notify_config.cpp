@@ -269,7 +269,21 @@ void read_snmp(Reader& r, Recipient& out) {
   }
 }
 
-void read_recipient(Reader& r, Recipient& out, bool& wants_mail) {
+// At the aggregator (gateways listed): "site", a gateway's name, or one of its sources under its
+// name ("hall-a/string/3"); at a gateway (none listed): valid_source.
+bool valid_site_source(std::string_view s, const std::vector<std::string>& gateways) {
+  if (gateways.empty()) return valid_source(s);
+  if (s == "site") return true;
+  const auto slash = s.find('/');
+  const auto gateway = s.substr(0, slash);
+  if (std::find(gateways.begin(), gateways.end(), gateway) == gateways.end()) return false;
+  if (slash == std::string_view::npos) return true;
+  const auto rest = s.substr(slash + 1);
+  return rest != "site" && valid_source(rest);
+}
+
+void read_recipient(Reader& r, Recipient& out, bool& wants_mail,
+                    const std::vector<std::string>& gateways = {}) {
   r.text("name", out.name, true);
   std::string channel;
   r.text("channel", channel, true);
@@ -306,9 +320,14 @@ void read_recipient(Reader& r, Recipient& out, bool& wants_mail) {
   }
   if (r.texts("sources", out.sources)) {
     for (const auto& s : out.sources) {
-      if (!valid_source(s)) {
+      if (!valid_site_source(s, gateways)) {
         r.error(r.last("sources"), "sources",
-                fmt::format("\"{}\" is not site, ups/N, string/N, battery/N/M or mc", s));
+                gateways.empty()
+                    ? fmt::format("\"{}\" is not site, ups/N, string/N, battery/N/M or mc", s)
+                    : fmt::format("\"{}\" is not site, GATEWAY or GATEWAY/ups/N, "
+                                  "GATEWAY/string/N, GATEWAY/battery/N/M, GATEWAY/mc of a listed "
+                                  "gateway",
+                                  s));
       }
     }
   }
@@ -327,7 +346,7 @@ void read_recipient(Reader& r, Recipient& out, bool& wants_mail) {
 }
 
 void read_notify(Reader& root, const std::string& file, std::vector<model::ConfigError>& errors,
-                 NotifySettings& settings) {
+                 NotifySettings& settings, const std::vector<std::string>& gateways) {
   auto& routing = settings.routing;
   root.text("base_url", routing.base_url);
   root.text("site_name", routing.site_name);
@@ -402,7 +421,7 @@ void read_notify(Reader& root, const std::string& file, std::vector<model::Confi
         Reader r(errors, file, *element.as_table(), path);
         Recipient recipient;
         bool mail = false;
-        read_recipient(r, recipient, mail);
+        read_recipient(r, recipient, mail, gateways);
         if (mail && !first_mail_recipient) first_mail_recipient = &element;
         wants_mail |= mail;
         if (!recipient.name.empty() && !names.insert(recipient.name).second) {
@@ -463,7 +482,8 @@ bool parse_quiet_hours(std::string_view text, int& start_min, int& end_min) {
   return true;
 }
 
-NotifyConfigResult parse_notify_config_string(std::string_view toml_text, std::string file_name) {
+NotifyConfigResult parse_notify_config_string(std::string_view toml_text, std::string file_name,
+                                              const std::vector<std::string>& gateways) {
   NotifyConfigResult result;
   try {
     const toml::table root = toml::parse(toml_text, file_name);
@@ -474,7 +494,7 @@ NotifyConfigResult parse_notify_config_string(std::string_view toml_text, std::s
       } else {
         result.settings.enabled = true;
         Reader r(result.errors, file_name, *notify->as_table(), "notify");
-        read_notify(r, file_name, result.errors, result.settings);
+        read_notify(r, file_name, result.errors, result.settings, gateways);
         r.finish();
       }
     }

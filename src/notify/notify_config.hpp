@@ -19,7 +19,10 @@ struct NotifyConfigResult {
   std::vector<model::ConfigError> errors;
 };
 
-NotifyConfigResult parse_notify_config_string(std::string_view toml_text, std::string file_name);
+// gateways: at the aggregator, the site's gateway names: a recipient's sources are then "site",
+// a gateway's name or a gateway's source under its name ("hall-a/string/3"). Empty at a gateway.
+NotifyConfigResult parse_notify_config_string(std::string_view toml_text, std::string file_name,
+                                              const std::vector<std::string>& gateways = {});
 NotifyConfigResult parse_notify_config_file(const std::string& path);
 
 // For the CLI: the [notify] settings of a site file, or nullopt after printing every problem

@@ -31,10 +31,12 @@ SnmpTrap alarm_trap(const NotifiedAlarm& a, const RoutingSettings& settings,
   trap.trap_oid = a.active ? kAlarmRaised : kAlarmCleared;
   std::int32_t string_number = 0;
   std::int32_t battery_number = 0;
-  if (const auto battery = model::parse_battery_id(a.source)) {
+  // At the aggregator the numbers are within the gateway the source names.
+  const std::string local(split_gateway(a.source).local);
+  if (const auto battery = model::parse_battery_id(local)) {
     string_number = battery->string;
     battery_number = battery->position;
-  } else if (const auto group = group_of(a.source); group.starts_with("string/")) {
+  } else if (const auto group = group_of(local); group.starts_with("string/")) {
     string_number = std::stoi(group.substr(7));
   }
   auto& v = trap.varbinds;

@@ -51,7 +51,10 @@ std::string alertmanager_json(const Notification& n, const RoutingSettings& sett
                    {"severity", severity_word(a.severity)},
                    {"source", a.source},
                    {"site", site}};
-    const auto group = group_of(a.source);
+    // At the aggregator the string and UPS are the gateway's, named by the gateway label.
+    const auto parts = names.split(a.source);
+    if (!parts.gateway.empty()) labels["gateway"] = std::string(parts.gateway);
+    const auto group = group_of(std::string(parts.local));
     if (group.starts_with("string/")) {
       labels["string"] = group.substr(7);
       if (const int ups = names.ups_of(a.source); ups > 0) labels["ups"] = std::to_string(ups);

@@ -116,6 +116,7 @@ class ThreeGateways : public ::testing::Test {
            << "\"\ntoken_file = \"gw" << g << ".token\"\nmodbus = \"127.0.0.1:" << scada_ports[g]
            << "\"\n\n";
     }
+    site << site_extra;
     site.close();
     const auto own = add_token(folder.path() + "/agg", "ops");
     ASSERT_EQ(own.rfind("btms_", 0), 0U) << own;
@@ -165,6 +166,7 @@ class ThreeGateways : public ::testing::Test {
     return t["gateways"].size() == 3;
   }
 
+  std::string site_extra;  // appended to the site file (a derived fixture's tables)
   TempFolder folder;
   std::unique_ptr<ChildProcess> gateways[4];
   int ports[4] = {0, 0, 0, 0};
@@ -390,6 +392,84 @@ TEST_F(ThreeGateways, SiteTotalsAlarmsAcknowledgementsAndAGatewayLostAndBack) {
                l["channels"]["gw3/string/1/voltage"]["quality"] == "ok";
       },
       std::chrono::seconds(5)));
+}
+
+// The site's notifications: the same three gateways and an aggregator whose site file has
+// [notify] with one webhook recipient, a receiver on a free loopback port that checks the HMAC
+// signature (tests/notify/webhook_receiver.py). Gateway 2's door alarm comes in a message that
+// names gateway 2; gateway 3 killed comes as the aggregator's own gw3:gateway_offline alarm, and
+// restarted as its recovery.
+class ThreeGatewaysNotifying : public ThreeGateways {
+ protected:
+  void SetUp() override {
+    hook = std::make_unique<ChildProcess>(std::vector<std::string>{
+        "/usr/bin/python3", std::string(BTMS_NOTIFY_TEST_DIR) + "/webhook_receiver.py", "site-key",
+        "0"});
+    const int hook_port = e2e::wait_for_port(*hook, kUrlPattern);
+    ASSERT_GT(hook_port, 0);
+    site_extra =
+        "[notify]\nbase_url = \"http://site.test\"\ngroup_wait_s = 1\ngroup_interval_s = 1\n"
+        "[[notify.recipient]]\nname = \"ops\"\nchannel = \"webhook\"\nurl = "
+        "\"http://127.0.0.1:" +
+        std::to_string(hook_port) + "/hook\"\nsecret = \"site-key\"\nlevel = \"warnings\"\n";
+    ThreeGateways::SetUp();
+  }
+
+  // The first webhook body whose alerts include `source` with `status` (firing or resolved),
+  // within `limit`.
+  json wait_for_alert(const std::string& source, std::chrono::seconds limit,
+                      const std::string& status = "firing") {
+    const auto deadline = Clock::now() + limit;
+    while (Clock::now() < deadline) {
+      const auto line = hook->read_line(500);
+      if (line.empty()) continue;
+      const auto message = json::parse(line, nullptr, false);
+      if (!message.is_object()) continue;
+      EXPECT_TRUE(message.value("signature_ok", false)) << line;
+      for (const auto& a : message["body"]["alerts"]) {
+        if (a["labels"]["source"] == source && a["status"] == status) return message["body"];
+      }
+    }
+    return json();
+  }
+
+  std::unique_ptr<ChildProcess> hook;
+};
+
+TEST_F(ThreeGatewaysNotifying, GatewayAlarmsAndAGatewayLostReachTheSitesRecipient) {
+  ASSERT_TRUE(wait_until([&] { return all_online(); }, std::chrono::seconds(15)))
+      << e2e::http_get(agg_port, "/api/v1/topology").body.substr(0, 600);
+
+  const auto door = wait_for_alert("gw2/mc/input/5", std::chrono::seconds(kDoorOpen_s + 20));
+  ASSERT_TRUE(door.is_object()) << "no message about gateway 2's door alarm";
+  EXPECT_EQ(door["groupKey"], "gw2/mc/input/5");
+  const auto subject = door["commonAnnotations"]["summary"].get<std::string>();
+  EXPECT_NE(subject.find("gw2 / MC input 5"), std::string::npos) << subject;
+  EXPECT_NE(subject.find("[BTMS Test DC]"), std::string::npos) << subject;
+  for (const auto& a : door["alerts"]) {
+    EXPECT_EQ(a["labels"]["gateway"], "gw2") << a.dump();
+    EXPECT_EQ(a["labels"]["site"], "Test DC") << a.dump();
+  }
+
+  ::kill(gateways[3]->pid(), SIGKILL);
+  const auto lost = wait_for_alert("gw3", std::chrono::seconds(15));
+  ASSERT_TRUE(lost.is_object()) << "no message about gateway 3 going offline";
+  EXPECT_EQ(lost["groupKey"], "gw3");
+  ASSERT_EQ(lost["alerts"].size(), 1u) << lost.dump();
+  EXPECT_EQ(lost["alerts"][0]["labels"]["alertname"], "gateway_offline");
+  EXPECT_EQ(lost["alerts"][0]["labels"]["severity"], "ALARM");
+  EXPECT_NE(lost["commonAnnotations"]["summary"].get<std::string>().find("Gateway gw3"),
+            std::string::npos)
+      << lost.dump();
+
+  // Restarted on the same port: the alarm clears and the recipient hears it resolved.
+  const int old_port = ports[3];
+  gateways[3].reset();  // reaps the killed process
+  start_gateway(3, old_port, scada_ports[3]);
+  const auto back = wait_for_alert("gw3", std::chrono::seconds(20), "resolved");
+  ASSERT_TRUE(back.is_object()) << "no message about gateway 3 back online";
+  EXPECT_EQ(back["status"], "resolved") << back.dump();
+  EXPECT_EQ(back["commonAnnotations"]["reason"], "recovery") << back.dump();
 }
 
 // The site SCADA endpoint as a SCADA master sees it (mbpoll): gateway 2's battery registers read

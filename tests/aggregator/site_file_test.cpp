@@ -220,3 +220,68 @@ TEST(SiteFile, GatewayNames) {
 
 }  // namespace
 }  // namespace btms::aggregator
+
+namespace btms::aggregator {
+namespace {
+
+// [notify] is read by the notifications part's own parser, as in a gateway's site file.
+TEST(SiteFile, NotifyIsReadAsAGatewaysSiteFileHasIt) {
+  const auto without = parse_site_file("[[gateway]]\nname = \"a\"\nurl = \"http://a:1\"\n", "");
+  EXPECT_FALSE(without.notify.enabled);
+  const auto site = parse_site_file(R"(
+[[gateway]]
+name = "hall-a"
+url = "http://10.0.0.5:8080"
+
+[notify]
+base_url = "https://site.example.net"
+group_wait_s = 10
+
+[[notify.recipient]]
+name = "ops"
+channel = "webhook"
+url = "http://10.0.0.9/hook"
+level = "warnings"
+sources = ["hall-a/string/3", "hall-a", "site"]
+)",
+                                    "");
+  ASSERT_TRUE(site.notify.enabled);
+  EXPECT_EQ(site.notify.routing.base_url, "https://site.example.net");
+  EXPECT_EQ(site.notify.routing.group_wait_ms, 10'000);
+  ASSERT_EQ(site.notify.recipients.size(), 1u);
+  EXPECT_EQ(site.notify.recipients[0].address, "http://10.0.0.9/hook");
+  EXPECT_EQ(site.notify.recipients[0].sources,
+            (std::vector<std::string>{"hall-a/string/3", "hall-a", "site"}));
+}
+
+TEST(SiteFile, RefusesABadNotifyTableWithLineAndReason) {
+  try {
+    parse_site_file(
+        "[[gateway]]\nname = \"a\"\nurl = \"http://a:1\"\n\n[notify]\n[[notify.recipient]]\n"
+        "name = \"ops\"\nchannel = \"pigeon\"\n",
+        "site.toml");
+    ADD_FAILURE() << "accepted";
+  } catch (const SiteFileError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("site.toml:8:"), std::string::npos) << what;
+    EXPECT_NE(what.find("expected \"mail\", \"webhook\" or \"snmp\""), std::string::npos) << what;
+  }
+  // Sources name a listed gateway: a gateway's own spelling alone means nothing at the site.
+  for (const char* source : {"string/3", "hall-b/string/3", "a/site", "a/string/x"}) {
+    SCOPED_TRACE(source);
+    try {
+      parse_site_file(std::string("[[gateway]]\nname = \"a\"\nurl = \"http://a:1\"\n\n[notify]\n"
+                                  "[[notify.recipient]]\nname = \"ops\"\nchannel = \"webhook\"\n"
+                                  "url = \"http://h/\"\nsources = [\"") +
+                          source + "\"]\n",
+                      "site.toml");
+      ADD_FAILURE() << "accepted";
+    } catch (const SiteFileError& e) {
+      EXPECT_NE(std::string(e.what()).find("site.toml:10:"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("of a listed gateway"), std::string::npos) << e.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace btms::aggregator
