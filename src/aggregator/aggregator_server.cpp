@@ -397,7 +397,7 @@ struct AggregatorServer::Impl {
     const auto now = agg.clock().now_ms();
     const auto& links = agg.links();
     sent.resize(links.size());
-    json channels = json::object();
+    std::string channels;  // JSON object members (channel_changes.hpp)
     json states = json::array();
     int alarm_count = 0, unacknowledged = 0;
     for (std::size_t i = 0; i < links.size(); ++i) {
@@ -431,7 +431,7 @@ struct AggregatorServer::Impl {
     }
     if (!channels.empty()) {
       out.push_back(
-          json{{"type", "values"}, {"time_ms", now}, {"channels", std::move(channels)}}.dump());
+          fmt::format(R"({{"type":"values","time_ms":{},"channels":{{{}}}}})", now, channels));
     }
     return out;
   }

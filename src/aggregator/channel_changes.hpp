@@ -27,11 +27,14 @@ struct SentState {
   bool fresh = false;
 };
 
-// Adds to `out` ("<gateway>/<channel>" -> reading) every channel of g under one of `prefixes`
-// that changed since `sent` (all of them on the first call or when freshness flipped; readings
-// of a gateway that is not fresh carry quality "stale"), and updates `sent`.
+// Appends to `out` (JSON object members, comma separated, without the braces:
+// "\"gw2/string/1/voltage\":{...},...") every channel of g under one of `prefixes` that changed
+// since `sent` (all of them on the first call or when freshness flipped; readings of a gateway
+// that is not fresh carry quality "stale"), and updates `sent`. Text, not a JSON tree: a
+// fresh channel's member was written once when it arrived and is copied as it is, which keeps
+// a stream client's cost per value to a copy (16 full gateways: about 18,000 values a second).
 void append_changed_channels(const GatewayData& g, bool fresh,
                              const std::vector<std::string>& prefixes, SentState& sent,
-                             nlohmann::json& out);
+                             std::string& out);
 
 }  // namespace btms::aggregator

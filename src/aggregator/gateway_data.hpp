@@ -27,8 +27,15 @@ struct GatewayData {
   std::int64_t gateway_time_ms = 0;  // the gateway's clock in its newest values message
   nlohmann::json topology;           // its /api/v1/topology answer (null until read)
   nlohmann::json channels = nlohmann::json::object();  // "string/3/voltage" -> {value,...}
-  // channel -> the value of `changes` when it last arrived (aggregator/channel_changes.hpp)
-  std::unordered_map<std::string, std::uint64_t> channel_changed;
+  // channel -> when it last arrived and how the site stream writes it
+  // (aggregator/channel_changes.hpp)
+  struct HeldChannel {
+    std::uint64_t changed = 0;  // the value of `changes` when it last arrived
+    // "\"<gateway>/<channel>\":{...}": the stream's JSON member, written once on arrival and
+    // copied into every client's message as text.
+    std::string member;
+  };
+  std::unordered_map<std::string, HeldChannel> channel_changed;
   nlohmann::json alarms;      // its /api/v1/alarms answer (null until read)
   std::uint64_t changes = 0;  // bumped on every change
 };

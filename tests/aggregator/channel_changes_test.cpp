@@ -31,11 +31,18 @@ GatewayData gateway_with_two_strings() {
 
 const std::vector<std::string> kEverything{""};
 
+// One client turn: the members appended, read back as the JSON object a client receives.
+json send(const GatewayData& g, bool fresh, const std::vector<std::string>& prefixes,
+          SentState& sent) {
+  std::string members;
+  append_changed_channels(g, fresh, prefixes, sent, members);
+  return json::parse("{" + members + "}");
+}
+
 TEST(ChannelChanges, FirstSendCarriesEveryChannelWithTheGatewayPrefix) {
   const auto g = gateway_with_two_strings();
   SentState sent;
-  json out = json::object();
-  append_changed_channels(g, true, kEverything, sent, out);
+  const json out = send(g, true, kEverything, sent);
   EXPECT_EQ(out.size(), 3U);
   EXPECT_EQ(out["gw2/string/1/voltage"], reading(540.0));
   EXPECT_EQ(out["gw2/ups/1/soc"], reading(99.0));
@@ -45,17 +52,14 @@ TEST(ChannelChanges, FirstSendCarriesEveryChannelWithTheGatewayPrefix) {
 TEST(ChannelChanges, OnlyWhatChangedSinceTheLastSend) {
   auto g = gateway_with_two_strings();
   SentState sent;
-  json out = json::object();
-  append_changed_channels(g, true, kEverything, sent, out);
+  const json out = send(g, true, kEverything, sent);
 
-  json again = json::object();
-  append_changed_channels(g, true, kEverything, sent, again);
+  const json again = send(g, true, kEverything, sent);
   EXPECT_TRUE(again.empty()) << again.dump();
 
   receive(g, json{{"string/2/voltage", reading(539.5)}});
   receive(g, json{{"ups/1/soc", reading(98.0)}});
-  json changed = json::object();
-  append_changed_channels(g, true, kEverything, sent, changed);
+  const json changed = send(g, true, kEverything, sent);
   EXPECT_EQ(changed,
             (json{{"gw2/string/2/voltage", reading(539.5)}, {"gw2/ups/1/soc", reading(98.0)}}));
 }
@@ -63,23 +67,19 @@ TEST(ChannelChanges, OnlyWhatChangedSinceTheLastSend) {
 TEST(ChannelChanges, FreshnessFlipResendsEverythingStaleThenFresh) {
   auto g = gateway_with_two_strings();
   SentState sent;
-  json out = json::object();
-  append_changed_channels(g, true, kEverything, sent, out);
+  const json out = send(g, true, kEverything, sent);
 
   // Nothing new arrived, but the gateway went silent: every channel again, as stale.
-  json stale = json::object();
-  append_changed_channels(g, false, kEverything, sent, stale);
+  const json stale = send(g, false, kEverything, sent);
   ASSERT_EQ(stale.size(), 3U);
   for (const auto& [name, r] : stale.items()) EXPECT_EQ(r["quality"], "stale") << name;
   EXPECT_EQ(g.channels["string/1/voltage"]["quality"], "ok");  // the held value is untouched
 
-  json still_stale = json::object();
-  append_changed_channels(g, false, kEverything, sent, still_stale);
+  const json still_stale = send(g, false, kEverything, sent);
   EXPECT_TRUE(still_stale.empty());
 
   // Back: every channel again with its own quality.
-  json fresh = json::object();
-  append_changed_channels(g, true, kEverything, sent, fresh);
+  const json fresh = send(g, true, kEverything, sent);
   ASSERT_EQ(fresh.size(), 3U);
   for (const auto& [name, r] : fresh.items()) EXPECT_EQ(r["quality"], "ok") << name;
 }
@@ -87,14 +87,42 @@ TEST(ChannelChanges, FreshnessFlipResendsEverythingStaleThenFresh) {
 TEST(ChannelChanges, OnlySubscribedPrefixes) {
   auto g = gateway_with_two_strings();
   SentState sent;
-  json out = json::object();
-  append_changed_channels(g, true, {"gw2/string/2/", "gw1/"}, sent, out);
+  const json out = send(g, true, {"gw2/string/2/", "gw1/"}, sent);
   EXPECT_EQ(out, (json{{"gw2/string/2/voltage", reading(541.0)}}));
 
   receive(g, json{{"string/1/voltage", reading(530.0)}});
-  json none = json::object();
-  append_changed_channels(g, true, {"gw2/string/2/"}, sent, none);
+  const json none = send(g, true, {"gw2/string/2/"}, sent);
   EXPECT_TRUE(none.empty()) << none.dump();
+}
+
+TEST(ChannelChanges, TwoGatewaysInOneMessageAndNamesThatNeedEscaping) {
+  auto a = gateway_with_two_strings();
+  GatewayData b;
+  b.name = "gw3";
+  receive(b, json{{"string/1/\"odd\"", reading(1.5)}});
+  SentState sent_a, sent_b;
+  std::string members;
+  append_changed_channels(a, true, kEverything, sent_a, members);
+  append_changed_channels(b, true, kEverything, sent_b, members);
+  const auto message = json::parse("{" + members + "}");
+  EXPECT_EQ(message.size(), 4U);
+  EXPECT_EQ(message["gw3/string/1/\"odd\""], reading(1.5));
+  EXPECT_EQ(message["gw2/string/2/voltage"], reading(541.0));
+}
+
+TEST(ChannelChanges, PrefixesMatchAcrossTheGatewayNameBoundary) {
+  const auto g = gateway_with_two_strings();
+  struct Case {
+    std::string prefix;
+    std::size_t channels;
+  };
+  const Case cases[] = {
+      {"", 3},        {"gw", 3},   {"gw2", 3},   {"gw2/", 3}, {"gw2/string/", 2},
+      {"gw2/ups", 1}, {"gw2x", 0}, {"gw20/", 0}, {"gw1/", 0}, {"gw2/string/3", 0}};
+  for (const auto& c : cases) {
+    SentState sent;
+    EXPECT_EQ(send(g, true, {c.prefix}, sent).size(), c.channels) << c.prefix;
+  }
 }
 
 TEST(ChannelChanges, MergeKeepsOtherChannelsAndIgnoresNonObjects) {
@@ -103,8 +131,8 @@ TEST(ChannelChanges, MergeKeepsOtherChannelsAndIgnoresNonObjects) {
   EXPECT_EQ(g.channels.size(), 3U);
   receive(g, json{{"string/3/voltage", reading(1.0)}});
   EXPECT_EQ(g.channels.size(), 4U);
-  EXPECT_EQ(g.channel_changed.at("string/3/voltage"), g.changes);
-  EXPECT_EQ(g.channel_changed.at("string/1/voltage"), 1U);
+  EXPECT_EQ(g.channel_changed.at("string/3/voltage").changed, g.changes);
+  EXPECT_EQ(g.channel_changed.at("string/1/voltage").changed, 1U);
 }
 
 }  // namespace
