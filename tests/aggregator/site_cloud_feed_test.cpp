@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <stdexcept>
 
 #include "aggregator/site_view.hpp"
+#include "cloud/cloud_link.hpp"
 
 namespace btms::aggregator {
 namespace {
@@ -113,6 +115,31 @@ TEST_F(SiteCloudFeedTest, AGatewayNotFreshIsSentAtOnceWithItsValuesStale) {
   EXPECT_EQ(p["fresh"], false);
   EXPECT_EQ(p["channels"]["voltage"]["quality"], "stale");
   EXPECT_EQ(p["channels"]["voltage"]["value"], 540.1);  // the last value known, marked stale
+}
+
+// A site's link sends JSON only: Sparkplug and Home Assistant describe one gateway's strings and
+// batteries, and are refused at start (before the outbox is opened).
+TEST_F(SiteCloudFeedTest, ALinkWithASiteFeedRefusesSparkplugAndHomeAssistant) {
+  auto events = std::make_shared<engine::AppendLog<model::Event>>();
+  auto feed_ptr = std::shared_ptr<cloud::SiteFeed>(&feed, [](cloud::SiteFeed*) {});
+  auto refusal = [&](const cloud::CloudConfig& config) -> std::string {
+    cloud::CloudLink link(config, feed_ptr, events, "/nonexistent-folder/cloud-outbox.db", nullptr);
+    try {
+      link.start();
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+    return "started";
+  };
+  cloud::CloudConfig sparkplug;
+  sparkplug.site_id = "dc-1";
+  sparkplug.format = cloud::PayloadFormat::sparkplug;
+  EXPECT_NE(refusal(sparkplug).find("JSON only"), std::string::npos) << refusal(sparkplug);
+  cloud::CloudConfig home_assistant;
+  home_assistant.site_id = "dc-1";
+  home_assistant.home_assistant = true;
+  EXPECT_NE(refusal(home_assistant).find("Home Assistant"), std::string::npos)
+      << refusal(home_assistant);
 }
 
 }  // namespace
