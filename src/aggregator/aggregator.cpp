@@ -15,6 +15,7 @@ Aggregator::Aggregator(SiteFile site, AggregatorOptions options)
         entry, options_.clock,
         [this] {
           if (on_change_) on_change_();
+          change_listeners_.notify();
         },
         options_.link_timings, events_));
   }

@@ -16,6 +16,7 @@
 #include "aggregator/site_event_log.hpp"
 #include "aggregator/site_file.hpp"
 #include "model/clock.hpp"
+#include "model/publish_listeners.hpp"
 #include "notify/notifier.hpp"
 
 namespace btms::aggregator {
@@ -69,11 +70,18 @@ class Aggregator {
   // Called (from a link's thread) after any gateway's data changed; it must only signal.
   // Set before start().
   void set_on_change(std::function<void()> on_change) { on_change_ = std::move(on_change); }
+  // More wake-ups after any gateway's data changed (called from a link's thread; they must only
+  // signal), e.g. the site's cloud feed; ended by the subscription.
+  [[nodiscard]] model::PublishListeners::Subscription subscribe_changes(
+      std::function<void()> wake) const {
+    return change_listeners_.add(std::move(wake));
+  }
 
  private:
   SiteFile site_;
   AggregatorOptions options_;
   std::function<void()> on_change_;
+  model::PublishListeners change_listeners_;
   std::shared_ptr<SiteEventLog> events_ = std::make_shared<SiteEventLog>();
   std::vector<std::unique_ptr<GatewayLink>> links_;
   std::unique_ptr<AggregatorServer> server_;

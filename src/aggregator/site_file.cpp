@@ -260,6 +260,8 @@ SiteFile parse_site_file(std::string_view text, const std::string& origin) {
       scada_line = static_cast<int>(node.source().begin.line);
     } else if (key == "notify") {
       // Read below by the notifications part's parser, as in a gateway's site file.
+    } else if (key == "cloud") {
+      // Read below by the cloud part's parser, as in a gateway's site file.
     } else {
       fail(origin, node.source(), fmt::format("unknown table or key '{}'", key.str()));
     }
@@ -276,6 +278,13 @@ SiteFile parse_site_file(std::string_view text, const std::string& origin) {
     throw SiteFileError(all);
   }
   site.notify = std::move(notify.settings);
+  site.cloud.gateway_id = "site";
+  std::string cloud_errors;
+  for (const auto& p : cloud::read_cloud_table(text, site.site_name, site.cloud)) {
+    cloud_errors += fmt::format("{}{}:{}: {}{}{}", cloud_errors.empty() ? "" : "\n", origin, p.line,
+                                p.key, p.key.empty() ? "" : ": ", p.reason);
+  }
+  if (!cloud_errors.empty()) throw SiteFileError(cloud_errors);
   // Ports are checked once everything is read: [scada] may come before or after the gateways.
   // A clash is reported at the gateway's scada_port (or its table), else at [scada].
   const int site_port = site.scada.enabled ? site.scada.port : 0;

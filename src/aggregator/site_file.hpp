@@ -3,8 +3,9 @@
 // (btms token add NAME --role operator on the gateway) and, for https, the pinned SHA-256 of the
 // gateway's certificate or a CA file, and where the gateway's own Modbus TCP server is; the
 // optional [scada] table turns on the site SCADA endpoint (site_scada_server.hpp) and [notify] the
-// site's alarm notifications, read by the gateway's own parser (notify/notify_config.hpp). A bad
-// file is refused with file, line and reason.
+// site's alarm notifications, read by the gateway's own parser (notify/notify_config.hpp), and
+// [cloud] the site's cloud link, read by the cloud part's parser. A bad file is refused with
+// file, line and reason.
 #pragma once
 
 #include <optional>
@@ -13,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cloud/cloud_config.hpp"
 #include "notify/notify_settings.hpp"
 
 namespace btms::aggregator {
@@ -48,6 +50,9 @@ struct SiteFile {
   SiteScadaSettings scada;
   notify::NotifySettings
       notify;  // [notify] as a gateway's site file has it; enabled = false without
+  // [cloud] as a gateway's site file has it (cloud/cloud_config.hpp), the topic prefix's
+  // gateway level "site" unless gateway_id says otherwise; enabled = false without.
+  cloud::CloudConfig cloud;
   const GatewayEntry* find(std::string_view name) const;
 };
 

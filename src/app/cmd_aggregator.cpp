@@ -3,16 +3,20 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <stdexcept>
 
 #include "aggregator/aggregator.hpp"
+#include "aggregator/site_cloud_feed.hpp"
 #include "aggregator/site_file.hpp"
 #include "aggregator/site_scada_server.hpp"
 #include "app/cmd_aggregator.hpp"
 #include "app/commands.hpp"
 #include "app/gateway_runtime.hpp"
 #include "app/static_dir.hpp"
+#include "cloud/cloud_link.hpp"
 #include "web/auth_handlers.hpp"
 
 namespace btms::app {
@@ -53,6 +57,18 @@ int run_aggregator(const AggregatorArgs& args) {
     }
     const auto gateways = site.gateways.size();
     aggregator::Aggregator agg(std::move(site), options);
+    // The site's cloud link ([cloud]): the site feed's values and the merged event log. Started
+    // before the gateways' links so their first events are sent; destroyed before agg.
+    std::unique_ptr<cloud::CloudLink> cloud_link;
+    if (const auto& cloud_config = agg.site().cloud; cloud_config.enabled) {
+      if (args.data_dir.empty())
+        throw std::runtime_error("the site's [cloud] needs --data-dir (its outbox)");
+      cloud_link = std::make_unique<cloud::CloudLink>(
+          cloud_config, aggregator::make_site_cloud_feed(agg, cloud_config.summary_interval_s),
+          agg.events().log(), (std::filesystem::path(args.data_dir) / "cloud-outbox.db").string(),
+          agg.options().clock);
+      cloud_link->start();
+    }
     agg.start();
     std::cout << fmt::format("BTMS aggregator: {} gateways\n", gateways);
     for (const auto& link : agg.links()) {
@@ -64,11 +80,17 @@ int run_aggregator(const AggregatorArgs& args) {
       std::cout << fmt::format("Site notifications: {} recipients\n",
                                notifier->recipients().size());
     }
+    if (cloud_link) {
+      const auto& c = agg.site().cloud;
+      std::cout << fmt::format("Site cloud link: {}:{} under {}\n", c.broker.host, c.broker.port,
+                               cloud_link->topic_prefix());
+    }
     std::cout << fmt::format("Aggregator API and web UI: http://{}:{}/", host, agg.port())
               << std::endl;
     wait_for_stop_signal();
     spdlog::info("stopping");  // logged: a stdout nobody reads must not hold the stop
     agg.stop();
+    if (cloud_link) cloud_link->stop();
   } catch (const std::exception& e) {
     std::cerr << "btms aggregator: " << e.what() << "\n";
     return 1;
@@ -111,6 +133,8 @@ void register_aggregator(CLI::App& app, Registry& registry) {
       "(docs/notifications.md)\n"
       "                                   # over every gateway's events; sources = [\"hall-a\",\n"
       "                                   # \"hall-b/string/3\"]\n"
+      "  [cloud]                          # optional: a gateway's [cloud] (docs/cloud.md), JSON\n"
+      "                                   # only; needs --data-dir; topics in docs/aggregator.md\n"
       "More in docs/aggregator.md and docs/scada-modbus.md. Try it: btms demo --gateways 3");
   cmd->add_option("--config", args->config, "Site file listing the gateways (TOML)")
       ->required()

@@ -45,6 +45,14 @@ CloudLink::CloudLink(CloudConfig config, const model::Site& site, CloudSources s
   if (wake_fd_ < 0) throw std::runtime_error("cloud link: eventfd failed");
 }
 
+CloudLink::CloudLink(CloudConfig config, std::shared_ptr<SiteFeed> site_feed,
+                     std::shared_ptr<const engine::AppendLog<model::Event>> events,
+                     std::string outbox_path, std::shared_ptr<const model::Clock> clock)
+    : CloudLink(std::move(config), model::Site{}, CloudSources{nullptr, std::move(events), nullptr},
+                std::move(outbox_path), std::move(clock)) {
+  site_feed_ = std::move(site_feed);
+}
+
 CloudLink::~CloudLink() {
   stop();
   if (wake_fd_ >= 0) close(wake_fd_);
@@ -57,6 +65,14 @@ void CloudLink::wake() {
 
 void CloudLink::start() {
   if (thread_.joinable()) return;
+  if (site_feed_) {
+    if (config_.format == PayloadFormat::sparkplug)
+      throw std::runtime_error("cloud link: a site sends JSON only (format = \"sparkplug\")");
+    if (config_.home_assistant)
+      throw std::runtime_error("cloud link: Home Assistant discovery is for a gateway, not a site");
+  } else if (!sources_.publication) {
+    throw std::runtime_error("cloud link: no step publication and no site feed");
+  }
   stopping_ = false;
   // Opened here so a bad path fails the start with its reason; the thread takes it over.
   auto outbox = std::make_shared<Outbox>(outbox_path_, config_.outbox);
@@ -226,8 +242,9 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
   MqttSession session(config_, status_topic, callbacks);
   session_ptr = &session;
 
-  // Wake-ups from the engine thread: they only signal.
-  auto step_subscription = sources_.publication->on_publish([this] { wake(); });
+  // Wake-ups from the engine thread (or the site feed's): they only signal.
+  auto step_subscription = site_feed_ ? site_feed_->subscribe([this] { wake(); })
+                                      : sources_.publication->on_publish([this] { wake(); });
   auto event_subscription = sources_.events->on_append([this] { wake(); });
   engine::LogCursor<model::Event> cursor(sources_.events, first_event);
   std::uint64_t last_step = 0;
@@ -294,7 +311,12 @@ void CloudLink::run_with(Outbox& outbox, std::uint64_t first_event) {
     }
     // Sparkplug carries values only: events and alarms stay with the JSON tree (docs/cloud.md).
     if (!sparkplug) messages = tree.on_events(batch.items);
-    if (const auto bundle = sources_.publication->latest(); bundle && bundle->step > last_step) {
+    if (site_feed_) {
+      auto site_messages = site_feed_->messages_due(now_ms, prefix_);
+      messages.insert(messages.end(), std::make_move_iterator(site_messages.begin()),
+                      std::make_move_iterator(site_messages.end()));
+    } else if (const auto bundle = sources_.publication->latest();
+               bundle && bundle->step > last_step) {
       last_step = bundle->step;
       auto step_messages = sparkplug ? sparkplug->on_step(*bundle) : tree.on_step(*bundle);
       if (sparkplug && sparkplug->take_layout_changed()) births_due = true;

@@ -21,6 +21,7 @@
 
 #include "cloud/cloud_config.hpp"
 #include "cloud/outbox.hpp"
+#include "cloud/site_feed.hpp"
 #include "engine/append_log.hpp"
 #include "engine/step_publication.hpp"
 #include "model/clock.hpp"
@@ -30,6 +31,7 @@
 namespace btms::cloud {
 
 struct CloudSources {
+  // The gateway's steps; null for a site's link (a SiteFeed gives the values instead).
   std::shared_ptr<const engine::StepPublication> publication;
   std::shared_ptr<const engine::AppendLog<model::Event>> events;
   // Where "broker unreachable" goes as a warning alarm (a SetSystemCondition, never waited
@@ -56,6 +58,12 @@ class CloudLink {
   // outbox_path: the SQLite file (created when absent), normally <data_dir>/cloud-outbox.db.
   CloudLink(CloudConfig config, const model::Site& site, CloudSources sources,
             std::string outbox_path, std::shared_ptr<const model::Clock> clock);
+  // A site's link (the aggregator): the feed's messages take the place of TelemetryTree::on_step,
+  // events come from `events`. JSON only: start() refuses Sparkplug and Home Assistant, which
+  // describe one gateway's strings and batteries.
+  CloudLink(CloudConfig config, std::shared_ptr<SiteFeed> site_feed,
+            std::shared_ptr<const engine::AppendLog<model::Event>> events, std::string outbox_path,
+            std::shared_ptr<const model::Clock> clock);
   ~CloudLink();
   CloudLink(const CloudLink&) = delete;
   CloudLink& operator=(const CloudLink&) = delete;
@@ -81,6 +89,7 @@ class CloudLink {
   CloudConfig config_;
   std::shared_ptr<const model::Site> site_;
   CloudSources sources_;
+  std::shared_ptr<SiteFeed> site_feed_;  // null: a gateway's link
   std::string outbox_path_;
   std::shared_ptr<const model::Clock> clock_;
   std::string prefix_;

@@ -254,6 +254,31 @@ sources = ["hall-a/string/3", "hall-a", "site"]
             (std::vector<std::string>{"hall-a/string/3", "hall-a", "site"}));
 }
 
+TEST(SiteFile, CloudIsReadAsAGatewaysSiteFileHasIt) {
+  const auto without = parse_site_file("[[gateway]]\nname = \"a\"\nurl = \"http://a:1\"\n", "");
+  EXPECT_FALSE(without.cloud.enabled);
+  const auto site = parse_site_file(
+      "[site]\nname = \"DC Frankfurt\"\n[[gateway]]\nname = \"a\"\nurl = \"http://a:1\"\n\n"
+      "[cloud]\nbroker = \"mqtt://10.0.0.9:1883\"\nsummary_interval_s = 5\n",
+      "");
+  ASSERT_TRUE(site.cloud.enabled);
+  EXPECT_EQ(site.cloud.broker.host, "10.0.0.9");
+  EXPECT_EQ(site.cloud.broker.port, 1883);
+  EXPECT_EQ(site.cloud.summary_interval_s, 5);
+  EXPECT_EQ(site.cloud.site_id, "dc-frankfurt");
+  EXPECT_EQ(site.cloud.gateway_id, "site");
+  try {
+    parse_site_file(
+        "[[gateway]]\nname = \"a\"\nurl = \"http://a:1\"\n\n[cloud]\nbroker = "
+        "\"mqtt://b:1883\"\nkeepalive_s = 1\n",
+        "site.toml");
+    ADD_FAILURE() << "accepted";
+  } catch (const SiteFileError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("site.toml:7: cloud.keepalive_s"), std::string::npos) << what;
+  }
+}
+
 TEST(SiteFile, RefusesABadNotifyTableWithLineAndReason) {
   try {
     parse_site_file(

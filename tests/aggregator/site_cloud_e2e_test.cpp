@@ -1,0 +1,125 @@
+// The site's cloud link end to end: a `btms demo` gateway, a `btms aggregator` whose site file
+// has a [cloud] table pointing at a real mosquitto on a free loopback port, and a real
+// subscriber: the gateway's status and string summaries arrive under the site's prefix, and
+// the gateway killed arrives as the site event gateway_offline on <prefix>/event.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "mqtt_test_broker.hpp"
+#include "process.hpp"
+
+namespace btms::aggregator {
+namespace {
+
+using e2e::ChildProcess;
+using e2e::TempFolder;
+using nlohmann::json;
+
+constexpr const char* kUrlPattern = R"(http://127\.0\.0\.1:(\d+)/)";
+const std::string kPrefix = "btms/test-dc/site";
+
+// The newest message on topic parsed, or null.
+json newest(const std::vector<cloud::test::ReceivedMessage>& messages, const std::string& topic) {
+  for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
+    if (it->topic == topic) return json::parse(it->payload, nullptr, false);
+  }
+  return json();
+}
+
+TEST(SiteCloudLink, GatewaySummariesAndTheSiteEventsReachTheBroker) {
+  TempFolder folder;
+  cloud::test::MosquittoBroker broker(folder.path(), {});
+  cloud::test::Subscriber sub(broker.port(), "btms/#");
+  ASSERT_TRUE(sub.wait_connected(std::chrono::seconds(5)));
+
+  const auto gw_dir = folder.path() + "/gw1";
+  ChildProcess add(
+      {BTMS_BINARY, "token", "add", "agg", "--role", "operator", "--data-dir", gw_dir});
+  const auto token = add.read_line(10'000);
+  ASSERT_EQ(token.rfind("btms_", 0), 0U) << token;
+  std::ofstream(folder.path() + "/gw1.token") << token << "\n";
+  auto gateway = std::make_unique<ChildProcess>(std::vector<std::string>{
+      BTMS_BINARY, "demo", "--port", "0", "--scada-port", "0", "--data-dir", gw_dir});
+  const int gw_port = e2e::wait_for_port(*gateway, kUrlPattern);
+  ASSERT_GT(gw_port, 0);
+  std::ofstream(folder.path() + "/site.toml")
+      << "[site]\nname = \"Test DC\"\n\n[[gateway]]\nname = \"gw1\"\nurl = \"http://127.0.0.1:"
+      << gw_port
+      << "\"\ntoken_file = \"gw1.token\"\n\n[cloud]\nbroker = \"mqtt://127.0.0.1:" << broker.port()
+      << "\"\nsummary_interval_s = 2\n";
+  std::filesystem::create_directories(folder.path() + "/agg");
+  ChildProcess aggregator({BTMS_BINARY, "aggregator", "--config", folder.path() + "/site.toml",
+                           "--port", "0", "--data-dir", folder.path() + "/agg"});
+  ASSERT_GT(e2e::wait_for_port(aggregator, kUrlPattern), 0);
+
+  const auto summary_topic = kPrefix + "/gateway/gw1/string/1/summary";
+  const auto status_topic = kPrefix + "/gateway/gw1/status";
+  ASSERT_TRUE(sub.wait_for(
+      [&](const std::vector<cloud::test::ReceivedMessage>& messages) {
+        const auto s = newest(messages, summary_topic);
+        const auto g = newest(messages, status_topic);
+        return s.is_object() && s["channels"].contains("voltage") &&
+               s["channels"]["voltage"]["quality"] == "ok" && g.is_object() &&
+               g["state"] == "online";
+      },
+      std::chrono::seconds(20)))
+      << sub.messages().size() << " messages";
+  auto messages = sub.messages();
+  const auto summary = newest(messages, summary_topic);
+  EXPECT_EQ(summary["gateway"], "gw1");
+  EXPECT_EQ(summary["fresh"], true);
+  EXPECT_TRUE(summary["channels"]["voltage"]["value"].is_number()) << summary.dump();
+  EXPECT_GT(summary["channels"]["voltage"]["time_ms"].get<std::int64_t>(), 0);
+  EXPECT_TRUE(summary.contains("mid"));  // through the outbox
+  const auto status = newest(messages, status_topic);
+  EXPECT_EQ(status["fresh"], true);
+  EXPECT_GT(status["string_count"].get<int>(), 0);
+  bool online_said = false;
+  for (const auto& m : messages)
+    online_said |= m.topic == kPrefix + "/status" && m.payload == "online";
+  EXPECT_TRUE(online_said);
+
+  // The gateway killed: the aggregator's own site event, then the gateway's status offline.
+  ::kill(gateway->pid(), SIGKILL);
+  EXPECT_TRUE(sub.wait_for(
+      [&](const std::vector<cloud::test::ReceivedMessage>& all) {
+        for (const auto& m : all) {
+          if (m.topic != kPrefix + "/event") continue;
+          const auto e = json::parse(m.payload, nullptr, false);
+          if (e.is_object() && e["rule"] == "gateway_offline" && e["kind"] == "alarm_raised" &&
+              e["source"].get<std::string>().starts_with("gw1"))
+            return true;
+        }
+        return false;
+      },
+      std::chrono::seconds(10)))
+      << "no gateway_offline event";
+  EXPECT_TRUE(sub.wait_for(
+      [&](const std::vector<cloud::test::ReceivedMessage>& all) {
+        const auto g = newest(all, status_topic);
+        const auto s = newest(all, summary_topic);
+        return g.is_object() && g["fresh"] == false && s.is_object() &&
+               s["channels"]["voltage"]["quality"] == "stale";
+      },
+      std::chrono::seconds(10)));
+
+  // A clean stop says "offline" (retained).
+  EXPECT_EQ(aggregator.interrupt_and_wait(10'000), 0);
+  EXPECT_TRUE(sub.wait_for(
+      [&](const std::vector<cloud::test::ReceivedMessage>& all) {
+        return !all.empty() && all.back().topic == kPrefix + "/status" &&
+               all.back().payload == "offline";
+      },
+      std::chrono::seconds(5)));
+}
+
+}  // namespace
+}  // namespace btms::aggregator
