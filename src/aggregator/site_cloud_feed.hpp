@@ -27,9 +27,11 @@ class Aggregator;
 
 class SiteCloudFeed : public cloud::SiteFeed {
  public:
-  // gateways: the gateways' data now (copies); subscribe: registers a wake-up called after any
-  // gateway's data changed.
-  using GatewaysFn = std::function<std::vector<GatewayData>()>;
+  // visit_gateways: calls its argument with each gateway's data in turn (under the link's lock:
+  // no copy; the feed is woken with every gateway message, so it reads only what is due);
+  // subscribe: registers a wake-up called after any gateway's data changed.
+  using GatewayVisitor = std::function<void(const GatewayData&)>;
+  using GatewaysFn = std::function<void(const GatewayVisitor&)>;
   using SubscribeFn = std::function<model::PublishListeners::Subscription(std::function<void()>)>;
   SiteCloudFeed(std::string site_name, int summary_interval_s, GatewaysFn gateways,
                 SubscribeFn subscribe);

@@ -227,36 +227,40 @@ json site_alarms_json(const std::vector<GatewayData>& gateways, std::int64_t now
               {"alarms", std::move(alarms)}};
 }
 
+json gateway_summary_json(const GatewayData& g, std::int64_t now_ms) {
+  const auto counts = topology_counts(g);
+  int alarms = 0, unacknowledged = 0;
+  for (const auto& a : alarm_list(g)) {
+    ++alarms;
+    if (!a.value("acknowledged", false)) ++unacknowledged;
+  }
+  const bool fresh = is_fresh(g, now_ms);
+  return json{{"name", g.name},
+              {"state", to_string(g.state)},
+              {"fresh", fresh},
+              {"worst_state", worst_state(g, now_ms)},
+              {"data_age_ms", g.last_data_ms == 0 ? json(nullptr) : json(now_ms - g.last_data_ms)},
+              {"ups_count", counts.upses},
+              {"string_count", counts.strings},
+              {"battery_count", counts.batteries},
+              {"alarm_count", alarms},
+              {"unacknowledged", unacknowledged},
+              {"strings", string_extremes_json(g, fresh)}};
+}
+
 json site_summary_json(std::string_view site_name, const std::vector<GatewayData>& gateways,
                        std::int64_t now_ms) {
   json list = json::array();
   int online = 0, upses = 0, strings = 0, batteries = 0, alarms = 0, unacknowledged = 0;
   for (const auto& g : gateways) {
-    const auto counts = topology_counts(g);
-    int g_alarms = 0, g_unack = 0;
-    for (const auto& a : alarm_list(g)) {
-      ++g_alarms;
-      if (!a.value("acknowledged", false)) ++g_unack;
-    }
-    const bool fresh = is_fresh(g, now_ms);
-    if (fresh) ++online;
-    upses += counts.upses;
-    strings += counts.strings;
-    batteries += counts.batteries;
-    alarms += g_alarms;
-    unacknowledged += g_unack;
-    list.push_back(
-        json{{"name", g.name},
-             {"state", to_string(g.state)},
-             {"fresh", fresh},
-             {"worst_state", worst_state(g, now_ms)},
-             {"data_age_ms", g.last_data_ms == 0 ? json(nullptr) : json(now_ms - g.last_data_ms)},
-             {"ups_count", counts.upses},
-             {"string_count", counts.strings},
-             {"battery_count", counts.batteries},
-             {"alarm_count", g_alarms},
-             {"unacknowledged", g_unack},
-             {"strings", string_extremes_json(g, fresh)}});
+    auto entry = gateway_summary_json(g, now_ms);
+    if (entry["fresh"].get<bool>()) ++online;
+    upses += entry["ups_count"].get<int>();
+    strings += entry["string_count"].get<int>();
+    batteries += entry["battery_count"].get<int>();
+    alarms += entry["alarm_count"].get<int>();
+    unacknowledged += entry["unacknowledged"].get<int>();
+    list.push_back(std::move(entry));
   }
   return json{{"site", site_name},
               {"time_ms", now_ms},

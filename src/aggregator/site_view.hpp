@@ -34,6 +34,10 @@ nlohmann::json site_topology_json(std::string_view site_name,
 nlohmann::json site_live_json(const std::vector<GatewayData>& gateways, std::string_view prefix,
                               std::int64_t now_ms);
 nlohmann::json site_alarms_json(const std::vector<GatewayData>& gateways, std::int64_t now_ms);
+// One gateway's entry of the site summary (below): state, worst state, data age, counts, its
+// strings' extremes.
+nlohmann::json gateway_summary_json(const GatewayData& gateway, std::int64_t now_ms);
+
 // Per gateway counts, its strings' extremes (lowest / highest battery voltage and hottest
 // battery, with the battery's position) and the site's totals (sums over the gateways).
 nlohmann::json site_summary_json(std::string_view site_name,

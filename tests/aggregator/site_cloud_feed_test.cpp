@@ -46,7 +46,10 @@ std::map<std::string, cloud::OutgoingMessage> by_topic(
 
 class SiteCloudFeedTest : public ::testing::Test {
  protected:
-  SiteCloudFeed feed{"DC 1", kInterval_s, [this] { return gateways; },
+  SiteCloudFeed feed{"DC 1", kInterval_s,
+                     [this](const SiteCloudFeed::GatewayVisitor& visit) {
+                       for (const auto& g : gateways) visit(g);
+                     },
                      [](std::function<void()>) { return model::PublishListeners::Subscription{}; }};
   std::vector<GatewayData> gateways{gateway("gw1"), gateway("gw2")};
 };
