@@ -41,6 +41,8 @@ model::PublishListeners::Subscription SiteCloudFeed::subscribe(std::function<voi
 std::vector<cloud::OutgoingMessage> SiteCloudFeed::messages_due(std::int64_t now_ms,
                                                                 const std::string& prefix) {
   std::vector<cloud::OutgoingMessage> out;
+  if (scanned_ms_ != 0 && now_ms - scanned_ms_ < kSiteFeedScan_ms) return out;
+  scanned_ms_ = now_ms;
   gateways_([&](const GatewayData& g) {
     // What decides whether anything is due, first: cheap, and most wake-ups end here.
     const std::string state(to_string(g.state));

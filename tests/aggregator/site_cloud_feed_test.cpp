@@ -105,6 +105,16 @@ TEST_F(SiteCloudFeedTest, AChangeOfWorstStateGoesOutAtOnceElseTheInterval) {
   EXPECT_TRUE(m.contains(kPrefix + "/gateway/gw1/status"));
 }
 
+TEST_F(SiteCloudFeedTest, TheGatewaysAreLookedAtAtMostEveryScanInterval) {
+  ASSERT_FALSE(feed.messages_due(kNow, kPrefix).empty());
+  gateways[0].alarms = json{
+      {"count", 1}, {"alarms", json::array({json{{"key", "string/1:x"}, {"severity", "trip"}}})}};
+  EXPECT_TRUE(feed.messages_due(kNow + kSiteFeedScan_ms - 1, kPrefix).empty());
+  const auto m = by_topic(feed.messages_due(kNow + kSiteFeedScan_ms, kPrefix));
+  ASSERT_TRUE(m.contains(kPrefix + "/gateway/gw1/status"));
+  EXPECT_EQ(json::parse(m.at(kPrefix + "/gateway/gw1/status").payload)["worst_state"], "trip");
+}
+
 TEST_F(SiteCloudFeedTest, AGatewayNotFreshIsSentAtOnceWithItsValuesStale) {
   ASSERT_FALSE(feed.messages_due(kNow, kPrefix).empty());
   gateways[1].state = LinkState::offline;
