@@ -47,21 +47,28 @@ void SiteEventLog::add_events_missed(std::string_view gateway, std::uint64_t cou
       gateway, count, total);
 }
 
+void SiteEventLog::append_offline_alarm(std::string_view gateway, std::int64_t now_ms, bool offline,
+                                        std::string text) {
+  model::Event event;
+  event.time_ms = now_ms;
+  event.kind = offline ? model::EventKind::alarm_raised : model::EventKind::alarm_cleared;
+  // A clear is info, as the gateway's engine writes one (engine/alarm_board.cpp).
+  event.severity = offline ? model::Severity::alarm : model::Severity::info;
+  event.source = std::string(gateway);
+  event.rule = std::string(kGatewayOfflineRule);
+  event.text = std::move(text);
+  append(std::move(event));
+}
+
 void SiteEventLog::gateway_offline(std::string_view gateway, std::int64_t now_ms,
                                    std::string_view detail) {
   std::lock_guard lock(mutex_);
   auto [it, inserted] = offline_.try_emplace(std::string(gateway), false);
   if (it->second) return;
   it->second = true;
-  model::Event event;
-  event.time_ms = now_ms;
-  event.kind = model::EventKind::alarm_raised;
-  event.severity = model::Severity::alarm;
-  event.source = std::string(gateway);
-  event.rule = std::string(kGatewayOfflineRule);
-  event.text = detail.empty() ? fmt::format("Gateway {} offline", gateway)
-                              : fmt::format("Gateway {} offline: {}", gateway, detail);
-  append(std::move(event));
+  append_offline_alarm(gateway, now_ms, true,
+                       detail.empty() ? fmt::format("Gateway {} offline", gateway)
+                                      : fmt::format("Gateway {} offline: {}", gateway, detail));
 }
 
 void SiteEventLog::gateway_online(std::string_view gateway, std::int64_t now_ms) {
@@ -69,15 +76,7 @@ void SiteEventLog::gateway_online(std::string_view gateway, std::int64_t now_ms)
   const auto it = offline_.find(gateway);
   if (it == offline_.end() || !it->second) return;
   it->second = false;
-  model::Event event;
-  event.time_ms = now_ms;
-  event.kind = model::EventKind::alarm_cleared;
-  // As the gateway's engine writes a clear (engine/alarm_board.cpp): info.
-  event.severity = model::Severity::info;
-  event.source = std::string(gateway);
-  event.rule = std::string(kGatewayOfflineRule);
-  event.text = fmt::format("Gateway {} back online", gateway);
-  append(std::move(event));
+  append_offline_alarm(gateway, now_ms, false, fmt::format("Gateway {} back online", gateway));
 }
 
 std::uint64_t SiteEventLog::events_missed(std::string_view gateway) const {

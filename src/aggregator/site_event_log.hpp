@@ -50,6 +50,9 @@ class SiteEventLog {
 
  private:
   void append(model::Event event);  // under mutex_: ids in log order
+  // Raises (offline) or clears the gateway's offline alarm, under mutex_.
+  void append_offline_alarm(std::string_view gateway, std::int64_t now_ms, bool offline,
+                            std::string text);
 
   std::shared_ptr<engine::AppendLog<model::Event>> log_;
   mutable std::mutex mutex_;

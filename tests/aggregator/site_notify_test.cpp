@@ -5,9 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include <condition_variable>
-#include <mutex>
-
+#include "recording_sender.hpp"
 #include "web/history_handlers.hpp"
 
 namespace btms::aggregator {
@@ -15,32 +13,8 @@ namespace {
 
 using nlohmann::json;
 
-struct Recorded {
-  std::mutex mutex;
-  std::condition_variable changed;
-  std::vector<notify::Notification> sent;
-
-  bool wait_for(std::size_t count) {
-    std::unique_lock lock(mutex);
-    return changed.wait_for(lock, std::chrono::seconds(20), [&] { return sent.size() >= count; });
-  }
-};
-
-class RecordingSender final : public notify::Sender {
- public:
-  explicit RecordingSender(std::shared_ptr<Recorded> into) : into_(std::move(into)) {}
-  notify::SendOutcome send(const notify::Notification& n, const notify::Recipient&) override {
-    {
-      std::lock_guard lock(into_->mutex);
-      into_->sent.push_back(n);
-    }
-    into_->changed.notify_all();
-    return {true, false, "recorded"};
-  }
-
- private:
-  std::shared_ptr<Recorded> into_;
-};
+using notify::test_support::Recorded;
+using notify::test_support::RecordingSender;
 
 const json kTopology = json::parse(R"({
   "upses": [{"id": 1, "name": "UPS North", "strings": [1, 2]}],

@@ -5,38 +5,13 @@
 
 #include <gtest/gtest.h>
 
-#include <condition_variable>
-#include <mutex>
+#include "recording_sender.hpp"
 
 namespace btms::notify {
 namespace {
 
-struct Recorded {
-  std::mutex mutex;
-  std::condition_variable changed;
-  std::vector<Notification> sent;
-
-  bool wait_for(std::size_t count) {
-    std::unique_lock lock(mutex);
-    return changed.wait_for(lock, std::chrono::seconds(20), [&] { return sent.size() >= count; });
-  }
-};
-
-class RecordingSender final : public Sender {
- public:
-  explicit RecordingSender(std::shared_ptr<Recorded> into) : into_(std::move(into)) {}
-  SendOutcome send(const Notification& n, const Recipient&) override {
-    {
-      std::lock_guard lock(into_->mutex);
-      into_->sent.push_back(n);
-    }
-    into_->changed.notify_all();
-    return {true, false, "recorded"};
-  }
-
- private:
-  std::shared_ptr<Recorded> into_;
-};
+using test_support::Recorded;
+using test_support::RecordingSender;
 
 NotifySettings settings() {
   NotifySettings s;
