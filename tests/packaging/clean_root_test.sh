@@ -96,7 +96,12 @@ if [ ! -f "$base" ]; then
   t=$SECONDS
   debootstrap --variant=minbase --arch="$arch" bookworm "$root" "$mirror" >"$cache/debootstrap.log" 2>&1 ||
     fail "debootstrap failed, see $cache/debootstrap.log"
-  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*_Packages
+  rm -rf "$root"/var/cache/apt/archives/*.deb
+  # The package lists go into the tarball too: a rerun's apt-get update fetches what changed.
+  echo "deb $mirror bookworm main" >"$root/etc/apt/sources.list"
+  cp /etc/resolv.conf "$root/etc/resolv.conf"
+  chroot "$root" apt-get -q -o APT::Sandbox::User=root update >>"$cache/debootstrap.log" 2>&1 ||
+    fail "apt-get update in the new root failed, see $cache/debootstrap.log"
   tar -C "$root" -czf "$base.tmp" . && mv "$base.tmp" "$base"
   find "$cache" -maxdepth 1 -name 'bookworm-minbase-*.tar.gz' ! -path "$base" -delete
   log "debootstrap: $((SECONDS - t)) s, cached as $base"
@@ -119,6 +124,7 @@ in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LA
 apt_install_deb() {
   cp "$1" "$root/tmp/"
   in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    -o APT::Sandbox::User=root \
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
     "/tmp/$(basename "$1")" >"$work/apt.log" 2>&1 || {
     tail -40 "$work/apt.log" >&2
@@ -130,7 +136,10 @@ apt_install_deb() {
 installed_version() { in_root dpkg-query -W -f="\${Version}" btms; }
 
 t=$SECONDS
-in_root apt-get update -q >/dev/null || fail "apt-get update in the root failed (mirror $mirror)"
+# apt downloads as root (APT::Sandbox::User): the archive cache is a bind mount of a host folder
+# that _apt of the root cannot write.
+in_root apt-get -q -o APT::Sandbox::User=root update >/dev/null ||
+  fail "apt-get update in the root failed (mirror $mirror)"
 apt_install_deb "$previous"
 log "previous package installed in $((SECONDS - t)) s ($(installed_version))"
 in_root getent passwd btms >/dev/null || fail "no btms user after installation"
