@@ -46,7 +46,12 @@ cp "$previous" "$repo/"
 
 args=(--distribution=bookworm --mirror="$(debian_mirror)"
   --bindmount="$repo" --extra-repo="deb [trusted=yes] file://$repo ./"
-  --log-file="$log")
+  --log-file="$log"
+  # systemd comes in as the provider of systemd-sysusers (the btms user); its postinst runs
+  # systemd-tmpfiles, whose folders below stay when piuparts purges systemd again. None of them
+  # is btms's: btms's own leftovers are still found.
+  --ignore-regexp='^/root/\.ssh/$' --ignore-regexp='^/var/(cache|lib|log)/private/$'
+  --ignore-regexp='^/var/lib/systemd/(coredump|pstore)/$')
 if [ -f "$basetgz" ]; then
   args+=(--basetgz="$basetgz")
 else
@@ -56,6 +61,7 @@ else
 fi
 
 echo "piuparts_test: piuparts ${args[*]} $current (upgrade from $(dpkg-deb -f "$previous" Version))"
+rm -f "$log" # piuparts appends to its log: a PASS of an earlier run must not count
 rc=0
 piuparts "${args[@]}" "$current" >/dev/null 2>&1 || rc=$?
 # The verdict and the steps that show the upgrade was tested.
