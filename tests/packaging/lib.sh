@@ -78,7 +78,8 @@ previous_deb() (
   if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
     # Built at this tree's path, seen through a bind mount in a mount namespace of its own
     # (nothing outside sees it): the compiler's -ffile-prefix-map then names the same folder
-    # as in this tree's package build, and ccache finds every file the two commits share.
+    # as in this tree's package build, so ccache can reuse its objects. Measured for the schema
+    # 2 commit: only ~30 of ~170 compiles hit (headers both include differ); 36 min, not 50.
     top=$PWD
     # shellcheck disable=SC2016  # $1 and $2 are the inner shell's arguments
     unshare --mount --propagation private -- sh -c \
