@@ -21,6 +21,8 @@ packages=(
 # Browser tests drive Debian's Chromium through playwright-core (never a downloaded browser);
 # poppler-utils reads back the PDF reports they print.
 if [ "${1:-}" = "--with-tests" ]; then packages+=(chromium fonts-dejavu-core fonts-liberation postgresql poppler-utils); fi
+# The packaging tests install the .deb into clean Debian 12 chroots (tests/packaging).
+if [ "${1:-}" = "--with-tests" ]; then packages+=(debootstrap piuparts dpkg-dev jq); fi
 # Node.js: Debian 12's own nodejs + npm (18.19) is enough to build the UI; a machine that already
 # has a newer Node.js with its npm keeps it (installing Debian's npm over it would conflict).
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
