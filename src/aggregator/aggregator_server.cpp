@@ -235,6 +235,10 @@ struct AggregatorServer::Impl {
     });
   }
 
+  // A gateway's judgement of every battery reads weeks of history: given more time than a
+  // plain forward (the link's request time, 3 s).
+  static constexpr std::chrono::milliseconds kAttentionRequest{20'000};
+
   net::awaitable<web::Response> send_to_gateway(const Forward& f) {
     const auto* link = agg.link(f.gateway);
     if (link == nullptr) co_return web::json_error(404, "no such gateway: " + f.gateway);
@@ -248,7 +252,8 @@ struct AggregatorServer::Impl {
       answer = co_await gateway_api::http_request(
           link->address(), link->entry().token,
           f.method == "POST" ? http::verb::post : http::verb::get, f.target, f.body, kUserAgent,
-          agg.options().link_timings.request);
+          f.target.starts_with("/api/v1/attention") ? kAttentionRequest
+                                                    : agg.options().link_timings.request);
     } catch (const std::exception& e) {
       co_return web::json_error(502, fmt::format("gateway {}: {}", f.gateway, e.what()));
     }
