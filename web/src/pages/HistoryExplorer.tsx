@@ -6,6 +6,7 @@ import { pointsForWidth } from '../lib/ranges';
 import { unitGroups } from '../lib/axes';
 import { HistoryPlot, useHistory } from './Plot';
 import { RangePicker, useRangeState } from './RangePicker';
+import { matchChannels } from '../lib/channel_search';
 
 const MAX_CHANNELS = 32; // the API's limit per request
 
@@ -17,9 +18,7 @@ export function HistoryExplorer(props: { store: LiveStore; initial: string[]; no
   const [band, setBand] = useState(true);
   const points = pointsForWidth(Math.min(1200, innerWidth));
   const loaded = useHistory(selected, range, points);
-  const words = search.trim().toLowerCase().split(/\s+/).filter(Boolean);
-  const all = props.store.names();
-  const matches = words.length === 0 ? [] : all.filter((n) => words.every((w) => n.includes(w))).slice(0, 60);
+  const matches = matchChannels(props.store.names(), search);
   const toggle = (name: string) =>
     setSelected(selected.includes(name) ? selected.filter((x) => x !== name) : selected.length < MAX_CHANNELS ? [...selected, name] : selected);
   const groups = unitGroups(selected.map((c) => props.store.unitOf(c)));
@@ -37,7 +36,7 @@ export function HistoryExplorer(props: { store: LiveStore; initial: string[]; no
               onInput={(e) => setSearch((e.target as HTMLInputElement).value)}
             />
           </label>
-          <small class="muted"> {all.length} live channels; type words to find them</small>
+          <small class="muted"> {props.store.names().length} live channels; type words to find them</small>
           <ul class="channel-list" data-testid="channel-matches">
             {matches.map((n) => (
               <li>
