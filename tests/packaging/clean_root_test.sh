@@ -37,16 +37,7 @@ for tool in sqlite3 curl jq ss; do
 done
 
 started=$SECONDS
-if [ $# -eq 2 ]; then
-  previous=$(realpath "$1")
-  current=$(realpath "$2")
-elif [ $# -eq 0 ]; then
-  current=$(current_deb)
-  previous=$(previous_deb)
-else
-  echo "usage: $0 [PREVIOUS_DEB CURRENT_DEB]" >&2
-  exit 2
-fi
+choose_packages "$@"
 for deb in "$previous" "$current"; do [ -f "$deb" ] || fail "no such package: $deb"; done
 dpkg --compare-versions "$(dpkg-deb -f "$current" Version)" gt "$(dpkg-deb -f "$previous" Version)" ||
   fail "$current is not newer than $previous"

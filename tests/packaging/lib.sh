@@ -91,3 +91,19 @@ previous_deb() (
   mv "$wt"/build/btms_*.deb "$cache/"
   find "$cache" -maxdepth 1 -name 'btms_*.deb' | head -1
 )
+
+# The two packages a test compares: PREVIOUS_DEB CURRENT_DEB as given, or (no arguments) this
+# tree's package and the previous schema's, built when missing. Sets $previous and $current.
+# shellcheck disable=SC2034  # set for the test that sources this file
+choose_packages() {
+  if [ $# -eq 2 ]; then
+    previous=$(realpath "$1")
+    current=$(realpath "$2")
+  elif [ $# -eq 0 ]; then
+    current=$(current_deb)
+    previous=$(previous_deb)
+  else
+    echo "usage: $0 [PREVIOUS_DEB CURRENT_DEB]" >&2
+    exit 2
+  fi
+}

@@ -21,16 +21,7 @@ command -v piuparts >/dev/null || skip "piuparts missing (bash scripts/install.s
 command -v dpkg-scanpackages >/dev/null || skip "dpkg-scanpackages missing (dpkg-dev)"
 
 started=$SECONDS
-if [ $# -eq 2 ]; then
-  previous=$(realpath "$1")
-  current=$(realpath "$2")
-elif [ $# -eq 0 ]; then
-  current=$(current_deb)
-  previous=$(previous_deb)
-else
-  echo "usage: $0 [PREVIOUS_DEB CURRENT_DEB]" >&2
-  exit 2
-fi
+choose_packages "$@"
 
 cache="$PWD/build/packaging-cache"
 mkdir -p "$cache"
