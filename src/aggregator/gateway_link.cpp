@@ -176,19 +176,18 @@ void GatewayLink::run() {
     });
     loop->io.run();
 
+    const std::string detail = failure.empty() ? "connection closed" : failure;
     bool offline = false;
     bool stopping = false;
     update([&](GatewayData& d) {
       d.state = d.last_data_ms != 0 ? LinkState::offline : LinkState::connecting;
-      d.detail = failure.empty() ? "connection closed" : failure;
+      d.detail = detail;
       offline = d.state == LinkState::offline;
       stopping = stopping_;
     });
     // The aggregator stopping its links is not the gateway going offline.
-    if (events_ && offline && !stopping) {
-      events_->gateway_offline(entry_.name, clock_->now_ms(),
-                               failure.empty() ? "connection closed" : failure);
-    }
+    if (events_ && offline && !stopping)
+      events_->gateway_offline(entry_.name, clock_->now_ms(), detail);
     std::unique_lock lock(mutex_);
     loop_.reset();
     if (stop_cv_.wait_for(lock, retry, [this] { return stopping_; })) return;

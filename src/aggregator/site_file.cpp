@@ -281,8 +281,7 @@ SiteFile parse_site_file(std::string_view text, const std::string& origin) {
   site.cloud.gateway_id = "site";
   std::string cloud_errors;
   for (const auto& p : cloud::read_cloud_table(text, site.site_name, site.cloud)) {
-    cloud_errors += fmt::format("{}{}:{}: {}{}{}", cloud_errors.empty() ? "" : "\n", origin, p.line,
-                                p.key, p.key.empty() ? "" : ": ", p.reason);
+    cloud_errors += (cloud_errors.empty() ? "" : "\n") + cloud::describe(p, origin);
   }
   if (!cloud_errors.empty()) throw SiteFileError(cloud_errors);
   // Ports are checked once everything is read: [scada] may come before or after the gateways.

@@ -279,6 +279,11 @@ std::optional<PayloadFormat> parse_payload_format(std::string_view text) {
   return std::nullopt;
 }
 
+std::string describe(const CloudConfigProblem& problem, std::string_view file) {
+  return fmt::format("{}:{}: {}{}{}", file, problem.line, problem.key,
+                     problem.key.empty() ? "" : ": ", problem.reason);
+}
+
 std::optional<CloudConfig> load_cloud_config(const std::string& site_file,
                                              std::string_view site_name,
                                              const std::string& mqtt_url,
@@ -298,8 +303,7 @@ std::optional<CloudConfig> load_cloud_config(const std::string& site_file,
     for (const auto& p : read_cloud_table(text.str(), site_name, config)) {
       ok = false;
       if (errors) {
-        errors->push_back(fmt::format("{}:{}: {}{}{}", site_file, p.line, p.key,
-                                      p.key.empty() ? "" : ": ", p.reason));
+        errors->push_back(describe(p, site_file));
       }
     }
   }

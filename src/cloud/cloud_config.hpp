@@ -97,6 +97,9 @@ struct CloudConfigProblem {
   std::string reason;
 };
 
+// "file:line: cloud.key: reason", as every command reports a problem of a site file.
+std::string describe(const CloudConfigProblem& problem, std::string_view file);
+
 // Reads the [cloud] table of a site file (TOML). An absent table leaves `config` as it is
 // (disabled). site_name gives the default site_id.
 std::vector<CloudConfigProblem> read_cloud_table(std::string_view toml_text,
