@@ -98,8 +98,10 @@ json gateway_entry(const json& topology, const std::string& name) {
 
 class ThreeGateways : public ::testing::Test {
  protected:
-  // Gateway 2 opens the battery-room door (a digital input alarm) at this plant time.
-  int door_open_s = 12;
+  // Gateway 2 opens the battery-room door (a digital input alarm) at this plant time: late
+  // enough that the three gateways and the aggregator are up and the test watches before it
+  // opens, also on a loaded machine (sanitizer builds, parallel tests).
+  int door_open_s = 30;
 
   void SetUp() override {
     std::ofstream(folder.path() + "/door.toml")
@@ -182,77 +184,6 @@ TEST_F(ThreeGateways, SiteTotalsAlarmsAcknowledgementsAndAGatewayLostAndBack) {
   ASSERT_TRUE(wait_until([&] { return all_online(); }, std::chrono::seconds(15)))
       << e2e::http_get(agg_port, "/api/v1/topology").body;
 
-  // Site totals equal the sums of the gateways' own answers.
-  int strings = 0, batteries = 0, upses = 0;
-  for (int g = 1; g <= 3; ++g) {
-    const auto t = get_json(ports[g], "/api/v1/topology");
-    ASSERT_TRUE(t.is_object());
-    upses += static_cast<int>(t["upses"].size());
-    strings += static_cast<int>(t["strings"].size());
-    for (const auto& s : t["strings"]) batteries += s["batteries"].get<int>();
-  }
-  const auto site = get_json(agg_port, "/api/v1/site");
-  ASSERT_TRUE(site.is_object() && site.contains("totals")) << site.dump().substr(0, 400);
-  EXPECT_EQ(site["totals"]["ups_count"], upses);
-  EXPECT_EQ(site["totals"]["string_count"], strings);
-  EXPECT_EQ(site["totals"]["battery_count"], batteries);
-  EXPECT_EQ(site["totals"]["online"], 3);
-  // String summaries are held for every string of every gateway, under the gateway's prefix
-  // (a link is online once connected; the stream's first values follow moments later).
-  json live;
-  EXPECT_TRUE(wait_until(
-      [&] {
-        live = get_json(agg_port, "/api/v1/live?prefix=gw1/string/");
-        return live.is_object() && live["channels"].contains("gw1/string/1/voltage");
-      },
-      std::chrono::seconds(3)))
-      << live.dump().substr(0, 400);
-  // Per-battery values are fetched from the owning gateway on demand.
-  const auto battery = get_json(agg_port, "/api/v1/live?prefix=gw2/battery/1/3/");
-  ASSERT_TRUE(battery.is_object());
-  EXPECT_TRUE(battery["channels"].contains("gw2/battery/1/3/voltage"))
-      << battery.dump().substr(0, 400);
-  // History is answered by the owning gateway.
-  const auto history =
-      e2e::http_get(agg_port, "/api/v1/gateways/gw1/history?channel=string/1/voltage&points=10");
-  EXPECT_EQ(history.status, 200) << history.body;
-  EXPECT_NE(history.body.find("\"series\""), std::string::npos);
-  // Each string's lowest and highest battery come with the summaries (the gateways' string
-  // channels), no battery values fetched.
-  json extremes;
-  EXPECT_TRUE(wait_until(
-      [&] {
-        extremes = get_json(agg_port, "/api/v1/site");
-        if (!extremes.is_object()) return false;
-        for (const auto& g : extremes["gateways"]) {
-          for (const auto& s : g["strings"]) {
-            if (s["quality"] != "ok" || !s["lowest_voltage_V"].is_object()) return false;
-          }
-        }
-        return true;
-      },
-      std::chrono::seconds(5)))
-      << extremes.dump().substr(0, 600);
-  int strings_with_extremes = 0;
-  for (const auto& g : extremes["gateways"]) {
-    for (const auto& s : g["strings"]) {
-      ++strings_with_extremes;
-      EXPECT_LE(s["lowest_voltage_V"]["value"].get<double>(),
-                s["highest_voltage_V"]["value"].get<double>());
-      EXPECT_GE(s["lowest_voltage_V"]["battery"].get<int>(), 1);
-    }
-  }
-  EXPECT_EQ(strings_with_extremes, strings);
-  // Batteries needing attention across the site: every gateway asked, every battery judged.
-  const auto attention = get_json(agg_port, "/api/v1/attention");
-  ASSERT_TRUE(attention.is_object()) << attention.dump().substr(0, 400);
-  ASSERT_EQ(attention["gateways"].size(), 3U);
-  int judged = 0;
-  for (const auto& g : attention["gateways"]) EXPECT_EQ(g["ok"], true) << g.dump();
-  for (const auto& [level, n] : attention["counts"].items()) judged += n.get<int>();
-  EXPECT_EQ(judged, batteries);
-  EXPECT_EQ(e2e::http_get(agg_port, "/api/v1/attention?string=1").status, 400);
-
   // The door alarm on gateway 2: seen at the aggregator within 2 s of the gateway's own API.
   const auto keys_of = [](const json& alarms, const std::string& prefix) {
     std::set<std::string> keys;
@@ -262,6 +193,10 @@ TEST_F(ThreeGateways, SiteTotalsAlarmsAcknowledgementsAndAGatewayLostAndBack) {
     return keys;
   };
   const auto before = keys_of(get_json(ports[2], "/api/v1/alarms"), "gw2/");
+  for (const auto& k : before) {
+    ASSERT_EQ(k.find("mc/input/5"), std::string::npos)
+        << "the door opened before the test watched: start-up took over " << door_open_s << " s";
+  }
   std::string door_key;
   Clock::time_point at_gateway{}, at_aggregator{};
   std::int64_t raised_ms = 0, listed_ms = 0;
@@ -333,6 +268,77 @@ TEST_F(ThreeGateways, SiteTotalsAlarmsAcknowledgementsAndAGatewayLostAndBack) {
         return false;
       },
       std::chrono::seconds(2)));
+
+  // Site totals equal the sums of the gateways' own answers.
+  int strings = 0, batteries = 0, upses = 0;
+  for (int g = 1; g <= 3; ++g) {
+    const auto t = get_json(ports[g], "/api/v1/topology");
+    ASSERT_TRUE(t.is_object());
+    upses += static_cast<int>(t["upses"].size());
+    strings += static_cast<int>(t["strings"].size());
+    for (const auto& s : t["strings"]) batteries += s["batteries"].get<int>();
+  }
+  const auto site = get_json(agg_port, "/api/v1/site");
+  ASSERT_TRUE(site.is_object() && site.contains("totals")) << site.dump().substr(0, 400);
+  EXPECT_EQ(site["totals"]["ups_count"], upses);
+  EXPECT_EQ(site["totals"]["string_count"], strings);
+  EXPECT_EQ(site["totals"]["battery_count"], batteries);
+  EXPECT_EQ(site["totals"]["online"], 3);
+  // String summaries are held for every string of every gateway, under the gateway's prefix
+  // (a link is online once connected; the stream's first values follow moments later).
+  json live;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        live = get_json(agg_port, "/api/v1/live?prefix=gw1/string/");
+        return live.is_object() && live["channels"].contains("gw1/string/1/voltage");
+      },
+      std::chrono::seconds(3)))
+      << live.dump().substr(0, 400);
+  // Per-battery values are fetched from the owning gateway on demand.
+  const auto battery = get_json(agg_port, "/api/v1/live?prefix=gw2/battery/1/3/");
+  ASSERT_TRUE(battery.is_object());
+  EXPECT_TRUE(battery["channels"].contains("gw2/battery/1/3/voltage"))
+      << battery.dump().substr(0, 400);
+  // History is answered by the owning gateway.
+  const auto history =
+      e2e::http_get(agg_port, "/api/v1/gateways/gw1/history?channel=string/1/voltage&points=10");
+  EXPECT_EQ(history.status, 200) << history.body;
+  EXPECT_NE(history.body.find("\"series\""), std::string::npos);
+  // Each string's lowest and highest battery come with the summaries (the gateways' string
+  // channels), no battery values fetched.
+  json extremes;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        extremes = get_json(agg_port, "/api/v1/site");
+        if (!extremes.is_object()) return false;
+        for (const auto& g : extremes["gateways"]) {
+          for (const auto& s : g["strings"]) {
+            if (s["quality"] != "ok" || !s["lowest_voltage_V"].is_object()) return false;
+          }
+        }
+        return true;
+      },
+      std::chrono::seconds(5)))
+      << extremes.dump().substr(0, 600);
+  int strings_with_extremes = 0;
+  for (const auto& g : extremes["gateways"]) {
+    for (const auto& s : g["strings"]) {
+      ++strings_with_extremes;
+      EXPECT_LE(s["lowest_voltage_V"]["value"].get<double>(),
+                s["highest_voltage_V"]["value"].get<double>());
+      EXPECT_GE(s["lowest_voltage_V"]["battery"].get<int>(), 1);
+    }
+  }
+  EXPECT_EQ(strings_with_extremes, strings);
+  // Batteries needing attention across the site: every gateway asked, every battery judged.
+  const auto attention = get_json(agg_port, "/api/v1/attention");
+  ASSERT_TRUE(attention.is_object()) << attention.dump().substr(0, 400);
+  ASSERT_EQ(attention["gateways"].size(), 3U);
+  int judged = 0;
+  for (const auto& g : attention["gateways"]) EXPECT_EQ(g["ok"], true) << g.dump();
+  for (const auto& [level, n] : attention["counts"].items()) judged += n.get<int>();
+  EXPECT_EQ(judged, batteries);
+  EXPECT_EQ(e2e::http_get(agg_port, "/api/v1/attention?string=1").status, 400);
 
   // Gateway 1 hung (SIGSTOP: its connections stay open but nothing answers, not even the
   // stream's pings): not fresh and its strings stale within 5 s; fresh again once it resumes.
@@ -407,10 +413,6 @@ class ThreeGatewaysNotifying : public ThreeGateways {
         "0"});
     const int hook_port = e2e::wait_for_port(*hook, kUrlPattern);
     ASSERT_GT(hook_port, 0);
-    // The site hears of an event only once its link to the gateway is up (events made before
-    // are not caught up): the door opens well after the links come up, also on a loaded
-    // machine (sanitizer builds, parallel tests).
-    door_open_s = 30;
     site_extra =
         "[notify]\nbase_url = \"http://site.test\"\ngroup_wait_s = 1\ngroup_interval_s = 1\n"
         "[[notify.recipient]]\nname = \"ops\"\nchannel = \"webhook\"\nurl = "
