@@ -1,5 +1,6 @@
 #include "aggregator/gateway_event.hpp"
 
+#include <algorithm>
 #include <limits>
 
 namespace btms::aggregator {
@@ -69,6 +70,33 @@ std::string site_source(std::string_view gateway, std::string_view source) {
     out += source;
   }
   return out;
+}
+
+void GatewayEventCursor::advance(std::int64_t time_ms) {
+  if (horizon_ms_ && time_ms <= *horizon_ms_) return;
+  horizon_ms_ = time_ms;
+  // Ordered by time first: what fell behind the overlap is at the front.
+  const auto keep_from = *horizon_ms_ - kOverlap_ms;
+  while (!relayed_.empty() && std::get<0>(*relayed_.begin()) < keep_from) {
+    relayed_.erase(relayed_.begin());
+  }
+}
+
+void GatewayEventCursor::saw_gateway_time(std::int64_t gateway_time_ms) {
+  advance(gateway_time_ms);
+}
+
+std::optional<std::int64_t> GatewayEventCursor::reopen() const {
+  if (!horizon_ms_) return std::nullopt;
+  return std::max<std::int64_t>(0, *horizon_ms_ - kOverlap_ms);
+}
+
+bool GatewayEventCursor::admit(const model::Event& event) {
+  Key key{event.time_ms, event.id, static_cast<int>(event.kind), event.source, event.rule};
+  if (horizon_ms_ && event.time_ms < *horizon_ms_ - kOverlap_ms) return true;  // never asked again
+  if (!relayed_.insert(std::move(key)).second) return false;
+  advance(event.time_ms);
+  return true;
 }
 
 }  // namespace btms::aggregator

@@ -92,10 +92,17 @@ net::awaitable<void> GatewayLink::follow_stream(std::chrono::milliseconds& retry
   // the stream's first message carries every subscribed channel anyway.
   // (Locals, not temporaries in the co_await: GCC 12 cannot keep an initializer list's
   // array in a coroutine frame.)
-  const json prefixes = json::array({"ups/", "string/"});
+  // A link that followed the gateway before asks for the events made since (less an overlap):
+  // what the gateway made while the link was down reaches the site's log (notifications,
+  // cloud) too.
+  json subscription = json::object();
+  subscription["subscribe"] = json::array({"ups/", "string/"});
+  if (const auto since_ms = event_cursor_.reopen(); since_ms && events_) {
+    subscription["events_since_ms"] = *since_ms;
+  }
   const gateway_api::StreamTimeouts timeouts{timings_.request, timings_.stream_idle};
   gateway_api::StreamSocket ws(co_await net::this_coro::executor);
-  co_await gateway_api::open_stream(ws, address_, entry_.token, prefixes, kUserAgent, timeouts);
+  co_await gateway_api::open_stream(ws, address_, entry_.token, subscription, kUserAgent, timeouts);
   const auto topology = co_await get("/api/v1/topology");
   const auto alarms = co_await get("/api/v1/alarms");
   update([&](GatewayData& d) {
@@ -124,6 +131,9 @@ net::awaitable<void> GatewayLink::follow_stream(std::chrono::milliseconds& retry
     if (!message.is_object()) continue;
     const auto type = message.value("type", "");
     if (type == "values") {
+      if (const auto t = message.find("time_ms"); t != message.end() && t->is_number_integer()) {
+        event_cursor_.saw_gateway_time(t->get<std::int64_t>());
+      }
       update([&](GatewayData& d) {
         if (auto it = message.find("channels"); it != message.end()) {
           merge_channels(d, std::move(*it), d.changes + 1);  // update() bumps changes
@@ -135,14 +145,23 @@ net::awaitable<void> GatewayLink::follow_stream(std::chrono::milliseconds& retry
     } else if (type == "alarms" || type == "event" || type == "events_missed") {
       if (events_ && type == "event") {
         if (const auto event = message.find("event"); event != message.end()) {
-          events_->add_gateway_event(entry_.name, *event);
+          // A repeat of a catch-up (its first ms) is dropped; one that cannot be read is left
+          // to the log, which says why.
+          const auto parsed = parse_gateway_event(*event);
+          if (!parsed || event_cursor_.admit(*parsed)) {
+            events_->add_gateway_event(entry_.name, *event);
+          }
         }
       } else if (events_ && type == "events_missed") {
         const auto count = message.find("count");
-        events_->add_events_missed(entry_.name,
-                                   count != message.end() && count->is_number_unsigned()
-                                       ? count->get<std::uint64_t>()
-                                       : std::uint64_t{0});
+        const auto older_than = message.find("older_than_ms");
+        events_->add_events_missed(
+            entry_.name,
+            count != message.end() && count->is_number_unsigned() ? count->get<std::uint64_t>()
+                                                                  : std::uint64_t{0},
+            older_than != message.end() && older_than->is_number_integer()
+                ? std::optional<std::int64_t>(older_than->get<std::int64_t>())
+                : std::nullopt);
       }
       // The alarm list itself is not in the stream: read it again.
       const auto fresh = co_await get("/api/v1/alarms");

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "aggregator/gateway_data.hpp"
+#include "aggregator/gateway_event.hpp"
 #include "aggregator/site_event_log.hpp"
 #include "aggregator/site_file.hpp"
 #include "gateway_api/gateway_http.hpp"
@@ -71,6 +72,7 @@ class GatewayLink {
   std::function<void()> on_change_;
   LinkTimings timings_;
   std::shared_ptr<SiteEventLog> events_;
+  GatewayEventCursor event_cursor_;  // the link thread's
 
   mutable std::mutex mutex_;
   GatewayData data_;

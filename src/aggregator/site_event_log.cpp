@@ -32,7 +32,15 @@ bool SiteEventLog::add_gateway_event(std::string_view gateway, const nlohmann::j
   return true;
 }
 
-void SiteEventLog::add_events_missed(std::string_view gateway, std::uint64_t count) {
+void SiteEventLog::add_events_missed(std::string_view gateway, std::uint64_t count,
+                                     std::optional<std::int64_t> older_than_ms) {
+  if (count == 0 && older_than_ms) {
+    spdlog::warn(
+        "aggregator: gateway {} had more events to catch up than one catch-up takes; those made "
+        "before {} ms (Unix time) are in its /api/v1/events only",
+        gateway, *older_than_ms);
+    return;
+  }
   std::uint64_t total = 0;
   {
     std::lock_guard lock(mutex_);

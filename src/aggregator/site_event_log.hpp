@@ -5,16 +5,18 @@
 //
 // A gateway event keeps its time, kind, severity, rule, text, user and value; its source gets
 // the gateway's name in front ("hall-a/battery/3/17") and its id is the site's (increasing over
-// the whole site). A gateway's stream sends only events made after the client connected
-// (web/stream_events.hpp), so a reconnect repeats nothing; events a gateway made while its link
-// was down are not in this log (its own /api/v1/events keeps them). Appending only signals the
-// log's readers: it is called from the links' threads.
+// the whole site). A link that comes back asks its gateway for the events made since the newest
+// it relayed (GatewayEventCursor), so what a gateway made while its link was down is appended
+// then, once; what it made before the aggregator's first link to it is not (its own
+// /api/v1/events keeps that). Appending only signals the log's readers: it is called from the
+// links' threads.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -39,8 +41,10 @@ class SiteEventLog {
   // logged) when it cannot be read.
   bool add_gateway_event(std::string_view gateway, const nlohmann::json& event);
   // The gateway told its stream client that it lost `count` events before sending them: they
-  // are counted and logged, never made up (its /api/v1/events has them).
-  void add_events_missed(std::string_view gateway, std::uint64_t count);
+  // are counted and logged, never made up (its /api/v1/events has them). A catch-up that left
+  // out an unknown number of events older than older_than_ms (count 0) is logged as such.
+  void add_events_missed(std::string_view gateway, std::uint64_t count,
+                         std::optional<std::int64_t> older_than_ms = std::nullopt);
   // The link to the gateway went down after having been up / came back: the site alarm
   // "<gateway>:gateway_offline" is raised / cleared as an event. Repeats change nothing.
   void gateway_offline(std::string_view gateway, std::int64_t now_ms, std::string_view detail);

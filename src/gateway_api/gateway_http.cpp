@@ -229,7 +229,7 @@ net::awaitable<json> get_json(const GatewayAddress& address, const std::string& 
 namespace {
 template <class Ws>
 net::awaitable<void> handshake_and_subscribe(Ws& ws, const GatewayAddress& address,
-                                             const std::string& token, const json& prefixes,
+                                             const std::string& token, const json& subscription,
                                              std::string_view user_agent, StreamTimeouts timeouts) {
   websocket::stream_base::timeout timeout{};
   timeout.handshake_timeout = timeouts.handshake;
@@ -242,13 +242,13 @@ net::awaitable<void> handshake_and_subscribe(Ws& ws, const GatewayAddress& addre
         if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
       }));
   co_await ws.async_handshake(address.display, "/api/v1/stream", net::use_awaitable);
-  const std::string subscribe = json{{"subscribe", prefixes}}.dump();
+  const std::string subscribe = subscription.dump();
   co_await ws.async_write(net::buffer(subscribe), net::use_awaitable);
 }
 }  // namespace
 
 net::awaitable<void> open_stream(StreamSocket& ws, const GatewayAddress& address,
-                                 const std::string& token, const json& prefixes,
+                                 const std::string& token, const json& subscription,
                                  std::string_view user_agent, StreamTimeouts timeouts) {
   tcp::resolver resolver(ws.executor_);
   const auto endpoints =
@@ -260,7 +260,7 @@ net::awaitable<void> open_stream(StreamSocket& ws, const GatewayAddress& address
     co_await beast::get_lowest_layer(ws_plain).async_connect(endpoints, net::use_awaitable);
     beast::get_lowest_layer(ws_plain).socket().set_option(tcp::no_delay(true));
     beast::get_lowest_layer(ws_plain).expires_never();
-    co_await handshake_and_subscribe(ws_plain, address, token, prefixes, user_agent, timeouts);
+    co_await handshake_and_subscribe(ws_plain, address, token, subscription, user_agent, timeouts);
     co_return;
   }
   ws.tls_context_ = client_context(address);
@@ -274,7 +274,7 @@ net::awaitable<void> open_stream(StreamSocket& ws, const GatewayAddress& address
   co_await ws_tls.next_layer().async_handshake(ssl::stream_base::client, net::use_awaitable);
   check_pin(ws_tls.next_layer(), address);
   tcp_layer.expires_never();
-  co_await handshake_and_subscribe(ws_tls, address, token, prefixes, user_agent, timeouts);
+  co_await handshake_and_subscribe(ws_tls, address, token, subscription, user_agent, timeouts);
 }
 
 net::awaitable<std::size_t> StreamSocket::read(beast::flat_buffer& buffer) {

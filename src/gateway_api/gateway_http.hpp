@@ -97,10 +97,11 @@ class StreamSocket {
   std::unique_ptr<Tls> tls_;
 };
 
-// Connects the WebSocket /api/v1/stream with the token and sends the subscription
-// ({"subscribe":[prefixes]}).
+// Connects the WebSocket /api/v1/stream with the token and sends the subscription message
+// ({"subscribe":[prefixes]}, optionally "events_since_ms": docs/api.md "Live stream events").
 boost::asio::awaitable<void> open_stream(StreamSocket& ws, const GatewayAddress& address,
-                                         const std::string& token, const nlohmann::json& prefixes,
+                                         const std::string& token,
+                                         const nlohmann::json& subscription,
                                          std::string_view user_agent, StreamTimeouts timeouts);
 
 }  // namespace btms::gateway_api

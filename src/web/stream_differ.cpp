@@ -70,7 +70,7 @@ void append_number(std::string& out, double value) {
 }
 }  // namespace
 
-std::variant<std::vector<std::string>, std::string> parse_stream_request(std::string_view text) {
+std::variant<StreamRequest, std::string> parse_stream_request(std::string_view text) {
   const auto j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::string("message is not a JSON object");
   const auto it = j.find("subscribe");
@@ -78,14 +78,22 @@ std::variant<std::vector<std::string>, std::string> parse_stream_request(std::st
     return std::string("expected {\"subscribe\": [prefix, ...]}");
   }
   if (it->size() > kMaxPrefixes) return std::string("too many prefixes");
-  std::vector<std::string> prefixes;
+  StreamRequest request;
   for (const auto& p : *it) {
     if (!p.is_string()) return std::string("prefixes must be strings");
     auto s = p.get<std::string>();
     if (!is_valid_channel_prefix(s)) return "malformed prefix: " + s;
-    prefixes.push_back(std::move(s));
+    request.prefixes.push_back(std::move(s));
   }
-  return prefixes;
+  for (const auto& [key, value] : j.items()) {
+    if (key == "subscribe") continue;
+    if (key != "events_since_ms") return "unknown field: " + key;
+    if (!value.is_number_integer() || value.get<std::int64_t>() < 0) {
+      return std::string("events_since_ms must be a time in Unix ms (an integer >= 0)");
+    }
+    request.events_since_ms = value.get<std::int64_t>();
+  }
+  return request;
 }
 
 std::shared_ptr<const std::string> StreamMessageCache::find(const Key& key) const {

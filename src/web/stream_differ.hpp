@@ -18,8 +18,16 @@
 
 namespace btms::web {
 
-// {"subscribe": ["battery/1/", "string/"]} -> prefixes; otherwise the reason it is refused.
-std::variant<std::vector<std::string>, std::string> parse_stream_request(std::string_view text);
+// A client's stream request: {"subscribe": ["battery/1/", "string/"]}, and optionally
+// "events_since_ms": T -- a reconnecting client (the aggregator) asking for the events made
+// since T that it may have missed while it was away (StreamEventFeed::catch_up).
+struct StreamRequest {
+  std::vector<std::string> prefixes;
+  std::optional<std::int64_t> events_since_ms;
+};
+
+// The request, or the reason it is refused.
+std::variant<StreamRequest, std::string> parse_stream_request(std::string_view text);
 
 // Messages one client was sent, offered to the others: a message is fully determined by the
 // subscription, the snapshots the client's last message brought it to (or "just subscribed")

@@ -232,8 +232,18 @@ class WsSession : public Closable, public std::enable_shared_from_this<WsSession
     const auto text = beast::buffers_to_string(rbuf_.data());
     rbuf_.consume(rbuf_.size());
     auto parsed = parse_stream_request(text);
-    if (auto* prefixes = std::get_if<std::vector<std::string>>(&parsed)) {
-      differ_.subscribe(std::move(*prefixes));
+    if (auto* subscription = std::get_if<StreamRequest>(&parsed)) {
+      differ_.subscribe(std::move(subscription->prefixes));
+      if (subscription->events_since_ms) {
+        // A rare request (a client reconnecting): one indexed read of the store, here.
+        StreamEventFeed::StoredEvents stored;
+        if (auto store = core_.history.store) {
+          stored = [store](std::int64_t from_ms, std::int64_t to_ms, std::size_t limit) {
+            return store->events(from_ms, to_ms, limit);
+          };
+        }
+        events_.catch_up(*subscription->events_since_ms, stored);
+      }
     } else {
       // Only the newest error is kept, like values: the queue stays bounded.
       pending_error_ =

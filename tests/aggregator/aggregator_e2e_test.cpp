@@ -114,7 +114,15 @@ class ThreeGateways : public ::testing::Test {
       ASSERT_EQ(token.rfind("btms_", 0), 0U) << token;
       std::ofstream(folder.path() + "/gw" + std::to_string(g) + ".token") << token << "\n";
       start_gateway(g);
-      site << "[[gateway]]\nname = \"gw" << g << "\"\nurl = \"http://127.0.0.1:" << ports[g]
+      int link_port = ports[g];
+      if (g == 2 && proxy_gateway_2) {
+        gw2_proxy = std::make_unique<ChildProcess>(std::vector<std::string>{
+            "/usr/bin/python3", std::string(BTMS_AGGREGATOR_TEST_DIR) + "/cut_proxy.py",
+            std::to_string(ports[g])});
+        link_port = e2e::wait_for_port(*gw2_proxy, kUrlPattern);
+        ASSERT_GT(link_port, 0) << "the proxy did not start";
+      }
+      site << "[[gateway]]\nname = \"gw" << g << "\"\nurl = \"http://127.0.0.1:" << link_port
            << "\"\ntoken_file = \"gw" << g << ".token\"\nmodbus = \"127.0.0.1:" << scada_ports[g]
            << "\"\n\n";
     }
@@ -169,6 +177,10 @@ class ThreeGateways : public ::testing::Test {
   }
 
   std::string site_extra;  // appended to the site file (a derived fixture's tables)
+  // The aggregator reaches gateway 2 through a proxy (cut_proxy.py) the test can cut (SIGUSR1)
+  // and mend (SIGUSR2) while gateway 2 runs on.
+  bool proxy_gateway_2 = false;
+  std::unique_ptr<ChildProcess> gw2_proxy;
   TempFolder folder;
   std::unique_ptr<ChildProcess> gateways[4];
   int ports[4] = {0, 0, 0, 0};
@@ -402,8 +414,9 @@ TEST_F(ThreeGateways, SiteTotalsAlarmsAcknowledgementsAndAGatewayLostAndBack) {
 
 // The site's notifications: the same three gateways and an aggregator whose site file has
 // [notify] with one webhook recipient, a receiver on a free loopback port that checks the HMAC
-// signature (tests/notify/webhook_receiver.py). Gateway 2's door alarm comes in a message that
-// names gateway 2; gateway 3 killed comes as the aggregator's own gw3:gateway_offline alarm, and
+// signature (tests/notify/webhook_receiver.py). Gateway 2's door alarm, made while the
+// aggregator's link to it is cut (a proxy), comes once the link is back, in a message that names
+// gateway 2; gateway 3 killed comes as the aggregator's own gw3:gateway_offline alarm, and
 // restarted as its recovery.
 class ThreeGatewaysNotifying : public ThreeGateways {
  protected:
@@ -418,6 +431,7 @@ class ThreeGatewaysNotifying : public ThreeGateways {
         "[[notify.recipient]]\nname = \"ops\"\nchannel = \"webhook\"\nurl = "
         "\"http://127.0.0.1:" +
         std::to_string(hook_port) + "/hook\"\nsecret = \"site-key\"\nlevel = \"warnings\"\n";
+    proxy_gateway_2 = true;
     ThreeGateways::SetUp();
   }
 
@@ -445,9 +459,29 @@ class ThreeGatewaysNotifying : public ThreeGateways {
 TEST_F(ThreeGatewaysNotifying, GatewayAlarmsAndAGatewayLostReachTheSitesRecipient) {
   ASSERT_TRUE(wait_until([&] { return all_online(); }, std::chrono::seconds(15)))
       << e2e::http_get(agg_port, "/api/v1/topology").body.substr(0, 600);
+  // A gateway's event made while its link is down reaches the site once the link is back: the
+  // link to gateway 2 is cut before its door opens and mended after.
+  const auto door_listed_at_gateway_2 = [&] {
+    const auto alarms = get_json(ports[2], "/api/v1/alarms");
+    if (!alarms.is_object()) return false;
+    for (const auto& a : alarms["alarms"]) {
+      if (a["key"].get<std::string>().find("mc/input/5") != std::string::npos) return true;
+    }
+    return false;
+  };
+  ASSERT_FALSE(door_listed_at_gateway_2())
+      << "the door opened before the test watched: start-up took over " << door_open_s << " s";
+  ::kill(gw2_proxy->pid(), SIGUSR1);
+  const auto cut = wait_for_alert("gw2", std::chrono::seconds(15));
+  ASSERT_TRUE(cut.is_object()) << "no message about the link to gateway 2 going down";
+  EXPECT_EQ(cut["alerts"][0]["labels"]["alertname"], "gateway_offline") << cut.dump();
+  ASSERT_TRUE(wait_until(door_listed_at_gateway_2, std::chrono::seconds(door_open_s + 20)))
+      << "gateway 2 never listed its door alarm";
+  ::kill(gw2_proxy->pid(), SIGUSR2);
 
-  const auto door = wait_for_alert("gw2/mc/input/5", std::chrono::seconds(door_open_s + 20));
-  ASSERT_TRUE(door.is_object()) << "no message about gateway 2's door alarm";
+  const auto door = wait_for_alert("gw2/mc/input/5", std::chrono::seconds(30));
+  ASSERT_TRUE(door.is_object()) << "no message about gateway 2's door alarm, made while its "
+                                   "link was down";
   EXPECT_EQ(door["groupKey"], "gw2/mc/input/5");
   const auto subject = door["commonAnnotations"]["summary"].get<std::string>();
   EXPECT_NE(subject.find("gw2 / MC input 5"), std::string::npos) << subject;
@@ -706,8 +740,9 @@ boost::asio::awaitable<void> come_and_go(gateway_api::GatewayAddress address, in
                                          int* served) {
   for (int i = 0; i < clients; ++i) {
     gateway_api::StreamSocket ws(co_await boost::asio::this_coro::executor);
-    const json prefixes = i % 2 == 0 ? json::array() : json::array({"gw2/"});
-    co_await gateway_api::open_stream(ws, address, "", prefixes, "btms-test", {});
+    json subscription = json::object();
+    subscription["subscribe"] = i % 2 == 0 ? json::array() : json::array({"gw2/"});
+    co_await gateway_api::open_stream(ws, address, "", subscription, "btms-test", {});
     boost::beast::flat_buffer buffer;
     co_await ws.read(buffer);
     ++*served;

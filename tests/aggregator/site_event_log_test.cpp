@@ -81,6 +81,62 @@ TEST(GatewayEvent, ANonFiniteValueStaysNotANumberAndBrokenEventsAreRefused) {
   EXPECT_FALSE(parse_gateway_event(json::array()));
 }
 
+model::Event at(std::uint64_t id, std::int64_t time_ms, std::string source = "battery/1/1") {
+  auto e = gateway_event(id, std::move(source), model::EventKind::alarm_raised,
+                         model::Severity::alarm, "battery_voltage_low");
+  e.time_ms = time_ms;
+  return e;
+}
+
+// A link's place in its gateway's events, step by step: what it asks for on each reopen and
+// which events it relays.
+TEST(GatewayEventCursor, AsksAgainFromTheHorizonLessTheOverlapAndDropsOnlyRepeats) {
+  constexpr auto overlap = GatewayEventCursor::kOverlap_ms;
+  constexpr std::int64_t t0 = 1'700'000'000'000;
+  GatewayEventCursor cursor;
+  EXPECT_EQ(cursor.reopen(), std::nullopt);  // a new link asks for no past
+  cursor.saw_gateway_time(t0);               // values only: it was up and following until t0
+  EXPECT_EQ(cursor.reopen(), t0 - overlap);
+  struct Step {
+    model::Event event;
+    bool relayed;
+    const char* why;
+  };
+  const std::vector<Step> first_connection{
+      {at(1, t0 + 1000), true, "first"},
+      {at(2, t0 + 1000), true, "same ms, another event"},
+      {at(2, t0 + 1000), false, "exact repeat"},
+      {at(2, t0 + 1000, "battery/1/2"), true, "same ms and id, another source"},
+      {at(4, t0 + 2000), true, "newer"},
+  };
+  for (const auto& s : first_connection) EXPECT_EQ(cursor.admit(s.event), s.relayed) << s.why;
+  cursor.saw_gateway_time(t0 + 2500);
+  cursor.saw_gateway_time(t0 + 2400);  // an older values message moves nothing back
+  EXPECT_EQ(cursor.reopen(), t0 + 2500 - overlap);
+  // The gateway sends everything since then: the catch-up.
+  const std::vector<Step> after_reconnect{
+      {at(9, t0 + 5000), true, "made between connect and subscription"},
+      {at(1, t0 + 1000), false, "caught up again: relayed before the cut"},
+      {at(2, t0 + 1000, "battery/1/2"), false, "and another"},
+      {at(4, t0 + 2000), false, "and the newest"},
+      {at(5, t0 + 2000), true, "made in the same ms, after the cut"},
+      {at(7, t0 + 3000), true, "made while away"},
+      {at(9, t0 + 5000), false, "exact repeat of the live one"},
+      {at(1, t0 - 2 * overlap), true, "a clock stepped back: relayed, not taken for a repeat"},
+      {at(10, t0 + 6000), true, "live"},
+  };
+  for (const auto& s : after_reconnect) EXPECT_EQ(cursor.admit(s.event), s.relayed) << s.why;
+  EXPECT_EQ(cursor.reopen(), t0 + 6000 - overlap);  // the newest, never the stepped-back one
+  // What fell behind the overlap is forgotten: memory stays bounded by the overlap.
+  cursor.saw_gateway_time(t0 + 6000 + overlap + 1);
+  EXPECT_EQ(cursor.remembered(), 0U);
+  const auto old = cursor.remembered();
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_TRUE(cursor.admit(at(100 + static_cast<std::uint64_t>(i), t0 + 20'000 + i * 100)));
+  }
+  EXPECT_LE(cursor.remembered(), old + static_cast<std::size_t>(overlap / 100) + 1);
+}
+
 TEST(SiteEventLog, GatewayEventsGetTheGatewayPrefixAndSiteWideIds) {
   SiteEventLog site;
   const auto a = gateway_event(500, "battery/3/17", model::EventKind::alarm_raised,

@@ -20,11 +20,19 @@ json parse(const std::optional<std::string>& msg) {
 
 TEST(ParseStreamRequest, AcceptsPrefixListRefusesTheRest) {
   const auto ok = parse_stream_request(R"({"subscribe": ["battery/1/", "string/"]})");
-  ASSERT_TRUE(std::holds_alternative<std::vector<std::string>>(ok));
-  EXPECT_EQ(std::get<std::vector<std::string>>(ok).size(), 2u);
+  ASSERT_TRUE(std::holds_alternative<StreamRequest>(ok));
+  EXPECT_EQ(std::get<StreamRequest>(ok).prefixes.size(), 2u);
+  EXPECT_FALSE(std::get<StreamRequest>(ok).events_since_ms);
+  const auto catching_up =
+      parse_stream_request(R"({"subscribe": ["string/"], "events_since_ms": 1700000000123})");
+  ASSERT_TRUE(std::holds_alternative<StreamRequest>(catching_up));
+  EXPECT_EQ(std::get<StreamRequest>(catching_up).events_since_ms, 1700000000123);
   for (const char* bad :
        {"", "not json", "[]", R"({"subscribe": "string/"})", R"({"subscribe": [1]})",
-        R"({"subscribe": ["Bad!"]})", R"({"unsubscribe": []})"}) {
+        R"({"subscribe": ["Bad!"]})", R"({"unsubscribe": []})",
+        R"({"subscribe": [], "events_since_ms": -1})",
+        R"({"subscribe": [], "events_since_ms": "yesterday"})",
+        R"({"subscribe": [], "events_since_ms": 1.5})", R"({"subscribe": [], "since": 1})"}) {
     EXPECT_TRUE(std::holds_alternative<std::string>(parse_stream_request(bad))) << bad;
   }
 }

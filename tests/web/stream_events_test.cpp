@@ -91,6 +91,80 @@ TEST(StreamEventFeed, EachClientHasItsOwnPlaceInTheLog) {
   EXPECT_FALSE(slow.next_message());
 }
 
+// A client coming back asks for the events since the newest it has: the ring's from then on,
+// none it was already sent since it connected, then the live ones.
+TEST(StreamEventFeed, CatchUpReplaysTheRingSinceTheTimeAskedThenGoesLive) {
+  auto engine = std::make_shared<FakeEngine>();
+  std::vector<model::Event> before;
+  for (int i = 0; i < 5; ++i) before.push_back(engine->add_event(model::EventKind::note, "mc", i));
+  StreamEventFeed feed(engine, engine->event_log);
+  (void)next(feed);  // counts
+  // Made after the client connected and sent before its subscription was read.
+  EXPECT_EQ(next(feed)["event"]["id"], engine->add_event(model::EventKind::note, "mc", 5).id);
+  bool store_asked = false;
+  feed.catch_up(before[2].time_ms, [&](std::int64_t, std::int64_t, std::size_t) {
+    store_asked = true;  // the ring holds everything since then
+    return std::vector<model::Event>{};
+  });
+  EXPECT_FALSE(store_asked);
+  for (int id = 3; id <= 5; ++id) EXPECT_EQ(next(feed)["event"]["id"], id);  // 6 went already
+  EXPECT_FALSE(feed.next_message());
+  EXPECT_EQ(next(feed)["event"]["id"], engine->add_event(model::EventKind::note, "mc", 6).id);
+  EXPECT_FALSE(feed.next_message());
+  // Once per client: a second request repeats nothing.
+  feed.catch_up(0, {});
+  EXPECT_FALSE(feed.next_message());
+}
+
+// What the ring lost comes from the store (up to the ring's oldest event), then the ring's.
+TEST(StreamEventFeed, CatchUpTakesWhatTheRingLostFromTheStore) {
+  auto engine = std::make_shared<FakeEngine>(4);  // the log keeps the newest four
+  std::vector<model::Event> all;
+  for (int i = 0; i < 10; ++i) all.push_back(engine->add_event(model::EventKind::note, "mc", i));
+  StreamEventFeed feed(engine, engine->event_log);
+  (void)next(feed);  // counts
+  std::int64_t asked_from = 0, asked_to = 0;
+  feed.catch_up(all[1].time_ms, [&](std::int64_t from_ms, std::int64_t to_ms, std::size_t limit) {
+    asked_from = from_ms;
+    asked_to = to_ms;
+    EXPECT_EQ(limit, StreamEventFeed::kCatchUpStoredMax);
+    std::vector<model::Event> found;
+    for (const auto& e : all) {
+      if (e.time_ms >= from_ms && e.time_ms < to_ms) found.push_back(e);
+    }
+    return found;
+  });
+  EXPECT_EQ(asked_from, all[1].time_ms);
+  EXPECT_EQ(asked_to, all[6].time_ms);  // id 7: the ring's oldest
+  for (int id = 2; id <= 10; ++id) EXPECT_EQ(next(feed)["event"]["id"], id);
+  EXPECT_FALSE(feed.next_message());
+}
+
+// More events in the store than a catch-up takes: the client is told that older ones were left
+// out, and from when, before the newest ones come.
+TEST(StreamEventFeed, CatchUpSaysWhenTheStoreHadMoreThanItTakes) {
+  auto engine = std::make_shared<FakeEngine>(4);
+  engine->add_event(model::EventKind::note, "mc", 0);
+  StreamEventFeed feed(engine, engine->event_log);
+  (void)next(feed);  // counts
+  feed.catch_up(0, [](std::int64_t, std::int64_t, std::size_t limit) {
+    std::vector<model::Event> found(limit);
+    for (std::size_t i = 0; i < limit; ++i) {
+      found[i].id = i + 100;
+      found[i].time_ms = 1'000 + static_cast<std::int64_t>(i);
+      found[i].kind = model::EventKind::note;
+    }
+    return found;
+  });
+  EXPECT_EQ(next(feed), json({{"type", "events_missed"}, {"count", 0}, {"older_than_ms", 1000}}));
+  EXPECT_EQ(next(feed)["event"]["id"], 100);
+  int events = 1;
+  while (auto m = feed.next_message()) {
+    if (json::parse(*m)["type"] == "event") ++events;
+  }
+  EXPECT_EQ(events, static_cast<int>(StreamEventFeed::kCatchUpStoredMax) + 1);  // + the ring's
+}
+
 TEST(StreamEventFeed, ManyEventsComeOutOneMessageEachInOrder) {
   auto engine = std::make_shared<FakeEngine>();
   StreamEventFeed feed(engine, engine->event_log);
