@@ -1,5 +1,7 @@
 #include "aggregator/aggregator.hpp"
 
+#include <filesystem>
+
 #include "aggregator/aggregator_server.hpp"
 #include "aggregator/site_notify.hpp"
 #include "aggregator/site_scada_server.hpp"
@@ -18,6 +20,12 @@ Aggregator::Aggregator(SiteFile site, AggregatorOptions options)
           change_listeners_.notify();
         },
         options_.link_timings, events_));
+    // Where each link is in its gateway's events survives a restart of the aggregator.
+    if (!options_.data_dir.empty()) {
+      links_.back()->keep_event_cursor(
+          (std::filesystem::path(options_.data_dir) / ("event-cursor-" + entry.name + ".json"))
+              .string());
+    }
   }
   if (site_.notify.enabled) {
     notifier_ = make_site_notifier(site_.notify, site_.site_name, links_, *events_,

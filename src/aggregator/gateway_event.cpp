@@ -91,6 +91,45 @@ std::optional<std::int64_t> GatewayEventCursor::reopen() const {
   return std::max<std::int64_t>(0, *horizon_ms_ - kOverlap_ms);
 }
 
+nlohmann::json GatewayEventCursor::to_json() const {
+  nlohmann::json relayed = nlohmann::json::array();
+  for (const auto& [time_ms, id, kind, source, rule] : relayed_) {
+    relayed.push_back(nlohmann::json::array({time_ms, id, kind, source, rule}));
+  }
+  return nlohmann::json{{"horizon_ms", horizon_ms_ ? nlohmann::json(*horizon_ms_) : nullptr},
+                        {"relayed", std::move(relayed)}};
+}
+
+std::optional<GatewayEventCursor> GatewayEventCursor::from_json(const nlohmann::json& j,
+                                                                std::string& error) {
+  GatewayEventCursor cursor;
+  if (!j.is_object()) {
+    error = "not a JSON object";
+    return std::nullopt;
+  }
+  const auto horizon = j.find("horizon_ms");
+  if (horizon == j.end() || !(horizon->is_null() || horizon->is_number_integer())) {
+    error = "horizon_ms must be a time in Unix ms or null";
+    return std::nullopt;
+  }
+  if (horizon->is_number_integer()) cursor.horizon_ms_ = horizon->get<std::int64_t>();
+  const auto relayed = j.find("relayed");
+  if (relayed == j.end() || !relayed->is_array()) {
+    error = "relayed must be a list";
+    return std::nullopt;
+  }
+  for (const auto& r : *relayed) {
+    if (!r.is_array() || r.size() != 5 || !r[0].is_number_integer() || !r[1].is_number_unsigned() ||
+        !r[2].is_number_integer() || !r[3].is_string() || !r[4].is_string()) {
+      error = "relayed holds [time_ms, id, kind, source, rule] entries";
+      return std::nullopt;
+    }
+    cursor.relayed_.emplace(r[0].get<std::int64_t>(), r[1].get<std::uint64_t>(), r[2].get<int>(),
+                            r[3].get<std::string>(), r[4].get<std::string>());
+  }
+  return cursor;
+}
+
 bool GatewayEventCursor::admit(const model::Event& event) {
   Key key{event.time_ms, event.id, static_cast<int>(event.kind), event.source, event.rule};
   if (horizon_ms_ && event.time_ms < *horizon_ms_ - kOverlap_ms) return true;  // never asked again

@@ -45,6 +45,12 @@ class GatewayEventCursor {
 
   std::size_t remembered() const { return relayed_.size(); }  // bounded by the overlap
 
+  // Kept across restarts of the aggregator (GatewayLink's cursor file), so what a gateway made
+  // while the aggregator was down is caught up too: {"horizon_ms":..,"relayed":[[time_ms, id,
+  // kind, source, rule], ...]}. from_json: nullopt and the reason for anything else.
+  nlohmann::json to_json() const;
+  static std::optional<GatewayEventCursor> from_json(const nlohmann::json& j, std::string& error);
+
  private:
   using Key = std::tuple<std::int64_t, std::uint64_t, int, std::string, std::string>;
   void advance(std::int64_t time_ms);  // moves the horizon, forgets what fell behind the overlap

@@ -8,8 +8,13 @@
 #include <boost/beast/websocket.hpp>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
 
 #include "aggregator/channel_changes.hpp"
+#include "ops/private_file.hpp"
 
 namespace btms::aggregator {
 
@@ -58,6 +63,43 @@ GatewayLink::GatewayLink(GatewayEntry entry, std::shared_ptr<const model::Clock>
 
 GatewayLink::~GatewayLink() {
   stop();
+}
+
+void GatewayLink::keep_event_cursor(std::string path) {
+  cursor_path_ = std::move(path);
+  std::ifstream in(cursor_path_);
+  if (!in) return;  // a first start: nothing followed yet
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string error = "not JSON";
+  const auto j = json::parse(text.str(), nullptr, false);
+  auto cursor = j.is_discarded() ? std::nullopt : GatewayEventCursor::from_json(j, error);
+  if (!cursor) {
+    spdlog::warn(
+        "aggregator: gateway {}: {}: {}; starting without its place in the gateway's events "
+        "(what it made while the aggregator was down is not caught up)",
+        entry_.name, cursor_path_, error);
+    return;
+  }
+  event_cursor_ = std::move(*cursor);
+}
+
+void GatewayLink::write_cursor(bool whatever_changed) {
+  if (cursor_path_.empty() || (!cursor_events_changed_ && !cursor_time_changed_)) return;
+  const auto now = std::chrono::steady_clock::now();
+  const auto since = now - cursor_written_;
+  if (!whatever_changed && !(cursor_events_changed_ && since >= std::chrono::seconds(1)) &&
+      !(cursor_time_changed_ && since >= std::chrono::seconds(10))) {
+    return;
+  }
+  if (const auto error =
+          ops::write_private_file_atomically(cursor_path_, event_cursor_.to_json().dump());
+      !error.empty()) {
+    spdlog::warn("aggregator: gateway {}: its place in the gateway's events not kept: {}",
+                 entry_.name, error);
+  }
+  cursor_written_ = now;
+  cursor_events_changed_ = cursor_time_changed_ = false;
 }
 
 void GatewayLink::start() {
@@ -133,6 +175,8 @@ net::awaitable<void> GatewayLink::follow_stream(std::chrono::milliseconds& retry
     if (type == "values") {
       if (const auto t = message.find("time_ms"); t != message.end() && t->is_number_integer()) {
         event_cursor_.saw_gateway_time(t->get<std::int64_t>());
+        cursor_time_changed_ = true;
+        write_cursor(false);
       }
       update([&](GatewayData& d) {
         if (auto it = message.find("channels"); it != message.end()) {
@@ -150,6 +194,8 @@ net::awaitable<void> GatewayLink::follow_stream(std::chrono::milliseconds& retry
           const auto parsed = parse_gateway_event(*event);
           if (!parsed || event_cursor_.admit(*parsed)) {
             events_->add_gateway_event(entry_.name, *event);
+            cursor_events_changed_ = true;
+            write_cursor(false);
           }
         }
       } else if (events_ && type == "events_missed") {
@@ -180,7 +226,7 @@ void GatewayLink::run() {
     auto loop = std::make_shared<Loop>();
     {
       std::lock_guard lock(mutex_);
-      if (stopping_) return;
+      if (stopping_) break;
       loop_ = loop;
     }
     std::string failure;
@@ -207,11 +253,13 @@ void GatewayLink::run() {
     // The aggregator stopping its links is not the gateway going offline.
     if (events_ && offline && !stopping)
       events_->gateway_offline(entry_.name, clock_->now_ms(), detail);
+    write_cursor(true);  // the link is down: where it was is on disk while it waits
     std::unique_lock lock(mutex_);
     loop_.reset();
-    if (stop_cv_.wait_for(lock, retry, [this] { return stopping_; })) return;
+    if (stop_cv_.wait_for(lock, retry, [this] { return stopping_; })) break;
     retry = std::min(retry * 2, timings_.max_retry);
   }
+  write_cursor(true);
 }
 
 }  // namespace btms::aggregator

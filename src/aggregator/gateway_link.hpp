@@ -40,6 +40,12 @@ class GatewayLink {
   GatewayLink(const GatewayLink&) = delete;
   GatewayLink& operator=(const GatewayLink&) = delete;
 
+  // Keeps the link's place in the gateway's events in the file at `path` (read now, written as
+  // it moves and when the link stops), so what a gateway made while the aggregator was down is
+  // caught up when it starts again. Before start(). A file that cannot be read is logged with
+  // the reason and replaced: the link then starts without a place (nothing is caught up).
+  void keep_event_cursor(std::string path);
+
   void start();
   void stop();
 
@@ -73,6 +79,14 @@ class GatewayLink {
   LinkTimings timings_;
   std::shared_ptr<SiteEventLog> events_;
   GatewayEventCursor event_cursor_;  // the link thread's
+  // The cursor's file ("" = kept in memory only) and what changed since it was last written:
+  // a relayed event is written within a second (a restart then repeats nothing older), the
+  // horizon alone at most every ten seconds (the overlap covers the lag).
+  std::string cursor_path_;
+  bool cursor_events_changed_ = false;
+  bool cursor_time_changed_ = false;
+  std::chrono::steady_clock::time_point cursor_written_{};
+  void write_cursor(bool whatever_changed);
 
   mutable std::mutex mutex_;
   GatewayData data_;

@@ -146,7 +146,8 @@ void register_aggregator(CLI::App& app, Registry& registry) {
   cmd->add_option("--static-dir", args->static_dir, "Directory of the built web UI");
   cmd->add_option("--data-dir", args->data_dir,
                   "Folder of the aggregator's users.sqlite (its own API tokens: btms token add "
-                  "NAME --data-dir DIR)");
+                  "NAME --data-dir DIR), its notification state, cloud outbox and each "
+                  "gateway's event cursor (what was relayed, so a restart catches up the rest)");
   cmd->add_flag("--anonymous-read", args->anonymous_read,
                 "Serve reads without a token to this machine (loopback) only");
   cmd->add_option("--scada-port", args->scada_port,

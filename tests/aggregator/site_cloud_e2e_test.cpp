@@ -1,7 +1,8 @@
 // The site's cloud link end to end: a `btms demo` gateway, a `btms aggregator` whose site file
 // has a [cloud] table pointing at a real mosquitto on a free loopback port, and a real
 // subscriber: the gateway's status and string summaries arrive under the site's prefix, and
-// the gateway killed arrives as the site event gateway_offline on <prefix>/event.
+// the gateway killed arrives as the site event gateway_offline on <prefix>/event; a gateway's
+// event made while the aggregator was stopped reaches the broker once it is back.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -10,9 +11,11 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "http_client.hpp"
 #include "mqtt_test_broker.hpp"
 #include "process.hpp"
 
@@ -119,6 +122,92 @@ TEST(SiteCloudLink, GatewaySummariesAndTheSiteEventsReachTheBroker) {
                all.back().payload == "offline";
       },
       std::chrono::seconds(5)));
+}
+
+// What a gateway made while the aggregator was down is caught up when it starts again: its
+// place in each gateway's events is kept in its data folder. The gateway's door opens while the
+// aggregator is stopped; the restarted aggregator's cloud link sends the door's event, once.
+TEST(SiteCloudLink, ARestartedAggregatorCatchesUpWhatTheGatewayMadeWhileItWasDown) {
+  TempFolder folder;
+  cloud::test::MosquittoBroker broker(folder.path(), {});
+  cloud::test::Subscriber sub(broker.port(), "btms/#");
+  ASSERT_TRUE(sub.wait_connected(std::chrono::seconds(5)));
+
+  const auto gw_dir = folder.path() + "/gw1";
+  ChildProcess add(
+      {BTMS_BINARY, "token", "add", "agg", "--role", "operator", "--data-dir", gw_dir});
+  const auto token = add.read_line(10'000);
+  ASSERT_EQ(token.rfind("btms_", 0), 0U) << token;
+  std::ofstream(folder.path() + "/gw1.token") << token << "\n";
+  // Late enough that the aggregator is up and stopped again before it opens, also on a loaded
+  // machine.
+  constexpr int door_open_s = 30;
+  std::ofstream(folder.path() + "/door.toml")
+      << "[[event]]\nat_s = " << door_open_s
+      << "\ntype = \"input_change\"\npoint = \"mc:5\"\nvalue = true\n";
+  auto gateway = std::make_unique<ChildProcess>(
+      std::vector<std::string>{BTMS_BINARY, "demo", "--port", "0", "--scada-port", "0",
+                               "--data-dir", gw_dir, "--scenario", folder.path() + "/door.toml"});
+  const int gw_port = e2e::wait_for_port(*gateway, kUrlPattern);
+  ASSERT_GT(gw_port, 0);
+  std::ofstream(folder.path() + "/site.toml")
+      << "[site]\nname = \"Test DC\"\n\n[[gateway]]\nname = \"gw1\"\nurl = \"http://127.0.0.1:"
+      << gw_port
+      << "\"\ntoken_file = \"gw1.token\"\n\n[cloud]\nbroker = \"mqtt://127.0.0.1:" << broker.port()
+      << "\"\nsummary_interval_s = 2\n";
+  const auto agg_dir = folder.path() + "/agg";
+  std::filesystem::create_directories(agg_dir);
+  const std::vector<std::string> agg_argv{
+      BTMS_BINARY, "aggregator", "--config",   folder.path() + "/site.toml",
+      "--port",    "0",          "--data-dir", agg_dir};
+  const auto door_events = [](const std::vector<cloud::test::ReceivedMessage>& all) {
+    int n = 0;
+    for (const auto& m : all) {
+      if (m.topic != kPrefix + "/event") continue;
+      const auto e = json::parse(m.payload, nullptr, false);
+      if (e.is_object() && e["kind"] == "alarm_raised" && e["source"] == "gw1/mc/input/5") ++n;
+    }
+    return n;
+  };
+  const auto status_topic = kPrefix + "/gateway/gw1/status";
+  {
+    ChildProcess aggregator(agg_argv);
+    ASSERT_GT(e2e::wait_for_port(aggregator, kUrlPattern), 0);
+    ASSERT_TRUE(sub.wait_for(
+        [&](const std::vector<cloud::test::ReceivedMessage>& messages) {
+          const auto g = newest(messages, status_topic);
+          return g.is_object() && g["state"] == "online" && g["fresh"] == true;
+        },
+        std::chrono::seconds(20)))
+        << "gateway 1 never online at the site";
+    EXPECT_EQ(aggregator.interrupt_and_wait(10'000), 0);
+  }
+  EXPECT_TRUE(std::filesystem::exists(agg_dir + "/event-cursor-gw1.json"));
+  ASSERT_EQ(door_events(sub.messages()), 0)
+      << "the door opened before the aggregator stopped: start-up took over " << door_open_s
+      << " s";
+
+  // The door opens while the aggregator is down: seen on the gateway's own API.
+  const auto door_at_gateway = [&] {
+    const auto r = e2e::http_get(gw_port, "/api/v1/alarms");
+    return r.status == 200 && r.body.find("mc/input/5") != std::string::npos;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(door_open_s + 20);
+  while (!door_at_gateway() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_TRUE(door_at_gateway()) << "gateway 1 never listed its door alarm";
+
+  ChildProcess again(agg_argv);
+  ASSERT_GT(e2e::wait_for_port(again, kUrlPattern), 0);
+  EXPECT_TRUE(sub.wait_for(
+      [&](const std::vector<cloud::test::ReceivedMessage>& all) { return door_events(all) > 0; },
+      std::chrono::seconds(20)))
+      << "the door's event, made while the aggregator was down, never reached the cloud";
+  // Once: a few more seconds bring no repeat.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_EQ(door_events(sub.messages()), 1);
+  EXPECT_EQ(again.interrupt_and_wait(10'000), 0);
 }
 
 }  // namespace

@@ -137,6 +137,35 @@ TEST(GatewayEventCursor, AsksAgainFromTheHorizonLessTheOverlapAndDropsOnlyRepeat
   EXPECT_LE(cursor.remembered(), old + static_cast<std::size_t>(overlap / 100) + 1);
 }
 
+// The cursor kept across restarts of the aggregator: read back as it was written; anything
+// else refused with the reason.
+TEST(GatewayEventCursor, KeptInAFileItComesBackTheSame) {
+  GatewayEventCursor cursor;
+  cursor.saw_gateway_time(1'700'000'000'000);
+  EXPECT_TRUE(cursor.admit(at(7, 1'700'000'001'000)));
+  EXPECT_TRUE(cursor.admit(at(0, 1'700'000'001'000, "mc/input/5")));
+  std::string error;
+  auto back = GatewayEventCursor::from_json(json::parse(cursor.to_json().dump()), error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(back->reopen(), cursor.reopen());
+  EXPECT_EQ(back->remembered(), 2U);
+  EXPECT_FALSE(back->admit(at(7, 1'700'000'001'000)));  // relayed before the restart
+  EXPECT_FALSE(back->admit(at(0, 1'700'000'001'000, "mc/input/5")));
+  EXPECT_TRUE(back->admit(at(8, 1'700'000'001'000)));
+  auto fresh = GatewayEventCursor::from_json(GatewayEventCursor().to_json(), error);
+  ASSERT_TRUE(fresh) << error;
+  EXPECT_EQ(fresh->reopen(), std::nullopt);
+
+  for (const char* bad : {R"([])", R"({"relayed": []})", R"({"horizon_ms": "x", "relayed": []})",
+                          R"({"horizon_ms": 1})", R"({"horizon_ms": 1, "relayed": [[1, 2, 3]]})",
+                          R"({"horizon_ms": 1, "relayed": [[1, -2, 3, "s", "r"]]})",
+                          R"({"horizon_ms": 1, "relayed": [[1, 2, 3, 4, "r"]]})"}) {
+    error.clear();
+    EXPECT_FALSE(GatewayEventCursor::from_json(json::parse(bad), error)) << bad;
+    EXPECT_FALSE(error.empty()) << bad;
+  }
+}
+
 TEST(SiteEventLog, GatewayEventsGetTheGatewayPrefixAndSiteWideIds) {
   SiteEventLog site;
   const auto a = gateway_event(500, "battery/3/17", model::EventKind::alarm_raised,
