@@ -28,7 +28,7 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
 
 bool same_value(double a, double b) {
   // Bitwise so that NaN == NaN and a NaN -> NaN "change" is not sent forever.
-  return std::memcmp(&a, &b, sizeof a) == 0;
+  return std::memcmp(&a, &b, sizeof a) == 0;  // NOLINT(bugprone-suspicious-memory-comparison)
 }
 
 void append_json_string(std::string& out, std::string_view text) {
