@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <span>
+#include <string_view>
 
 #include "aggregator/site_view.hpp"
 #include "model/derived_channels.hpp"
@@ -34,6 +36,63 @@ std::optional<double> ok_value(const json& reading) {
 
 std::uint32_t count_of(const json& topology, const char* key) {
   return static_cast<std::uint32_t>(topology[key].size());
+}
+
+// One battery extreme and where it is, in a block's or the header's fields (the header adds the
+// gateway's k).
+struct ExtremeFields {
+  SiteField value, string, battery;
+};
+constexpr ExtremeFields kLowestVoltage{SiteField::lowest_voltage, SiteField::lowest_voltage_string,
+                                       SiteField::lowest_voltage_battery};
+constexpr ExtremeFields kHighestVoltage{SiteField::highest_voltage,
+                                        SiteField::highest_voltage_string,
+                                        SiteField::highest_voltage_battery};
+constexpr ExtremeFields kHighestTemperature{SiteField::highest_temperature,
+                                            SiteField::highest_temperature_string,
+                                            SiteField::highest_temperature_battery};
+constexpr ExtremeFields kSiteLowestVoltage{SiteField::site_lowest_voltage,
+                                           SiteField::site_lowest_voltage_string,
+                                           SiteField::site_lowest_voltage_battery};
+constexpr ExtremeFields kSiteHighestVoltage{SiteField::site_highest_voltage,
+                                            SiteField::site_highest_voltage_string,
+                                            SiteField::site_highest_voltage_battery};
+constexpr ExtremeFields kSiteHighestTemperature{SiteField::site_highest_temperature,
+                                                SiteField::site_highest_temperature_string,
+                                                SiteField::site_highest_temperature_battery};
+
+// Whether `candidate` replaces `best` (strictly: on a tie the first one found stays).
+bool beats(double candidate, const std::optional<double>& best, bool lowest) {
+  return !best || (lowest ? candidate < *best : candidate > *best);
+}
+
+// The gateway's extreme over its strings (topology order) from the derived string channels,
+// read as the site summary reads them; figures not of quality ok do not count.
+void string_extremes(scada::SiteFieldValues& block, const json& strings, const json& channels,
+                     std::string_view quantity, const ExtremeFields& fields, bool lowest) {
+  for (const auto& s : strings) {
+    const int id = s.value("id", 0);
+    const auto extreme = string_extreme(channels, id, quantity);
+    if (!extreme || !extreme->ok || !beats(extreme->value, block[fields.value], lowest)) continue;
+    block[fields.value] = extreme->value;
+    block[fields.string] = id;
+    block[fields.battery] = extreme->battery;
+  }
+}
+
+// The site's extreme: the gateways' extremes compared, the gateway's k added.
+void site_extreme(scada::SiteFieldValues& header, std::span<const GatewayScadaSummary> gateways,
+                  const ExtremeFields& block_fields, const ExtremeFields& site_fields,
+                  SiteField site_gateway, bool lowest) {
+  for (std::size_t i = 0; i < gateways.size(); ++i) {
+    const auto& b = gateways[i].block;
+    const auto value = b[block_fields.value];
+    if (!value || !beats(*value, header[site_fields.value], lowest)) continue;
+    header[site_fields.value] = value;
+    header[site_gateway] = static_cast<double>(i + 1);
+    header[site_fields.string] = b[block_fields.string];
+    header[site_fields.battery] = b[block_fields.battery];
+  }
 }
 
 }  // namespace
@@ -105,6 +164,11 @@ GatewayScadaSummary gateway_scada_summary(const GatewayData& g, std::int64_t now
     b[SiteField::lowest_string_soc] =
         static_cast<std::uint32_t>(std::lround(std::clamp(*lowest_soc, 0.0, 100.0)));
   }
+  if (t.is_object() && t.contains("strings") && t["strings"].is_array()) {
+    string_extremes(b, t["strings"], g.channels, "lowest_voltage", kLowestVoltage, true);
+    string_extremes(b, t["strings"], g.channels, "highest_voltage", kHighestVoltage, false);
+    string_extremes(b, t["strings"], g.channels, "highest_temperature", kHighestTemperature, false);
+  }
   return out;
 }
 
@@ -112,7 +176,7 @@ std::vector<std::uint16_t> site_scada_unit(std::span<const GatewayScadaSummary> 
   scada::SiteFieldValues header;
   std::vector<scada::SiteFieldValues> blocks;
   std::uint32_t online = 0, alarms = 0, unacknowledged = 0;
-  std::optional<std::uint32_t> worst;
+  std::optional<double> worst;
   for (const auto& g : gateways) {
     blocks.push_back(g.block);
     if (g.block[SiteField::online] == 1U) ++online;
@@ -126,6 +190,12 @@ std::vector<std::uint16_t> site_scada_unit(std::span<const GatewayScadaSummary> 
   header[SiteField::site_worst_state] = worst;
   header[SiteField::site_alarm_count] = alarms;
   header[SiteField::site_unacknowledged] = unacknowledged;
+  site_extreme(header, gateways, kLowestVoltage, kSiteLowestVoltage,
+               SiteField::site_lowest_voltage_gateway, true);
+  site_extreme(header, gateways, kHighestVoltage, kSiteHighestVoltage,
+               SiteField::site_highest_voltage_gateway, false);
+  site_extreme(header, gateways, kHighestTemperature, kSiteHighestTemperature,
+               SiteField::site_highest_temperature_gateway, false);
   return scada::build_site_unit(header, blocks);
 }
 

@@ -74,14 +74,12 @@ bool all_ok(const json& channels, std::initializer_list<std::string> names) {
   });
 }
 
-// One extreme of a string: {"value", "battery"} from string/S/<quantity> and its _battery
-// channel, null when the gateway has none (no good reading, or a gateway too old to publish it).
+// One extreme of a string: {"value", "battery"}, null when the gateway has none (its quality is
+// judged with the string's "quality" below).
 json extreme_json(const json& channels, int string_id, std::string_view quantity) {
-  const auto name = fmt::format("string/{}/{}", string_id, quantity);
-  const auto value = number_of(channels, name);
-  const auto battery = number_of(channels, name + "_battery");
-  if (!value || !battery || *battery < 1) return nullptr;
-  return json{{"value", *value}, {"battery", std::lround(*battery)}};
+  const auto extreme = string_extreme(channels, string_id, quantity);
+  if (!extreme) return nullptr;
+  return json{{"value", extreme->value}, {"battery", extreme->battery}};
 }
 
 // Per string of the gateway's topology: its lowest and highest battery voltage and its hottest
@@ -109,6 +107,16 @@ json string_extremes_json(const GatewayData& g, bool fresh) {
 }
 
 }  // namespace
+
+std::optional<StringExtreme> string_extreme(const json& channels, int string_id,
+                                            std::string_view quantity) {
+  const auto name = fmt::format("string/{}/{}", string_id, quantity);
+  const auto value = number_of(channels, name);
+  const auto battery = number_of(channels, name + "_battery");
+  if (!value || !battery || *battery < 1) return std::nullopt;
+  return StringExtreme{*value, static_cast<int>(std::lround(*battery)),
+                       all_ok(channels, {name, name + "_battery"})};
+}
 
 bool is_fresh(const GatewayData& g, std::int64_t now_ms) {
   return g.state == LinkState::online && g.last_seen_ms != 0 &&

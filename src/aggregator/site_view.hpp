@@ -38,6 +38,18 @@ nlohmann::json site_alarms_json(const std::vector<GatewayData>& gateways, std::i
 // strings' extremes.
 nlohmann::json gateway_summary_json(const GatewayData& gateway, std::int64_t now_ms);
 
+// One extreme of a string as its gateway computes it: derived channels string/S/<quantity>
+// ("lowest_voltage", "highest_voltage", "highest_temperature") and string/S/<quantity>_battery.
+// nullopt when the gateway has no such figure (no number, no battery position, or a gateway too
+// old to publish it). Read here for both the site summary and the site SCADA unit.
+struct StringExtreme {
+  double value = 0;  // V or °C, as the channel
+  int battery = 0;   // position in the string, from 1
+  bool ok = false;   // both channels of quality ok
+};
+std::optional<StringExtreme> string_extreme(const nlohmann::json& channels, int string_id,
+                                            std::string_view quantity);
+
 // Per gateway counts, its strings' extremes (lowest / highest battery voltage and hottest
 // battery, with the battery's position) and the site's totals (sums over the gateways).
 nlohmann::json site_summary_json(std::string_view site_name,

@@ -11,56 +11,123 @@ namespace btms::scada {
 namespace {
 
 using enum SiteField;
+using enum RegType;
+
+// The battery extremes' meanings, the same for the header (over the site) and a block (over
+// the gateway's strings).
+constexpr std::string_view kExtremeStringMeaning =
+    "string id of that battery (its string unit is 100 + id on the gateway's port); not "
+    "available with the value";
+constexpr std::string_view kExtremeBatteryMeaning =
+    "that battery's position in its string (1 = first; its block is at 100·position of the "
+    "string unit); not available with the value";
+constexpr std::string_view kExtremeGatewayMeaning =
+    "k of the gateway that has that battery (the first on a tie); not available with the value";
 
 constexpr std::array kHeaderDefs{
-    SiteRegisterDef{0, "gateway_count", gateway_count, "", "gateways in the site file"},
-    SiteRegisterDef{1, "gateways_online", gateways_online, "",
+    SiteRegisterDef{0, "gateway_count", gateway_count, u16, 1, "", "gateways in the site file"},
+    SiteRegisterDef{1, "gateways_online", gateways_online, u16, 1, "",
                     "gateways online with fresh data (heard from within 5 s)"},
-    SiteRegisterDef{2, "gateways_offline", gateways_offline, "",
+    SiteRegisterDef{2, "gateways_offline", gateways_offline, u16, 1, "",
                     "gateways not online (gateway_count - gateways_online)"},
-    SiteRegisterDef{3, "worst_state", site_worst_state, "",
+    SiteRegisterDef{3, "worst_state", site_worst_state, u16, 1, "",
                     "worst state of the online gateways (codes as a gateway's worst_state); "
                     "not available when none is online"},
-    SiteRegisterDef{4, "alarm_count", site_alarm_count, "",
+    SiteRegisterDef{4, "alarm_count", site_alarm_count, u16, 1, "",
                     "the site alarm list's length, as GET /api/v1/alarms: every gateway's active "
                     "alarms (an offline gateway's last known ones) and one gateway_offline alarm "
                     "per offline gateway"},
-    SiteRegisterDef{5, "unacknowledged", site_unacknowledged, "",
+    SiteRegisterDef{5, "unacknowledged", site_unacknowledged, u16, 1, "",
                     "alarms of that list not yet acknowledged"},
+    SiteRegisterDef{6, "lowest_battery_voltage", site_lowest_voltage, u16, 0.001, "V",
+                    "lowest battery voltage of the site: the lowest of the gateways' "
+                    "lowest_battery_voltage (online gateways only); not available when no gateway "
+                    "has one"},
+    SiteRegisterDef{7, "lowest_voltage_gateway", site_lowest_voltage_gateway, u16, 1, "",
+                    kExtremeGatewayMeaning},
+    SiteRegisterDef{8, "lowest_voltage_string", site_lowest_voltage_string, u16, 1, "",
+                    kExtremeStringMeaning},
+    SiteRegisterDef{9, "lowest_voltage_battery", site_lowest_voltage_battery, u16, 1, "",
+                    kExtremeBatteryMeaning},
+    SiteRegisterDef{10, "highest_battery_voltage", site_highest_voltage, u16, 0.001, "V",
+                    "highest battery voltage of the site (as lowest_battery_voltage)"},
+    SiteRegisterDef{11, "highest_voltage_gateway", site_highest_voltage_gateway, u16, 1, "",
+                    kExtremeGatewayMeaning},
+    SiteRegisterDef{12, "highest_voltage_string", site_highest_voltage_string, u16, 1, "",
+                    kExtremeStringMeaning},
+    SiteRegisterDef{13, "highest_voltage_battery", site_highest_voltage_battery, u16, 1, "",
+                    kExtremeBatteryMeaning},
+    SiteRegisterDef{14, "highest_battery_temperature", site_highest_temperature, s16, 0.1, "°C",
+                    "highest battery temperature of the site (as lowest_battery_voltage); not "
+                    "available reads 0x8000"},
+    SiteRegisterDef{15, "highest_temperature_gateway", site_highest_temperature_gateway, u16, 1, "",
+                    kExtremeGatewayMeaning},
+    SiteRegisterDef{16, "highest_temperature_string", site_highest_temperature_string, u16, 1, "",
+                    kExtremeStringMeaning},
+    SiteRegisterDef{17, "highest_temperature_battery", site_highest_temperature_battery, u16, 1, "",
+                    kExtremeBatteryMeaning},
 };
 
 constexpr std::array kGatewayDefs{
-    SiteRegisterDef{0, "online", online, "",
+    SiteRegisterDef{0, "online", online, u16, 1, "",
                     "1 online with fresh data (heard from within 5 s), else 0"},
-    SiteRegisterDef{1, "link_state", link_state, "",
+    SiteRegisterDef{1, "link_state", link_state, u16, 1, "",
                     "the aggregator's link: 0 connecting (no data yet), 1 online, 2 offline"},
-    SiteRegisterDef{2, "data_age", data_age, "1 s",
+    SiteRegisterDef{2, "data_age", data_age, u16, 1, "s",
                     "time since the gateway's newest data; not available before the first"},
-    SiteRegisterDef{3, "worst_state", worst_state, "",
+    SiteRegisterDef{3, "worst_state", worst_state, u16, 1, "",
                     "worst state of its strings: 0 normal, 1 discharging, 2 warning, 3 alarm, "
                     "4 trip (alarm severities first, then a string discharging); not available "
                     "when not online"},
-    SiteRegisterDef{4, "ups_count", ups_count, "",
+    SiteRegisterDef{4, "ups_count", ups_count, u16, 1, "",
                     "UPSs in its topology; not available before its topology was read"},
-    SiteRegisterDef{5, "string_count", string_count, "", "strings in its topology (as ups_count)"},
-    SiteRegisterDef{6, "battery_count", battery_count, "",
+    SiteRegisterDef{5, "string_count", string_count, u16, 1, "",
+                    "strings in its topology (as ups_count)"},
+    SiteRegisterDef{6, "battery_count", battery_count, u16, 1, "",
                     "batteries in its topology (as ups_count)"},
-    SiteRegisterDef{7, "strings_open", strings_open, "",
+    SiteRegisterDef{7, "strings_open", strings_open, u16, 1, "",
                     "strings whose protection reads 1 tripped or 3 manually opened; not available "
                     "when not online"},
-    SiteRegisterDef{8, "strings_tripped", strings_tripped, "",
+    SiteRegisterDef{8, "strings_tripped", strings_tripped, u16, 1, "",
                     "strings whose protection reads 1 tripped (latched until reset); not "
                     "available when not online"},
-    SiteRegisterDef{9, "alarm_count", alarm_count, "",
+    SiteRegisterDef{9, "alarm_count", alarm_count, u16, 1, "",
                     "its active alarms; not available when not online"},
-    SiteRegisterDef{10, "unacknowledged", unacknowledged, "",
+    SiteRegisterDef{10, "unacknowledged", unacknowledged, u16, 1, "",
                     "its alarms not yet acknowledged; not available when not online"},
-    SiteRegisterDef{11, "lowest_string_soc", lowest_string_soc, "1 %",
+    SiteRegisterDef{11, "lowest_string_soc", lowest_string_soc, u16, 1, "%",
                     "lowest state of charge of its strings; not available when not online or no "
                     "string's SOC is"},
+    // Offsets 12.. were added after the first layout: the fields above never move.
+    SiteRegisterDef{12, "lowest_battery_voltage", lowest_voltage, u16, 0.001, "V",
+                    "lowest battery voltage of its strings (each string's lowest_voltage as the "
+                    "gateway computes it, quality ok; the first string on a tie), scaled as a "
+                    "battery block's voltage; not available when not online or no string's is"},
+    SiteRegisterDef{13, "lowest_voltage_string", lowest_voltage_string, u16, 1, "",
+                    kExtremeStringMeaning},
+    SiteRegisterDef{14, "lowest_voltage_battery", lowest_voltage_battery, u16, 1, "",
+                    kExtremeBatteryMeaning},
+    SiteRegisterDef{15, "highest_battery_voltage", highest_voltage, u16, 0.001, "V",
+                    "highest battery voltage of its strings (as lowest_battery_voltage)"},
+    SiteRegisterDef{16, "highest_voltage_string", highest_voltage_string, u16, 1, "",
+                    kExtremeStringMeaning},
+    SiteRegisterDef{17, "highest_voltage_battery", highest_voltage_battery, u16, 1, "",
+                    kExtremeBatteryMeaning},
+    SiteRegisterDef{18, "highest_battery_temperature", highest_temperature, s16, 0.1, "°C",
+                    "highest battery temperature of its strings (as lowest_battery_voltage), "
+                    "scaled as a battery block's temperature; not available reads 0x8000"},
+    SiteRegisterDef{19, "highest_temperature_string", highest_temperature_string, u16, 1, "",
+                    kExtremeStringMeaning},
+    SiteRegisterDef{20, "highest_temperature_battery", highest_temperature_battery, u16, 1, "",
+                    kExtremeBatteryMeaning},
 };
 
-constexpr std::uint16_t kNotAvailable = 0xFFFF;
+// Every site register is one register: fill() writes one address per definition.
+constexpr bool single_registers(std::span<const SiteRegisterDef> defs) {
+  return std::all_of(defs.begin(), defs.end(),
+                     [](const SiteRegisterDef& d) { return d.type == u16 || d.type == s16; });
+}
+static_assert(single_registers(kHeaderDefs) && single_registers(kGatewayDefs));
 
 int size_of(std::span<const SiteRegisterDef> defs) {
   int size = 0;
@@ -72,18 +139,24 @@ void fill(std::vector<std::uint16_t>& regs, std::size_t base, std::span<const Si
           const SiteFieldValues& values) {
   for (const auto& d : defs) {
     const auto& v = values[d.field];
+    // The gateway map's own encoding: rounding, clamping below the not-available code, s16 as
+    // two's complement.
     regs[base + static_cast<std::size_t>(d.offset)] =
-        v ? static_cast<std::uint16_t>(std::min<std::uint32_t>(*v, kNotAvailable - 1))
-          : kNotAvailable;
+        static_cast<std::uint16_t>(v ? encode(d.type, *v, d.scale) : not_available(d.type));
   }
+}
+
+std::string scale_text(const SiteRegisterDef& d) {
+  if (d.unit.empty()) return "";
+  return fmt::format("{:g} {}", d.scale, d.unit);
 }
 
 void render_table(std::string& out, std::span<const SiteRegisterDef> defs, bool block) {
   out += "| Address | Name | Type | Scale | Meaning |\n|---|---|---|---|---|\n";
   for (const auto& d : defs) {
-    out += fmt::format("| {} | {} | u16 | {} | {} |\n",
+    out += fmt::format("| {} | {} | {} | {} | {} |\n",
                        block ? fmt::format("100·k+{}", d.offset) : std::to_string(d.offset), d.name,
-                       d.unit, d.meaning);
+                       d.type == s16 ? "s16" : "u16", scale_text(d), d.meaning);
   }
 }
 
@@ -154,7 +227,10 @@ std::string render_site_scada_docs() {
   out += "  clients in all (a newcomer beyond is closed), a client silent for 60 s is closed,\n";
   out += "  and a client with 16 requests awaiting answers is not read until they are sent.\n\n";
   out += fmt::format("### Site unit {} (site port)\n\n", kSiteUnit);
-  out += "Every register is u16; not available reads 0xFFFF (values are clamped below it). Read\n";
+  out += "Every register is one u16, or s16 (two's complement) where the table says so; not\n";
+  out += "available reads 0xFFFF (u16) or 0x8000 (s16), and values are clamped so that a real\n";
+  out += "value never reads as these codes. Battery voltages (0.001 V) and temperatures (0.1 °C)\n";
+  out += "have the scaling of a gateway's battery block, so one template reads both. Read\n";
   out += "from what the aggregator holds (its links' state, topology, string summaries and\n";
   out += fmt::format(
       "alarm lists, the same as `GET /api/v1/site`), at most 200 ms old. Addresses 0..{} and\n"

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "scada/scada_map.hpp"
+
 namespace btms::scada {
 
 // The site summary answers on this unit id of the site port; any other unit answers 0x0A.
@@ -29,6 +31,19 @@ enum class SiteField : std::uint8_t {
   site_worst_state,
   site_alarm_count,
   site_unacknowledged,
+  // the site's battery extremes: value, gateway k, string id, battery position
+  site_lowest_voltage,
+  site_lowest_voltage_gateway,
+  site_lowest_voltage_string,
+  site_lowest_voltage_battery,
+  site_highest_voltage,
+  site_highest_voltage_gateway,
+  site_highest_voltage_string,
+  site_highest_voltage_battery,
+  site_highest_temperature,
+  site_highest_temperature_gateway,
+  site_highest_temperature_string,
+  site_highest_temperature_battery,
   online,
   link_state,
   data_age,
@@ -41,8 +56,18 @@ enum class SiteField : std::uint8_t {
   alarm_count,
   unacknowledged,
   lowest_string_soc,
+  // the gateway's battery extremes over its strings: value, string id, battery position
+  lowest_voltage,
+  lowest_voltage_string,
+  lowest_voltage_battery,
+  highest_voltage,
+  highest_voltage_string,
+  highest_voltage_battery,
+  highest_temperature,
+  highest_temperature_string,
+  highest_temperature_battery,
 };
-inline constexpr std::size_t kSiteFieldCount = 18;
+inline constexpr std::size_t kSiteFieldCount = 39;
 
 // Worst state codes (the aggregator's worst_state: trip > alarm > warning > discharging >
 // normal); a gateway that is not online reads not available instead.
@@ -56,10 +81,14 @@ enum WorstStateCode : std::uint16_t {
 // Link state codes.
 enum LinkStateCode : std::uint16_t { kLinkConnecting = 0, kLinkOnline = 1, kLinkOffline = 2 };
 
+// Registers are encoded as the gateway's own map encodes them (scada::encode): a SCADA template
+// reads a battery voltage or temperature here with the scaling of the gateway's battery blocks.
 struct SiteRegisterDef {
   int offset;  // in the header, or within a gateway's block
   std::string_view name;
   SiteField field;
+  RegType type;  // u16 or s16 (one register each)
+  double scale;  // engineering units per count: value = raw * scale
   std::string_view unit;
   std::string_view meaning;
 };
@@ -71,14 +100,13 @@ int site_gateway_block_size();
 // Registers of the site unit for a site of `gateways` gateways (header and every block).
 int site_unit_size(int gateways);
 
-// One block's values by field (header fields for the header, block fields for a gateway);
-// nullopt = not available, read as 0xFFFF. Values above 0xFFFE are clamped to it.
+// One block's values by field (header fields for the header, block fields for a gateway), in
+// engineering units (the register holds value / scale, rounded); nullopt = not available, read
+// as 0xFFFF (u16) or 0x8000 (s16). Values beyond the type's range are clamped below those codes.
 struct SiteFieldValues {
-  std::array<std::optional<std::uint32_t>, kSiteFieldCount> values{};
-  std::optional<std::uint32_t>& operator[](SiteField f) {
-    return values[static_cast<std::size_t>(f)];
-  }
-  const std::optional<std::uint32_t>& operator[](SiteField f) const {
+  std::array<std::optional<double>, kSiteFieldCount> values{};
+  std::optional<double>& operator[](SiteField f) { return values[static_cast<std::size_t>(f)]; }
+  const std::optional<double>& operator[](SiteField f) const {
     return values[static_cast<std::size_t>(f)];
   }
 };

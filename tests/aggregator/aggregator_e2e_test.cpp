@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <climits>
+#include <cmath>
 #include <fstream>
 #include <memory>
 #include <regex>
@@ -94,6 +95,30 @@ json gateway_entry(const json& topology, const std::string& name) {
     if (g["name"] == name) return g;
   }
   return json();
+}
+
+// One battery extreme of a gateway's strings as GET /api/v1/site shows them: `key` is
+// "lowest_voltage_V", "highest_voltage_V" or "highest_temperature_C" (the first string on a tie).
+struct SiteExtreme {
+  double value = 0;
+  long string_id = 0;
+  long battery = 0;
+};
+std::optional<SiteExtreme> site_extreme(const json& site, const std::string& gateway,
+                                        const char* key, bool lowest) {
+  std::optional<SiteExtreme> best;
+  if (!site.is_object() || !site.contains("gateways")) return best;
+  for (const auto& g : site["gateways"]) {
+    if (g["name"] != gateway) continue;
+    for (const auto& s : g["strings"]) {
+      if (s["quality"] != "ok" || !s[key].is_object()) continue;
+      const double v = s[key]["value"].get<double>();
+      if (!best || (lowest ? v < best->value : v > best->value)) {
+        best = SiteExtreme{v, s["id"].get<long>(), s[key]["battery"].get<long>()};
+      }
+    }
+  }
+  return best;
 }
 
 class ThreeGateways : public ::testing::Test {
@@ -555,6 +580,59 @@ TEST_F(ThreeGateways, SiteScadaEndpointForwardsToEachGatewayAndSummarizesTheSite
   EXPECT_EQ(block2.values[0], 1);  // online
   EXPECT_EQ(block2.values[4], static_cast<long>(topology2["upses"].size()));
   EXPECT_EQ(block2.values[5], static_cast<long>(topology2["strings"].size()));
+  // Gateway 2's battery extremes (offsets 12..20: value, string, position for the lowest and
+  // highest voltage and the hottest battery) are those GET /api/v1/site shows for its strings,
+  // scaled as a battery block (0.001 V, 0.1 °C). Values move between the two reads: equal
+  // within a tolerance, and the battery that has the extreme within a few tries.
+  struct Check {
+    const char* key;
+    bool lowest;
+    double scale;
+    double tolerance;
+  };
+  constexpr Check kChecks[] = {{"lowest_voltage_V", true, 0.001, 0.05},
+                               {"highest_voltage_V", false, 0.001, 0.05},
+                               {"highest_temperature_C", false, 0.1, 0.5}};
+  std::string mismatch = "not read";
+  for (int attempt = 0; attempt < 10 && !mismatch.empty(); ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const auto site = get_json(agg_port, "/api/v1/site");
+    const auto extremes = mbpoll_read(site_scada_port, 1, 212, 9);
+    const auto site_header = mbpoll_read(site_scada_port, 1, 6, 12);
+    mismatch.clear();
+    if (extremes.values.size() != 9U || site_header.values.size() != 12U) {
+      mismatch = extremes.output + site_header.output;
+      continue;
+    }
+    for (std::size_t i = 0; i < std::size(kChecks); ++i) {
+      const auto& c = kChecks[i];
+      const auto expected = site_extreme(site, "gw2", c.key, c.lowest);
+      if (!expected) {
+        mismatch += std::string(c.key) + ": none in /api/v1/site; ";
+        continue;
+      }
+      const double value = static_cast<double>(extremes.values[3 * i]) * c.scale;
+      const long string_id = extremes.values[3 * i + 1];
+      const long battery = extremes.values[3 * i + 2];
+      if (std::abs(value - expected->value) > c.tolerance || string_id != expected->string_id ||
+          battery != expected->battery) {
+        mismatch += std::string(c.key) + ": registers " + std::to_string(value) + " string " +
+                    std::to_string(string_id) + " battery " + std::to_string(battery) +
+                    ", /api/v1/site " + std::to_string(expected->value) + " string " +
+                    std::to_string(expected->string_id) + " battery " +
+                    std::to_string(expected->battery) + "; ";
+      }
+      // The site header's extreme is at least as extreme as gateway 2's, at one of the three.
+      const double site_value = static_cast<double>(site_header.values[4 * i]) * c.scale;
+      const long site_gateway = site_header.values[4 * i + 1];
+      if ((c.lowest ? site_value > value + c.tolerance : site_value < value - c.tolerance) ||
+          site_gateway < 1 || site_gateway > 3) {
+        mismatch += std::string(c.key) + ": site header " + std::to_string(site_value) +
+                    " at gateway " + std::to_string(site_gateway) + "; ";
+      }
+    }
+  }
+  EXPECT_EQ(mismatch, "");
   // Any other unit of the site port: 0A.
   const auto other = mbpoll_read(site_scada_port, 2, 0, 1);
   EXPECT_TRUE(other.values.empty());
