@@ -37,28 +37,45 @@ json newest(const std::vector<cloud::test::ReceivedMessage>& messages, const std
   return json();
 }
 
-TEST(SiteCloudLink, GatewaySummariesAndTheSiteEventsReachTheBroker) {
-  TempFolder folder;
-  cloud::test::MosquittoBroker broker(folder.path(), {});
-  cloud::test::Subscriber sub(broker.port(), "btms/#");
-  ASSERT_TRUE(sub.wait_connected(std::chrono::seconds(5)));
+// A real mosquitto and a subscriber to everything, one `btms demo` gateway with a token for the
+// aggregator, and the site file naming it with a [cloud] table pointing at the broker.
+class SiteCloudLink : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(sub.wait_connected(std::chrono::seconds(5))); }
 
-  const auto gw_dir = folder.path() + "/gw1";
-  ChildProcess add(
-      {BTMS_BINARY, "token", "add", "agg", "--role", "operator", "--data-dir", gw_dir});
-  const auto token = add.read_line(10'000);
-  ASSERT_EQ(token.rfind("btms_", 0), 0U) << token;
-  std::ofstream(folder.path() + "/gw1.token") << token << "\n";
-  auto gateway = std::make_unique<ChildProcess>(std::vector<std::string>{
-      BTMS_BINARY, "demo", "--port", "0", "--scada-port", "0", "--data-dir", gw_dir});
-  const int gw_port = e2e::wait_for_port(*gateway, kUrlPattern);
-  ASSERT_GT(gw_port, 0);
-  std::ofstream(folder.path() + "/site.toml")
-      << "[site]\nname = \"Test DC\"\n\n[[gateway]]\nname = \"gw1\"\nurl = \"http://127.0.0.1:"
-      << gw_port
-      << "\"\ntoken_file = \"gw1.token\"\n\n[cloud]\nbroker = \"mqtt://127.0.0.1:" << broker.port()
-      << "\"\nsummary_interval_s = 2\n";
-  std::filesystem::create_directories(folder.path() + "/agg");
+  // The gateway (with `extra` arguments, e.g. a scenario) and the site file; the aggregator's
+  // data folder is made.
+  void start_gateway_and_site_file(const std::vector<std::string>& extra = {}) {
+    const auto gw_dir = folder.path() + "/gw1";
+    ChildProcess add(
+        {BTMS_BINARY, "token", "add", "agg", "--role", "operator", "--data-dir", gw_dir});
+    const auto token = add.read_line(10'000);
+    ASSERT_EQ(token.rfind("btms_", 0), 0U) << token;
+    std::ofstream(folder.path() + "/gw1.token") << token << "\n";
+    std::vector<std::string> argv{BTMS_BINARY,    "demo", "--port",     "0",
+                                  "--scada-port", "0",    "--data-dir", gw_dir};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    gateway = std::make_unique<ChildProcess>(argv);
+    gw_port = e2e::wait_for_port(*gateway, kUrlPattern);
+    ASSERT_GT(gw_port, 0);
+    std::ofstream(folder.path() + "/site.toml")
+        << "[site]\nname = \"Test DC\"\n\n[[gateway]]\nname = \"gw1\"\nurl = "
+           "\"http://127.0.0.1:"
+        << gw_port << "\"\ntoken_file = \"gw1.token\"\n\n[cloud]\nbroker = \"mqtt://127.0.0.1:"
+        << broker.port() << "\"\nsummary_interval_s = 2\n";
+    std::filesystem::create_directories(folder.path() + "/agg");
+  }
+
+  TempFolder folder;
+  cloud::test::MosquittoBroker broker{folder.path(), {}};
+  cloud::test::Subscriber sub{broker.port(), "btms/#"};
+  std::unique_ptr<ChildProcess> gateway;
+  int gw_port = 0;
+};
+
+TEST_F(SiteCloudLink, GatewaySummariesAndTheSiteEventsReachTheBroker) {
+  start_gateway_and_site_file();
+  if (HasFatalFailure()) return;
   ChildProcess aggregator({BTMS_BINARY, "aggregator", "--config", folder.path() + "/site.toml",
                            "--port", "0", "--data-dir", folder.path() + "/agg"});
   ASSERT_GT(e2e::wait_for_port(aggregator, kUrlPattern), 0);
@@ -127,36 +144,16 @@ TEST(SiteCloudLink, GatewaySummariesAndTheSiteEventsReachTheBroker) {
 // What a gateway made while the aggregator was down is caught up when it starts again: its
 // place in each gateway's events is kept in its data folder. The gateway's door opens while the
 // aggregator is stopped; the restarted aggregator's cloud link sends the door's event, once.
-TEST(SiteCloudLink, ARestartedAggregatorCatchesUpWhatTheGatewayMadeWhileItWasDown) {
-  TempFolder folder;
-  cloud::test::MosquittoBroker broker(folder.path(), {});
-  cloud::test::Subscriber sub(broker.port(), "btms/#");
-  ASSERT_TRUE(sub.wait_connected(std::chrono::seconds(5)));
-
-  const auto gw_dir = folder.path() + "/gw1";
-  ChildProcess add(
-      {BTMS_BINARY, "token", "add", "agg", "--role", "operator", "--data-dir", gw_dir});
-  const auto token = add.read_line(10'000);
-  ASSERT_EQ(token.rfind("btms_", 0), 0U) << token;
-  std::ofstream(folder.path() + "/gw1.token") << token << "\n";
+TEST_F(SiteCloudLink, ARestartedAggregatorCatchesUpWhatTheGatewayMadeWhileItWasDown) {
   // Late enough that the aggregator is up and stopped again before it opens, also on a loaded
   // machine.
   constexpr int door_open_s = 30;
   std::ofstream(folder.path() + "/door.toml")
       << "[[event]]\nat_s = " << door_open_s
       << "\ntype = \"input_change\"\npoint = \"mc:5\"\nvalue = true\n";
-  auto gateway = std::make_unique<ChildProcess>(
-      std::vector<std::string>{BTMS_BINARY, "demo", "--port", "0", "--scada-port", "0",
-                               "--data-dir", gw_dir, "--scenario", folder.path() + "/door.toml"});
-  const int gw_port = e2e::wait_for_port(*gateway, kUrlPattern);
-  ASSERT_GT(gw_port, 0);
-  std::ofstream(folder.path() + "/site.toml")
-      << "[site]\nname = \"Test DC\"\n\n[[gateway]]\nname = \"gw1\"\nurl = \"http://127.0.0.1:"
-      << gw_port
-      << "\"\ntoken_file = \"gw1.token\"\n\n[cloud]\nbroker = \"mqtt://127.0.0.1:" << broker.port()
-      << "\"\nsummary_interval_s = 2\n";
+  start_gateway_and_site_file({"--scenario", folder.path() + "/door.toml"});
+  if (HasFatalFailure()) return;
   const auto agg_dir = folder.path() + "/agg";
-  std::filesystem::create_directories(agg_dir);
   const std::vector<std::string> agg_argv{
       BTMS_BINARY, "aggregator", "--config",   folder.path() + "/site.toml",
       "--port",    "0",          "--data-dir", agg_dir};
