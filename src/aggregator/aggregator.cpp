@@ -1,6 +1,8 @@
 #include "aggregator/aggregator.hpp"
 
 #include <filesystem>
+#include <stdexcept>
+#include <system_error>
 
 #include "aggregator/aggregator_server.hpp"
 #include "aggregator/site_notify.hpp"
@@ -12,6 +14,18 @@ namespace btms::aggregator {
 Aggregator::Aggregator(SiteFile site, AggregatorOptions options)
     : site_(std::move(site)), options_(std::move(options)) {
   if (!options_.clock) options_.clock = model::system_clock();
+  if (!options_.data_dir.empty()) {
+    // Tokens, notification state, cursors and the generated certificate live here: made on the
+    // first start, readable by the service's user alone (as the gateway's data folder).
+    std::error_code ec;
+    if (std::filesystem::create_directories(options_.data_dir, ec)) {
+      std::filesystem::permissions(options_.data_dir, std::filesystem::perms::owner_all, ec);
+    }
+    if (ec) {
+      throw std::runtime_error("cannot create the data folder " + options_.data_dir + ": " +
+                               ec.message());
+    }
+  }
   for (const auto& entry : site_.gateways) {
     links_.push_back(std::make_unique<GatewayLink>(
         entry, options_.clock,

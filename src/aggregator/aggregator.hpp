@@ -26,7 +26,12 @@ struct AggregatorOptions {
   int port = 8090;         // 0 = a free port
   std::string static_dir;  // the built web UI ("" = a placeholder page)
   std::string data_dir;    // users.sqlite with the aggregator's own API tokens ("" = none)
-  bool allow_anonymous_read = false;          // reads from loopback without a token (demo)
+  bool allow_anonymous_read = false;  // reads from loopback without a token (demo)
+  // HTTPS and WSS: the PEM certificate (chain) and key, or both empty for a self-signed pair
+  // generated into data_dir on the first start (tls-cert.pem, tls-key.pem) and reused.
+  bool tls = false;
+  std::string tls_cert_file;
+  std::string tls_key_file;
   std::shared_ptr<const model::Clock> clock;  // null = system clock
   LinkTimings link_timings;
   int io_threads = 2;

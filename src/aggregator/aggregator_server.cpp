@@ -5,11 +5,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -18,6 +21,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include "aggregator/aggregator.hpp"
@@ -29,6 +33,7 @@
 #include "web/auth_handlers.hpp"
 #include "web/router.hpp"
 #include "web/static_files.hpp"
+#include "web/tls_setup.hpp"
 
 namespace btms::aggregator {
 
@@ -98,6 +103,7 @@ struct AggregatorServer::Impl {
   std::thread thread;
   web::Router router;
   std::unique_ptr<security::TokenStore> tokens;
+  std::unique_ptr<net::ssl::context> tls;  // set by start() when options.tls: HTTPS and WSS
   // Wake-ups of the stream clients, at most one per kStreamPace: 16 full gateways send about
   // 530 messages a second, and waking the io thread for each cost more than the clients' work.
   std::atomic<bool> wake_pending{false};  // a wake-up is posted or its pace timer runs
@@ -446,8 +452,8 @@ struct AggregatorServer::Impl {
   // capturing lambda: a coroutine keeps its parameters in its frame, but a lambda's captures
   // live in the closure, which co_spawn's caller destroys while the coroutine still runs (the
   // aggregator crashed with heap corruption when stream clients came and went).
-  net::awaitable<void> read_subscriptions(websocket::stream<beast::tcp_stream>& ws,
-                                          std::shared_ptr<StreamClient> client,
+  template <class Ws>
+  net::awaitable<void> read_subscriptions(Ws& ws, std::shared_ptr<StreamClient> client,
                                           std::shared_ptr<std::vector<std::string>> prefixes,
                                           bool& closed) {
     beast::flat_buffer buffer;
@@ -470,7 +476,9 @@ struct AggregatorServer::Impl {
     client->signal();
   }
 
-  net::awaitable<void> run_stream(websocket::stream<beast::tcp_stream> ws,
+  // Next: beast::tcp_stream (ws://) or beast::ssl_stream over it (wss://, handshake done).
+  template <class Next>
+  net::awaitable<void> run_stream(websocket::stream<Next> ws,
                                   http::request<http::string_body> upgrade) {
     ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     co_await ws.async_accept(upgrade, net::use_awaitable);
@@ -517,10 +525,9 @@ struct AggregatorServer::Impl {
   }
 
   net::awaitable<void> serve(tcp::socket socket) {
-    beast::tcp_stream stream(std::move(socket));
     beast::error_code ec;
-    stream.socket().set_option(tcp::no_delay(true), ec);
-    const auto remote = stream.socket().remote_endpoint(ec);
+    socket.set_option(tcp::no_delay(true), ec);
+    const auto remote = socket.remote_endpoint(ec);
     std::string remote_address;
     if (!ec) {
       const auto a = remote.address();
@@ -528,10 +535,33 @@ struct AggregatorServer::Impl {
                            ? net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6()).to_string()
                            : a.to_string();
     }
+    if (!tls) {
+      beast::tcp_stream stream(std::move(socket));
+      co_await serve_http(stream, std::move(remote_address));
+      co_return;
+    }
+    beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *tls);
+    beast::get_lowest_layer(stream).expires_after(10s);
+    bool secured = false;
+    try {
+      co_await stream.async_handshake(net::ssl::stream_base::server, net::use_awaitable);
+      secured = true;
+    } catch (const std::exception&) {
+      // Plain HTTP to the HTTPS port, an untrusting client, or one that gave up: closed.
+    }
+    if (secured) co_await serve_http(stream, std::move(remote_address));
+    beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ec);
+  }
+
+  // Requests of one connection until it ends. Stream: beast::tcp_stream, or beast::ssl_stream
+  // over it with the TLS handshake done.
+  template <class Stream>
+  net::awaitable<void> serve_http(Stream& stream, std::string remote_address) {
+    beast::error_code ec;
     beast::flat_buffer buffer;
     try {
       while (true) {
-        stream.expires_after(30s);
+        beast::get_lowest_layer(stream).expires_after(30s);
         http::request_parser<http::string_body> parser;
         parser.body_limit(kMaxBody_bytes);
         co_await http::async_read(stream, buffer, parser, net::use_awaitable);
@@ -556,9 +586,8 @@ struct AggregatorServer::Impl {
             denied = refuse(request, web::Role::viewer);
           }
           if (!denied) {
-            stream.expires_never();
-            co_await run_stream(websocket::stream<beast::tcp_stream>(std::move(stream)),
-                                std::move(req));
+            beast::get_lowest_layer(stream).expires_never();
+            co_await run_stream(websocket::stream<Stream>(std::move(stream)), std::move(req));
             co_return;
           }
           http::response<http::string_body> res{static_cast<http::status>(denied->status),
@@ -584,7 +613,7 @@ struct AggregatorServer::Impl {
     } catch (const std::exception&) {
       // A client that went away or sent garbage: nothing to answer.
     }
-    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ec);
   }
 
   net::awaitable<void> accept_loop() {
@@ -611,6 +640,19 @@ AggregatorServer::~AggregatorServer() {
 
 void AggregatorServer::start() {
   const auto& options = impl_->agg.options();
+  if (options.tls && !impl_->tls) {
+    // Before binding: a bad certificate must not leave a half-started server behind.
+    web::TlsOptions tls;
+    tls.enabled = true;
+    tls.cert_file = options.tls_cert_file;
+    tls.key_file = options.tls_key_file;
+    const auto files = web::resolve_tls_files(tls, options.data_dir, options.bind);
+    if (files.generated) {
+      spdlog::info("aggregator: generated a self-signed TLS certificate {} (key {})",
+                   files.cert_file, files.key_file);
+    }
+    impl_->tls = std::make_unique<net::ssl::context>(web::make_server_tls_context(files).release());
+  }
   boost::system::error_code ec;
   const auto address = net::ip::make_address(options.bind, ec);
   if (ec) throw std::runtime_error("aggregator: bad listen address " + options.bind);
@@ -637,6 +679,10 @@ void AggregatorServer::stop() {
 
 int AggregatorServer::port() const {
   return impl_->bound_port;
+}
+
+bool AggregatorServer::tls() const {
+  return impl_->tls != nullptr;
 }
 
 }  // namespace btms::aggregator

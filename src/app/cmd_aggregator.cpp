@@ -18,6 +18,7 @@
 #include "app/static_dir.hpp"
 #include "cloud/cloud_link.hpp"
 #include "web/auth_handlers.hpp"
+#include "web/web_server.hpp"
 
 namespace btms::app {
 
@@ -31,6 +32,9 @@ struct AggregatorArgs {
   bool anonymous_read = false;
   int scada_port = -1;     // -1 = the site file's [scada] (or none)
   std::string scada_bind;  // "" = the site file's
+  std::string tls = "auto";
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 int run_aggregator(const AggregatorArgs& args) {
@@ -43,6 +47,9 @@ int run_aggregator(const AggregatorArgs& args) {
     options.data_dir = args.data_dir;
     // Anonymous reads are only ever served to loopback peers (as on a demo gateway).
     options.allow_anonymous_read = args.anonymous_read;
+    options.tls = !args.tls_cert.empty() || tls_wanted(args.tls, args.bind);
+    options.tls_cert_file = args.tls_cert;
+    options.tls_key_file = args.tls_key;
     options.scada = site.scada;
     if (args.scada_port >= 0) {
       options.scada.enabled = true;
@@ -85,7 +92,13 @@ int run_aggregator(const AggregatorArgs& args) {
       std::cout << fmt::format("Site cloud link: {}:{} under {}\n", c.broker.host, c.broker.port,
                                cloud_link->topic_prefix());
     }
-    std::cout << fmt::format("Aggregator API and web UI: http://{}:{}/", host, agg.port())
+    if (options.tls && args.tls_cert.empty()) {
+      std::cout << fmt::format(
+          "TLS: self-signed certificate {} (replace it with --tls-cert/--tls-key)\n",
+          web::tls_cert_path(args.data_dir));
+    }
+    std::cout << fmt::format("Aggregator API and web UI: {}://{}:{}/",
+                             options.tls ? "https" : "http", host, agg.port())
               << std::endl;
     wait_for_stop_signal();
     spdlog::info("stopping");  // logged: a stdout nobody reads must not hold the stop
@@ -157,6 +170,17 @@ void register_aggregator(CLI::App& app, Registry& registry) {
   cmd->add_option("--scada-bind", args->scada_bind,
                   "IPv4 address the site SCADA endpoint listens on (default: the site file's, "
                   "else 127.0.0.1)");
+  cmd->add_option("--tls", args->tls,
+                  "HTTPS/WSS: auto (on unless bound to loopback), on or off; without --tls-cert a "
+                  "self-signed certificate is generated into the data folder on first start")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str();
+  auto* cert = cmd->add_option("--tls-cert", args->tls_cert, "PEM certificate (chain) for HTTPS")
+                   ->check(CLI::ExistingFile);
+  auto* key = cmd->add_option("--tls-key", args->tls_key, "PEM private key for HTTPS")
+                  ->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
   cmd->callback(
       [&registry, args] { registry.set_action([args] { return run_aggregator(*args); }); });
 }

@@ -12,6 +12,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 
 #include <chrono>
 #include <climits>
@@ -862,6 +863,78 @@ TEST(SiteDemo, StreamClientsComingAndGoingLeaveTheAggregatorRunning) {
   EXPECT_EQ(failed, 0);
   EXPECT_EQ(e2e::http_get(port, "/api/v1/health").status, 200);
   EXPECT_EQ(demo.interrupt_and_wait(20'000), 0);
+}
+
+// The aggregator's own listener over TLS (--tls on: a self-signed pair generated into its data
+// folder): the API and the site stream answer a client that pins the certificate, and a plain
+// HTTP request to the HTTPS port gets no answer.
+TEST(HttpsAggregator, ApiAndStreamOverTlsWithItsOwnCertificateAndNoPlainHttp) {
+  TempFolder folder;
+  // One gateway nobody answers for: the aggregator runs and shows it offline.
+  std::ofstream(folder.path() + "/site.toml")
+      << "[site]\nname = \"Test DC\"\n\n[[gateway]]\nname = \"gw1\"\nurl = "
+         "\"http://127.0.0.1:1\"\n";
+  const auto data_dir = folder.path() + "/agg";
+  ChildProcess aggregator({BTMS_BINARY, "aggregator", "--config", folder.path() + "/site.toml",
+                           "--port", "0", "--data-dir", data_dir, "--tls", "on",
+                           "--anonymous-read"});
+  const int port = e2e::wait_for_port(aggregator, R"(https://127\.0\.0\.1:(\d+)/)");
+  ASSERT_GT(port, 0) << "no https URL printed";
+  const auto pin = gateway_api::certificate_file_sha256(data_dir + "/tls-cert.pem");
+  ASSERT_EQ(pin.size(), 64U);
+
+  std::string error;
+  auto address =
+      gateway_api::parse_gateway_url("https://127.0.0.1:" + std::to_string(port), &error);
+  ASSERT_TRUE(address) << error;
+  address->cert_pin_sha256 = pin;
+  boost::asio::io_context io;
+  json health, first_message;
+  std::string failure;
+  boost::asio::co_spawn(
+      io,
+      [&]() -> boost::asio::awaitable<void> {
+        health = co_await gateway_api::get_json(*address, "", "/api/v1/health", "btms-test");
+        gateway_api::StreamSocket ws(co_await boost::asio::this_coro::executor);
+        json subscription = json::object();
+        subscription["subscribe"] = json::array({"gw1/"});
+        co_await gateway_api::open_stream(ws, *address, "", subscription, "btms-test", {});
+        boost::beast::flat_buffer buffer;
+        co_await ws.read(buffer);
+        first_message = json::parse(boost::beast::buffers_to_string(buffer.data()), nullptr, false);
+      },
+      [&](const std::exception_ptr& e) {
+        try {
+          if (e) std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+          failure = x.what();
+        }
+      });
+  io.run();
+  EXPECT_EQ(failure, "");
+  EXPECT_EQ(health.value("role", ""), "aggregator") << health.dump();
+  EXPECT_TRUE(first_message.is_object()) << "no first stream message over wss";
+  // Plain HTTP to the HTTPS port: no HTTP answer.
+  EXPECT_EQ(e2e::http_get(port, "/api/v1/health").status, 0);
+  // A wrong pin is refused.
+  address->cert_pin_sha256 = std::string(64, '0');
+  std::string refused;
+  boost::asio::io_context io2;
+  boost::asio::co_spawn(
+      io2,
+      [&]() -> boost::asio::awaitable<void> {
+        co_await gateway_api::get_json(*address, "", "/api/v1/health", "btms-test");
+      },
+      [&](const std::exception_ptr& e) {
+        try {
+          if (e) std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+          refused = x.what();
+        }
+      });
+  io2.run();
+  EXPECT_NE(refused.find("pin"), std::string::npos) << refused;
+  EXPECT_EQ(aggregator.interrupt_and_wait(10'000), 0);
 }
 
 }  // namespace
