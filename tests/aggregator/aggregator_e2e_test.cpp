@@ -832,7 +832,8 @@ boost::asio::awaitable<void> come_and_go(gateway_api::GatewayAddress address, in
 // once the client's coroutine had started: clients coming and going corrupted the heap and the
 // whole demo died within a few dozen of them (seen when browsing the site pages).
 TEST(SiteDemo, StreamClientsComingAndGoingLeaveTheAggregatorRunning) {
-  ChildProcess demo({BTMS_BINARY, "demo", "--gateways", "3", "--port", "0"});
+  ChildProcess demo(
+      {BTMS_BINARY, "demo", "--gateways", "3", "--port", "0", "--scada-port", "0"});
   const int port =
       e2e::wait_for_port(demo, R"(Aggregator \(site view and API\): http://127\.0\.0\.1:(\d+)/)");
   ASSERT_GT(port, 0);
