@@ -549,7 +549,12 @@ struct AggregatorServer::Impl {
     } catch (const std::exception&) {
       // Plain HTTP to the HTTPS port, an untrusting client, or one that gave up: closed.
     }
-    if (secured) co_await serve_http(stream, std::move(remote_address));
+    if (secured) {
+      // Shuts the connection down itself, or moves the stream into a WebSocket: not touched
+      // here afterwards.
+      co_await serve_http(stream, std::move(remote_address));
+      co_return;
+    }
     beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ec);
   }
 
