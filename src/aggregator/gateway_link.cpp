@@ -84,11 +84,11 @@ void GatewayLink::keep_event_cursor(std::string path) {
   event_cursor_ = std::move(*cursor);
 }
 
-void GatewayLink::write_cursor(bool whatever_changed) {
+void GatewayLink::write_cursor(bool at_once) {
   if (cursor_path_.empty() || (!cursor_events_changed_ && !cursor_time_changed_)) return;
   const auto now = std::chrono::steady_clock::now();
   const auto since = now - cursor_written_;
-  if (!whatever_changed && !(cursor_events_changed_ && since >= std::chrono::seconds(1)) &&
+  if (!at_once && !(cursor_events_changed_ && since >= std::chrono::seconds(1)) &&
       !(cursor_time_changed_ && since >= std::chrono::seconds(10))) {
     return;
   }

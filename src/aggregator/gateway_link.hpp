@@ -86,7 +86,8 @@ class GatewayLink {
   bool cursor_events_changed_ = false;
   bool cursor_time_changed_ = false;
   std::chrono::steady_clock::time_point cursor_written_{};
-  void write_cursor(bool whatever_changed);
+  // Writes what changed, paced as above; at_once: now (the link went down or stops).
+  void write_cursor(bool at_once);
 
   mutable std::mutex mutex_;
   GatewayData data_;

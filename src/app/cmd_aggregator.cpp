@@ -16,6 +16,7 @@
 #include "app/commands.hpp"
 #include "app/gateway_runtime.hpp"
 #include "app/static_dir.hpp"
+#include "app/tls_options.hpp"
 #include "cloud/cloud_link.hpp"
 #include "web/auth_handlers.hpp"
 #include "web/web_server.hpp"
@@ -32,9 +33,7 @@ struct AggregatorArgs {
   bool anonymous_read = false;
   int scada_port = -1;     // -1 = the site file's [scada] (or none)
   std::string scada_bind;  // "" = the site file's
-  std::string tls = "auto";
-  std::string tls_cert;
-  std::string tls_key;
+  TlsArgs tls;
 };
 
 int run_aggregator(const AggregatorArgs& args) {
@@ -47,9 +46,9 @@ int run_aggregator(const AggregatorArgs& args) {
     options.data_dir = args.data_dir;
     // Anonymous reads are only ever served to loopback peers (as on a demo gateway).
     options.allow_anonymous_read = args.anonymous_read;
-    options.tls = !args.tls_cert.empty() || tls_wanted(args.tls, args.bind);
-    options.tls_cert_file = args.tls_cert;
-    options.tls_key_file = args.tls_key;
+    options.tls = tls_enabled(args.tls, args.bind);
+    options.tls_cert_file = args.tls.cert_file;
+    options.tls_key_file = args.tls.key_file;
     options.scada = site.scada;
     if (args.scada_port >= 0) {
       options.scada.enabled = true;
@@ -92,7 +91,7 @@ int run_aggregator(const AggregatorArgs& args) {
       std::cout << fmt::format("Site cloud link: {}:{} under {}\n", c.broker.host, c.broker.port,
                                cloud_link->topic_prefix());
     }
-    if (options.tls && args.tls_cert.empty()) {
+    if (options.tls && args.tls.cert_file.empty()) {
       std::cout << fmt::format(
           "TLS: self-signed certificate {} (replace it with --tls-cert/--tls-key)\n",
           web::tls_cert_path(args.data_dir));
@@ -170,17 +169,7 @@ void register_aggregator(CLI::App& app, Registry& registry) {
   cmd->add_option("--scada-bind", args->scada_bind,
                   "IPv4 address the site SCADA endpoint listens on (default: the site file's, "
                   "else 127.0.0.1)");
-  cmd->add_option("--tls", args->tls,
-                  "HTTPS/WSS: auto (on unless bound to loopback), on or off; without --tls-cert a "
-                  "self-signed certificate is generated into the data folder on first start")
-      ->check(CLI::IsMember({"auto", "on", "off"}))
-      ->capture_default_str();
-  auto* cert = cmd->add_option("--tls-cert", args->tls_cert, "PEM certificate (chain) for HTTPS")
-                   ->check(CLI::ExistingFile);
-  auto* key = cmd->add_option("--tls-key", args->tls_key, "PEM private key for HTTPS")
-                  ->check(CLI::ExistingFile);
-  cert->needs(key);
-  key->needs(cert);
+  add_tls_options(*cmd, args->tls);
   cmd->callback(
       [&registry, args] { registry.set_action([args] { return run_aggregator(*args); }); });
 }

@@ -9,6 +9,7 @@
 #include "app/plant_clock_follow.hpp"
 #include "app/site_loading.hpp"
 #include "app/static_dir.hpp"
+#include "app/tls_options.hpp"
 #include "security/user_store.hpp"
 #include "web/auth_handlers.hpp"
 #include "web/web_server.hpp"
@@ -24,9 +25,7 @@ struct GatewayArgs {
   std::string data_dir = "/var/lib/btms";
   std::string static_dir;
   std::vector<std::string> scada_write_allow;
-  std::string tls = "auto";
-  std::string tls_cert;
-  std::string tls_key;
+  TlsArgs tls;
   std::string plant_clock;
   std::string mqtt;  // mqtt://HOST:PORT or mqtts://; overrides the site file's [cloud] broker
   std::string mqtt_format;  // json | sparkplug; overrides the site file's cloud.format
@@ -43,9 +42,9 @@ int run_gateway(const GatewayArgs& args) {
     options.scada_port = args.scada_port;
     options.scada_write_allow = args.scada_write_allow;
     // Certificate files given = TLS wanted, whatever the address.
-    options.tls = !args.tls_cert.empty() || tls_wanted(args.tls, args.bind);
-    options.tls_cert_file = args.tls_cert;
-    options.tls_key_file = args.tls_key;
+    options.tls = tls_enabled(args.tls, args.bind);
+    options.tls_cert_file = args.tls.cert_file;
+    options.tls_key_file = args.tls.key_file;
     options.data_dir = args.data_dir;
     options.static_dir = args.static_dir.empty() ? default_static_dir() : args.static_dir;
     if (!load_gateway_settings(*site, args.config, args.mqtt, options, args.mqtt_format)) return 1;
@@ -60,7 +59,7 @@ int run_gateway(const GatewayArgs& args) {
                              site->strings.size(), site->total_batteries());
     std::cout << fmt::format("API: {}://{}:{}/api/v1/live\n", options.tls ? "https" : "http",
                              args.bind, gateway.web_port());
-    if (options.tls && args.tls_cert.empty()) {
+    if (options.tls && args.tls.cert_file.empty()) {
       std::cout << fmt::format(
           "TLS: self-signed certificate {} (replace it with --tls-cert/--tls-key)\n",
           web::tls_cert_path(args.data_dir));
@@ -105,17 +104,7 @@ void register_gateway(CLI::App& app, Registry& registry) {
   gw->add_option("--scada-write-allow", args->scada_write_allow,
                  "SCADA client (IPv4 address or CIDR range) allowed to acknowledge alarms by "
                  "writing; repeatable; none = SCADA is read-only (docs/scada-modbus.md)");
-  gw->add_option("--tls", args->tls,
-                 "HTTPS/WSS: auto (on unless bound to loopback), on or off; without --tls-cert a "
-                 "self-signed certificate is generated into the data folder on first start")
-      ->check(CLI::IsMember({"auto", "on", "off"}))
-      ->capture_default_str();
-  auto* cert = gw->add_option("--tls-cert", args->tls_cert, "PEM certificate (chain) for HTTPS")
-                   ->check(CLI::ExistingFile);
-  auto* key = gw->add_option("--tls-key", args->tls_key, "PEM private key for HTTPS")
-                  ->check(CLI::ExistingFile);
-  cert->needs(key);
-  key->needs(cert);
+  add_tls_options(*gw, args->tls);
   gw->add_option("--mqtt", args->mqtt,
                  "Publish to an MQTT broker: mqtt://HOST:PORT, or mqtts://HOST:PORT for TLS "
                  "(docs/cloud.md; other settings in the site file's [cloud] table)");
