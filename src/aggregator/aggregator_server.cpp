@@ -83,7 +83,7 @@ web::Response json_response(const json& j, int status = 200) {
 }  // namespace
 
 struct StreamClient {
-  explicit StreamClient(net::any_io_executor executor) : wake(executor) {
+  explicit StreamClient(const net::any_io_executor& executor) : wake(executor) {
     wake.expires_at(net::steady_timer::time_point::max());
   }
   net::steady_timer wake;
@@ -284,12 +284,12 @@ struct AggregatorServer::Impl {
     auto all_in =
         std::make_shared<net::steady_timer>(executor, net::steady_timer::time_point::max());
     for (std::size_t i = 0; i < forwards.size(); ++i) {
-      net::co_spawn(executor, send_owned(forwards[i]),
-                    [answers, remaining, all_in, i](std::exception_ptr failed, web::Response r) {
-                      (*answers)[i] =
-                          failed ? web::json_error(502, "forwarding failed") : std::move(r);
-                      if (--*remaining == 0) all_in->cancel();
-                    });
+      net::co_spawn(
+          executor, send_owned(forwards[i]),
+          [answers, remaining, all_in, i](const std::exception_ptr& failed, web::Response r) {
+            (*answers)[i] = failed ? web::json_error(502, "forwarding failed") : std::move(r);
+            if (--*remaining == 0) all_in->cancel();
+          });
     }
     if (*remaining > 0) {
       boost::system::error_code cancelled;
@@ -494,7 +494,8 @@ struct AggregatorServer::Impl {
     std::vector<std::string> subscribed;
     net::steady_timer pace(co_await net::this_coro::executor);
     try {
-      while (!closed) {
+      // `closed` is set by the reader coroutine (read_subscriptions) while this one waits.
+      while (!closed) {  // NOLINT(bugprone-infinite-loop)
         if (!client->dirty) {
           client->wake.expires_after(kStreamStateTick);
           beast::error_code ec;
@@ -518,7 +519,7 @@ struct AggregatorServer::Impl {
     beast::error_code ignored;
     beast::get_lowest_layer(ws).socket().shutdown(tcp::socket::shutdown_both, ignored);
     // Let the reader finish before ws goes out of scope.
-    while (!closed) {
+    while (!closed) {  // NOLINT(bugprone-infinite-loop): the reader sets it
       pace.expires_after(10ms);
       co_await pace.async_wait(net::redirect_error(net::use_awaitable, ignored));
     }
