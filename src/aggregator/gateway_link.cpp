@@ -189,11 +189,13 @@ net::awaitable<void> GatewayLink::follow_stream(std::chrono::milliseconds& retry
     } else if (type == "alarms" || type == "event" || type == "events_missed") {
       if (events_ && type == "event") {
         if (const auto event = message.find("event"); event != message.end()) {
-          // A repeat of a catch-up (its first ms) is dropped; one that cannot be read is left
+          // A repeat from a catch-up's overlap is dropped; one that cannot be read is left
           // to the log, which says why.
-          const auto parsed = parse_gateway_event(*event);
-          if (!parsed || event_cursor_.admit(*parsed)) {
+          auto parsed = parse_gateway_event(*event);
+          if (!parsed) {
             events_->add_gateway_event(entry_.name, *event);
+          } else if (event_cursor_.admit(*parsed)) {
+            events_->add_gateway_event(entry_.name, std::move(*parsed));
             cursor_events_changed_ = true;
             write_cursor(false);
           }

@@ -26,10 +26,14 @@ bool SiteEventLog::add_gateway_event(std::string_view gateway, const nlohmann::j
                  event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     return false;
   }
-  parsed->source = site_source(gateway, parsed->source);
-  std::lock_guard lock(mutex_);
-  append(std::move(*parsed));
+  add_gateway_event(gateway, std::move(*parsed));
   return true;
+}
+
+void SiteEventLog::add_gateway_event(std::string_view gateway, model::Event event) {
+  event.source = site_source(gateway, event.source);
+  std::lock_guard lock(mutex_);
+  append(std::move(event));
 }
 
 void SiteEventLog::add_events_missed(std::string_view gateway, std::uint64_t count,

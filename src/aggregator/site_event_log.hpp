@@ -40,6 +40,8 @@ class SiteEventLog {
   // One {"type":"event","event":{...}} message's event from the named gateway; false (and
   // logged) when it cannot be read.
   bool add_gateway_event(std::string_view gateway, const nlohmann::json& event);
+  // The same event already read (parse_gateway_event), as the gateway wrote it.
+  void add_gateway_event(std::string_view gateway, model::Event event);
   // The gateway told its stream client that it lost `count` events before sending them: they
   // are counted and logged, never made up (its /api/v1/events has them). A catch-up that left
   // out an unknown number of events older than older_than_ms (count 0) is logged as such.
